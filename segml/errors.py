@@ -15,6 +15,7 @@ __all__ = [
     "NotFittedError",
     "ModelIntegrityError",
     "ModelVersionError",
+    "InputFileError",
     "OutputExistsError",
     "SegmlWarning",
     "DataQualityWarning",
@@ -48,6 +49,10 @@ class ModelIntegrityError(SegmlError, ValueError):
 
 class ModelVersionError(SegmlError, RuntimeError):
     """A saved model was written by library versions that cannot load it safely."""
+
+
+class InputFileError(SegmlError, OSError):
+    """An input file is missing, unreadable or in an unsupported format."""
 
 
 class OutputExistsError(SegmlError, FileExistsError):

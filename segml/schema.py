@@ -122,7 +122,8 @@ STATUS_SYNONYMS: dict[str, str] = {
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "si", "sì"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# an offset only counts after a time of day, so "04-09-2012" is not read as "-2012"
+_TZ_SUFFIX = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 _MAX_EXAMPLES = 5
 
 
