@@ -1,0 +1,362 @@
+"""Exact values for each attribute encoder, the FamilyWeight rule, and sklearn's checks."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from segml.errors import ConfigError
+from segml.features.encoders import (
+    AgeEncoder,
+    FamilyWeight,
+    FrequencyEncoder,
+    LogMoney,
+    OrdinalScale,
+    RareOneHot,
+    ToFloat,
+    Winsorizer,
+    normalize_level,
+)
+
+# --------------------------------------------------------------------- sklearn's contract checks
+
+# AgeEncoder reads exactly one column (a birth year or an age) and names its output
+# ``age``/``age_band``; sklearn's generic checks feed it 2-10 random columns, so every check that
+# fits on multi-column data is an expected failure. It passes the checks on a single column (see
+# test_age_encoder_contract_single_column below).
+_AGE_MULTI_COLUMN_CHECKS = [
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_pipeline_consistency",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit2d_predict1d",
+]
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, AgeEncoder):
+        return {c: "AgeEncoder reads exactly one column" for c in _AGE_MULTI_COLUMN_CHECKS}
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        ToFloat(),
+        LogMoney(),
+        Winsorizer(),
+        RareOneHot(min_frequency=2),
+        OrdinalScale(),
+        FrequencyEncoder(),
+        FamilyWeight(weight=2.0),
+        AgeEncoder(as_of_year=2026, source="age", min_age=-1e9, max_age=1e9),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def test_age_encoder_contract_single_column():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"birth_year": rng.integers(1930, 2005, size=50).astype(float)})
+    enc = AgeEncoder(as_of_year=2026)
+    a = enc.fit_transform(X)
+    before = dict(enc.__dict__)
+    b = enc.transform(X)
+    assert_array_equal(a, b)
+    assert enc.__dict__.keys() == before.keys()
+    assert enc.feature_names_in_.tolist() == ["birth_year"]
+    assert enc.n_features_in_ == 1
+    again = pickle.loads(pickle.dumps(enc))
+    assert_array_equal(again.transform(X), a)
+    perm = rng.permutation(50)
+    assert_array_equal(enc.transform(X.iloc[perm]), a[perm])
+
+
+# --------------------------------------------------------------------- AgeEncoder
+
+
+def test_age_encoder_exact_values_and_bands():
+    X = pd.DataFrame({"birth_year": [2010.0, 2008.0, 1990.0, 1961.0, 1893.0, np.nan, 1926.0]})
+    enc = AgeEncoder(as_of_year=2026).fit(X)
+    out = enc.set_output(transform="pandas").transform(X)
+    assert out.columns.tolist() == ["age", "age_band"]
+    # 2026-2010=16 (plausible, band <18); 18 -> "18-24"; 36 -> "35-44"; 65 -> "65+";
+    # 133 implausible -> NaN; missing -> NaN; 100 -> plausible (inclusive) -> "65+".
+    assert_allclose(out["age"], [16, 18, 36, 65, np.nan, np.nan, 100])
+    assert_allclose(out["age_band"], [0, 1, 3, 6, np.nan, np.nan, 6])
+    assert enc.band_labels_ == ["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+    assert enc.n_implausible_ == 1
+    assert enc.n_missing_ == 1
+    labels = enc.band_label(out["age_band"])
+    assert labels.tolist()[:4] == ["<18", "18-24", "35-44", "65+"]
+    assert labels.isna().tolist() == [False, False, False, False, True, True, False]
+
+
+def test_age_encoder_counts_implausible_in_new_data_and_too_young():
+    enc = AgeEncoder(as_of_year=2026).fit(pd.DataFrame({"birth_year": [1980.0]}))
+    assert enc.n_implausible_ == 0
+    out = enc.transform(pd.DataFrame({"birth_year": [1899.0, 1900.0, 2015.0, 1980.0]}))
+    assert_allclose(out[:, 0], [np.nan, np.nan, np.nan, 46])
+    assert enc.n_implausible_ == 3
+
+
+def test_age_encoder_from_age_and_no_bands():
+    enc = AgeEncoder(source="age", bands=()).fit(np.array([[30.0], [120.0]]))
+    assert enc.get_feature_names_out().tolist() == ["age"]
+    assert_allclose(enc.transform(np.array([[30.0], [120.0]])), [[30.0], [np.nan]])
+
+
+def test_age_encoder_errors():
+    X = pd.DataFrame({"birth_year": [1980.0]})
+    with pytest.raises(ConfigError, match=r"as_of_year=None: a reference year is required"):
+        AgeEncoder().fit(X)
+    with pytest.raises(ConfigError, match=r"source='dob' should be 'birth_year' or 'age'"):
+        AgeEncoder(source="dob").fit(X)
+    with pytest.raises(ConfigError, match=r"min_age=50 should be < max_age=20"):
+        AgeEncoder(as_of_year=2026, min_age=50, max_age=20).fit(X)
+    with pytest.raises(ConfigError, match=r"bands=\(18, 18\) should be strictly increasing"):
+        AgeEncoder(as_of_year=2026, bands=(18, 18)).fit(X)
+    with pytest.raises(ValueError, match=r"AgeEncoder expects exactly one column \(birth_year\)"):
+        AgeEncoder(as_of_year=2026).fit(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+
+
+# --------------------------------------------------------------------- LogMoney / Winsorizer
+
+
+def test_log_money_signed_and_inverse():
+    X = pd.DataFrame({"monetary": [0.0, 9.0, -9.0, np.nan]})
+    enc = LogMoney().set_output(transform="pandas")
+    out = enc.fit_transform(X)
+    assert out.columns.tolist() == ["monetary"]
+    assert_allclose(out["monetary"], [0.0, np.log(10), -np.log(10), np.nan])
+    assert enc.n_negative_ == 1
+    assert_allclose(enc.inverse_transform(out.to_numpy()), X.to_numpy())
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=2, max_size=30))
+@settings(max_examples=50, deadline=None)
+def test_log_money_is_monotone(values):
+    x = np.sort(np.asarray(values))[:, None]
+    y = LogMoney().fit_transform(x).ravel()
+    assert np.all(np.diff(y) >= 0)
+    assert np.all(np.sign(y) == np.sign(x.ravel()))
+
+
+def test_winsorizer_exact_limits_and_frozen():
+    X = np.arange(1.0, 101.0)[:, None]
+    w = Winsorizer(quantiles=(0.1, 0.9)).fit(X)
+    assert_allclose(w.lower_, [10.9])
+    assert_allclose(w.upper_, [90.1])
+    assert_allclose(w.transform(np.array([[-5.0], [50.0], [1e6], [np.nan]])).ravel(),
+                    [10.9, 50.0, 90.1, np.nan])
+
+
+def test_winsorizer_bad_quantiles():
+    with pytest.raises(ConfigError, match=r"quantiles=\(0.9, 0.1\) should be two numbers"):
+        Winsorizer(quantiles=(0.9, 0.1)).fit(np.ones((3, 1)))
+
+
+def test_to_float_bool_and_nullable():
+    X = pd.DataFrame({"b": pd.array([True, False, None], dtype="boolean"),
+                      "i": pd.array([1, None, 3], dtype="Int64")})
+    assert_allclose(ToFloat().fit_transform(X), [[1, 1], [0, np.nan], [np.nan, 3]])
+
+
+# --------------------------------------------------------------------- RareOneHot
+
+
+def test_rare_one_hot_groups_rare_levels_and_counts_unknown():
+    X = pd.DataFrame({"region": ["north", "north", "north", "south", "south", "east", None]},
+                     dtype="str")
+    enc = RareOneHot(min_frequency=2).set_output(transform="pandas").fit(X)
+    assert enc.get_feature_names_out().tolist() == ["region_north", "region_south", "region_other"]
+    out = enc.transform(pd.DataFrame({"region": ["south", "east", "mars", None]}, dtype="str"))
+    assert out.columns.tolist() == ["region_north", "region_south", "region_other"]
+    assert_allclose(out.to_numpy(), [[0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1]])
+    assert enc.n_unknown_ == 1  # "mars"; "east" and missing were seen (rare) in fit
+    enc.transform(X)
+    assert enc.n_unknown_ == 0
+
+
+def test_rare_one_hot_max_levels_and_policies():
+    X = pd.DataFrame({"c": list("aaaabbbcd")})
+    enc = RareOneHot(max_levels=3).fit(X)
+    assert enc.get_feature_names_out().tolist() == ["c_a", "c_b", "c_other"]
+    ign = RareOneHot(unknown="ignore").fit(X)
+    assert_allclose(ign.transform(pd.DataFrame({"c": ["z"]})), [[0, 0, 0, 0]])
+    assert ign.n_unknown_ == 1
+    err = RareOneHot(unknown="error").fit(X)
+    with pytest.raises(ValueError, match=r"unknown categor"):
+        err.transform(pd.DataFrame({"c": ["z"]}))
+    with pytest.raises(ConfigError, match=r"unknown='drop' should be one of \['error', 'ignore'"):
+        RareOneHot(unknown="drop").fit(X)
+
+
+def test_rare_one_hot_column_mismatch_is_an_error():
+    enc = RareOneHot().fit(pd.DataFrame({"c": ["a"]}))
+    with pytest.raises(ValueError, match=r"feature names"):
+        enc.transform(pd.DataFrame({"d": ["a"]}))
+
+
+# --------------------------------------------------------------------- OrdinalScale
+
+
+def test_ordinal_scale_canonical_levels_normalised_and_unknown_counted():
+    X = pd.DataFrame({
+        "education": ["PhD", "basic", "Graduation", None, "Master"],
+        "satisfaction": ["Very Satisfied", "neutral", "very-dissatisfied", "meh", None],
+        "journey_stage": ["won", "lost", "first_contact", "offer", "Negotiation"],
+    }, dtype="str")
+    enc = OrdinalScale().set_output(transform="pandas").fit(X)
+    out = enc.transform(X)
+    assert out.columns.tolist() == ["education", "satisfaction", "journey_stage"]
+    assert_allclose(out["education"], [4, 0, np.nan, np.nan, 3])
+    assert_allclose(out["satisfaction"], [4, 2, 0, np.nan, np.nan])
+    assert_allclose(out["journey_stage"], [4, -1, 0, 2, 3])
+    assert enc.n_unknown_ == 2  # "Graduation" and "meh"; missing values are not unknown
+
+
+def test_ordinal_scale_explicit_levels():
+    enc = OrdinalScale(levels={"size": ["S", "M", "L"]}).fit(pd.DataFrame({"size": ["m"]}))
+    assert enc.levels_ == {"size": ["s", "m", "l"]}
+    assert_allclose(enc.transform(pd.DataFrame({"size": ["L", "XL"]})).ravel(), [2, np.nan])
+    assert enc.n_unknown_ == 1
+    seq = OrdinalScale(levels=["low", "high"]).fit(np.array([["high"], ["low"]], dtype=object))
+    assert_allclose(seq.transform(np.array([["high"]], dtype=object)), [[1.0]])
+
+
+def test_ordinal_scale_errors():
+    with pytest.raises(ConfigError, match=r"has no levels for column 'b'; levels are given for"):
+        OrdinalScale(levels={"a": ["x"]}).fit(pd.DataFrame({"b": ["x"]}))
+    with pytest.raises(ConfigError, match=r"levels for column 'a' repeat a level"):
+        OrdinalScale(levels={"a": ["x", "X"]}).fit(pd.DataFrame({"a": ["x"]}))
+    with pytest.raises(ConfigError, match=r"levels='abc' should be a mapping"):
+        OrdinalScale(levels="abc").fit(pd.DataFrame({"a": ["x"]}))
+
+
+def test_normalize_level():
+    assert normalize_level(" Very Satisfied ") == "very_satisfied"
+    assert normalize_level("first-contact") == "first_contact"
+    assert np.isnan(normalize_level(None))
+    assert np.isnan(normalize_level(pd.NA))
+
+
+# --------------------------------------------------------------------- FrequencyEncoder
+
+
+def test_frequency_encoder_exact_shares():
+    X = pd.DataFrame({"city": ["milano", "milano", "roma", None]}, dtype="str")
+    enc = FrequencyEncoder().set_output(transform="pandas").fit(X)
+    out = enc.transform(pd.DataFrame({"city": ["roma", "milano", "torino", None]}, dtype="str"))
+    assert out.columns.tolist() == ["city_freq"]
+    assert_allclose(out["city_freq"], [0.25, 0.5, 0.0, 0.25])
+    assert enc.n_unknown_ == 1
+
+
+# --------------------------------------------------------------------- FamilyWeight
+
+
+def _mean_sq_pair_distance(X):
+    X = np.asarray(X, dtype=float)
+    d = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    return d.mean()
+
+
+def test_family_weight_equal_budget_30_onehot_vs_3_value_columns():
+    rng = np.random.default_rng(7)
+    n = 300
+    region = pd.DataFrame({"region": rng.integers(0, 30, size=n).astype(str)})
+    geo = RareOneHot().fit_transform(region)
+    assert geo.shape[1] == 30
+    value = rng.lognormal(size=(n, 3)) * [1.0, 100.0, 1e4]
+    wg = FamilyWeight(weight=1.0).fit_transform(geo)
+    wv = FamilyWeight(weight=1.0).fit_transform(value)
+    # mean over all ordered pairs of the squared distance = 2 * sum of population variances
+    assert _mean_sq_pair_distance(wg) == pytest.approx(2.0)
+    assert _mean_sq_pair_distance(wv) == pytest.approx(2.0)
+    # "value counts double": weight 2 doubles the family's squared-distance budget
+    w2 = FamilyWeight(weight=2.0).fit_transform(value)
+    assert _mean_sq_pair_distance(w2) == pytest.approx(4.0)
+
+
+def test_family_weight_count_method_on_standardised_columns():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(200, 30))
+    a = (a - a.mean(0)) / a.std(0)
+    b = rng.normal(size=(200, 3))
+    b = (b - b.mean(0)) / b.std(0)
+    fa = FamilyWeight(method="count").fit(a)
+    fb = FamilyWeight(method="count").fit(b)
+    assert fa.scale_ == pytest.approx(np.sqrt(1 / 30))
+    assert fb.scale_ == pytest.approx(np.sqrt(1 / 3))
+    assert _mean_sq_pair_distance(fa.transform(a)) == pytest.approx(2.0)
+    assert _mean_sq_pair_distance(fb.transform(b)) == pytest.approx(2.0)
+
+
+def test_family_weight_frozen_and_constant_block():
+    fw = FamilyWeight(weight=4.0).fit(np.array([[0.0], [2.0]]))  # var = 1
+    assert fw.scale_ == pytest.approx(2.0)
+    assert_allclose(fw.transform(np.array([[10.0]])), [[20.0]])
+    const = FamilyWeight(weight=1.0).fit(np.ones((3, 2)))
+    assert const.total_variance_ == 0.0
+    assert const.scale_ == 1.0
+
+
+@pytest.mark.parametrize("weight", [0, -1.0, float("nan"), "2", True])
+def test_family_weight_bad_weight(weight):
+    with pytest.raises(ConfigError, match=r"weight=.* should be a finite number > 0"):
+        FamilyWeight(weight=weight).fit(np.ones((2, 1)))
+
+
+def test_family_weight_bad_method():
+    with pytest.raises(ConfigError, match=r"method='sqrt' should be 'variance' or 'count'"):
+        FamilyWeight(method="sqrt").fit(np.ones((2, 1)))
+
+
+@given(
+    st.integers(2, 40),
+    st.integers(1, 8),
+    st.floats(0.1, 10.0),
+    st.integers(0, 2**31 - 1),
+)
+@settings(max_examples=40, deadline=None)
+def test_family_weight_budget_is_weight_property(n_rows, n_cols, weight, seed):
+    X = np.random.default_rng(seed).normal(size=(n_rows, n_cols)) * 10
+    out = FamilyWeight(weight=weight).fit_transform(X)
+    assert _mean_sq_pair_distance(out) == pytest.approx(2 * weight, rel=1e-9)
+
+
+def test_encoders_do_not_mutate_input():
+    X = pd.DataFrame({"region": ["a", None, "b"], "education": ["phd", "basic", None]},
+                     dtype="str")
+    before = X.copy()
+    RareOneHot().fit_transform(X[["region"]])
+    OrdinalScale().fit_transform(X[["education"]])
+    FrequencyEncoder().fit_transform(X[["region"]])
+    pd.testing.assert_frame_equal(X, before)
