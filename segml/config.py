@@ -1,0 +1,223 @@
+"""The ``segml run`` configuration: TOML, validated key by key against the defaults.
+
+Unknown keys are errors (with the closest valid key suggested) so that a typo
+never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from segml.errors import ConfigError
+
+__all__ = ["DEFAULTS", "EXAMPLE_CONFIG", "load_config", "validate_config"]
+
+#: Every key ``segml run`` understands, with its default. ``None`` means "not set".
+DEFAULTS: dict[str, Any] = {
+    "data": {
+        "loader": None,
+        "path": None,
+        "transactions": None,
+        "customers": None,
+        "mapping": {},
+        "customer_mapping": {},
+        "negative_amounts": "net",
+        "timestamp_format": None,
+    },
+    "demo": {
+        "n_customers": 4000,
+        "n_segments": 5,
+        "random_state": 0,
+        "folder": "data/demo",
+    },
+    "features": {
+        "as_of": None,
+        "lookback_days": None,
+        "spec": None,
+        "weights": {},
+        "buyers_only": True,
+    },
+    "segmentation": {
+        "algorithms": ["kmeans", "gmm"],
+        "k_min": 2,
+        "k_max": 10,
+        "covariance_types": ["full", "diag"],
+        "min_segment_share": 0.03,
+        "stability": True,
+        "n_stability": 5,
+        "fit_sample_size": 200_000,
+        "random_state": 0,
+        "n_jobs": 1,
+    },
+    "rules": {
+        "sets": ["rfm_groups", "abc", "portfolio_roles", "lifecycle"],
+    },
+    "output": {
+        "reports_dir": "reports",
+        "models_dir": "models",
+        "model_name": None,
+        "run_id": None,
+        "formats": ["csv", "parquet"],
+    },
+}
+
+_FREE_TABLES = {("data", "mapping"), ("data", "customer_mapping"), ("features", "weights")}
+
+EXAMPLE_CONFIG = """\
+# segml run configuration — every key is optional; delete what you do not need.
+# `segml run --config this-file.toml`
+
+[data]
+# Leave `loader`, `transactions` and `customers` unset to use the demo portfolio
+# (generated into [demo].folder). Named loaders: "cdnow", "cdnow_sample",
+# "marketing_campaign", "mall_customers", "online_retail".
+# loader = "cdnow"
+# path = "../shared/data/CDNOW_master.txt"
+# Or your own files (CSV/TSV/Parquet/Excel) with a column mapping:
+# transactions = "data/orders.csv"
+# customers = "data/customers.csv"
+# negative_amounts = "net"          # net | drop | error
+# [data.mapping]                    # canonical name = "your column"
+# customer_id = "CustomerCode"
+# timestamp = "OrderDate"
+# amount = "NetValue"
+
+[demo]
+n_customers = 4000                  # size of the generated portfolio
+n_segments = 5                      # planted segments (ground truth kept aside)
+random_state = 0
+folder = "data/demo"
+
+[features]
+# as_of = "2024-12-31"              # REQUIRED for real data: features use rows up to this day
+# lookback_days = 730               # optional window before as_of
+# [features.weights]                # family weights in the k-means distance
+# value = 2.0                       # "value counts double"
+
+[segmentation]
+algorithms = ["kmeans", "gmm"]      # kmeans | minibatch | bisecting | gmm
+k_min = 2
+k_max = 10
+min_segment_share = 0.03            # segments smaller than this are flagged
+stability = true
+random_state = 0
+
+[rules]
+sets = ["rfm_groups", "abc", "portfolio_roles", "lifecycle"]
+
+[output]
+reports_dir = "reports"             # the run folder is reports/<run_id>/
+models_dir = "models"
+# model_name = "my-model"
+# run_id = "2024-q4"
+"""
+
+
+def _check(section: dict[str, Any], defaults: dict[str, Any], path: tuple[str, ...]) -> None:
+    for key, value in section.items():
+        where = ".".join((*path, key))
+        if key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            valid = ", ".join(defaults) if defaults else "(none)"
+            raise ConfigError(
+                f"config: unknown key {where!r}.{hint} Valid keys here: {valid}. "
+                "Fix: correct or remove the key (`segml init` writes a commented example)."
+            )
+        default = defaults[key]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config: {where!r} must be a table ([{where}]), "
+                                  f"got {type(value).__name__}.")
+            if (*path, key) not in _FREE_TABLES:
+                _check(value, default, (*path, key))
+        elif default is not None and value is not None:
+            ok = isinstance(value, type(default)) or (
+                isinstance(default, float) and isinstance(value, int)
+            ) or (isinstance(default, int) and not isinstance(default, bool)
+                  and isinstance(value, int) and not isinstance(value, bool))
+            if isinstance(default, bool) != isinstance(value, bool):
+                ok = False
+            if not ok:
+                raise ConfigError(
+                    f"config: {where!r} must be {type(default).__name__} "
+                    f"(like {default!r}), got {value!r}."
+                )
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and out[k]:
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """Check ``raw`` against :data:`DEFAULTS` and return the merged configuration.
+
+    Parameters
+    ----------
+    raw : dict
+        Parsed TOML.
+
+    Returns
+    -------
+    dict
+        Defaults overlaid with ``raw``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys (with a suggestion), wrong types, inconsistent data settings.
+    """
+    _check(raw, DEFAULTS, ())
+    cfg = _merge(DEFAULTS, raw)
+    data = cfg["data"]
+    if data["loader"] and (data["transactions"] or data["customers"]):
+        raise ConfigError("config: set either data.loader or data.transactions/customers, "
+                          "not both.")
+    if data["customers"] and not data["transactions"] and not data["loader"]:
+        pass  # customer-only runs are allowed (attribute segmentation)
+    seg = cfg["segmentation"]
+    if not 2 <= seg["k_min"] <= seg["k_max"]:
+        raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "
+                          f"k_min={seg['k_min']}, k_max={seg['k_max']}.")
+    return cfg
+
+
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """Read and validate a TOML configuration (defaults only when ``path`` is None).
+
+    Parameters
+    ----------
+    path : path-like or None
+        The TOML file.
+
+    Returns
+    -------
+    dict
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, TOML syntax error (with line), or invalid keys.
+    """
+    if path is None:
+        return validate_config({})
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} not found. Fix: check the path or run "
+                          f"`segml init {p}` to write an example.")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}.") from exc
+    return validate_config(raw)
