@@ -1,0 +1,870 @@
+"""Saved segment models: the :class:`SegmentModel` bundle, its folder and its checks.
+
+A saved model is a folder (by default ``models/<name>/``)::
+
+    models/<name>/
+        model.joblib      # fitted segmenter + FeatureState + FeatureSpec (pickle)
+        manifest.json     # versions, as_of, window, contract, cut points, segments, metrics,
+                          # drift reference, sha256 of every other file
+        manifest.sha256   # sha256 (or HMAC-SHA256 with a key) of manifest.json's bytes
+
+Rules
+-----
+* **No customer rows.** Per-row training arrays (``labels_`` of the segmenter and of the
+  inner estimator, the bisecting tree's ``indices``, and for large trainings anything
+  with one entry per training row) are stripped before saving; the manifest holds
+  aggregates only (quantile edges, shares, ranges, levels).
+* **Atomic, never silently overwritten.** The folder is written under a temporary name
+  and renamed into place (:func:`segml._atomic.atomic_dir`). Saving onto an existing
+  model raises :class:`~segml.errors.OutputExistsError` unless ``overwrite=True``; then
+  the previous model is first kept as ``<name>@v<N>`` beside it (``N`` = 1, 2, ...).
+* **Checked before unpickling.** :func:`load_model` verifies ``manifest.sha256`` against
+  ``manifest.json``, then every file's sha256 against the manifest, and only then unpickles.
+* **Versions.** A different scikit-learn major/minor release, or a different numpy/pandas
+  major release, raises :class:`~segml.errors.ModelVersionError` (pickles are not portable
+  there); any other difference warns with :class:`~segml.errors.ModelVersionWarning`.
+
+Security
+--------
+Loading a pickle runs code. Load only models you trust. The sha256 checks catch
+corruption and accidental edits, not an attacker who can rewrite the whole folder: for
+that, sign with ``key=`` (HMAC-SHA256 of the manifest, which pins every file's hash).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import math
+import platform
+import re
+import shutil
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+
+from segml._atomic import atomic_dir, check_writable
+from segml._fastscore import CompiledScorer, split_segmenter
+from segml.errors import (
+    ConfigError,
+    ModelIntegrityError,
+    ModelVersionError,
+    ModelVersionWarning,
+    SchemaError,
+)
+
+__all__ = ["SegmentModel", "save_model", "load_model", "list_models", "MODEL_FORMAT_VERSION"]
+
+MODEL_FORMAT_VERSION = 1
+MODEL_FILE = "model.joblib"
+MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest.sha256"
+_QUANTILES = (50, 90, 95, 99)
+_ROW_ATTRS = frozenset({"labels_", "indices"})
+_GENERIC_STRIP_MIN_ROWS = 1000
+
+
+def _segml_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("segml")
+    except Exception:  # pragma: no cover - not installed as a distribution
+        return "0+unknown"
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "segml": _segml_version(),
+        "scikit-learn": sklearn.__version__,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
+        "python": platform.python_version(),
+    }
+
+
+# ----------------------------------------------------------------------------- JSON helpers
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas values to plain JSON types (NaN -> None)."""
+    if hasattr(obj, "to_dict") and not isinstance(obj, (pd.DataFrame, pd.Series, dict)):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, pd.DataFrame):
+        return _jsonable(obj.to_dict(orient="split"))
+    if isinstance(obj, pd.Series):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset, np.ndarray, pd.Index)):
+        return [_jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
+    if isinstance(obj, (pd.Timestamp, datetime)):
+        return pd.Timestamp(obj).isoformat()
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if obj is None or isinstance(obj, str):
+        return obj
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def _dumps(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _manifest_digest(data: bytes, key: bytes | None) -> str:
+    if key is None:
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "hmac-sha256:" + hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+# ----------------------------------------------------------------------------- contract
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(s):
+        return "numeric"
+    return "category"
+
+
+def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """Describe the training feature columns: kind, dtype, levels, ranges, missing share.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Training feature frame.
+    columns : sequence of str
+        Columns the segmenter reads.
+
+    Returns
+    -------
+    dict
+        ``{column: {"kind", "dtype", "levels"|"min"/"max", "missing_share"}}`` (aggregates only).
+    """
+    out: dict[str, Any] = {}
+    for c in columns:
+        s = frame[c]
+        kind = _kind(s)
+        entry: dict[str, Any] = {
+            "kind": kind,
+            "dtype": str(s.dtype),
+            "missing_share": float(s.isna().mean()) if len(s) else 0.0,
+        }
+        if kind == "numeric":
+            v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            fin = v[np.isfinite(v)]
+            entry["min"] = float(fin.min()) if fin.size else None
+            entry["max"] = float(fin.max()) if fin.size else None
+        elif kind == "category":
+            entry["levels"] = sorted(str(x) for x in pd.unique(s.dropna()))
+        out[str(c)] = entry
+    return out
+
+
+def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int) -> dict[str, Any]:
+    """Training distribution per feature for PSI: quantile edges and shares (no rows)."""
+    ref: dict[str, Any] = {}
+    n = len(frame)
+    for c, spec in contract.items():
+        s = frame[c]
+        miss = float(s.isna().sum()) / n if n else 0.0
+        if spec["kind"] == "numeric":
+            v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            fin = v[np.isfinite(v)]
+            if fin.size == 0:
+                edges: list[float] = []
+            else:
+                qs = np.quantile(fin, np.linspace(0, 1, n_bins + 1)[1:-1])
+                edges = sorted({float(q) for q in qs})
+            shares = _numeric_shares(v, edges)
+            ref[c] = {"kind": "numeric", "edges": edges, "shares": shares, "missing": miss}
+        else:
+            counts = s.dropna().astype(str).value_counts()
+            shares_c = {str(k): float(v) / n for k, v in counts.items()}
+            ref[c] = {"kind": "category", "shares": shares_c, "missing": miss}
+    return ref
+
+
+def _numeric_shares(v: np.ndarray, edges: Sequence[float]) -> list[float]:
+    """Shares of ``v`` in bins ``(-inf, e0], (e0, e1], ..., (e_last, inf)`` over all rows."""
+    n = len(v)
+    fin = v[~np.isnan(v)]
+    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), fin, side="left")
+    counts = np.bincount(idx, minlength=len(edges) + 1)
+    return [float(c) / n if n else 0.0 for c in counts]
+
+
+# ----------------------------------------------------------------------------- stripping
+def _is_rowlike(val: Any, n: int) -> bool:
+    if isinstance(val, (np.ndarray, pd.Series, pd.DataFrame, pd.Index)):
+        return val.ndim >= 1 and len(val) == n
+    return False
+
+
+def _strip_rows(obj: Any, n_train: int, removed: list[str], where: str, seen: set[int]) -> None:
+    """Remove per-row training arrays from ``obj`` in place (``obj`` is already a copy)."""
+    if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, np.ndarray)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, Mapping):
+        for k, v in list(obj.items()):
+            _strip_rows(v, n_train, removed, f"{where}[{k!r}]", seen)
+        return
+    if isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            _strip_rows(v, n_train, removed, f"{where}[{i}]", seen)
+        return
+    mod = type(obj).__module__ or ""
+    if not (mod.startswith("sklearn") or mod.startswith("segml")) or not hasattr(obj, "__dict__"):
+        return
+    for attr, val in list(vars(obj).items()):
+        named = attr in _ROW_ATTRS or attr.endswith("labels_")
+        generic = n_train >= _GENERIC_STRIP_MIN_ROWS and _is_rowlike(val, n_train)
+        if (named and isinstance(val, (np.ndarray, list, pd.Series))) or generic:
+            if attr.endswith("_"):
+                delattr(obj, attr)
+            else:
+                setattr(obj, attr, None)
+            removed.append(f"{where}.{attr}")
+        else:
+            _strip_rows(val, n_train, removed, f"{where}.{attr}", seen)
+
+
+# ----------------------------------------------------------------------------- the bundle
+@dataclass
+class SegmentModel:
+    """Everything needed to score new customers, and nothing per customer.
+
+    Build it with :meth:`from_training`; save with :func:`save_model`; score with
+    :func:`segml.scoring.score`.
+
+    Attributes
+    ----------
+    segmenter : object
+        Fitted segmenter (segml ``Segmenter``, or a scikit-learn ``Pipeline`` ending in
+        a clustering estimator), with per-row arrays stripped.
+    name : str
+        Model name (folder name under ``models/``).
+    feature_spec, feature_state : object or None
+        The features layer's ``FeatureSpec`` and ``FeatureState`` (frozen cut points).
+    as_of : pandas.Timestamp or None
+        Feature date of the training data.
+    training_window : tuple of pandas.Timestamp or None
+        First and last transaction date used.
+    segment_names, segment_roles : dict
+        Ordered segment id -> name / role.
+    profiles, metrics : dict
+        JSON summaries of the segment profiles and validation metrics.
+    contract : dict
+        Input contract (see :func:`input_contract`).
+    reference : dict
+        Drift reference: per-feature bin edges and shares, segment shares.
+    distance_quantiles : dict
+        ``{"overall": {"p50"...}, "by_segment": {id: {...}}}`` of distance to own centre.
+    n_train : int
+        Training size.
+    created : str or None
+        UTC creation time (ISO 8601), set when saved.
+    stripped : list of str
+        Attributes removed from the segmenter because they held one entry per row.
+    """
+
+    segmenter: Any
+    name: str = "segments"
+    feature_spec: Any = None
+    feature_state: Any = None
+    as_of: pd.Timestamp | None = None
+    training_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    segment_names: dict[int, str] = field(default_factory=dict)
+    segment_roles: dict[int, str] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    contract: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)
+    distance_quantiles: dict[str, Any] = field(default_factory=dict)
+    n_train: int = 0
+    created: str | None = None
+    stripped: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _scorer: CompiledScorer | None = field(default=None, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_training(
+        cls,
+        segmenter: Any,
+        features: pd.DataFrame,
+        *,
+        name: str = "segments",
+        feature_set: Any = None,
+        feature_spec: Any = None,
+        feature_state: Any = None,
+        as_of: Any = None,
+        training_window: tuple[Any, Any] | None = None,
+        segment_names: Mapping[int, str] | Sequence[str] | None = None,
+        segment_roles: Mapping[int, str] | Sequence[str] | None = None,
+        profiles: Any = None,
+        metrics: Any = None,
+        n_bins: int = 10,
+    ) -> SegmentModel:
+        """Bundle a fitted segmenter with its training aggregates.
+
+        Parameters
+        ----------
+        segmenter : object
+            Fitted segmenter. It is deep-copied; the caller's object is not changed.
+        features : pandas.DataFrame
+            The feature frame it was trained on (used for aggregates only: contract,
+            drift reference, distance quantiles, segment shares).
+        name : str, default "segments"
+            Model name; letters, digits, ``-``, ``_`` and ``.``.
+        feature_set : FeatureSet, optional
+            Takes ``spec``, ``state`` and ``as_of`` from it.
+        feature_spec, feature_state : object, optional
+            Override the ones from ``feature_set``.
+        as_of : timestamp-like, optional
+            Feature date.
+        training_window : (start, end), optional
+            Transaction window used.
+        segment_names, segment_roles : mapping or sequence, optional
+            Ordered segment id -> name/role. Names default to the segmenter's
+            ``segment_names_`` or ``segment_<id>``.
+        profiles, metrics : object, optional
+            Profile summary / validation metrics (objects with ``to_dict`` or dicts).
+        n_bins : int, default 10
+            Quantile bins per numeric feature for the drift reference.
+
+        Returns
+        -------
+        SegmentModel
+            The bundle.
+
+        Raises
+        ------
+        ConfigError
+            For an invalid name or an empty training frame.
+        SchemaError
+            When ``features`` lacks a column the segmenter reads.
+        """
+        _check_name(name)
+        if not isinstance(features, pd.DataFrame) or len(features) == 0:
+            raise ConfigError("features must be the non-empty training feature frame.")
+        parts = split_segmenter(segmenter)
+        missing = [c for c in parts.columns if c not in features.columns]
+        if missing:
+            raise SchemaError(f"training features lack column(s) {missing} the segmenter reads.")
+        n = len(features)
+        model_seg = copy.deepcopy(segmenter)
+        removed: list[str] = []
+        _strip_rows(model_seg, n, removed, "segmenter", set())
+        if feature_set is not None:
+            feature_spec = feature_spec if feature_spec is not None else feature_set.spec
+            feature_state = (
+                feature_state if feature_state is not None else getattr(feature_set, "state", None)
+            )
+            as_of = as_of if as_of is not None else getattr(feature_set, "as_of", None)
+        if feature_state is not None:
+            feature_state = copy.deepcopy(feature_state)
+            _strip_rows(feature_state, n, removed, "feature_state", set())
+        contract = input_contract(features, parts.columns)
+        reference = _reference(features, contract, n_bins)
+        scorer = CompiledScorer.compile(model_seg)
+        z = scorer.matrix(features)
+        a = scorer.assign(z)
+        k = len(parts.label_map)
+        counts = np.bincount(a.labels, minlength=k)
+        reference["_segments"] = {str(j): float(c) / n for j, c in enumerate(counts)}
+        by_seg = {}
+        for j in range(k):
+            d = a.distance[a.labels == j]
+            by_seg[str(j)] = _quantiles(d) if d.size else None
+        overall = _quantiles(a.distance)
+        names = _id_map(segment_names, k) or _id_map(getattr(segmenter, "segment_names_", None), k)
+        names = {j: names.get(j, f"segment_{j}") for j in range(k)}
+        roles = _id_map(segment_roles, k)
+        win = None
+        if training_window is not None:
+            win = (pd.Timestamp(training_window[0]), pd.Timestamp(training_window[1]))
+        model = cls(
+            segmenter=model_seg, name=name, feature_spec=feature_spec, feature_state=feature_state,
+            as_of=None if as_of is None else pd.Timestamp(as_of), training_window=win,
+            segment_names=names, segment_roles=roles,
+            profiles=_jsonable(profiles) if profiles is not None else {},
+            metrics=_jsonable(metrics) if metrics is not None else {},
+            contract=contract, reference=reference,
+            distance_quantiles={"overall": overall, "by_segment": by_seg},
+            n_train=n, stripped=removed,
+        )
+        model._scorer = scorer
+        return model
+
+    # ------------------------------------------------------------------ views
+    @property
+    def scorer(self) -> CompiledScorer:
+        """Compiled numpy scorer (built on first use, never saved)."""
+        if self._scorer is None:
+            self._scorer = CompiledScorer.compile(self.segmenter)
+        return self._scorer
+
+    @property
+    def columns(self) -> list[str]:
+        """Input feature columns the model reads."""
+        return list(self.contract) if self.contract else list(self.scorer.columns)
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments."""
+        return len(self.scorer.parts.label_map)
+
+    @property
+    def algorithm(self) -> str:
+        """Clustering algorithm (class name of the fitted estimator)."""
+        return type(self.scorer.parts.estimator).__name__
+
+    def level_sets(self) -> dict[str, frozenset[str]]:
+        """Training category levels per categorical column (cached)."""
+        if "levels" not in self._cache:
+            self._cache["levels"] = {
+                c: frozenset(v.get("levels", []))
+                for c, v in self.contract.items()
+                if v.get("kind") == "category"
+            }
+        return self._cache["levels"]
+
+    def no_fit_threshold(self) -> np.ndarray:
+        """Per-segment distance beyond which a customer 'fits no segment' (training p99)."""
+        if "no_fit" in self._cache:
+            return self._cache["no_fit"]
+        overall = self.distance_quantiles.get("overall", {}).get("p99", np.inf)
+        by = self.distance_quantiles.get("by_segment", {})
+        out = np.full(self.n_segments, overall, dtype=np.float64)
+        for j in range(self.n_segments):
+            q = by.get(str(j))
+            if q is not None and q.get("p99") is not None:
+                out[j] = q["p99"]
+        self._cache["no_fit"] = out
+        return out
+
+    def to_manifest(self) -> dict[str, Any]:
+        """Manifest body (everything but the file hashes and the creation stamp)."""
+        state = self.feature_state
+        spec = self.feature_spec
+        k = self.n_segments
+        return {
+            "format": "segml-model",
+            "format_version": MODEL_FORMAT_VERSION,
+            "name": self.name,
+            "versions": _versions(),
+            "as_of": _jsonable(self.as_of),
+            "training_window": _jsonable(self.training_window),
+            "n_train": int(self.n_train),
+            "algorithm": self.algorithm,
+            "k": k,
+            "feature_spec": _jsonable(spec) if spec is not None else None,
+            "cut_points": _jsonable(state) if state is not None else None,
+            "input_contract": self.contract,
+            "model_features": self.scorer.feature_names_out(),
+            "segments": [
+                {
+                    "id": j,
+                    "name": self.segment_names.get(j, f"segment_{j}"),
+                    "role": self.segment_roles.get(j),
+                    "train_share": self.reference.get("_segments", {}).get(str(j)),
+                }
+                for j in range(k)
+            ],
+            "distance_quantiles": self.distance_quantiles,
+            "profiles": self.profiles,
+            "metrics": self.metrics,
+            "drift_reference": {c: v for c, v in self.reference.items() if c != "_segments"},
+            "segment_shares": self.reference.get("_segments", {}),
+            "stripped_per_row_attributes": list(self.stripped),
+        }
+
+
+def _quantiles(d: np.ndarray) -> dict[str, float]:
+    vals = np.percentile(d, _QUANTILES)
+    return {f"p{q}": float(v) for q, v in zip(_QUANTILES, vals, strict=True)}
+
+
+def _id_map(values: Any, k: int) -> dict[int, str]:
+    if values is None:
+        return {}
+    if isinstance(values, Mapping):
+        return {int(i): str(v) for i, v in values.items() if v is not None}
+    vals = list(values)
+    return {i: str(v) for i, v in enumerate(vals[:k]) if v is not None}
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME_RE.match(name) or "@" in name:
+        raise ConfigError(
+            f"model name {name!r} is not valid; use letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit)."
+        )
+
+
+# ----------------------------------------------------------------------------- save
+def _next_version(path: Path) -> Path:
+    n = 1
+    for p in path.parent.glob(f"{path.name}@v*"):
+        m = re.fullmatch(rf"{re.escape(path.name)}@v(\d+)", p.name)
+        if m:
+            n = max(n, int(m.group(1)) + 1)
+    return path.with_name(f"{path.name}@v{n}")
+
+
+def save_model(
+    model: SegmentModel,
+    path: str | Path | None = None,
+    *,
+    root: str | Path = "models",
+    overwrite: bool = False,
+    key: bytes | None = None,
+    compress: int = 3,
+) -> Path:
+    """Save ``model`` as a folder with ``model.joblib``, ``manifest.json`` and its hash.
+
+    Parameters
+    ----------
+    model : SegmentModel
+        The bundle to save.
+    path : path-like, optional
+        Model folder; defaults to ``<root>/<model.name>``.
+    root : path-like, default "models"
+        Folder of models when ``path`` is not given.
+    overwrite : bool, default False
+        Replace an existing model. The previous one is kept as ``<path>@v<N>``.
+    key : bytes, optional
+        Sign the manifest with HMAC-SHA256 instead of a plain sha256; loading then
+        needs the same key.
+    compress : int, default 3
+        joblib compression level.
+
+    Returns
+    -------
+    pathlib.Path
+        The model folder.
+
+    Raises
+    ------
+    OutputExistsError
+        When the folder exists and ``overwrite`` is false.
+    ConfigError
+        When ``model`` is not a :class:`SegmentModel`.
+    """
+    if not isinstance(model, SegmentModel):
+        raise ConfigError(
+            f"save_model expects a SegmentModel, got {type(model).__name__}; "
+            "build one with SegmentModel.from_training(segmenter, features)."
+        )
+    final = Path(path) if path is not None else Path(root) / model.name
+    check_writable(final, overwrite=overwrite)
+    if final.exists():
+        if not (final / MANIFEST).is_file():
+            raise ConfigError(
+                f"{final} exists and is not a segml model folder; refusing to replace it."
+            )
+        keep = _next_version(final)
+        tmp_keep = keep.with_name(f".{keep.name}.tmp")
+        if tmp_keep.exists():
+            shutil.rmtree(tmp_keep)
+        shutil.copytree(final, tmp_keep)
+        tmp_keep.rename(keep)
+    body = model.to_manifest()
+    body["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    with atomic_dir(final, overwrite=True) as tmp:
+        payload = {
+            "segmenter": model.segmenter,
+            "feature_state": model.feature_state,
+            "feature_spec": model.feature_spec,
+        }
+        joblib.dump(payload, tmp / MODEL_FILE, compress=compress)
+        body["files"] = {
+            MODEL_FILE: {
+                "sha256": _sha256_file(tmp / MODEL_FILE),
+                "bytes": (tmp / MODEL_FILE).stat().st_size,
+            }
+        }
+        body["integrity"] = "sha256" if key is None else "hmac-sha256"
+        data = _dumps(body)
+        (tmp / MANIFEST).write_bytes(data)
+        (tmp / MANIFEST_HASH).write_text(_manifest_digest(data, key) + f"  {MANIFEST}\n")
+    model.created = body["created"]
+    model.manifest = body
+    return final
+
+
+# ----------------------------------------------------------------------------- load
+def read_manifest(path: str | Path, *, key: bytes | None = None) -> dict[str, Any]:
+    """Read and verify ``manifest.json`` of a model folder (nothing is unpickled).
+
+    Parameters
+    ----------
+    path : path-like
+        Model folder.
+    key : bytes, optional
+        HMAC key the model was signed with.
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    ModelIntegrityError
+        When the folder is not a model, the manifest does not match its hash, or the
+        signature/key do not agree.
+    """
+    folder = Path(path)
+    mpath, hpath = folder / MANIFEST, folder / MANIFEST_HASH
+    if not mpath.is_file() or not hpath.is_file():
+        raise ModelIntegrityError(
+            f"{folder} is not a segml model folder: {MANIFEST} or {MANIFEST_HASH} is missing."
+        )
+    data = mpath.read_bytes()
+    recorded = hpath.read_text(encoding="utf-8").split()[0] if hpath.stat().st_size else ""
+    signed = recorded.startswith("hmac-sha256:")
+    if signed and key is None:
+        raise ModelIntegrityError(
+            f"{folder} is signed (HMAC-SHA256); pass the key it was saved with (key=...)."
+        )
+    if not signed and key is not None:
+        raise ModelIntegrityError(
+            f"{folder} is not signed but a key was given; refusing an unsigned model."
+        )
+    if not hmac.compare_digest(recorded, _manifest_digest(data, key)):
+        what = "signature" if signed else "sha256"
+        raise ModelIntegrityError(
+            f"{folder / MANIFEST} does not match the {what} in {MANIFEST_HASH}: the manifest was "
+            "edited or corrupted (or the key is wrong). Refusing to load."
+        )
+    try:
+        manifest = json.loads(data)
+    except json.JSONDecodeError as exc:  # pragma: no cover - hash matched a bad file
+        raise ModelIntegrityError(f"{mpath} is not valid JSON: {exc}") from exc
+    if manifest.get("format") != "segml-model":
+        raise ModelIntegrityError(f"{mpath} is not a segml model manifest.")
+    return manifest
+
+
+def _check_files(folder: Path, manifest: Mapping[str, Any]) -> None:
+    files = manifest.get("files") or {}
+    if MODEL_FILE not in files:
+        raise ModelIntegrityError(f"{folder / MANIFEST} lists no {MODEL_FILE}.")
+    for rel, meta in files.items():
+        p = folder / rel
+        if not p.is_file():
+            raise ModelIntegrityError(f"{p} is listed in the manifest but missing.")
+        got = _sha256_file(p)
+        if not hmac.compare_digest(got, str(meta.get("sha256", ""))):
+            raise ModelIntegrityError(
+                f"{p} does not match its sha256 in the manifest (expected "
+                f"{meta.get('sha256')}, got {got}): the file was corrupted or altered. "
+                "Refusing to unpickle it."
+            )
+    known = set(files) | {MANIFEST, MANIFEST_HASH}
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in known)
+    if extra:
+        raise ModelIntegrityError(f"{folder} holds files not in its manifest: {extra}.")
+
+
+def _mm(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+
+def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str]:
+    """Compare saved library versions with the running ones.
+
+    Parameters
+    ----------
+    saved : mapping
+        ``manifest["versions"]``.
+    strict : bool, default True
+        Raise on non-portable differences (else they only warn).
+
+    Returns
+    -------
+    list of str
+        The differences found (also warned with ``ModelVersionWarning``).
+
+    Raises
+    ------
+    ModelVersionError
+        For a different scikit-learn major/minor release or a different numpy/pandas
+        major release (when ``strict``).
+    """
+    now = _versions()
+    errors, notes = [], []
+    for lib, depth in (("scikit-learn", 2), ("numpy", 1), ("pandas", 1)):
+        a, b = saved.get(lib), now[lib]
+        if a is None or a == b:
+            continue
+        if _mm(a)[:depth] != _mm(b)[:depth]:
+            errors.append(f"{lib} {a} (saved) vs {b} (running)")
+        else:
+            notes.append(f"{lib} {a} (saved) vs {b} (running)")
+    for lib in ("python", "segml", "joblib"):
+        a, b = saved.get(lib), now[lib]
+        if a is not None and a != b:
+            notes.append(f"{lib} {a} (saved) vs {b} (running)")
+    if errors and strict:
+        raise ModelVersionError(
+            "model was saved with library versions whose pickles are not portable: "
+            + "; ".join(errors)
+            + ". Re-train and save it with the running versions, or install the saved ones "
+            "(load_model(..., strict_versions=False) tries anyway)."
+        )
+    diffs = errors + notes
+    if diffs:
+        warnings.warn(
+            "model was saved with different library versions: " + "; ".join(diffs),
+            ModelVersionWarning,
+            stacklevel=3,
+        )
+    return diffs
+
+
+def load_model(
+    path: str | Path, *, key: bytes | None = None, strict_versions: bool = True
+) -> SegmentModel:
+    """Load a saved model after checking its manifest, file hashes and versions.
+
+    Only load models you trust: unpickling runs code. The checks (manifest hash,
+    then each file's sha256) run **before** anything is unpickled.
+
+    Parameters
+    ----------
+    path : path-like
+        Model folder (e.g. ``models/churn`` or a kept version ``models/churn@v1``).
+    key : bytes, optional
+        HMAC key for signed models.
+    strict_versions : bool, default True
+        Refuse non-portable library differences (else warn and try).
+
+    Returns
+    -------
+    SegmentModel
+        The model, ready for :func:`segml.scoring.score`.
+
+    Raises
+    ------
+    ModelIntegrityError
+        Missing/edited manifest, altered or unlisted files.
+    ModelVersionError
+        Non-portable library versions, or a newer model format.
+    """
+    folder = Path(path)
+    manifest = read_manifest(folder, key=key)
+    fmt = int(manifest.get("format_version", 0))
+    if fmt > MODEL_FORMAT_VERSION:
+        raise ModelVersionError(
+            f"model format {fmt} is newer than this segml understands ({MODEL_FORMAT_VERSION}); "
+            "upgrade segml."
+        )
+    _check_files(folder, manifest)
+    check_versions(manifest.get("versions", {}), strict=strict_versions)
+    payload = joblib.load(folder / MODEL_FILE)
+    segs = manifest.get("segments", [])
+    win = manifest.get("training_window")
+    ref = dict(manifest.get("drift_reference") or {})
+    ref["_segments"] = manifest.get("segment_shares", {})
+    model = SegmentModel(
+        segmenter=payload["segmenter"],
+        name=manifest["name"],
+        feature_spec=payload.get("feature_spec"),
+        feature_state=payload.get("feature_state"),
+        as_of=None if manifest.get("as_of") is None else pd.Timestamp(manifest["as_of"]),
+        training_window=None if win is None else (pd.Timestamp(win[0]), pd.Timestamp(win[1])),
+        segment_names={int(s["id"]): s["name"] for s in segs},
+        segment_roles={int(s["id"]): s["role"] for s in segs if s.get("role") is not None},
+        profiles=manifest.get("profiles") or {},
+        metrics=manifest.get("metrics") or {},
+        contract=manifest.get("input_contract") or {},
+        reference=ref,
+        distance_quantiles=manifest.get("distance_quantiles") or {},
+        n_train=int(manifest.get("n_train", 0)),
+        created=manifest.get("created"),
+        stripped=list(manifest.get("stripped_per_row_attributes", [])),
+        manifest=manifest,
+    )
+    return model
+
+
+# ----------------------------------------------------------------------------- listing
+def list_models(root: str | Path = "models") -> pd.DataFrame:
+    """Table of the models under ``root`` (current ones and kept ``@vN`` versions).
+
+    Manifests are read and hash-checked (``verified``); nothing is unpickled.
+
+    Parameters
+    ----------
+    root : path-like, default "models"
+        Folder of model folders.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, version, path, created, as_of, algorithm, k, n_train,
+        segml_version, sklearn_version, verified``; one row per folder, sorted.
+    """
+    cols = [
+        "name", "version", "path", "created", "as_of", "algorithm", "k", "n_train",
+        "segml_version", "sklearn_version", "verified",
+    ]
+    rows = []
+    base = Path(root)
+    if base.is_dir():
+        for p in sorted(base.iterdir()):
+            if not p.is_dir() or p.name.startswith(".") or not (p / MANIFEST).is_file():
+                continue
+            try:
+                m = read_manifest(p)
+                verified = True
+            except ModelIntegrityError:
+                try:
+                    m = json.loads((p / MANIFEST).read_bytes())
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    m = {}
+                verified = False
+            name, _, ver = p.name.partition("@")
+            v = m.get("versions", {})
+            rows.append({
+                "name": name, "version": ver or "current", "path": str(p),
+                "created": pd.Timestamp(m["created"]) if m.get("created") else pd.NaT,
+                "as_of": pd.Timestamp(m["as_of"]) if m.get("as_of") else pd.NaT,
+                "algorithm": m.get("algorithm"), "k": m.get("k"), "n_train": m.get("n_train"),
+                "segml_version": v.get("segml"), "sklearn_version": v.get("scikit-learn"),
+                "verified": verified,
+            })
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["name", "version"], kind="stable").reset_index(drop=True)
