@@ -1,0 +1,424 @@
+"""The ``segml`` command line: the same core API as the notebooks, one subcommand per step.
+
+User errors (bad path, bad config key, schema errors, refusing to overwrite) print
+one clear message and exit with status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from segml.errors import SegmlError
+
+__all__ = ["main"]
+
+EXIT_USER_ERROR = 2
+
+
+class _Progress:
+    """Step-by-step progress on stderr: ``[3/9] fitting model ... 1.2 s``."""
+
+    def __init__(self, total: int, *, quiet: bool = False) -> None:
+        self.total, self.i, self.quiet, self._t = total, 0, quiet, 0.0
+
+    def __call__(self, message: str) -> None:
+        self.done()
+        self.i += 1
+        self._t = time.perf_counter()
+        if not self.quiet:
+            print(f"[{self.i}/{self.total}] {message} ...", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self._t and not self.quiet:
+            print(f"      done in {time.perf_counter() - self._t:.1f} s", file=sys.stderr,
+                  flush=True)
+        self._t = 0.0
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add(sub: Any, name: str, help_: str, examples: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        name, help=help_, description=help_,
+        epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "),
+        formatter_class=_formatter,
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    return p
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data (default: the demo portfolio)")
+    g.add_argument("--config", type=Path, help="TOML config (see `segml init`)")
+    g.add_argument("--loader", help="named dataset: cdnow, cdnow_sample, marketing_campaign, "
+                   "mall_customers, online_retail")
+    g.add_argument("--path", type=Path, help="file for --loader (defaults to ../shared/data)")
+    g.add_argument("--transactions", type=Path, help="your transactions file")
+    g.add_argument("--customers", type=Path, help="your customers file")
+    g.add_argument("--map", action="append", default=[], metavar="CANON=COLUMN",
+                   help="column mapping for the transactions file, repeatable")
+    g.add_argument("--as-of", help="features use rows up to this day (required for real data)")
+
+
+def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    from segml.config import load_config, validate_config
+    from segml.errors import ConfigError
+
+    cfg = load_config(getattr(args, "config", None))
+    over: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for key in ("loader", "path", "transactions", "customers"):
+        val = getattr(args, key, None)
+        if val is not None:
+            data[key] = str(val)
+    for item in getattr(args, "map", []) or []:
+        if "=" not in item:
+            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN, e.g. --map amount=value.")
+        k, v = item.split("=", 1)
+        data.setdefault("mapping", {})[k.strip()] = v.strip()
+    if data:
+        over["data"] = data
+    if getattr(args, "as_of", None):
+        over["features"] = {"as_of": args.as_of}
+    if over:
+        merged = {**cfg}
+        for section, vals in over.items():
+            merged[section] = {**cfg[section], **vals}
+        if "loader" in data or "transactions" in data:
+            for k in ("loader", "transactions", "customers"):
+                if k not in data:
+                    merged["data"][k] = None
+        cfg = validate_config(merged)
+    return cfg
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from segml._atomic import write_text
+    from segml.config import EXAMPLE_CONFIG
+
+    write_text(args.path, EXAMPLE_CONFIG, overwrite=args.force)
+    print(f"wrote {args.path} — edit it, then: segml run --config {args.path}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from segml.datasets import make_portfolio
+
+    pf = make_portfolio(args.n_customers, n_segments=args.n_segments,
+                        random_state=args.random_state)
+    pf.write(args.out, overwrite=args.force, format=args.format)
+    _print_summary(pf.summary())
+    print(f"\nwrote {args.out}/ (transactions, customers, truth)")
+    return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    width = max(len(k) for k in summary)
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            print(f"{k:<{width}}")
+            for kk, vv in v.items():
+                print(f"  {kk:<{width}} {_fmt(vv)}")
+        else:
+            print(f"{k:<{width}} {_fmt(v)}")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 10 else f"{v:,.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from segml.pipeline import load_data
+
+    cfg = _config_from_args(args)
+    data = load_data(cfg, progress=lambda m: None)
+    for rep in data.quality.values():
+        print(rep)
+    print(f"\n{data.name}: OK — {len(data.customers):,} customers"
+          + (f", {len(data.transactions):,} transactions" if data.transactions is not None
+             else ""))
+    return 0
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    from segml._atomic import write_with
+    from segml.pipeline import build_run_features, load_data
+
+    cfg = _config_from_args(args)
+    data = load_data(cfg, progress=lambda m: None)
+    fs = build_run_features(cfg, data)
+    out = Path(args.out)
+    if out.suffix == ".csv":
+        write_with(out, lambda p: fs.frame.to_csv(p), overwrite=args.force)
+    else:
+        write_with(out, lambda p: fs.frame.to_parquet(p), overwrite=args.force)
+    print(f"{len(fs.frame):,} customers x {fs.frame.shape[1]} features as of "
+          f"{fs.as_of.date()} -> {out}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline, write_run
+
+    cfg = _config_from_args(args)
+    if args.run_id:
+        cfg["output"]["run_id"] = args.run_id
+    progress = _Progress(N_STEPS + 1, quiet=args.quiet)
+    result = run_pipeline(cfg, progress=progress)
+    progress("writing the run folder and report")
+    write_run(result, overwrite=args.force)
+    progress.done()
+    print_run_summary(result)
+    return 0
+
+
+def _cmd_select_k(args: argparse.Namespace) -> int:
+    from segml.pipeline import build_run_features, load_data, model_matrix, run_select_k
+
+    cfg = _config_from_args(args)
+    data = load_data(cfg, progress=lambda m: None)
+    fs = build_run_features(cfg, data)
+    X, _ = model_matrix(cfg, fs)
+    sel = run_select_k(cfg, X, fs, progress=not args.quiet)
+    print(sel.table.to_string(max_rows=60))
+    print(f"\nrecommended: {sel.recommended}\n{sel.rationale}")
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    cfg = _config_from_args(args)
+    if args.k:
+        cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
+    if args.algorithm:
+        cfg["segmentation"]["algorithms"] = [args.algorithm]
+    if args.name:
+        cfg["output"]["model_name"] = args.name
+    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline
+
+    progress = _Progress(N_STEPS, quiet=args.quiet)
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force)
+    progress.done()
+    print_run_summary(result, outputs=False)
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from segml._atomic import write_with
+    from segml.persistence import load_model
+    from segml.pipeline import load_data, score_data
+
+    cfg = _config_from_args(args)
+    model = load_model(args.model)
+    data = load_data(cfg, progress=lambda m: None)
+    scored = score_data(model, data, cfg)
+    out = Path(args.out)
+    if out.suffix == ".parquet":
+        write_with(out, lambda p: scored.to_parquet(p, index=False), overwrite=args.force)
+    else:
+        write_with(out, lambda p: scored.to_csv(p, index=False), overwrite=args.force)
+    counts = scored["segment_name"].value_counts().sort_index()
+    print(counts.to_string())
+    print(f"\nscored {len(scored):,} customers -> {out}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from segml.rules import compare_segmentations
+
+    def read(path: Path) -> pd.Series:
+        from segml.io import read_table
+
+        df = read_table(path, dtype={"customer_id": str})
+        col = args.column or ("segment_name" if "segment_name" in df.columns else df.columns[1])
+        return df.set_index("customer_id")[col]
+
+    res = compare_segmentations(read(args.a), read(args.b), names=(args.a.stem, args.b.stem))
+    print(res.summary())
+    print(json.dumps(res.to_dict().get("scores", {}), indent=2))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from segml.pipeline import run_pipeline, write_run
+
+    cfg = _config_from_args(args)
+    if args.run_id:
+        cfg["output"]["run_id"] = args.run_id
+    result = run_pipeline(cfg, progress=_Progress(99, quiet=True))
+    write_run(result, overwrite=args.force)
+    print(f"report: {result.outputs['report']}")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from segml.persistence import list_models, load_manifest
+
+    if args.action == "list":
+        table = list_models(args.root)
+        print(table.to_string(index=False) if len(table) else f"no models under {args.root}/")
+    else:
+        if not args.name:
+            from segml.errors import ConfigError
+
+            raise ConfigError("models show needs a model folder, e.g. segml models show "
+                              "models/demo")
+        print(json.dumps(load_manifest(args.name), indent=2, default=str))
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``segml`` argument parser (also used to test ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="segml",
+        description="segml — customer-portfolio segmentation workbench.",
+        epilog=textwrap.dedent("""\
+            examples:
+              segml run                               # the whole pipeline on the demo data
+              segml init my.toml && segml run --config my.toml
+              segml run --loader cdnow --as-of 1998-06-30
+              segml models list
+            """),
+        formatter_class=_formatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _add(sub, "init", "write a commented example config",
+             "segml init segml.toml\nsegml init my.toml --force")
+    p.add_argument("path", nargs="?", default="segml.toml", type=Path)
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=_cmd_init)
+
+    p = _add(sub, "run", "run the whole pipeline and write reports/<run-id>/",
+             "segml run\nsegml run --config segml.toml --force\n"
+             "segml run --loader cdnow --as-of 1998-06-30 --run-id cdnow")
+    _data_args(p)
+    p.add_argument("--run-id", help="name of the run folder (default from data and as_of)")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder/model")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=_cmd_run)
+
+    p = _add(sub, "generate", "generate the synthetic demo portfolio",
+             "segml generate --n-customers 10000 --out data/demo10k")
+    p.add_argument("--n-customers", type=int, default=4000)
+    p.add_argument("--n-segments", type=int, default=5)
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--out", type=Path, default=Path("data/demo"))
+    p.add_argument("--force", action="store_true", help="overwrite an existing folder")
+    p.set_defaults(func=_cmd_generate)
+
+    p = _add(sub, "validate-data", "validate data files against the contracts and report",
+             "segml validate-data --transactions orders.csv --map amount=net_value\n"
+             "segml validate-data --loader marketing_campaign")
+    _data_args(p)
+    p.set_defaults(func=_cmd_validate)
+
+    p = _add(sub, "features", "build the point-in-time feature frame",
+             "segml features --loader cdnow --as-of 1997-12-31 --out cdnow97.parquet")
+    _data_args(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_features)
+
+    p = _add(sub, "select-k", "sweep k (and algorithms) and recommend one",
+             "segml select-k --loader cdnow --as-of 1998-06-30")
+    _data_args(p)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_select_k)
+
+    p = _add(sub, "fit", "fit and save a model (choosing k unless --k is given)",
+             "segml fit --k 5 --name demo5\nsegml fit --config segml.toml --force")
+    _data_args(p)
+    p.add_argument("--k", type=int)
+    p.add_argument("--algorithm", choices=["kmeans", "minibatch", "bisecting", "gmm"])
+    p.add_argument("--name", help="model name under models/")
+    p.add_argument("--force", action="store_true", help="replace (and version) an existing model")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_fit)
+
+    p = _add(sub, "score", "score customers with a saved model",
+             "segml score models/demo --out scores.csv\n"
+             "segml score models/cdnow --loader cdnow --as-of 1998-06-30 --out s.parquet")
+    p.add_argument("model", type=Path)
+    _data_args(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_score)
+
+    p = _add(sub, "compare", "compare two segmentations (CSV/Parquet with customer_id)",
+             "segml compare reports/demo/segments.csv rules.csv --column segment_name")
+    p.add_argument("a", type=Path)
+    p.add_argument("b", type=Path)
+    p.add_argument("--column", help="label column (default segment_name or the 2nd column)")
+    p.set_defaults(func=_cmd_compare)
+
+    p = _add(sub, "report", "run the pipeline and write only the report folder",
+             "segml report --config segml.toml --run-id q4 --force")
+    _data_args(p)
+    p.add_argument("--run-id")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_report)
+
+    p = _add(sub, "models", "list saved models or show one manifest",
+             "segml models list\nsegml models show models/demo")
+    p.add_argument("action", choices=["list", "show"])
+    p.add_argument("name", nargs="?", type=Path)
+    p.add_argument("--root", type=Path, default=Path("models"))
+    p.set_defaults(func=_cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status (0 ok, 2 user error).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (SegmlError, FileNotFoundError, PermissionError) as exc:
+        if args.debug:
+            raise
+        print(f"segml: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:  # pragma: no cover
+        print("segml: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
