@@ -1,0 +1,53 @@
+"""Ready-made rule segmenters for the built-in rule sets of the domain brief."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from segml.errors import ConfigError
+from segml.rules.lookalike import LookalikeScorer
+from segml.rules.ruleset import BUILTIN_RULESETS, RuleSet
+from segml.rules.segmenter import RuleSegmenter
+
+__all__ = ["builtin_segmenter"]
+
+
+def builtin_segmenter(
+    name: str,
+    *,
+    overlap: str = "first",
+    lookalike_threshold: float = 0.5,
+    lookalike_features: Sequence[str] | None = None,
+) -> RuleSegmenter:
+    """Return an unfitted :class:`RuleSegmenter` for a built-in rule set.
+
+    Parameters
+    ----------
+    name : {"rfm_groups", "abc", "portfolio_roles", "lifecycle"}
+        The rule set (``segml/rulesets/<name>.toml``).
+    overlap : {"first", "error"}, default "first"
+        See :class:`RuleSegmenter`.
+    lookalike_threshold : float, default 0.5
+        For ``lifecycle``: ``is_lookalike = lookalike_score >= threshold``.
+    lookalike_features : sequence of str, optional
+        For ``lifecycle``: attribute columns of the look-alike score
+        (default: the canonical attribute columns present).
+
+    Returns
+    -------
+    RuleSegmenter
+
+    Examples
+    --------
+    >>> builtin_segmenter("abc").rules.name
+    'abc'
+    """
+    if name not in BUILTIN_RULESETS:
+        raise ConfigError(
+            f"unknown built-in rule set {name!r}; available: {', '.join(BUILTIN_RULESETS)}"
+        )
+    rules = RuleSet.builtin(name)
+    lookalike = None
+    if name == "lifecycle":
+        lookalike = LookalikeScorer(features=lookalike_features, threshold=lookalike_threshold)
+    return RuleSegmenter(rules, overlap=overlap, lookalike=lookalike)
