@@ -443,7 +443,7 @@ def _mix(rng: np.random.Generator, base: Sequence[float], n: int, noise: float) 
     """Per-customer mixes around ``base``: Dirichlet whose spread grows with ``noise``."""
     p = np.asarray(base, dtype=float)
     p = p / p.sum()
-    if noise <= 0 or n == 0:
+    if noise < 1e-3 or n == 0:  # Dirichlet concentration would overflow; the spread is nil
         return np.tile(p, (n, 1))
     alpha = np.maximum(p * 25.0 / noise**2, 1e-3)
     out = rng.dirichlet(alpha, size=n)
