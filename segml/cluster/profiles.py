@@ -411,17 +411,13 @@ def _names(
         names.append(name)
         used_features[s] = used
     # make unique, deterministically: add the strongest unused feature, then the segment number
-    for _ in range(3):
-        counts = pd.Series(names).value_counts()
-        dup = set(counts[counts > 1].index)
-        if not dup:
-            break
-        for i, s in enumerate(segments):
-            if names[i] in dup:
-                extra = _strongest(z, s, used_features[s], min_abs=0.0)
-                if extra is not None:
-                    used_features[s].add(extra[0])
-                    names[i] = f"{names[i]} ({extra[1]})"
+    counts = pd.Series(names).value_counts()
+    dup = set(counts[counts > 1].index)
+    for i, s in enumerate(segments):
+        if names[i] in dup:
+            extra = _strongest(z, s, used_features[s], min_abs=0.0)
+            if extra is not None:
+                names[i] = f"{names[i]} ({extra[1]})"
     counts = pd.Series(names).value_counts()
     return [
         f"{nm} #{s}" if counts[nm] > 1 else nm for nm, s in zip(names, segments, strict=True)
