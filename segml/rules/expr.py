@@ -94,8 +94,8 @@ _TOKEN_RE = re.compile(
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<quoted>`[^`]*`)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<bad>===|<>|=>|=<|&&|\|\||=(?!=)|&|\||!(?!=)|~)
   | (?P<op><=|>=|==|!=|<|>|\(|\)|,|\+|-|\*|/)
-  | (?P<bad>===|<>|=>|=<|&&|\|\||=|&|\||!|~)
     """,
     re.VERBOSE,
 )
@@ -434,6 +434,11 @@ class _Parser:
             hint = "join conditions with 'and' / 'or'"
             if t.type == "op" and t.value == ")":
                 hint = "this ')' has no matching '('"
+            elif t.type == "keyword" and t.value == "not":
+                hint = (
+                    "'not' goes before a condition, `not (x > 1)`; after a value "
+                    "only `not between` / `not in` are allowed"
+                )
             raise self.error(f"unexpected {self.describe(t)}", t, hint=hint)
         return node
 
@@ -483,15 +488,8 @@ class _Parser:
             right = self.expression(_BINARY_POWER["cmp"])
             return Cmp(left.pos, right.end, str(t.value), left, right)
         negated = False
-        if t.value == "not":
+        if t.value == "not":  # the caller checked that 'between' or 'in' follows
             negated = True
-            t2 = self.tok
-            if not (t2.type == "keyword" and t2.value in ("between", "in")):
-                raise self.error(
-                    f"expected 'between' or 'in' after 'not', got {self.describe(t2)}",
-                    t2,
-                    hint="to negate a condition write `not (condition)`",
-                )
             t = self.advance()
         if t.value == "between":
             low = self.expression(_BINARY_POWER["and"])

@@ -272,8 +272,7 @@ class RuleSet:
             raise ConfigError(
                 f"unknown built-in rule set {name!r}; available: {', '.join(BUILTIN_RULESETS)}"
             )
-        res = importlib.resources.files("segml").joinpath("rulesets", f"{name}.toml")
-        return cls.from_toml(res.read_text(encoding="utf-8"))
+        return cls.from_toml(_read_packaged(f"{name}.toml"))
 
     # ----------------------------------------------------------------- output
     def to_dict(self) -> dict[str, object]:
@@ -348,6 +347,19 @@ class RuleSet:
             for c in _expr.columns_of(node):
                 seen.setdefault(c, None)
         return list(seen)
+
+
+def _read_packaged(filename: str) -> str:
+    """Read ``segml/rulesets/<filename>`` (package data)."""
+    try:
+        res = importlib.resources.files("segml") / "rulesets" / filename
+        return res.read_text(encoding="utf-8")
+    except (NotADirectoryError, FileNotFoundError):
+        # setuptools' editable finder can add a non-directory entry to segml.__path__,
+        # which makes importlib.resources refuse the package; fall back to the source tree.
+        return (Path(__file__).resolve().parents[1] / "rulesets" / filename).read_text(
+            encoding="utf-8"
+        )
 
 
 def _toml_str(value: str) -> str:
