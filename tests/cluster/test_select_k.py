@@ -1,0 +1,141 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.preprocessing import StandardScaler
+
+from segml.cluster import select_k
+from segml.errors import ConfigError
+
+CENTERS4 = [[0, 0], [12, 0], [0, 12], [12, 12]]
+
+
+@pytest.fixture(scope="module")
+def four_blobs():
+    X, y = make_blobs(1200, centers=CENTERS4, cluster_std=1.0, random_state=0)
+    return X, y
+
+
+def test_recommends_planted_k_with_agreeing_criteria(four_blobs):
+    X, _ = four_blobs
+    r = select_k(X, k_range=range(2, 8), n_stability=3, progress=False, random_state=0)
+    assert r.recommended["k"] == 4
+    assert r.recommended["algorithm"] == "kmeans"
+    assert r.recommended["votes"] >= 4
+    assert r.recommended["params"] == {
+        "algorithm": "kmeans", "n_clusters": 4, "n_init": 3, "max_iter": 300
+    }
+    assert r.rationale.startswith("Recommended k=4 (kmeans): chosen by")
+    t = r.table
+    assert t["k"].tolist() == list(range(2, 8))
+    assert t.loc[t["k"] == 4, "inertia_knee"].item()
+    assert t.loc[t["k"] == 4, "stability_ari_mean"].item() == 1.0
+    for col in ("silhouette_sqeuclidean_full", "silhouette_euclidean_sample",
+                "calinski_harabasz", "davies_bouldin", "inertia", "min_segment_share"):
+        assert t[col].notna().all(), col
+    json.dumps(r.to_dict())
+
+
+def test_disagreement_is_reported():
+    # 4 planted blobs, two of them close: the criteria do not all agree
+    X, _ = make_blobs(1000, centers=[[0, 0], [3.5, 0], [12, 0], [0, 12]], random_state=2)
+    r = select_k(X, k_range=range(2, 7), stability=False, progress=False, random_state=0)
+    assert {c: p["k"] for c, p in r.picks.items()} == {
+        "silhouette_sqeuclidean_full": 3,
+        "silhouette_euclidean_sample": 3,
+        "calinski_harabasz": 4,
+        "davies_bouldin": 3,
+        "inertia_knee": 3,
+    }
+    assert r.recommended["k"] == 3 and r.recommended["votes"] == 4
+    assert r.rationale == (
+        "Recommended k=3 (kmeans): chosen by 4 of 5 criteria (silhouette_sqeuclidean_full, "
+        "silhouette_euclidean_sample, davies_bouldin, inertia_knee). "
+        "Disagreement: calinski_harabasz prefers k=4 (kmeans)."
+    )
+
+
+def test_reproducible_and_independent_of_n_jobs(four_blobs):
+    X, _ = four_blobs
+    kw = dict(k_range=[3, 4, 5], n_stability=2, progress=False, random_state=7)
+    timing = ["fit_seconds", "metrics_seconds", "stability_seconds"]
+    a = select_k(X, **kw).table.drop(columns=timing)
+    b = select_k(X, n_jobs=2, **kw).table.drop(columns=timing)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_small_segments_are_flagged_and_not_recommended():
+    X, _ = make_blobs([560, 560, 20], centers=[[0, 0], [10, 0], [0, 10]], random_state=0)
+    r = select_k(X, k_range=[2, 3], stability=False, min_segment_share=0.05, progress=False,
+                 random_state=0)
+    t = r.table.set_index("k")
+    assert bool(t.at[3, "too_small"]) and not bool(t.at[2, "too_small"])
+    assert t.at[3, "min_segment_share"] == pytest.approx(20 / 1140)
+    assert r.recommended["k"] == 2
+    assert "Flagged too small (a segment under 5% of customers): k=3 (kmeans)." in r.rationale
+
+
+def test_all_too_small_still_recommends_with_note(four_blobs):
+    X, _ = four_blobs
+    r = select_k(X, k_range=[3, 4], stability=False, min_segment_share=0.9, progress=False,
+                 random_state=0)
+    assert "Every configuration has a segment below 90% of customers" in r.rationale
+
+
+def test_gmm_rows_have_bic_and_covariance(four_blobs):
+    X, _ = four_blobs
+    r = select_k(X, k_range=[3, 4, 5], algorithms=["kmeans", "gmm"],
+                 covariance_types=["full", "spherical"], stability=False, progress=False,
+                 random_state=0)
+    t = r.table
+    assert len(t) == 9
+    g = t[t["algorithm"] == "gmm"]
+    assert set(g["covariance_type"]) == {"full", "spherical"}
+    assert g["bic"].notna().all() and g["aic"].notna().all()
+    assert t.loc[t["algorithm"] == "kmeans", "covariance_type"].isna().all()
+    assert r.picks["bic"]["k"] == 4
+
+
+def test_preprocessor_and_sampling_settings(four_blobs):
+    X, _ = four_blobs
+    r = select_k(X * 1000, preprocessor=StandardScaler(), k_range=[4], fit_sample_size=300,
+                 dtype="float32", stability=False, progress=False, random_state=0)
+    assert r.table["n_fit_samples"].tolist() == [300]
+    assert r.table["dtype"].tolist() == ["float32"]
+    assert r.settings["sampling_note"].startswith("models fitted on a uniform sample of 300")
+
+
+def test_progress_bar_can_be_silenced(four_blobs, capsys):
+    X, _ = four_blobs
+    select_k(X, k_range=[2, 3], stability=False, progress=False, random_state=0)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+    select_k(X, k_range=[2, 3], stability=False, progress=True, random_state=0)
+    assert "select_k" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k_range": [1, 2]}, r"k_range=\[1, 2\] should hold integers >= 2"),
+        ({"algorithms": ["hdbscan"]}, r"algorithms=\('hdbscan',\) should be a non-empty subset"),
+        ({"covariance_types": []}, r"covariance_types=\(\) should be a non-empty subset"),
+        ({"min_segment_share": 1.0}, r"min_segment_share=1\.0 should be in \[0, 1\)"),
+        ({"dtype": "int8"}, r"dtype='int8' should be 'auto', 'float64' or 'float32'"),
+        ({"fit_sample_size": -5}, r"fit_sample_size=-5 should be a positive integer, 'auto'"),
+        ({"k_range": [2, 30]}, r"n_samples=20 should be > the largest k=30"),
+    ],
+)
+def test_argument_errors(kwargs, match):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ConfigError, match=match):
+        select_k(X, progress=False, **kwargs)
+
+
+def test_non_finite_input_error():
+    X = np.ones((10, 2))
+    X[0, 0] = np.nan
+    with pytest.raises(ConfigError, match=r"finite 2-dimensional numeric matrix"):
+        select_k(X, k_range=[2], progress=False)
