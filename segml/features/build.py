@@ -1,0 +1,635 @@
+"""Assembly of the features layer: the raw feature frame and the model-matrix preprocessor.
+
+:func:`build_features` joins, for one ``as_of`` date, the transaction features
+(RFM, behaviour, payment), the frozen RFM scores and ABC classes, the
+historical CLV, the customer attributes (age and age band derived as of
+``as_of``), the relationship features and the growth-potential score into one
+frame of raw, interpretable columns indexed by ``customer_id`` -- what profiles
+and rules read. Everything learned on the way (RFM cut points, ABC thresholds,
+category/channel levels, growth-potential peer medians, age bands) is kept in a
+:class:`FeatureState` with no customer rows, so that the same columns can be
+rebuilt for new customers with frozen thresholds.
+
+:func:`make_preprocessor` turns a :class:`~segml.features.spec.FeatureSpec`
+into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
+``fit_transform`` on the frame is the model matrix. Per column transform:
+
+============== ===========================================================================
+``log``         to float, median imputation with a missing indicator, signed log1p
+                (:class:`~segml.features.encoders.LogMoney`), standard scaling
+``yeo-johnson`` to float, median imputation + indicator, ``PowerTransformer`` (standardised)
+``robust``      to float, median imputation + indicator, ``RobustScaler``
+``standard``    to float, median imputation + indicator, ``StandardScaler``
+``winsor``      to float, median imputation + indicator, 1 %/99 % clipping, ``StandardScaler``
+``onehot``      :class:`~segml.features.encoders.RareOneHot` (missing is a level, levels
+                seen in fewer than 1 % of rows grouped into ``<column>_other``)
+``ordinal``     ordered labels to codes (:class:`~segml.features.encoders.OrdinalScale`;
+                numeric columns used as they are), median imputation + indicator, standard
+``frequency``   :class:`~segml.features.encoders.FrequencyEncoder`, standard scaling
+``passthrough`` to float (booleans 0/1), median imputation + indicator
+============== ===========================================================================
+
+Missing-indicator columns are named ``missingindicator_<column>`` and exist only
+for columns with missing values in the training frame. Each family's block is
+then scaled by :class:`~segml.features.encoders.FamilyWeight` so that every
+family's expected squared-distance budget is proportional to its weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
+
+from segml.errors import ConfigError, SchemaError
+from segml.features._time import cutoff, to_as_of
+from segml.features.clv import historical_clv
+from segml.features.encoders import (
+    CANONICAL_LEVELS,
+    AgeEncoder,
+    FamilyWeight,
+    FrequencyEncoder,
+    LogMoney,
+    OrdinalScale,
+    RareOneHot,
+    ToFloat,
+    Winsorizer,
+    normalize_level,
+)
+from segml.features.relationship import GrowthPotential, _relationship
+from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
+from segml.features.spec import FeatureSpec
+from segml.features.transactions import transaction_features
+
+__all__ = ["FeatureSet", "FeatureState", "build_features", "make_preprocessor"]
+
+#: Columns computed here; a customers-table column with one of these names is dropped
+#: (listed in ``report["dropped_customer_columns"]``).
+_COMPUTED = (
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_code",
+    "abc_class",
+    "clv",
+    "net_margin",
+    "age",
+    "age_band",
+    "journey_stage_ord",
+    "response_rate",
+    "satisfaction_ord",
+    "growth_potential",
+)
+#: Candidate peer-profile columns for growth potential (the first two present are used).
+_GROWTH_BY = ("age_band", "education", "region", "company_size", "industry", "life_stage")
+
+
+@dataclass
+class FeatureState:
+    """Everything fitted while building features, frozen for rebuilding them on new customers.
+
+    Holds parameters and aggregates only, never customer rows.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+        The ``as_of`` the state was learned at.
+    lookback_days : int or None
+        Lookback window used.
+    category_levels, channel_levels : list of str or None
+        Levels of the ``category_share_<x>``/``channel_share_<x>`` columns.
+    rfm_scorer : RFMScorer or None
+        Fitted RFM quintile scorer (None without buyers).
+    abc : ABCClassifier or None
+        Fitted ABC classifier (None without buyers).
+    growth : GrowthPotential or None
+        Fitted growth-potential peer medians.
+    age_encoder : AgeEncoder or None
+        Age bands and plausible range (its ``as_of_year`` is reset to each build's year).
+    columns : list of str
+        Column order of the frame; a rebuild is reindexed to it.
+    """
+
+    as_of: pd.Timestamp
+    lookback_days: int | None = None
+    category_levels: list[str] | None = None
+    channel_levels: list[str] | None = None
+    rfm_scorer: RFMScorer | None = None
+    abc: ABCClassifier | None = None
+    growth: GrowthPotential | None = None
+    age_encoder: AgeEncoder | None = None
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FeatureSet:
+    """Result of :func:`build_features`.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Raw interpretable features, indexed by sorted string ``customer_id``.
+    spec : FeatureSpec
+        The spec (given, or :meth:`FeatureSpec.default` for the frame's columns).
+    as_of : pandas.Timestamp
+        The as-of date.
+    state : FeatureState
+        Fitted pieces for rebuilding the same columns on new customers.
+    report : dict
+        Counts: ``n_customers``, ``n_prospects``, ``rows_after_as_of``,
+        ``customers_only_in_transactions``, ``implausible_birth_years``,
+        ``missing`` (per attribute column), ``unknown_levels`` (per column),
+        ``missing_income``, ``dropped_customer_columns``, ``state_reused``.
+    """
+
+    frame: pd.DataFrame
+    spec: FeatureSpec
+    as_of: pd.Timestamp
+    state: FeatureState
+    report: dict[str, Any]
+
+    def model_matrix(self) -> pd.DataFrame:
+        """Fit :func:`make_preprocessor` on the frame and return the model matrix.
+
+        Returns
+        -------
+        DataFrame
+            All-finite, same index as ``frame``.
+        """
+        return make_preprocessor(self.spec, self.frame).fit_transform(self.frame)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _customer_table(customers: Any) -> pd.DataFrame | None:
+    if customers is None:
+        return None
+    if not isinstance(customers, pd.DataFrame):
+        raise SchemaError(
+            f"customers should be a pandas DataFrame (canonical customers table), "
+            f"got {type(customers).__name__}."
+        )
+    if "customer_id" in customers.columns:
+        ids = customers["customer_id"]
+        table = customers.drop(columns="customer_id")
+    elif customers.index.name == "customer_id":
+        ids = customers.index.to_series()
+        table = customers
+    else:
+        raise SchemaError(
+            "customers has no 'customer_id' column or index; got columns "
+            f"{list(customers.columns)[:10]}. "
+            "Fix: validate it with segml.schema.validate_customers."
+        )
+    if ids.isna().any():
+        raise SchemaError(f"customers has {int(ids.isna().sum())} missing customer_id value(s).")
+    ids = ids.astype("str")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise SchemaError(
+            f"customers has {len(dup)} duplicated customer_id value(s), e.g. "
+            f"{dup.unique()[:5].tolist()}; one row per customer is expected."
+        )
+    out = table.copy()
+    out.index = pd.Index(ids.to_numpy(), dtype="str", name="customer_id")
+    return out.sort_index()
+
+
+def _rows_after(transactions: Any, as_of: pd.Timestamp) -> int:
+    if isinstance(transactions, pd.DataFrame) and "timestamp" in transactions.columns:
+        return int((transactions["timestamp"] >= cutoff(as_of)).sum())
+    return 0
+
+
+def _aggregates(aggregates: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(aggregates, pd.DataFrame):
+        raise SchemaError(
+            f"aggregates should be a DataFrame indexed by customer_id, "
+            f"got {type(aggregates).__name__}."
+        )
+    need = [c for c in ("frequency", "monetary") if c not in aggregates.columns]
+    if need:
+        raise SchemaError(
+            f"aggregates lack column(s) {need}; they should carry canonical feature names "
+            "(e.g. segml.io.load_marketing_campaign(...).features)."
+        )
+    out = aggregates.copy()
+    if "customer_id" in out.columns:
+        out = out.set_index("customer_id")
+    out.index = pd.Index(out.index.astype("str"), dtype="str", name="customer_id")
+    if "is_prospect" not in out.columns:
+        out["is_prospect"] = out["frequency"].fillna(0).to_numpy(dtype="float64") <= 0
+    return out.sort_index()
+
+
+def _attributes(
+    table: pd.DataFrame,
+    as_of: pd.Timestamp,
+    spec: FeatureSpec | None,
+    age_encoder: AgeEncoder | None,
+    report: dict[str, Any],
+) -> tuple[pd.DataFrame, AgeEncoder | None]:
+    """Attribute columns (pass-through, age/age band, relationship), with counts."""
+    out = table.copy()
+    dropped = [c for c in out.columns if c in _COMPUTED and c != "age"]
+    out = out.drop(columns=dropped)
+    report["dropped_customer_columns"] = dropped
+    report["missing"] = {
+        c: int(out[c].isna().sum()) for c in out.columns if out[c].isna().any()
+    }
+    report["missing_income"] = int(out["income"].isna().sum()) if "income" in out else 0
+
+    # age and age band, as of the as_of year
+    enc = None
+    source = "birth_year" if "birth_year" in out.columns else ("age" if "age" in out else None)
+    report["implausible_birth_years"] = 0
+    report["implausible_ages"] = 0
+    if source is not None:
+        params = age_encoder.get_params() if age_encoder is not None else {}
+        params.update(as_of_year=int(as_of.year), source=source)
+        enc = AgeEncoder(**params)
+        col = out[[source]].astype("float64")
+        enc.fit(col)
+        res = enc.transform(col)
+        report["implausible_birth_years" if source == "birth_year" else "implausible_ages"] = (
+            int(enc.n_implausible_)
+        )
+        out["age"] = res[:, 0]
+        if res.shape[1] > 1:
+            out["age_band"] = enc.band_label(res[:, 1]).to_numpy()
+
+    # ordered attributes: normalised labels; labels outside the levels become missing
+    unknown: dict[str, int] = {}
+    levels = dict(spec.levels) if spec is not None else {}
+    transforms = spec.columns() if spec is not None else {}
+    for col in out.columns:
+        if out[col].dtype.kind not in "OTU" and not isinstance(out[col].dtype, pd.StringDtype):
+            continue
+        if col in CANONICAL_LEVELS or (col in levels and transforms.get(col) == "ordinal"):
+            allowed = [normalize_level(v) for v in levels.get(col, CANONICAL_LEVELS.get(col, ()))]
+            if col == "journey_stage":
+                allowed.append("lost")
+            norm = out[col].map(normalize_level)
+            bad = norm.notna() & ~norm.isin(allowed)
+            out[col] = norm.where(~bad).astype("str")
+            if bad.any():
+                unknown[col] = int(bad.sum())
+        elif col in levels:  # nominal vocabulary: outside -> "unknown"
+            vocab = set(levels[col]) | {"unknown"}
+            bad = out[col].notna() & ~out[col].isin(vocab)
+            out[col] = out[col].where(~bad, "unknown").astype("str")
+            n = int(out[col].eq("unknown").sum())
+            if n:
+                unknown[col] = n
+        else:
+            n = int(out[col].astype("str").str.lower().eq("unknown").sum())
+            if n:
+                unknown[col] = n
+    report["unknown_levels"] = unknown
+
+    rel, _ = _relationship(table.reset_index())
+    rel.index = out.index
+    for col in rel.columns:
+        out[col] = rel[col]
+    return out, enc
+
+
+def _growth_by(frame: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(c for c in _GROWTH_BY if c in frame.columns)[:2]
+
+
+# ---------------------------------------------------------------------------------- public
+
+
+def build_features(
+    transactions: Any,
+    customers: pd.DataFrame | None,
+    as_of: Any,
+    spec: FeatureSpec | None = None,
+    *,
+    lookback_days: int | None = None,
+    state: FeatureState | None = None,
+    aggregates: pd.DataFrame | None = None,
+    min_peers: int = 5,
+) -> FeatureSet:
+    """Build the raw feature frame of every customer as of ``as_of``.
+
+    Parameters
+    ----------
+    transactions : DataFrame or None
+        Canonical transactions (``validate_transactions`` output). Rows after
+        ``as_of`` are ignored and counted. None for customer-only data.
+    customers : DataFrame or None
+        Canonical customers table (``customer_id`` column or index).
+    as_of : date-like
+        The as-of date (required; see ``docs/CONTRACTS.md`` for the boundary).
+    spec : FeatureSpec, optional
+        Model spec; None uses :meth:`FeatureSpec.default` of the frame's columns.
+        Its ``levels`` normalise ordinal labels and restrict nominal vocabularies.
+    lookback_days : int, optional
+        Lookback window for the transaction features.
+    state : FeatureState, optional
+        A state from an earlier build: RFM cut points, ABC thresholds, levels,
+        growth medians and age bands are reused frozen, and the frame is
+        reindexed to the state's columns (absent ones filled with NaN).
+    aggregates : DataFrame, optional
+        Per-customer transaction aggregates in canonical feature names (e.g. a
+        dataset that ships totals instead of transactions), used instead of
+        computing them from ``transactions``. Needs ``frequency`` and
+        ``monetary``; ``tenure_days`` is derived from ``signup_date`` when absent.
+    min_peers : int, default 5
+        Minimum buyers of a profile cell for its own growth-potential median.
+
+    Returns
+    -------
+    FeatureSet
+
+    Raises
+    ------
+    SchemaError
+        When the customers table has no, missing or duplicated ids.
+    ConfigError
+        When ``as_of`` is missing or an argument is out of range.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01"]),
+    ...     "amount": [10.0, 30.0, 5.0]})
+    >>> fs = build_features(tx, pd.DataFrame({"customer_id": ["a", "c"]}), "2024-03-31")
+    >>> fs.frame[["frequency", "monetary", "rfm_code", "abc_class"]].to_dict("index")["c"]
+    {'frequency': 0, 'monetary': 0.0, 'rfm_code': '000', 'abc_class': 'none'}
+    >>> fs.report["customers_only_in_transactions"]
+    1
+    """
+    as_of = to_as_of(as_of)
+    if state is not None and not isinstance(state, FeatureState):
+        raise ConfigError(f"state should be a FeatureState, got {type(state).__name__}.")
+    if spec is not None and not isinstance(spec, FeatureSpec):
+        raise ConfigError(
+            f"spec should be a FeatureSpec (FeatureSpec.from_dict / from_toml), "
+            f"got {type(spec).__name__}."
+        )
+    if transactions is not None and aggregates is not None:
+        raise ConfigError("pass transactions or aggregates, not both.")
+    table = _customer_table(customers)
+    report: dict[str, Any] = {"state_reused": state is not None}
+    lookback = state.lookback_days if state is not None else lookback_days
+
+    # 1. transaction features ------------------------------------------------------------
+    tf: pd.DataFrame | None
+    cat_levels = chan_levels = None
+    if transactions is not None:
+        tf = transaction_features(
+            transactions,
+            as_of,
+            customers=None if table is None else table.index,
+            lookback_days=lookback,
+            category_levels=state.category_levels if state is not None else None,
+            channel_levels=state.channel_levels if state is not None else None,
+        )
+        cat_levels = tf.attrs.get("category_levels")
+        chan_levels = tf.attrs.get("channel_levels")
+        tf.attrs = {}
+        report["rows_after_as_of"] = _rows_after(transactions, as_of)
+    elif aggregates is not None:
+        tf = _aggregates(aggregates)
+        report["rows_after_as_of"] = 0
+    else:
+        tf = None
+        report["rows_after_as_of"] = 0
+
+    ids = table.index if table is not None else pd.Index([], dtype="str", name="customer_id")
+    if tf is not None:
+        only_tx = tf.index.difference(ids)
+        ids = ids.union(tf.index)
+    else:
+        only_tx = pd.Index([], dtype="str")
+    ids = pd.Index(ids.astype("str"), dtype="str", name="customer_id").sort_values()
+    report["customers_only_in_transactions"] = len(only_tx)
+    frame = pd.DataFrame(index=ids)
+
+    # 2. attributes ---------------------------------------------------------------------
+    age_enc = None
+    if table is not None:
+        attrs, age_enc = _attributes(
+            table, as_of, spec, state.age_encoder if state is not None else None, report
+        )
+        attrs = attrs.reindex(ids)
+    else:
+        attrs = None
+        report.update(missing={}, missing_income=0, implausible_birth_years=0,
+                      implausible_ages=0, unknown_levels={}, dropped_customer_columns=[])
+
+    # 3. value: RFM scores, ABC, CLV -----------------------------------------------------
+    rfm = abc = None
+    if tf is not None:
+        tf = tf.reindex(ids)
+        if "is_prospect" in tf:
+            tf["is_prospect"] = tf["is_prospect"].fillna(True).astype(bool)
+        if "frequency" in tf and transactions is not None:
+            tf["frequency"] = tf["frequency"].fillna(0).astype("int64")
+        if "monetary" in tf and transactions is not None:
+            tf["monetary"] = tf["monetary"].fillna(0.0)
+        if attrs is not None and "tenure_days" not in tf and "signup_date" in attrs:
+            signup = pd.to_datetime(attrs["signup_date"])
+            tf["tenure_days"] = (as_of.normalize() - signup.dt.normalize()).dt.days.astype(
+                "float64"
+            )
+        frame = frame.join(tf)
+        buyers = ~frame["is_prospect"].to_numpy(dtype=bool)
+        if state is not None:
+            rfm, abc = state.rfm_scorer, state.abc
+        elif buyers.any():
+            rfm_cols = [c for c in ("recency_days", "frequency", "monetary") if c in frame]
+            rfm = RFMScorer().fit(frame[rfm_cols]) if len(rfm_cols) == 3 else None
+            abc = ABCClassifier().fit(frame)
+        if rfm is not None:
+            scores = rfm.set_output(transform="pandas").transform(
+                frame[["recency_days", "frequency", "monetary"]]
+            )
+            scores.index = frame.index
+            for c in scores.columns:
+                frame[c] = scores[c].astype("int64")
+            frame["rfm_code"] = rfm_code(scores)
+        else:
+            for c in ("r_score", "f_score", "m_score"):
+                frame[c] = np.zeros(len(frame), dtype="int64")
+            frame["rfm_code"] = pd.Series("000", index=frame.index, dtype="str")
+        if abc is not None:
+            frame["abc_class"] = pd.Series(abc.predict(frame), index=frame.index, dtype="str")
+        else:
+            frame["abc_class"] = pd.Series("none", index=frame.index, dtype="str")
+        if "tenure_days" in frame:
+            cost = None
+            if attrs is not None and "acquisition_cost" in attrs:
+                cost = attrs["acquisition_cost"].astype("float64")
+            clv = historical_clv(frame, acquisition_cost=cost)
+            for c in clv.columns:
+                frame[c] = clv[c]
+    report["n_prospects"] = int(frame["is_prospect"].sum()) if "is_prospect" in frame else 0
+
+    # 4. attributes joined; growth potential ---------------------------------------------
+    if attrs is not None:
+        frame = frame.join(attrs.drop(columns=[c for c in attrs if c in frame]))
+    if state is not None and state.columns:
+        # frozen column set: columns the state knows but this data lacks are NaN
+        report["columns_absent_vs_state"] = [
+            c for c in state.columns if c not in frame.columns and c != "growth_potential"
+        ]
+        frame = frame.reindex(columns=state.columns)
+    growth = None
+    if "monetary" in frame:
+        if state is not None:
+            growth = state.growth
+        else:
+            growth = GrowthPotential(by=_growth_by(frame), min_peers=min_peers).fit(frame)
+        if growth is not None:
+            frame["growth_potential"] = growth.transform(frame)[:, 0]
+
+    # 5. state ---------------------------------------------------------------------------
+    if state is not None:
+        new_state = state
+    else:
+        new_state = FeatureState(
+            as_of=as_of,
+            lookback_days=lookback,
+            category_levels=list(cat_levels) if cat_levels is not None else None,
+            channel_levels=list(chan_levels) if chan_levels is not None else None,
+            rfm_scorer=rfm,
+            abc=abc,
+            growth=growth,
+            age_encoder=age_enc,
+            columns=list(frame.columns),
+        )
+    frame.index.name = "customer_id"
+    report["n_customers"] = len(frame)
+    if spec is None:
+        spec = FeatureSpec.default(frame.columns)
+    return FeatureSet(frame=frame, spec=spec, as_of=as_of, state=new_state, report=report)
+
+
+def _imputer() -> SimpleImputer:
+    # keep_empty_features: an all-missing column (e.g. interpurchase_cv when nobody has three
+    # orders) stays in the matrix as a constant, so column names do not depend on the data.
+    return SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+
+
+def _numeric_steps(transform: str) -> list[tuple[str, Any]]:
+    impute = ("impute", _imputer())
+    if transform == "log":
+        return [("float", ToFloat()), impute, ("log", LogMoney()), ("scale", StandardScaler())]
+    if transform == "yeo-johnson":
+        return [("float", ToFloat()), impute, ("power", PowerTransformer(method="yeo-johnson"))]
+    if transform == "robust":
+        return [("float", ToFloat()), impute, ("scale", RobustScaler())]
+    if transform == "standard":
+        return [("float", ToFloat()), impute, ("scale", StandardScaler())]
+    if transform == "winsor":
+        return [("float", ToFloat()), impute, ("clip", Winsorizer()), ("scale", StandardScaler())]
+    if transform == "passthrough":
+        return [("float", ToFloat()), impute]
+    raise ConfigError(f"transform {transform!r} is not numeric.")  # pragma: no cover
+
+
+def _column_pipeline(col: str, transform: str, frame: pd.DataFrame, spec: FeatureSpec) -> Any:
+    s = frame[col]
+    is_text = s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype)
+    if transform == "onehot":
+        return RareOneHot(min_frequency=0.01)
+    if transform == "frequency":
+        return Pipeline([("freq", FrequencyEncoder()), ("scale", StandardScaler())])
+    if transform == "ordinal":
+        steps: list[tuple[str, Any]] = []
+        if is_text:
+            levels = spec.levels.get(col)
+            if levels is None and col not in CANONICAL_LEVELS:
+                raise ConfigError(
+                    f"column {col!r} has transform 'ordinal' but its labels have no order; "
+                    f"give them in the spec: [levels] {col} = [lowest, ..., highest]."
+                )
+            steps.append(("ordinal", OrdinalScale(levels={col: levels} if levels else None)))
+        else:
+            steps.append(("float", ToFloat()))
+        steps += [
+            ("impute", _imputer()),
+            ("scale", StandardScaler()),
+        ]
+        return Pipeline(steps)
+    if is_text:
+        raise ConfigError(
+            f"column {col!r} holds text labels but has numeric transform {transform!r}; "
+            "use 'onehot', 'ordinal' or 'frequency' for it."
+        )
+    return Pipeline(_numeric_steps(transform))
+
+
+def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransformer:
+    """Unfitted ``ColumnTransformer`` turning the feature frame into the model matrix.
+
+    One block per family (``Pipeline`` of a per-column ``ColumnTransformer`` and
+    a :class:`~segml.features.encoders.FamilyWeight`), in the spec's family
+    order; per-column transforms are listed in the module docstring. Output is
+    pandas with plain column names (``monetary``, ``region_north``,
+    ``missingindicator_income``, ...). Built only from scikit-learn and segml
+    transformers (no lambdas), so it pickles with joblib.
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+        Families, transforms and weights.
+    frame : DataFrame
+        The feature frame (used to check the columns and their kinds; not fitted).
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+
+    Raises
+    ------
+    ConfigError
+        When a spec column is not in the frame, a text column has a numeric
+        transform, or an ordinal text column has no known order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"monetary": [10.0, 100.0, None], "region": ["n", "s", "n"]})
+    >>> spec = FeatureSpec.default(f.columns)
+    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()
+    ['monetary', 'missingindicator_monetary', 'region_n', 'region_s']
+    """
+    if not isinstance(spec, FeatureSpec):
+        raise ConfigError(f"spec should be a FeatureSpec, got {type(spec).__name__}.")
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(f"frame should be a DataFrame, got {type(frame).__name__}.")
+    absent = [c for c in spec.columns() if c not in frame.columns]
+    if absent:
+        raise ConfigError(
+            f"feature spec column(s) {absent} are not in the frame; remove them from the spec "
+            "or call spec.select(frame.columns)."
+        )
+    if not spec.families:
+        raise ConfigError("feature spec has no family; the model matrix would be empty.")
+    blocks = []
+    for name, fam in spec.families.items():
+        inner = ColumnTransformer(
+            [
+                (col, _column_pipeline(col, tr, frame, spec), [col])
+                for col, tr in fam.columns.items()
+            ],
+            remainder="drop",
+            verbose_feature_names_out=False,
+        )
+        block = Pipeline([("encode", inner), ("weight", FamilyWeight(weight=fam.weight))])
+        blocks.append((name, block, list(fam.columns)))
+    ct = ColumnTransformer(blocks, remainder="drop", verbose_feature_names_out=False)
+    return ct.set_output(transform="pandas")

@@ -1,0 +1,314 @@
+"""build_features on a tiny hand-built canonical pair; state reuse; the model matrix."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from segml.errors import ConfigError, SchemaError
+from segml.features import (
+    FeatureSet,
+    FeatureSpec,
+    FeatureState,
+    build_features,
+    make_preprocessor,
+)
+
+AS_OF = "2024-03-31"
+
+
+def _tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(["a", "a", "a", "b", "z", "late"], dtype="str"),
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-10 09:00",
+                    "2024-03-01 12:00",
+                    "2024-04-05 10:00",  # after as_of: ignored, counted
+                    "2024-02-15 18:00",
+                    "2024-03-31 23:00",  # on the as_of day: in
+                    "2024-04-01 00:00",  # after as_of: customer does not exist yet
+                ]
+            ),
+            "amount": [100.0, 50.0, 999.0, 20.0, 10.0, 5.0],
+            "order_id": pd.array(["o1", "o2", "o3", "o4", "o5", "o6"], dtype="str"),
+        }
+    )
+
+
+def _customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(["a", "b", "c"], dtype="str"),
+            "birth_year": [1980.0, 1893.0, np.nan],
+            "income": [50_000.0, np.nan, 20_000.0],
+            "region": pd.array(["north", "south", None], dtype="str"),
+            "satisfaction": pd.array(["satisfied", "Very Satisfied", "grumpy"], dtype="str"),
+            "campaigns_sent": [4.0, 0.0, 2.0],
+            "campaigns_responded": [1.0, 0.0, 2.0],
+            "acquisition_cost": [30.0, np.nan, 10.0],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fs() -> FeatureSet:
+    return build_features(_tx(), _customers(), AS_OF)
+
+
+def test_index_rows_and_report(fs):
+    assert fs.frame.index.tolist() == ["a", "b", "c", "z"]
+    assert fs.frame.index.name == "customer_id"
+    assert fs.frame.index.dtype == "str"
+    assert fs.as_of == pd.Timestamp(AS_OF)
+    r = fs.report
+    assert r["rows_after_as_of"] == 2
+    assert r["customers_only_in_transactions"] == 1
+    assert r["n_customers"] == 4
+    assert r["n_prospects"] == 1
+    assert r["implausible_birth_years"] == 1
+    assert r["missing_income"] == 1
+    assert r["missing"] == {"birth_year": 1, "income": 1, "region": 1, "acquisition_cost": 1}
+    assert r["unknown_levels"] == {"satisfaction": 1}
+    assert r["state_reused"] is False
+
+
+def test_exact_rfm_abc_columns(fs):
+    f = fs.frame
+    assert_allclose(f["recency_days"], [30.0, 45.0, np.nan, 0.0])
+    assert f["frequency"].tolist() == [2, 1, 0, 1]
+    assert f["frequency"].dtype == "int64"
+    assert_allclose(f["monetary"], [150.0, 20.0, 0.0, 10.0])
+    assert_allclose(f["avg_order_value"], [75.0, 20.0, np.nan, 10.0])
+    assert f["is_prospect"].tolist() == [False, False, True, False]
+    # recency cuts of [0, 30, 45]: 12, 24, 33, 39 (lower is better); frequency cuts of
+    # [1, 1, 2]: 1, 1, 1.2, 1.6; monetary cuts of [10, 20, 150]: 14, 18, 46, 98
+    assert f["r_score"].tolist() == [3, 1, 0, 5]
+    assert f["f_score"].tolist() == [5, 1, 0, 1]
+    assert f["m_score"].tolist() == [5, 3, 0, 1]
+    assert f["rfm_code"].tolist() == ["355", "113", "000", "511"]
+    # ABC by count: top 20% of 3 buyers -> 1 (A), top 50% -> 2 (A+B)
+    assert f["abc_class"].tolist() == ["A", "B", "none", "C"]
+
+
+def test_clv_attributes_relationship_growth(fs):
+    f = fs.frame
+    # tenure < 1 year counts as one period: clv = monetary * 3 - acquisition_cost
+    assert_allclose(f["clv"], [150 * 3 - 30, 20 * 3 - 0, -10.0, 10 * 3])
+    assert_allclose(f["age"], [44.0, np.nan, np.nan, np.nan])
+    assert f["age_band"].isna().tolist() == [False, True, True, True]
+    assert f.loc["a", "age_band"] == "35-44"
+    assert f["region"].tolist()[:2] == ["north", "south"]
+    assert_allclose(f["satisfaction_ord"], [3.0, 4.0, np.nan, np.nan])
+    assert_allclose(f["response_rate"], [0.25, np.nan, 1.0, np.nan])
+    # 3 buyers < min_peers=5 in every cell -> median of all buyers (20) is the peer spend
+    assert_allclose(f["growth_potential"], [0.0, 0.0, 1.0, 0.5])
+    assert fs.state.growth.global_median_ == 20.0
+
+
+def test_inputs_not_mutated():
+    tx, cu = _tx(), _customers()
+    tx0, cu0 = tx.copy(), cu.copy()
+    build_features(tx, cu, AS_OF)
+    pd.testing.assert_frame_equal(tx, tx0)
+    pd.testing.assert_frame_equal(cu, cu0)
+
+
+def test_deterministic_and_row_order_free(fs):
+    shuffled = _tx().sample(frac=1.0, random_state=3)
+    again = build_features(shuffled, _customers().iloc[::-1], AS_OF)
+    pd.testing.assert_frame_equal(again.frame, fs.frame)
+
+
+def test_state_reuse_same_data_gives_identical_frame(fs):
+    again = build_features(_tx(), _customers(), AS_OF, state=fs.state)
+    pd.testing.assert_frame_equal(again.frame, fs.frame)
+    assert again.report["state_reused"] is True
+    assert again.state is fs.state
+
+
+def test_state_reuse_freezes_cut_points_for_new_customers(fs):
+    cuts = fs.state.rfm_scorer.cut_points_.copy()
+    new_tx = pd.DataFrame(
+        {
+            "customer_id": pd.array(["n1", "n2"], dtype="str"),
+            "timestamp": pd.to_datetime(["2024-06-20", "2024-06-29"]),
+            "amount": [100.0, 15.0],
+            "order_id": pd.array(["x1", "x2"], dtype="str"),
+        }
+    )
+    new_cu = pd.DataFrame({"customer_id": pd.array(["n1", "n2"], dtype="str"),
+                           "birth_year": [1990.0, 2000.0]})
+    scored = build_features(new_tx, new_cu, "2024-06-30", state=fs.state)
+    f = scored.frame
+    assert f.columns.tolist() == fs.frame.columns.tolist()
+    # monetary 100 is above every frozen cut (14, 18, 46, 98) -> 5; 15 is above 14 only -> 2
+    assert f["m_score"].tolist() == [5, 2]
+    # recency 10 and 1 days: frozen cuts 12, 24, 33, 39 -> 5 and 5
+    assert f["r_score"].tolist() == [5, 5]
+    assert_allclose(fs.state.rfm_scorer.cut_points_, cuts)
+    # frozen ABC thresholds (A >= 150, B >= 20) and growth median 20
+    assert f["abc_class"].tolist() == ["B", "C"]
+    assert_allclose(f["growth_potential"], [0.0, 0.25])
+    # a refit on the new data alone would rank them differently
+    refit = build_features(new_tx, new_cu, "2024-06-30")
+    assert refit.frame["m_score"].tolist() != [5, 2]
+    assert scored.report["columns_absent_vs_state"] == [
+        "income", "region", "satisfaction", "campaigns_sent", "campaigns_responded",
+        "acquisition_cost", "response_rate", "satisfaction_ord",
+    ]
+
+
+def test_model_matrix_finite_named_and_frozen(fs):
+    pre = make_preprocessor(fs.spec, fs.frame)
+    X = pre.fit_transform(fs.frame)
+    assert isinstance(X, pd.DataFrame)
+    assert X.index.tolist() == fs.frame.index.tolist()
+    assert np.isfinite(X.to_numpy()).all()
+    assert X.columns.tolist() == [
+        "recency_days", "missingindicator_recency_days", "frequency", "monetary",
+        "avg_order_value", "missingindicator_avg_order_value", "clv", "growth_potential",
+        "tenure_days", "missingindicator_tenure_days", "interpurchase_mean_days",
+        "missingindicator_interpurchase_mean_days", "interpurchase_cv",
+        "missingindicator_interpurchase_cv", "active_month_share",
+        "missingindicator_active_month_share", "spend_trend", "missingindicator_spend_trend",
+        "spend_q1_share", "missingindicator_spend_q1_share", "spend_q2_share",
+        "missingindicator_spend_q2_share", "spend_q3_share", "missingindicator_spend_q3_share",
+        "spend_q4_share", "missingindicator_spend_q4_share", "season_peak_share",
+        "missingindicator_season_peak_share", "return_rate", "missingindicator_return_rate",
+        "response_rate", "missingindicator_response_rate", "satisfaction_ord",
+        "missingindicator_satisfaction_ord", "income", "missingindicator_income", "age",
+        "missingindicator_age", "region_missing", "region_north", "region_south",
+    ]
+    # interpurchase_cv is missing for everybody (nobody has 3 orders): kept as a constant
+    assert (X["interpurchase_cv"] == 0).all()
+    assert X["missingindicator_income"].gt(0).tolist() == [False, True, False, True]
+    # transform new customers with the fitted preprocessor: same columns, finite
+    new = build_features(_tx(), _customers().iloc[:1], AS_OF, state=fs.state).frame
+    Xn = pre.transform(new)
+    assert Xn.columns.tolist() == X.columns.tolist()
+    assert np.isfinite(Xn.to_numpy()).all()
+    # joblib round trip (no lambdas in the preprocessor)
+    buf = io.BytesIO()
+    joblib.dump(pre, buf)
+    buf.seek(0)
+    pd.testing.assert_frame_equal(joblib.load(buf).transform(fs.frame), X)
+
+
+def test_family_weights_set_the_budget(fs):
+    spec = fs.spec.with_weights(value=2.0)
+    X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
+    budget = {}
+    for fam in spec.families:
+        cols = make_preprocessor(spec, fs.frame).fit(fs.frame).named_transformers_[fam]
+        names = cols.get_feature_names_out()
+        budget[fam] = float(X[names].var(ddof=0).sum())
+    assert budget["value"] == pytest.approx(2.0)
+    for fam in ("behaviour", "relationship", "demographic", "geographic"):
+        assert budget[fam] == pytest.approx(1.0)
+
+
+def test_customers_only_no_transactions():
+    out = build_features(None, _customers(), AS_OF)
+    assert out.frame.index.tolist() == ["a", "b", "c"]
+    assert "monetary" not in out.frame
+    assert out.report["customers_only_in_transactions"] == 0
+    X = out.model_matrix()
+    assert np.isfinite(X.to_numpy()).all()
+
+
+def test_aggregates_instead_of_transactions():
+    agg = pd.DataFrame(
+        {"frequency": [3.0, 0.0], "monetary": [90.0, 0.0], "recency_days": [5.0, np.nan]},
+        index=pd.Index(["a", "b"], name="customer_id"),
+    )
+    cu = pd.DataFrame({"customer_id": ["a", "b"],
+                       "signup_date": pd.to_datetime(["2023-03-31", "2024-03-01"])})
+    out = build_features(None, cu, AS_OF, aggregates=agg)
+    assert out.frame["is_prospect"].tolist() == [False, True]
+    assert_allclose(out.frame["tenure_days"], [366.0, 30.0])
+    assert_allclose(out.frame["clv"], [90 / (366 / 365) * 3, 0.0])
+    # one buyer: every cut point equals its values, so it scores 1 (scores.py tie policy)
+    assert out.frame["rfm_code"].tolist() == ["111", "000"]
+
+
+def test_spec_levels_restrict_nominal_vocabulary():
+    spec = FeatureSpec.from_dict({
+        "families": {"geographic": {"columns": {"region": "onehot"}}},
+        "levels": {"region": ["north"]},
+    })
+    out = build_features(None, _customers(), AS_OF, spec)
+    assert out.frame["region"].tolist()[:2] == ["north", "unknown"]
+    assert out.report["unknown_levels"] == {"satisfaction": 1, "region": 1}
+
+
+def test_errors():
+    cu = _customers()
+    with pytest.raises(SchemaError, match=r"customers has 1 duplicated customer_id value\(s\)"):
+        build_features(None, pd.concat([cu, cu.iloc[:1]]), AS_OF)
+    with pytest.raises(SchemaError, match=r"customers has no 'customer_id' column or index"):
+        build_features(None, cu.drop(columns="customer_id"), AS_OF)
+    with pytest.raises(SchemaError, match=r"customers has 1 missing customer_id"):
+        build_features(None, cu.assign(customer_id=["a", None, "c"]), AS_OF)
+    with pytest.raises(SchemaError, match=r"customers should be a pandas DataFrame"):
+        build_features(None, [1, 2], AS_OF)
+    with pytest.raises(ConfigError, match=r"state should be a FeatureState, got dict"):
+        build_features(None, cu, AS_OF, state={})
+    with pytest.raises(ConfigError, match=r"spec should be a FeatureSpec .*got dict"):
+        build_features(None, cu, AS_OF, spec={})
+    with pytest.raises(ConfigError, match=r"pass transactions or aggregates, not both"):
+        build_features(_tx(), cu, AS_OF, aggregates=pd.DataFrame())
+    with pytest.raises(SchemaError, match=r"aggregates lack column\(s\) \['frequency'\]"):
+        build_features(None, cu, AS_OF, aggregates=pd.DataFrame({"monetary": [1.0]}))
+    with pytest.raises(SchemaError, match=r"aggregates should be a DataFrame"):
+        build_features(None, cu, AS_OF, aggregates=[1])
+    with pytest.raises(ConfigError, match=r"as_of is required"):
+        build_features(None, cu, None)
+
+
+def test_make_preprocessor_errors(fs):
+    f = fs.frame
+    spec = FeatureSpec.from_dict({"families": {"value": {"columns": {"nope": "log"}}}})
+    with pytest.raises(ConfigError, match=r"column\(s\) \['nope'\] are not in the frame"):
+        make_preprocessor(spec, f)
+    spec = FeatureSpec.from_dict({"families": {"geographic": {"columns": {"region": "log"}}}})
+    with pytest.raises(ConfigError, match=r"column 'region' holds text labels but has numeric"):
+        make_preprocessor(spec, f)
+    spec = FeatureSpec.from_dict({"families": {"geographic": {"columns": {"region": "ordinal"}}}})
+    with pytest.raises(ConfigError, match=r"column 'region' has transform 'ordinal' but its"):
+        make_preprocessor(spec, f)
+    with pytest.raises(ConfigError, match=r"feature spec has no family"):
+        make_preprocessor(FeatureSpec(), f)
+    with pytest.raises(ConfigError, match=r"spec should be a FeatureSpec, got dict"):
+        make_preprocessor({}, f)
+    with pytest.raises(SchemaError, match=r"frame should be a DataFrame, got list"):
+        make_preprocessor(fs.spec, [])
+
+
+def test_ordinal_text_column_with_spec_levels(fs):
+    spec = FeatureSpec.from_dict({
+        "families": {"geographic": {"columns": {"region": "ordinal"}}},
+        "levels": {"region": ["south", "north"]},
+    })
+    X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
+    assert X.columns.tolist() == ["region", "missingindicator_region"]
+    assert np.isfinite(X.to_numpy()).all()
+    # north (1) above south (0)
+    assert X.loc["a", "region"] > X.loc["b", "region"]
+
+
+def test_feature_state_holds_no_customer_rows(fs):
+    st = fs.state
+    assert isinstance(st, FeatureState)
+    buf = io.BytesIO()
+    joblib.dump(st, buf)
+    assert buf.tell() > 0
+    for value in vars(st).values():
+        assert not isinstance(value, pd.DataFrame | pd.Series)
+    assert not any(isinstance(v, pd.DataFrame | pd.Series) for v in vars(st.growth).values())
