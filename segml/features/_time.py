@@ -210,7 +210,7 @@ def _timestamp_values(transactions: pd.DataFrame) -> np.ndarray:
     col = transactions["timestamp"]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_convert("UTC").dt.tz_localize(None)
-    if not np.issubdtype(col.dtype, np.datetime64):
+    if not pd.api.types.is_datetime64_dtype(col.dtype):
         raise SchemaError(
             f"transactions 'timestamp' has dtype {col.dtype}, expected datetime64; parse it once "
             "at load (pd.to_datetime or segml.schema.validate_transactions)."
@@ -275,7 +275,7 @@ def _to_days(values: Any) -> np.ndarray:
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    if not np.issubdtype(s.dtype, np.datetime64):
+    if not pd.api.types.is_datetime64_dtype(s.dtype):
         s = pd.to_datetime(s)
     # datetime64 -> datetime64[D] floors towards -inf, i.e. the calendar day.
     return s.to_numpy().astype("datetime64[D]")

@@ -118,7 +118,7 @@ def _as_input(transactions: Any, needed: Sequence[str]) -> _Input:
 
 
 def _check_datetime(col: pd.Series, name: str) -> None:
-    if isinstance(col.dtype, pd.DatetimeTZDtype) or np.issubdtype(col.dtype, np.datetime64):
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
         return
     raise SchemaError(
         f"transactions '{name}' has dtype {col.dtype}, expected datetime64; parse dates once at "
@@ -195,6 +195,60 @@ def _rows(inp: _Input, win: _Window) -> pl.LazyFrame:
     return lf.with_columns(day.alias("_day"), is_ret.fill_null(False).alias("_ret"))
 
 
+_SCALES = (1, 100, 10_000)
+_INT_LIMIT = 2.0**62
+
+
+def _money_scale(rows: pl.LazyFrame, expr: pl.Expr) -> int | None:
+    """Smallest power-of-ten scale making every money value an integer, or None.
+
+    Money sums are done on integers at that scale (cents for ordinary prices), so they are exact
+    and do not depend on row order (float addition is not associative: summing the same values in
+    another order can change the last bit). Values that are not whole at 1/10000 fall back to
+    float sums (then sums are correct to rounding only).
+    """
+    checks = [((expr * s).round() - expr * s).abs().max().alias(f"_d{s}") for s in _SCALES]
+    stats = rows.select(
+        *checks, expr.abs().max().alias("_max"), expr.count().alias("_n")
+    ).collect()
+    biggest, n = stats["_max"][0], stats["_n"][0]
+    if biggest is None or n == 0:
+        return 1
+    for s in _SCALES:
+        dev = stats[f"_d{s}"][0]
+        if dev is not None and dev <= 1e-6 and float(biggest) * s * max(n, 1) < _INT_LIMIT:
+            return s
+    return None
+
+
+def _as_money(expr: pl.Expr, scale: int | None) -> pl.Expr:
+    return expr if scale is None else (expr * scale).round().cast(pl.Int64)
+
+
+@dataclass(frozen=True)
+class _Money:
+    rows: pl.LazyFrame  # window rows with ``_m`` (and ``_gm``) money columns
+    scale: int | None
+    margin_scale: int | None
+
+
+def _money_rows(inp: _Input, win: _Window) -> _Money:
+    rows = _rows(inp, win)
+    scale = _money_scale(rows, pl.col("amount"))
+    rows = rows.with_columns(_as_money(pl.col("amount"), scale).alias("_m"))
+    margin_scale = None
+    if "margin" in inp.columns or "cost" in inp.columns:
+        gm = pl.col("margin") if "margin" in inp.columns else pl.col("amount") - pl.col("cost")
+        margin_scale = _money_scale(rows, gm)
+        rows = rows.with_columns(_as_money(gm, margin_scale).alias("_gm"))
+    return _Money(rows, scale, margin_scale)
+
+
+def _unscale(expr: pl.Expr, scale: int | None) -> pl.Expr:
+    out = expr.cast(pl.Float64)
+    return out if scale is None or scale == 1 else out / scale
+
+
 def _universe(inp: _Input, win: _Window, customers: pl.Series | None) -> pl.LazyFrame:
     known = (
         inp.lf.filter(pl.col("timestamp") < win.end.to_pydatetime())
@@ -219,19 +273,20 @@ def _rfm_aggs(inp: _Input) -> list[pl.Expr]:
     return [
         _order_key(inp).filter(buy).drop_nulls().n_unique().alias("_freq"),
         pl.col("_day").filter(buy).max().alias("_last_day"),
-        pl.col("amount").sum().alias("_monetary"),
+        pl.col("_m").sum().alias("_monetary"),
     ]
 
 
-def _rfm_columns(win: _Window) -> list[pl.Expr]:
+def _rfm_columns(win: _Window, scale: int | None) -> list[pl.Expr]:
     freq = pl.col("_freq").fill_null(0).cast(pl.Int64)
+    monetary = _unscale(pl.col("_monetary").fill_null(0), scale)
     return [
         (pl.lit(win.as_of_day) - pl.col("_last_day")).cast(pl.Float64).alias("recency_days"),
         (freq == 0).alias("is_prospect"),
         freq.alias("frequency"),
-        pl.col("_monetary").fill_null(0.0).cast(pl.Float64).alias("monetary"),
+        monetary.alias("monetary"),
         pl.when(freq > 0)
-        .then(pl.col("_monetary").fill_null(0.0) / freq)
+        .then(monetary / freq)
         .otherwise(None)
         .cast(pl.Float64)
         .alias("avg_order_value"),
@@ -283,7 +338,7 @@ def top_levels(
     inp = _as_input(transactions, [column, "status"])
     if column not in inp.columns:
         raise SchemaError(f"transactions has no '{column}' column to rank levels of.")
-    return _learn_levels(_rows(inp, _window(as_of, lookback_days)), column, n)
+    return _learn_levels(_money_rows(inp, _window(as_of, lookback_days)).rows, column, n)
 
 
 def _learn_levels(rows: pl.LazyFrame, column: str, n: int) -> list[str]:
@@ -292,7 +347,7 @@ def _learn_levels(rows: pl.LazyFrame, column: str, n: int) -> list[str]:
     spend = (
         rows.filter(~pl.col("_ret") & pl.col(column).is_not_null() & (pl.col(column) != "other"))
         .group_by(column)
-        .agg(pl.col("amount").sum().alias("_s"))
+        .agg(pl.col("_m").sum().alias("_s"))
         .sort(["_s", column], descending=[True, False])
         .head(n)
         .collect()
@@ -319,7 +374,7 @@ def _behaviour_aggs(
     chans: list[str] | None,
 ) -> list[pl.Expr]:
     buy = ~pl.col("_ret")
-    amt = pl.col("amount")
+    amt = pl.col("_m")
     ts = pl.col("timestamp")
     recent_start = (win.end - pd.Timedelta(days=trend_window_days)).to_pydatetime()
     prev_start = (win.end - pd.Timedelta(days=2 * trend_window_days)).to_pydatetime()
@@ -336,21 +391,19 @@ def _behaviour_aggs(
         amt.filter(buy & (ts >= prev_start) & (ts < recent_start)).sum().alias("_previous"),
     ]
     aggs += [amt.filter(buy & (quarter == q)).sum().alias(f"_q{q}") for q in (1, 2, 3, 4)]
-    if cats is not None:
+    for col, levels, tag in (("category", cats, "_cat"), ("channel", chans, "_chan")):
+        if levels is None:
+            continue
         aggs += [
-            amt.filter(buy & (pl.col("category") == lvl)).sum().alias(f"_cat{i}")
-            for i, lvl in enumerate(cats)
+            amt.filter(buy & (pl.col(col) == lvl)).sum().alias(f"{tag}{i}")
+            for i, lvl in enumerate(levels)
         ]
+        listed = pl.col(col).is_in(levels).fill_null(False) if levels else pl.lit(False)
+        aggs.append(amt.filter(buy & ~listed).sum().alias(f"{tag}_other"))
     if chans is not None:
-        aggs += [
-            amt.filter(buy & (pl.col("channel") == lvl)).sum().alias(f"_chan{i}")
-            for i, lvl in enumerate(chans)
-        ]
         aggs.append(pl.col("channel").filter(buy).drop_nulls().n_unique().alias("_n_channels"))
-    if "margin" in inp.columns:
-        aggs.append(pl.col("margin").sum().alias("_margin"))
-    elif "cost" in inp.columns:
-        aggs.append((amt - pl.col("cost")).sum().alias("_margin"))
+    if "margin" in inp.columns or "cost" in inp.columns:
+        aggs.append(pl.col("_gm").sum().alias("_margin"))
     return aggs
 
 
@@ -373,7 +426,8 @@ def _gap_stats(rows: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _behaviour_columns(
-    inp: _Input, win: _Window, cats: list[str] | None, chans: list[str] | None
+    inp: _Input, win: _Window, cats: list[str] | None, chans: list[str] | None,
+    margin_scale: int | None,
 ) -> list[pl.Expr]:
     gross = pl.col("_gross").fill_null(0.0)
     n_days = pl.col("_n_days").fill_null(0)
@@ -406,18 +460,13 @@ def _behaviour_columns(
         parts = [pl.col(f"{tag}{i}").fill_null(0.0) for i in range(len(levels))]
         out += [_share(p, gross).alias(f"{prefix}{lvl}") for p, lvl in zip(parts, levels,
                                                                           strict=True)]
-        rest = gross - (pl.sum_horizontal(parts) if parts else pl.lit(0.0))
-        out.append(_share(rest, gross).clip(lower_bound=0.0).alias(f"{prefix}other"))
+        out.append(_share(pl.col(f"{tag}_other").fill_null(0.0), gross).alias(f"{prefix}other"))
     if chans is not None:
         out.append(pl.col("_n_channels").fill_null(0).cast(pl.Int64).alias("n_channels"))
     out.append(_share(pl.col("_returned").fill_null(0.0), gross).alias("return_rate"))
-    if "_margin" in _margin_flag(inp):
-        out.append(pl.col("_margin").fill_null(0.0).cast(pl.Float64).alias("gross_margin"))
+    if "margin" in inp.columns or "cost" in inp.columns:
+        out.append(_unscale(pl.col("_margin").fill_null(0), margin_scale).alias("gross_margin"))
     return out
-
-
-def _margin_flag(inp: _Input) -> tuple[str, ...]:
-    return ("_margin",) if ("margin" in inp.columns or "cost" in inp.columns) else ()
 
 
 def _payment_stats(
@@ -520,7 +569,8 @@ def _compute(
     inp = _as_input(transactions, needed)
     if inp.lf.collect_schema()["customer_id"] is None:  # pragma: no cover - defensive
         raise SchemaError("transactions customer_id could not be read.")
-    rows = _rows(inp, win)
+    money = _money_rows(inp, win)
+    rows = money.rows
 
     cats = chans = None
     if "behaviour" in families:
@@ -546,9 +596,9 @@ def _compute(
     joined = universe.join(agg, on="customer_id", how="left")
     out_cols: list[pl.Expr] = []
     if "rfm" in families:
-        out_cols += _rfm_columns(win)
+        out_cols += _rfm_columns(win, money.scale)
     if "behaviour" in families:
-        out_cols += _behaviour_columns(inp, win, cats, chans)
+        out_cols += _behaviour_columns(inp, win, cats, chans, money.margin_scale)
     if has_payment:
         out_cols += _payment_columns(risk_late_share, risk_unpaid_share)
     result = (
