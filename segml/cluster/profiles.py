@@ -29,7 +29,7 @@ DEFAULT_ROLE_RULES: tuple[tuple[str, tuple[tuple[str, str, float], ...]], ...] =
 )
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-_NOT_CATEGORICAL = {"rfm_code", "abc_class", "customer_id"}
+_NOT_CATEGORICAL = {"rfm_code", "abc_class", "customer_id", "is_prospect"}
 _GEO = ("region", "macro_area", "province", "country", "city")
 _AGE = ("age_band",)
 _DESCRIPTORS = (  # (column, low word, high word)
@@ -187,8 +187,8 @@ def profile_segments(
         Revenue column for sizes of revenue; absent means no revenue metrics.
     categorical : sequence of str or None, default=None
         Columns profiled as categories; ``None`` takes every string / categorical / boolean
-        column with at most 50 levels (except ``rfm_code`` and ``abc_class``, which have their
-        own composition).
+        column with at most 50 levels (except ``rfm_code``, ``abc_class`` and ``is_prospect``,
+        which have their own composition / share).
     min_lift : float, default=1.2
         A category is over-represented when its share in the segment is at least this multiple
         of its share in the base.
@@ -400,7 +400,10 @@ def _names(
             if generic is not None:
                 words.append(generic[1])
                 used.add(generic[0])
-        name = " ".join([*words, noun]) if words else f"average {noun}"
+        if words or noun == "prospects":
+            name = " ".join([*words, noun])
+        else:
+            name = f"average {noun}"
         extras = [
             x
             for x in (_top_category(top, s, _GEO), _top_category(top, s, _AGE))
