@@ -107,8 +107,11 @@ def _attr(obj: Any, names: Sequence[str], what: str) -> Any:
 def _names_of(obj: Any, names: Any) -> dict[Any, str]:
     """Segment id -> display name from an explicit mapping/list or ``obj.names``."""
     if names is None:
-        names = getattr(obj, "names", None) or getattr(obj, "segment_names", None)
-    if names is None:
+        for attr in ("names", "segment_names"):
+            names = getattr(obj, attr, None)
+            if names is not None:
+                break
+    if names is None or isinstance(names, tuple):  # a tuple names two segmentations
         return {}
     if isinstance(names, pd.Series):
         return {k: str(v) for k, v in names.items()}
@@ -274,9 +277,10 @@ def plot_silhouette(
     ----------
     result : ValidationResult or SilhouetteResult
         Per-sample silhouette in ``silhouette_values``, ``sample_silhouette`` or ``values`` (or
-        ``result.silhouette.values``); segment labels in ``labels`` (or pass ``labels=``); the
-        overall mean (``overall`` / ``silhouette.overall``) is drawn as a dashed line when
-        present.
+        ``result.silhouette.values``); segment labels in ``labels`` or passed as ``labels=``
+        (``ValidationResult`` keeps none: pass ``RunResult.labels``); the overall mean
+        (``overall`` as a float, or ``overall["silhouette_sqeuclidean_full"]``) is drawn as a
+        dashed line when present.
     ax : Axes or None, default=None
     labels : array-like or None, default=None
         Segment of each value (overrides ``result.labels``).
@@ -321,8 +325,8 @@ def plot_silhouette(
         ticks.append(y0 + v.shape[0] / 2)
         y0 += v.shape[0] + max(1, len(values) // 100)
     overall = getattr(holder, "overall", None)
-    if overall is None:
-        overall = getattr(result, "silhouette_overall", None)
+    if isinstance(overall, Mapping):  # ValidationResult.overall is a dict of metrics
+        overall = overall.get(_FULL)
     if overall is not None:
         ax.axvline(float(overall), color="#d62728", linestyle="--", linewidth=1,
                    label=f"mean {float(overall):.3f}")
@@ -347,8 +351,9 @@ def plot_profile_heatmap(
     Parameters
     ----------
     profiles : ProfileResult
-        ``lift`` or ``zscores``/``z_scores`` (DataFrame: one row per segment id, one column per
-        feature) and optional ``names``.
+        ``lift``: tidy (``segment``, ``feature``, ``ratio``, ``z``; features keep their order)
+        or wide (one row per segment id, one column per feature; then ``zscores`` holds the
+        z-scores), and optional ``names`` (Series or mapping id -> name).
     ax : Axes or None, default=None
     value : {"lift", "zscores"}, default="lift"
     features : list of str or None, default=None
@@ -367,14 +372,21 @@ def plot_profile_heatmap(
         Unknown ``value`` or feature.
     """
     if value == "lift":
-        table = _attr(profiles, ("lift",), "plot_profile_heatmap")
-        center = 1.0
+        table = pd.DataFrame(_attr(profiles, ("lift",), "plot_profile_heatmap"))
+        column, center = "ratio", 1.0
     elif value in ("zscores", "z_scores", "z"):
-        table = _attr(profiles, ("zscores", "z_scores", "z"), "plot_profile_heatmap")
-        center = 0.0
+        lift = getattr(profiles, "lift", None)
+        if isinstance(lift, pd.DataFrame) and {"segment", "feature", "z"} <= set(lift.columns):
+            table = lift
+        else:
+            table = pd.DataFrame(_attr(profiles, ("zscores", "z_scores", "z"),
+                                       "plot_profile_heatmap"))
+        column, center = "z", 0.0
     else:
         raise ConfigError(f"value={value!r} should be 'lift' or 'zscores'.")
-    table = pd.DataFrame(table)
+    if {"segment", "feature", column} <= set(table.columns):  # tidy -> segments x features
+        order = list(dict.fromkeys(table["feature"]))
+        table = table.pivot(index="segment", columns="feature", values=column)[order]
     if features is not None:
         unknown = [f for f in features if f not in table.columns]
         if unknown:
@@ -602,12 +614,15 @@ def plot_comparison(
     Parameters
     ----------
     comparison : ComparisonResult
-        ``counts`` (crosstab: cluster rows x rule-segment columns) and ``shares`` (each
-        cluster's customers spread over the rule segments), optional ``lift``, ``scores``
-        (e.g. ``{"ari": ...}``) and ``name``.
+        ``counts`` (crosstab: cluster rows x rule-segment columns), ``row_shares`` (each
+        cluster's customers spread over the rule segments), ``col_shares``, ``lift``,
+        ``revenue_shares``, optional ``scores`` (``{"ari": ...}``) and ``names`` (the two
+        segmentations' names).
     ax : Axes or None, default=None
-    value : {"shares", "counts", "lift"}, default="shares"
-        What colours the cells; cells always show the value drawn.
+    value : {"row_shares", "col_shares", "counts", "lift", "revenue_shares"}, \
+default="row_shares"
+        What colours the cells; cells always show the value drawn (``"shares"`` is an alias
+        of ``"row_shares"``).
     names : mapping or list or None, default=None
         Cluster id -> name.
     title : str or None, default=None
@@ -623,13 +638,16 @@ def plot_comparison(
     ConfigError
         Unknown ``value``.
     """
-    if value not in ("shares", "counts", "lift"):
-        raise ConfigError(f"value={value!r} should be 'shares', 'counts' or 'lift'.")
-    table = pd.DataFrame(_attr(comparison, (value,), "plot_comparison"))
+    fmts = {"row_shares": "{:.0%}", "col_shares": "{:.0%}", "revenue_shares": "{:.1%}",
+            "counts": "{:,.0f}", "lift": "{:.2f}"}
+    key = "row_shares" if value == "shares" else value
+    if key not in fmts:
+        raise ConfigError(f"value={value!r} should be one of {sorted(fmts)}.")
+    attrs = (key, "shares") if key == "row_shares" else (key,)
+    table = pd.DataFrame(_attr(comparison, attrs, "plot_comparison"))
     ax = _axes(ax, (max(6.4, 0.7 * table.shape[1] + 3), 0.45 * table.shape[0] + 2.2))
-    fmt = {"shares": "{:.0%}", "counts": "{:,.0f}", "lift": "{:.2f}"}[value]
-    _heatmap(ax, table, cmap="Purples", fmt=fmt)
-    names_map = _names_of(comparison, names)
+    _heatmap(ax, table, cmap="Purples", fmt=fmts[key])
+    names_map = _names_of(None, names)
     rows = list(table.index)
     ax.set_yticks(np.arange(len(rows)), [_label(s, names_map) for s in rows])
     _color_ticklabels(ax.get_yticklabels(), rows)
@@ -638,7 +656,9 @@ def plot_comparison(
     ax.set_xlabel("rule segment")
     ax.set_ylabel("cluster")
     if title is None:
-        name = getattr(comparison, "name", None) or getattr(comparison, "ruleset", None)
+        pair = getattr(comparison, "names", None)
+        name = pair[1] if isinstance(pair, tuple) and len(pair) == 2 else getattr(
+            comparison, "name", None)
         title = f"Clusters vs {name}" if name else "Clusters vs rule segments"
         scores = getattr(comparison, "scores", None) or {}
         ari = scores.get("ari", scores.get("adjusted_rand")) if isinstance(scores, Mapping) \

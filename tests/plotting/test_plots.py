@@ -227,20 +227,36 @@ def test_rfm_grid_heatmap():
 
 
 # ----------------------------------------------------------------------------- comparison
-def test_comparison_heatmap():
-    counts = pd.DataFrame({"champions": [8, 1], "hibernating": [2, 9]}, index=[0, 1])
-    shares = counts.div(counts.sum(axis=1), axis=0)
-    cmp = SimpleNamespace(counts=counts, shares=shares, scores={"ari": 0.41}, name="rfm_groups")
+def test_comparison_heatmap_on_real_result():
+    from segml.rules.compare import compare_segmentations
+
+    idx = [f"c{i}" for i in range(20)]
+    a = pd.Series([0] * 10 + [1] * 10, index=idx)
+    b = pd.Series(["champions"] * 8 + ["hibernating"] * 2 + ["champions"] * 1
+                  + ["hibernating"] * 9, index=idx)
+    cmp = compare_segmentations(a, b, names=("clusters", "rfm_groups"))
     ax = plotting.plot_comparison(cmp, names={0: "best", 1: "sleepy"})
-    np.testing.assert_allclose(ax.images[0].get_array(), shares.to_numpy())
+    np.testing.assert_allclose(ax.images[0].get_array(), [[0.8, 0.2], [0.1, 0.9]])
     assert _texts(ax.get_xticklabels()) == ["champions", "hibernating"]
     assert _texts(ax.get_yticklabels()) == ["0: best", "1: sleepy"]
-    assert ax.get_title() == "Clusters vs rfm_groups (ARI 0.41)"
+    assert ax.get_title() == f"Clusters vs rfm_groups (ARI {cmp.scores['ari']:.2f})"
     assert [t.get_text() for t in ax.texts] == ["80%", "20%", "10%", "90%"]
     ax = plotting.plot_comparison(cmp, value="counts", title="T")
-    assert ax.get_title() == "T" and ax.texts[0].get_text() == "8"
-    with pytest.raises(ConfigError, match="value='x' should be 'shares', 'counts' or 'lift'"):
+    assert ax.get_title() == "T" and [t.get_text() for t in ax.texts] == ["8", "2", "1", "9"]
+    # without names the rows are the cluster ids, in their segment colours
+    ax = plotting.plot_comparison(cmp, value="col_shares")
+    assert _texts(ax.get_yticklabels()) == ["segment 0", "segment 1"]
+    assert _hex(ax.get_yticklabels()[1].get_color()) == segment_colors([0, 1])[1]
+    with pytest.raises(ConfigError, match=r"value='x' should be one of \['col_shares'"):
         plotting.plot_comparison(cmp, value="x")
+
+
+def test_comparison_heatmap_duck_typed():
+    counts = pd.DataFrame({"A": [3, 1]}, index=[0, 1])
+    cmp = SimpleNamespace(counts=counts, shares=counts / 4, name="abc", scores={})
+    ax = plotting.plot_comparison(cmp, value="shares")
+    np.testing.assert_allclose(ax.images[0].get_array(), [[0.75], [0.25]])
+    assert ax.get_title() == "Clusters vs abc"
 
 
 # ----------------------------------------------------------------------------- drift
@@ -293,3 +309,39 @@ def test_core_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- real classes
+def test_silhouette_plot_on_validation_result():
+    from segml.cluster.validation import ValidationResult
+
+    v = ValidationResult(per_segment=pd.DataFrame({"n": [2, 2]}, index=[0, 1]),
+                         overall={"silhouette_sqeuclidean_full": 0.25},
+                         centroid_distances=pd.DataFrame(),
+                         silhouette_values=np.array([0.1, 0.4, -0.1, 0.6]))
+    ax = plotting.plot_silhouette(v, labels=np.array([0, 0, 1, 1]))
+    assert len(ax.collections) == 2
+    assert ax.lines[0].get_xdata()[0] == pytest.approx(0.25)
+    with pytest.raises(ConfigError, match=r"ValidationResult has none of the attributes"):
+        plotting.plot_silhouette(v)
+
+
+def test_profile_heatmap_on_tidy_profile_result():
+    from segml.cluster.profiles import ProfileResult
+
+    lift = pd.DataFrame({
+        "segment": [0, 0, 1, 1], "feature": ["monetary", "frequency"] * 2,
+        "segment_mean": [1.0] * 4, "base_mean": [1.0] * 4,
+        "ratio": [2.0, 1.5, 0.5, 0.8], "z": [1.2, 0.4, -0.9, -0.3],
+    })
+    names = pd.Series(["big", "small"], index=[0, 1])
+    prof = ProfileResult(table=pd.DataFrame(), lift=lift, top_categories=pd.DataFrame(),
+                         composition=pd.DataFrame(), names=names,
+                         roles=pd.Series(["precious", "to reach"], index=[0, 1]),
+                         role_reasons=pd.Series(dtype=str), role_rules=[])
+    ax = plotting.plot_profile_heatmap(prof)
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[2.0, 1.5], [0.5, 0.8]])
+    assert _texts(ax.get_xticklabels()) == ["monetary", "frequency"]
+    assert _texts(ax.get_yticklabels()) == ["0: big", "1: small"]
+    ax = plotting.plot_profile_heatmap(prof, value="zscores")
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[1.2, 0.4], [-0.9, -0.3]])
