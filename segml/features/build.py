@@ -423,6 +423,8 @@ def build_features(
         attrs, age_enc = _attributes(
             table, as_of, spec, state.age_encoder if state is not None else None, report
         )
+        # flags stay boolean (nullable) when customers only in transactions add missing rows
+        attrs = attrs.astype({c: "boolean" for c in attrs.columns if attrs[c].dtype == bool})
         attrs = attrs.reindex(ids)
     else:
         attrs = None

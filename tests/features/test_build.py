@@ -312,3 +312,150 @@ def test_feature_state_holds_no_customer_rows(fs):
     for value in vars(st).values():
         assert not isinstance(value, pd.DataFrame | pd.Series)
     assert not any(isinstance(v, pd.DataFrame | pd.Series) for v in vars(st.growth).values())
+
+
+# ------------------------------------------------------------------ every family of the contract
+
+
+def _full_customers() -> pd.DataFrame:
+    n = 8
+    return pd.DataFrame({
+        "customer_id": pd.array([f"c{i}" for i in range(n)], dtype="str"),
+        "signup_date": pd.to_datetime(["2023-01-01"] * n),
+        "acquisition_cost": [5.0] * n,
+        "birth_year": [1950.0, 1960, 1970, 1980, 1990, 2000, np.nan, 1899],
+        "gender": pd.array(["f", "m", "f", "m", "f", "m", None, "f"], dtype="str"),
+        "income": [10e3, 20e3, 30e3, np.nan, 50e3, 60e3, 70e3, 80e3],
+        "education": pd.array(["basic", "secondary", "bachelor", "master", "phd", "PhD", None,
+                               "kindergarten"], dtype="str"),
+        "is_b2b": [True, False, True, False, True, False, True, False],
+        "industry": pd.array(["retail"] * 4 + ["tech"] * 4, dtype="str"),
+        "company_size": pd.array(["micro", "small", "medium", "large"] * 2, dtype="str"),
+        "region": pd.array(["north"] * 3 + ["south"] * 5, dtype="str"),
+        "city": pd.array(["milano", "milano", "roma", "roma", "roma", "napoli", "bari", None],
+                         dtype="str"),
+        "latitude": [45.5, 45.5, 41.9, 41.9, 41.9, 40.8, 41.1, np.nan],
+        "longitude": [9.2, 9.2, 12.5, 12.5, 12.5, 14.3, 16.9, np.nan],
+        "interest_sustainability": [True, False] * 4,
+        "survey_price": [1.0, 2, 3, 4, 5, 1, 2, np.nan],
+        "journey_stage": pd.array(["first_contact", "meeting", "offer", "negotiation", "won",
+                                   "lost", "Won", None], dtype="str"),
+        "satisfaction": pd.array(["very_dissatisfied", "dissatisfied", "neutral", "satisfied",
+                                  "very_satisfied", None, "neutral", "neutral"], dtype="str"),
+        "complaints": [0.0, 1, 0, 2, 0, 0, 0, 5],
+        "campaigns_sent": [2.0] * 8,
+        "campaigns_responded": [0.0, 1, 2, 0, 1, 2, 0, 1],
+        "showed_interest": [True, False] * 4,
+    })
+
+
+def _full_tx() -> pd.DataFrame:
+    ids = ["c0", "c0", "c1", "c2", "c3", "c3", "c3", "c4", "c5", "x9"]
+    days = ["2024-01-05", "2024-02-05", "2024-01-20", "2024-03-01", "2024-01-01", "2024-02-01",
+            "2024-03-01", "2023-12-01", "2024-03-30", "2024-02-02"]
+    return pd.DataFrame({
+        "customer_id": pd.array(ids, dtype="str"),
+        "timestamp": pd.to_datetime(days),
+        "amount": [10.0, 30.0, 200.0, 15.0, 5.0, 5.0, 50.0, 80.0, -10.0, 40.0],
+        "category": pd.array(["books", "music", "books", "music", "books", "books", "music",
+                              "video", "books", "music"], dtype="str"),
+        "channel": pd.array(["web", "store", "web", "web", "store", "store", "web", "web",
+                             "store", "web"], dtype="str"),
+        "due_date": pd.to_datetime(["2024-01-20"] * 10),
+        "paid_date": pd.to_datetime(["2024-01-25"] * 9 + [None]),
+    })
+
+
+def test_every_family_builds_encodes_and_weights():
+    fs = build_features(_full_tx(), _full_customers(), AS_OF)
+    f = fs.frame
+    assert f.index.tolist() == [f"c{i}" for i in range(8)] + ["x9"]
+    assert fs.report["customers_only_in_transactions"] == 1
+    assert fs.report["implausible_birth_years"] == 1
+    assert fs.report["unknown_levels"] == {"education": 1}
+    # labels normalised ("PhD" -> "phd"); "kindergarten" is off the scale -> missing, counted
+    assert f["education"].iloc[:6].tolist() == ["basic", "secondary", "bachelor", "master",
+                                                "phd", "phd"]
+    assert f["education"].iloc[6:].isna().all()
+    assert f["is_b2b"].dtype == "boolean"
+    assert f["is_b2b"].isna().tolist() == [False] * 8 + [True]
+    assert_allclose(f["journey_stage_ord"].iloc[:8], [0, 1, 2, 3, 4, -1, 4, np.nan])
+    assert_allclose(f["satisfaction_ord"].iloc[:8], [0, 1, 2, 3, 4, np.nan, 2, 2])
+    assert set(fs.spec.families) == {
+        "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
+        "geographic", "psychographic"}
+    pre = make_preprocessor(fs.spec, f)
+    X = pre.fit_transform(f)
+    assert np.isfinite(X.to_numpy()).all()
+    for name in ("city_freq", "company_size", "is_b2b", "interest_sustainability",
+                 "survey_price", "latitude", "journey_stage_ord", "education", "gender_f"):
+        assert name in X.columns
+    for fam in fs.spec.families:
+        names = pre.named_transformers_[fam].get_feature_names_out()
+        assert float(X[names].var(ddof=0).sum()) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ relationship and growth
+
+
+def test_relationship_features_exact():
+    from segml.features import relationship_features
+
+    c = pd.DataFrame({
+        "customer_id": ["b", "a", "c"],
+        "journey_stage": ["lost", "Negotiation", "maybe"],
+        "campaigns_sent": [0.0, 5.0, np.nan],
+        "campaigns_responded": [0.0, 2.0, 1.0],
+        "complaints": [1, 0, 3],
+    })
+    out = relationship_features(c)
+    assert out.index.tolist() == ["b", "a", "c"]
+    assert out.columns.tolist() == ["journey_stage_ord", "response_rate", "complaints"]
+    assert_allclose(out["journey_stage_ord"], [-1.0, 3.0, np.nan])
+    assert_allclose(out["response_rate"], [np.nan, 0.4, np.nan])
+    assert_allclose(out["complaints"], [1.0, 0.0, 3.0])
+    assert relationship_features(pd.DataFrame({"customer_id": ["a"]})).columns.tolist() == []
+
+
+def _peers() -> pd.DataFrame:
+    return pd.DataFrame({
+        "monetary": [10.0, 20.0, 30.0, 0.0, 100.0, 200.0, 300.0, 0.0, 50.0],
+        "region": ["n", "n", "n", "n", "s", "s", "s", "s", None],
+    })
+
+
+def test_growth_potential_cells_and_fallback():
+    from segml.features import GrowthPotential, growth_potential
+
+    f = _peers()
+    gp = GrowthPotential(by=("region",), min_peers=3).fit(f)
+    assert gp.cell_medians_ == {"n": 20.0, "s": 200.0}
+    # all buyers: 10, 20, 30, 50, 100, 200, 300 -> median 50
+    assert gp.global_median_ == 50.0
+    assert gp.n_fallback_ == 1  # the row with no region (its cell has 1 buyer < 3)
+    assert_allclose(gp.transform(f).ravel(),
+                     [0.5, 0.0, 0.0, 1.0, 0.5, 0.0, 0.0, 1.0, 0.0])
+    new = pd.DataFrame({"monetary": [5.0, 25.0, -10.0], "region": ["n", "w", "s"]})
+    assert_allclose(gp.transform(new).ravel(), [0.75, 0.5, 1.0])
+    assert gp.n_fallback_ == 1  # unseen region "w" uses the global median
+    s = growth_potential(f, ["region"], min_peers=3)
+    assert s.name == "growth_potential"
+    assert_allclose(s, gp.transform(f).ravel())
+    assert gp.get_feature_names_out().tolist() == ["growth_potential"]
+
+
+def test_growth_potential_no_buyers_and_errors():
+    from segml.features import GrowthPotential
+
+    none = GrowthPotential().fit(pd.DataFrame({"monetary": [0.0, 0.0]}))
+    assert np.isnan(none.global_median_)
+    assert_allclose(none.transform(pd.DataFrame({"monetary": [0.0, 5.0]})).ravel(), [0.0, 0.0])
+    with pytest.raises(ConfigError, match=r"by='region' should be a list of column names"):
+        GrowthPotential(by="region").fit(_peers())
+    with pytest.raises(ConfigError, match=r"min_peers=0 should be an integer >= 1"):
+        GrowthPotential(min_peers=0).fit(_peers())
+    with pytest.raises(SchemaError, match=r"GrowthPotential needs a DataFrame with columns "
+                                          r"\['monetary'\], got ndarray"):
+        GrowthPotential().fit(np.ones((2, 1)))
+    with pytest.raises(SchemaError, match=r"GrowthPotential: column\(s\) \['age_band'\] not in"):
+        GrowthPotential(by=["age_band"]).fit(_peers())
