@@ -200,6 +200,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = []  # scores are int64 whatever the input
         return tags
 
 
@@ -279,9 +280,10 @@ class ABCClassifier(BaseEstimator):
     Notes
     -----
     Input is the feature frame (column ``monetary``; rows with ``is_prospect`` True, or
-    ``frequency == 0``, are prospects and get ``"none"``) or a single column of revenue (NaN =
-    prospect). For the revenue method negative revenue counts as 0. ``predict`` returns strings
-    ``"A"``, ``"B"``, ``"C"``, ``"none"``.
+    ``frequency == 0``, are prospects and get ``"none"``), a Series of revenue, or a 2-D array
+    whose *first* column is revenue (other columns are ignored; NaN = prospect). For the revenue
+    method negative revenue counts as 0. ``predict`` returns strings ``"A"``, ``"B"``, ``"C"``,
+    ``"none"``.
 
     Examples
     --------
@@ -307,16 +309,16 @@ class ABCClassifier(BaseEstimator):
         return float(a), float(b)
 
     def _values(self, X: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(X, pd.Series):
+            X = X.to_frame()
+        if isinstance(X, pd.DataFrame) and "monetary" not in X.columns and len(X.columns) > 1:
+            raise SchemaError(
+                "ABCClassifier needs a 'monetary' column (or a single revenue column); got "
+                f"columns {list(X.columns)[:10]}."
+            )
         mon, prospect = _abc_input(X)
         arr = validate_data(self, mon, ensure_all_finite="allow-nan", dtype="float64",
-                            reset=reset, ensure_2d=False)
-        if arr.ndim == 2:
-            if arr.shape[1] != 1:
-                raise SchemaError(
-                    f"ABCClassifier expects one revenue column (or a frame with 'monetary'), "
-                    f"got {arr.shape[1]} columns."
-                )
-            arr = arr[:, 0]
+                            reset=reset)[:, 0]
         mask = np.isnan(arr)
         if prospect is not None:
             mask = mask | prospect
