@@ -31,7 +31,9 @@ from segml.rules import expr as _expr
 __all__ = ["LookalikeScorer", "DEFAULT_ATTRIBUTES"]
 
 #: Attribute columns (canonical names, see docs/CONTRACTS.md) used when ``features=None``,
-#: plus every ``interest_*`` and ``survey_*`` column.
+#: plus every ``interest_*`` and ``survey_*`` column. Relationship columns (journey stage,
+#: satisfaction, response rate) are left out: they differ between buyers and prospects by
+#: construction, so they would measure "is a buyer", not "looks like the best buyers".
 DEFAULT_ATTRIBUTES = (
     "age",
     "gender",
@@ -47,9 +49,6 @@ DEFAULT_ATTRIBUTES = (
     "company_size",
     "country",
     "region",
-    "satisfaction_ord",
-    "journey_stage_ord",
-    "response_rate",
 )
 _PREFIXES = ("interest_", "survey_")
 
