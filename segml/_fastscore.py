@@ -213,14 +213,20 @@ class _Step:
 class _Imputer(_Step):
     def __init__(self, imp: SimpleImputer) -> None:
         stats = np.asarray(imp.statistics_)
-        if imp.add_indicator or not _is_missing_marker(imp.missing_values):
-            raise _Unsupported("SimpleImputer with add_indicator or a custom missing marker")
+        if not _is_missing_marker(imp.missing_values):
+            raise _Unsupported("SimpleImputer with a custom missing marker")
+        ind = getattr(imp, "indicator_", None) if imp.add_indicator else None
+        if ind is not None and (ind.features != "missing-only" or ind.error_on_new):
+            raise _Unsupported("SimpleImputer with a non-default missing indicator")
+        self.indicator = None if ind is None else np.asarray(ind.features_, dtype=np.intp)
         if stats.dtype.kind in "fiub":
             stats = stats.astype(np.float64)
             if np.isnan(stats).any():
-                raise _Unsupported("SimpleImputer with all-missing features")
+                raise _Unsupported("SimpleImputer dropping all-missing features")
             self.numeric_input = True
         else:
+            if _is_missing(stats).any() or self.indicator is not None:
+                raise _Unsupported("categorical SimpleImputer with an indicator or empty features")
             self.numeric_input = False
         self.stats = stats
 
@@ -230,9 +236,11 @@ class _Imputer(_Step):
             miss = np.isnan(x)
             if miss.any():
                 x = np.where(miss, self.stats, x)
+            if self.indicator is not None:
+                x = np.hstack([x, miss[:, self.indicator].astype(np.float64)])
             return x
         out = []
-        for j, col in enumerate(block):
+        for j, col in enumerate(block if not isinstance(block, np.ndarray) else list(block.T)):
             vals = _raw_values(col)
             miss = _is_missing(vals)
             if miss.any():
@@ -275,28 +283,41 @@ class _OneHot(_Step):
     numeric_input = False
 
     def __init__(self, enc: OneHotEncoder) -> None:
-        if getattr(enc, "_infrequent_enabled", False):
-            raise _Unsupported("OneHotEncoder with infrequent categories")
         self.vocabs = [_Vocab(c) for c in enc.categories_]
         self.error = enc.handle_unknown == "error"
         drop = getattr(enc, "drop_idx_", None)
         self.drop = [None] * len(self.vocabs) if drop is None else list(drop)
-        widths, self.offsets = [], []
+        infrequent = getattr(enc, "_infrequent_enabled", False)
+        maps = getattr(enc, "_default_to_infrequent_mappings", None) if infrequent else None
+        if infrequent and (maps is None or drop is not None):
+            raise _Unsupported("OneHotEncoder with infrequent categories and drop")
+        self.maps = [None] * len(self.vocabs) if maps is None else list(maps)
+        to_infrequent = enc.handle_unknown == "infrequent_if_exist"
+        self.offsets, self.unknown_to = [], []
         off = 0
-        for v, d in zip(enc.categories_, self.drop, strict=True):
-            w = len(v) - (0 if d is None else 1)
+        for j, (v, d) in enumerate(zip(enc.categories_, self.drop, strict=True)):
+            m = self.maps[j]
+            if m is not None:
+                w = int(np.max(m)) + 1
+                self.unknown_to.append(w - 1 if to_infrequent else -1)
+            else:
+                w = len(v) - (0 if d is None else 1)
+                self.unknown_to.append(-1)
             self.offsets.append(off)
-            widths.append(w)
             off += w
         self.width = off
-        self.dtype = np.dtype(enc.dtype)
         self.names = list(enc.feature_names_in_) if hasattr(enc, "feature_names_in_") else None
-        self.last_unknown: list[int] = []
 
     def __call__(self, block: Any) -> np.ndarray:
         cols = block if not isinstance(block, np.ndarray) else list(block.T)
         n = len(cols[0]) if cols else 0
         out = np.zeros((n, self.width), dtype=np.float64)
+        self.write(cols, out, 0)
+        return out
+
+    def write(self, cols: list[Any], out: np.ndarray, base: int) -> None:
+        """Set the indicator cells of ``out[:, base:base + width]`` (already zero)."""
+        n = out.shape[0]
         rows = np.arange(n)
         for j, (col, vocab) in enumerate(zip(cols, self.vocabs, strict=True)):
             codes, _ = vocab.codes(_raw_values(col))
@@ -307,17 +328,56 @@ class _OneHot(_Step):
                     f"column {self._name(j)!r} has categories not seen in training "
                     f"(e.g. {examples}) and the fitted encoder refuses unknown categories."
                 )
+            m = self.maps[j]
+            if m is not None:
+                codes = np.where(bad, self.unknown_to[j], m[np.maximum(codes, 0)])
+                bad = codes < 0
             d = self.drop[j]
             if d is not None:
                 d = int(d)
                 bad = bad | (codes == d)
                 codes = np.where(codes > d, codes - 1, codes)
             ok = ~bad
-            out[rows[ok], self.offsets[j] + codes[ok]] = 1.0
-        return out
+            if n == 1:
+                if ok[0]:
+                    out[0, base + self.offsets[j] + codes[0]] = 1.0
+            else:
+                out[rows[ok], base + self.offsets[j] + codes[ok]] = 1.0
 
     def _name(self, j: int) -> str:
         return str(self.names[j]) if self.names is not None else f"#{j}"
+
+
+class _AsLabel(_Step):
+    """RareOneHot's input preparation: ``str(value)``, missing -> ``"missing"``."""
+
+    numeric_input = False
+
+    def __call__(self, block: Any) -> list[np.ndarray]:
+        cols = block if not isinstance(block, np.ndarray) else list(block.T)
+        out = []
+        for col in cols:
+            vals = _raw_values(col)
+            na = _is_missing(vals)
+            if vals.dtype == object and all(isinstance(v, str) for v in vals[~na][:64]):
+                res = vals.astype(object, copy=True)
+                if not all(isinstance(v, str) for v in res[~na]):
+                    res = np.array([str(v) for v in res], dtype=object)
+            else:
+                res = np.array([str(v) for v in vals.tolist()], dtype=object)
+            res[na] = "missing"
+            out.append(res)
+        return out
+
+
+class _Chain(_Step):
+    def __init__(self, *steps: _Step) -> None:
+        self.steps = steps
+
+    def __call__(self, block: Any) -> Any:
+        for s in self.steps:
+            block = s(block)
+        return block
 
 
 class _Ordinal(_Step):
@@ -369,7 +429,109 @@ class _Func(_Step):
         return x if self.func is None else self.func(x)
 
 
-def _compile_step(step: Any) -> _Step:
+class _Elementwise(_Step):
+    def __init__(self, func: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.func = func
+
+    def __call__(self, block: Any) -> np.ndarray:
+        return self.func(_as_float(block))
+
+
+class _Clip(_Step):
+    def __init__(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, block: Any) -> np.ndarray:
+        return np.clip(_as_float(block), self.lo, self.hi)
+
+
+class _Scale(_Step):
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def __call__(self, block: Any) -> np.ndarray:
+        return _as_float(block) * self.scale
+
+
+class _DictMap(_Step):
+    """Map each column's values through a dict (unique values looked up once)."""
+
+    numeric_input = False
+
+    def __init__(self, maps: list[dict[Any, float]], key: Callable[[Any], Any] | None,
+                 default: float) -> None:
+        self.maps = maps
+        self.key = key
+        self.default = default
+
+    def _lookup(self, m: dict[Any, float], v: Any) -> float:
+        if self.key is not None:
+            v = self.key(v)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return self.default
+        r = m.get(v, self.default)
+        return self.default if r is None else float(r)
+
+    def __call__(self, block: Any) -> np.ndarray:
+        cols = block if not isinstance(block, np.ndarray) else list(block.T)
+        n = len(cols[0]) if cols else 0
+        out = np.empty((n, len(self.maps)), dtype=np.float64)
+        for j, (col, m) in enumerate(zip(cols, self.maps, strict=True)):
+            vals = _raw_values(col)
+            if n <= _SMALL:
+                out[:, j] = [self._lookup(m, v) for v in vals.tolist()]
+                continue
+            codes, uniq = pd.factorize(vals, use_na_sentinel=True)
+            mapped = np.array([self._lookup(m, v) for v in np.asarray(uniq).tolist()] + [
+                self._lookup(m, None)
+            ], dtype=np.float64)
+            out[:, j] = mapped[codes]  # code -1 (missing) picks the trailing default
+        return out
+
+
+def _normalize_level(v: Any) -> Any:
+    from segml.features.encoders import normalize_level
+
+    return normalize_level(v)
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def _compile_segml(step: Any) -> _Step | None:
+    """Compile the segml feature encoders whose transform is a fixed numpy expression."""
+    if type(step).__module__ != "segml.features.encoders":
+        return None
+    name = type(step).__name__
+    if name == "OrdinalScale":
+        maps = [dict(step._maps_[str(c)]) for c in step.levels_]
+        return _DictMap(maps, _normalize_level, np.nan)
+    if name == "FrequencyEncoder":
+        maps = [dict(step.frequencies_[c]) for c in step.frequencies_]
+        return _Chain(_AsLabel(), _DictMap(maps, None, 0.0))
+    if name == "RareOneHot":
+        return _Chain(_AsLabel(), _OneHot(step.encoder_))
+    if name == "ToFloat":
+        return _Elementwise(_identity)
+    if name == "LogMoney":
+        return _Elementwise(_signed_log)
+    if name == "Winsorizer":
+        return _Clip(np.asarray(step.lower_, dtype=np.float64),
+                     np.asarray(step.upper_, dtype=np.float64))
+    if name == "FamilyWeight":
+        return _Scale(float(step.scale_))
+    return None
+
+
+def _compile_step(step: Any, notes: list[str], where: str) -> _Step:
+    own = _compile_segml(step)
+    if own is not None:
+        return own
+    if isinstance(step, ColumnTransformer):
+        return _CTStep(step, notes, where)
+    if isinstance(step, Pipeline):
+        return _Chain(*(_compile_step(s, notes, where) for s in _flatten(step)))
     if isinstance(step, SimpleImputer):
         return _Imputer(step)
     if isinstance(step, StandardScaler):
@@ -395,36 +557,236 @@ def _flatten(trans: Any) -> list[Any]:
     if isinstance(trans, Pipeline):
         out: list[Any] = []
         for _, s in trans.steps:
-            if s is None or s == "passthrough":
+            if s is None or (isinstance(s, str) and s == "passthrough"):
                 continue
             out.extend(_flatten(s))
         return out
     return [trans]
 
 
-@dataclass
-class _Branch:
-    name: str
-    columns: list[str]
-    out: slice
-    steps: list[_Step] | None  # None: fall back to ``fitted``
-    fitted: Any = None
-    weight: float | None = None
+class _Fallback(_Step):
+    """Run a fitted scikit-learn transformer on a frame rebuilt from the raw columns."""
 
-    def run(self, raw: list[np.ndarray], frame_cols: Callable[[list[str]], pd.DataFrame]) -> Any:
-        if self.steps is None:
-            res = self.fitted.transform(frame_cols(self.columns))
-            if hasattr(res, "toarray"):
-                res = res.toarray()
-            block: Any = np.asarray(res, dtype=np.float64)
+    numeric_input = False
+
+    def __init__(self, fitted: Any, names: list[str]) -> None:
+        self.fitted = fitted
+        self.names = names
+
+    def __call__(self, block: Any) -> np.ndarray:
+        if isinstance(block, np.ndarray):
+            frame = pd.DataFrame(block, columns=self.names)
         else:
-            block = raw
-            for step in self.steps:
-                block = step(block)
-            block = _as_float(block)
-        if self.weight is not None:
-            block = block * self.weight
-        return block
+            frame = pd.DataFrame(dict(zip(self.names, block, strict=True)))
+        res = self.fitted.transform(frame)
+        if hasattr(res, "toarray"):
+            res = res.toarray()
+        return np.asarray(res, dtype=np.float64)
+
+
+@dataclass
+class _Sub:
+    name: str
+    idx: list[int]
+    out: slice
+    step: _Step
+    weight: float | None
+
+
+# ----------------------------------------------------------------------------------------
+# Fusion: many single-column branches with the same chain of numeric steps (the features
+# layer builds one small Pipeline per column) run as one broadcast over a (n, G, w) block,
+# with the per-branch parameters stacked to (G, w). Same elementwise operations, same bits.
+
+
+def _fuse_spec(step: _Step, width: int) -> tuple[tuple[Any, ...], dict[str, np.ndarray], int]:
+    """Return (key, params of shape (width_in or width_out,), width_out) or raise _Unsupported."""
+    def vec(v: Any, w: int, default: float) -> np.ndarray:
+        if v is None:
+            return np.full(w, default)
+        a = np.asarray(v, dtype=np.float64)
+        if a.shape not in ((), (w,)):
+            raise _Unsupported("shape")
+        return np.broadcast_to(a, (w,)).astype(np.float64)
+
+    if isinstance(step, _Elementwise):
+        return ("ew", step.func), {}, width
+    if isinstance(step, _Func):
+        return ("ew", step.func or _identity), {}, width
+    if isinstance(step, _Clip):
+        return ("clip",), {"lo": vec(step.lo, width, 0), "hi": vec(step.hi, width, 0)}, width
+    if isinstance(step, _Scale):
+        return ("mul",), {"s": vec(step.scale, width, 1.0)}, width
+    if isinstance(step, _Affine):
+        prm = {"c": vec(step.center, width, 0.0), "s": vec(step.scale, width, 1.0)}
+        return ("mm" if step.multiply else "aff",), prm, width
+    if isinstance(step, _Imputer) and step.numeric_input:
+        ind = () if step.indicator is None else tuple(int(i) for i in step.indicator)
+        return ("imp", ind), {"v": vec(step.stats, width, 0.0)}, width + len(ind)
+    raise _Unsupported(type(step).__name__)
+
+
+class _Group:
+    """Subs sharing one fusable chain, run together."""
+
+    def __init__(self, subs: list[_Sub], chain: list[tuple[Any, ...]],
+                 params: list[list[dict[str, np.ndarray]]]) -> None:
+        self.idx = np.asarray([sub.idx for sub in subs], dtype=np.intp)  # (G, m_in)
+        self.flat = self.idx.ravel().tolist()
+        self.chain = chain
+        self.params = [
+            {k: np.stack([p[k] for p in per_sub]) for k in per_sub[0]}
+            for per_sub in zip(*params, strict=True)
+        ]
+        self.pos = np.concatenate([np.arange(sub.out.start, sub.out.stop) for sub in subs])
+
+    def run(self, cols: list[Any], out: np.ndarray) -> None:
+        g, m = self.idx.shape
+        flat = [cols[i] for i in self.flat]
+        n = len(flat[0])
+        if n == 1:
+            x = np.array([c[0] for c in flat], dtype=np.float64).reshape(1, g, m)
+        else:
+            x = np.empty((n, g * m), dtype=np.float64)
+            for j, c in enumerate(flat):
+                x[:, j] = c
+            x = x.reshape(n, g, m)
+        for key, p in zip(self.chain, self.params, strict=True):
+            kind = key[0]
+            if kind == "ew":
+                x = key[1](x)
+            elif kind == "clip":
+                x = np.clip(x, p["lo"], p["hi"])
+            elif kind == "mul":
+                x = x * p["s"]
+            elif kind == "aff":
+                x = (x - p["c"]) / p["s"]
+            elif kind == "mm":
+                x = x * p["s"]
+                x = x + p["c"]
+            else:  # imp
+                miss = np.isnan(x)
+                x = np.where(miss, p["v"], x)
+                if key[1]:
+                    x = np.concatenate([x, miss[:, :, list(key[1])].astype(np.float64)], axis=2)
+        out[:, self.pos] = x.reshape(n, -1)
+
+
+class _OneHotGroup:
+    """One-hot branches written straight into the output (no per-branch arrays)."""
+
+    def __init__(self, members: list[tuple[_Sub, _AsLabel | None, _OneHot]]) -> None:
+        self.members = members
+        self.pos = np.concatenate(
+            [np.arange(sub.out.start, sub.out.stop) for sub, _, _ in members]
+        )
+
+    def run(self, cols: list[Any], out: np.ndarray) -> None:
+        out[:, self.pos] = 0.0
+        for sub, prep, enc in self.members:
+            block = [cols[i] for i in sub.idx]
+            if prep is not None:
+                block = prep(block)
+            enc.write(block, out, sub.out.start)
+
+
+def _chain_of(step: _Step) -> list[_Step]:
+    if isinstance(step, _Chain):
+        res: list[_Step] = []
+        for s in step.steps:
+            res.extend(_chain_of(s))
+        return res
+    return [step]
+
+
+def _fuse(subs: list[_Sub]) -> tuple[list[Any], list[_Sub]]:
+    groups: dict[tuple[Any, ...], list[tuple[_Sub, list[dict[str, np.ndarray]]]]] = {}
+    chains: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    rest: list[_Sub] = []
+    onehots: list[tuple[_Sub, _AsLabel | None, _OneHot]] = []
+    for sub in subs:
+        if sub.weight is not None:
+            rest.append(sub)
+            continue
+        chain = _chain_of(sub.step)
+        if isinstance(chain[-1], _OneHot) and (
+            len(chain) == 1 or (len(chain) == 2 and isinstance(chain[0], _AsLabel))
+        ):
+            onehots.append((sub, chain[0] if len(chain) == 2 else None, chain[-1]))
+            continue
+        try:
+            width = len(sub.idx)
+            keys, params = [], []
+            for st in _chain_of(sub.step):
+                key, prm, width = _fuse_spec(st, width)
+                keys.append(key)
+                params.append(prm)
+            if width != sub.out.stop - sub.out.start:
+                raise _Unsupported("width")
+        except _Unsupported:
+            rest.append(sub)
+            continue
+        gkey = (len(sub.idx), *keys)
+        groups.setdefault(gkey, []).append((sub, params))
+        chains[gkey] = keys
+    out_groups: list[Any] = [_OneHotGroup(onehots)] if onehots else []
+    for gkey, members in groups.items():
+        if len(members) == 1:
+            rest.append(members[0][0])
+            continue
+        out_groups.append(_Group([m[0] for m in members], chains[gkey], [m[1] for m in members]))
+    return out_groups, rest
+
+
+class _CTStep(_Step):
+    """A fitted ``ColumnTransformer`` replayed branch by branch (nested ones too)."""
+
+    numeric_input = False
+
+    def __init__(self, ct: ColumnTransformer, notes: list[str], where: str = "") -> None:
+        self.names_in = [str(c) for c in ct.feature_names_in_]
+        pos = {c: i for i, c in enumerate(self.names_in)}
+        to_idx = getattr(ct, "_transformer_to_input_indices", {})
+        weights = ct.transformer_weights or {}
+        self.subs: list[_Sub] = []
+        self.n_out = 0
+        for name, trans, cols in ct.transformers_:
+            out = ct.output_indices_.get(name, slice(0, 0))
+            self.n_out = max(self.n_out, out.stop)
+            if (isinstance(trans, str) and trans == "drop") or out.stop == out.start:
+                continue
+            if name in to_idx:
+                idx = [int(i) for i in to_idx[name]]
+            else:  # pragma: no cover - older scikit-learn
+                idx = [pos[str(c)] for c in np.atleast_1d(cols)]
+            label = f"{where}{name}"
+            if isinstance(trans, str) and trans == "passthrough":
+                step: _Step = _Elementwise(_identity)
+            else:
+                try:
+                    step = _compile_step(trans, notes, label + "/")
+                except _Unsupported as exc:
+                    notes.append(f"{label} ({exc})")
+                    step = _Fallback(trans, [self.names_in[i] for i in idx])
+            self.subs.append(_Sub(label, idx, out, step, weights.get(name)))
+        self.groups, self.rest = _fuse(self.subs)
+
+    def __call__(self, block: Any) -> np.ndarray:
+        cols = block if not isinstance(block, np.ndarray) else list(block.T)
+        n = len(next(c for c in cols if c is not None)) if cols else 0
+        out = np.empty((n, self.n_out), dtype=np.float64)
+        for grp in self.groups:
+            grp.run(cols, out)
+        for sub in self.rest:
+            res = _as_float(sub.step([cols[i] for i in sub.idx]))
+            if sub.weight is not None:
+                res = res * sub.weight
+            out[:, sub.out] = res
+        return out
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 @dataclass
@@ -436,17 +798,21 @@ class CompiledScorer:
     Attributes
     ----------
     columns : list of str
-        Input feature columns.
+        Input feature columns (the order the preprocessor reads them).
     fallbacks : list of str
         Branches replayed through scikit-learn because a step is not compiled.
     """
 
     parts: SegmenterParts
-    branches: list[_Branch] = field(default_factory=list)
-    n_out: int = 0
+    step: _Step | None = None
     columns: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
-    whole_fallback: bool = False
+    used: list[bool] = field(default_factory=list)
+
+    @property
+    def required_columns(self) -> list[str]:
+        """Input columns the preprocessor actually reads (dropped ones excluded)."""
+        return [c for c, u in zip(self.columns, self.used, strict=True) if u]
 
     @classmethod
     def compile(cls, segmenter: Any) -> CompiledScorer:
@@ -465,55 +831,27 @@ class CompiledScorer:
         parts = split_segmenter(segmenter)
         self = cls(parts=parts, columns=list(parts.columns))
         pre = parts.preprocessor
-        est = parts.estimator
-        n_out = int(getattr(est, "n_features_in_", 0))
-        self.n_out = n_out
         if pre is None:
-            self.branches = [_Branch("identity", self.columns, slice(0, len(self.columns)), [])]
-        elif isinstance(pre, ColumnTransformer):
-            self._compile_ct(pre)
+            self.step = _Elementwise(_identity)
         else:
-            steps = _flatten(pre)
-            if len(steps) == 1 and isinstance(steps[0], ColumnTransformer):
-                self._compile_ct(steps[0])
-            else:
-                try:
-                    compiled = [_compile_step(s) for s in steps]
-                    whole = _Branch("preprocessor", self.columns, slice(0, n_out), compiled)
-                    self.branches = [whole]
-                except _Unsupported as exc:
-                    self.whole_fallback = True
-                    self.fallbacks.append(f"preprocessor ({exc})")
+            names = getattr(pre, "feature_names_in_", None)
+            if names is not None:
+                self.columns = [str(c) for c in names]
+            try:
+                self.step = _compile_step(pre, self.fallbacks, "")
+            except _Unsupported as exc:
+                self.fallbacks.append(f"preprocessor ({exc})")
+                self.step = _Fallback(pre, self.columns)
+        self.used = [True] * len(self.columns)
+        if isinstance(self.step, _CTStep):
+            idx = {i for sub in self.step.subs for i in sub.idx}
+            self.used = [i in idx for i in range(len(self.columns))]
         if self.fallbacks:
             logger.warning(
-                "segml fast scorer: %d branch(es) replayed through scikit-learn (slower): %s",
+                "segml fast scorer: %d step(s) replayed through scikit-learn (slower): %s",
                 len(self.fallbacks), "; ".join(self.fallbacks),
             )
         return self
-
-    def _compile_ct(self, ct: ColumnTransformer) -> None:
-        names_in = [str(c) for c in ct.feature_names_in_]
-        to_idx = getattr(ct, "_transformer_to_input_indices", {})
-        weights = ct.transformer_weights or {}
-        for name, trans, cols in ct.transformers_:
-            out = ct.output_indices_.get(name, slice(0, 0))
-            if trans == "drop" or out.stop == out.start:
-                continue
-            if name in to_idx:
-                columns = [names_in[i] for i in to_idx[name]]
-            else:
-                columns = [str(c) for c in np.atleast_1d(cols)]
-            w = weights.get(name)
-            if trans == "passthrough":
-                self.branches.append(_Branch(name, columns, out, [], weight=w))
-                continue
-            fitted = trans
-            try:
-                steps = [_compile_step(s) for s in _flatten(trans)]
-                self.branches.append(_Branch(name, columns, out, steps, fitted=fitted, weight=w))
-            except _Unsupported as exc:
-                self.fallbacks.append(f"{name} ({exc})")
-                self.branches.append(_Branch(name, columns, out, None, fitted=trans, weight=w))
 
     # ---------------------------------------------------------------- model matrix
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
@@ -529,19 +867,9 @@ class CompiledScorer:
         numpy.ndarray
             ``(n_rows, n_model_features)`` float64, the preprocessor's output.
         """
-        if self.whole_fallback:
-            res = self.parts.preprocessor.transform(frame[self.columns])
-            return np.asarray(res.toarray() if hasattr(res, "toarray") else res, dtype=np.float64)
-        n = len(frame)
-        out = np.empty((n, self.n_out), dtype=np.float64)
-
-        def cols_of(names: list[str]) -> pd.DataFrame:
-            return frame[names]
-
-        for br in self.branches:
-            raw = [frame[c].to_numpy() for c in br.columns]
-            out[:, br.out] = br.run(raw, cols_of)
-        return out
+        pairs = zip(self.columns, self.used, strict=True)
+        raw = [_column(frame[c]) if u else None for c, u in pairs]
+        return self._run(raw)
 
     def matrix_one(self, record: Mapping[str, Any]) -> np.ndarray:
         """Model matrix of one customer given as a mapping (no DataFrame built).
@@ -556,13 +884,16 @@ class CompiledScorer:
         numpy.ndarray
             ``(1, n_model_features)`` float64.
         """
-        if self.whole_fallback or any(b.steps is None for b in self.branches):
-            return self.matrix(pd.DataFrame([{c: record[c] for c in self.columns}]))
-        out = np.empty((1, self.n_out), dtype=np.float64)
-        for br in self.branches:
-            raw = [_one(record[c]) for c in br.columns]
-            out[:, br.out] = br.run(raw, _no_frame)
-        return out
+        return self._run(
+            [_one(record[c]) if u else None for c, u in zip(self.columns, self.used, strict=True)]
+        )
+
+    def _run(self, raw: list[np.ndarray]) -> np.ndarray:
+        assert self.step is not None
+        z = _as_float(self.step(raw))
+        if z.dtype != np.float64:
+            z = z.astype(np.float64)
+        return z
 
     # ---------------------------------------------------------------- assignment
     def assign(self, z: np.ndarray) -> Assignment:
@@ -627,35 +958,29 @@ class CompiledScorer:
         )
 
     def feature_names_out(self) -> list[str]:
-        """Model-space feature names (the preprocessor's ``get_feature_names_out``).
-
-        Branches whose steps cannot name their outputs are named after their input
-        columns when the width matches, else ``<branch>_<i>``.
-        """
+        """Model-space feature names (the segmenter's or preprocessor's names out)."""
+        if self.parts.model_feature_names is not None:
+            return list(self.parts.model_feature_names)
         pre = self.parts.preprocessor
         if pre is None:
             return list(self.columns)
-        if self.parts.model_feature_names is not None:
-            return list(self.parts.model_feature_names)
         try:
             return [str(s) for s in pre.get_feature_names_out()]
         except (AttributeError, ValueError, TypeError):
-            pass
-        names = [f"x{i}" for i in range(self.n_out)]
-        for br in self.branches:
-            width = br.out.stop - br.out.start
-            got: list[str] | None = None
-            if br.fitted is not None and hasattr(br.fitted, "get_feature_names_out"):
-                try:
-                    got = [str(s) for s in br.fitted.get_feature_names_out(br.columns)]
-                except (AttributeError, ValueError, TypeError):
-                    got = None
-            if got is None or len(got) != width:
-                got = list(br.columns) if len(br.columns) == width else [
-                    f"{br.name}_{i}" for i in range(width)
-                ]
-            names[br.out] = got
-        return names
+            n = int(getattr(self.parts.estimator, "n_features_in_", 0))
+            return [f"x{i}" for i in range(n)]
+
+
+def _column(s: pd.Series) -> np.ndarray:
+    dt = s.dtype
+    if isinstance(dt, pd.api.extensions.ExtensionDtype):
+        if pd.api.types.is_bool_dtype(dt):
+            if not s.hasnans:
+                return s.to_numpy(dtype=bool)
+            return s.to_numpy(dtype=object, na_value=None)
+        if pd.api.types.is_numeric_dtype(dt):
+            return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    return s.to_numpy()
 
 
 def _sq_dists(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -670,10 +995,6 @@ def _second(d2: np.ndarray, raw: np.ndarray) -> np.ndarray:
     masked = d2.copy()
     masked[np.arange(len(raw)), raw] = np.inf
     return masked.argmin(axis=1)
-
-
-def _no_frame(names: list[str]) -> pd.DataFrame:  # pragma: no cover - guarded by matrix_one
-    raise RuntimeError("fallback branch needs a frame")
 
 
 def _one(value: Any) -> np.ndarray:

@@ -72,6 +72,7 @@ MANIFEST_HASH = "manifest.sha256"
 _QUANTILES = (50, 90, 95, 99)
 _ROW_ATTRS = frozenset({"labels_", "indices"})
 _GENERIC_STRIP_MIN_ROWS = 1000
+_MAX_REF_LEVELS = 30
 
 
 def _segml_version() -> str:
@@ -142,9 +143,14 @@ def _manifest_digest(data: bytes, key: bytes | None) -> str:
 
 
 # ----------------------------------------------------------------------------- contract
+_MAX_LEVELS = 200
+
+
 def _kind(s: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(s):
         return "bool"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
     if pd.api.types.is_numeric_dtype(s):
         return "numeric"
     return "category"
@@ -179,8 +185,15 @@ def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any
             fin = v[np.isfinite(v)]
             entry["min"] = float(fin.min()) if fin.size else None
             entry["max"] = float(fin.max()) if fin.size else None
+        elif kind == "datetime":
+            entry["min"] = _jsonable(s.min())
+            entry["max"] = _jsonable(s.max())
         elif kind == "category":
-            entry["levels"] = sorted(str(x) for x in pd.unique(s.dropna()))
+            levels = sorted({str(x) for x in pd.unique(s.dropna())})
+            entry["n_levels"] = len(levels)
+            # high-cardinality columns (postcode, city) keep no level list: unseen levels there
+            # are left to the fitted encoder (frequency encoding maps them to 0).
+            entry["levels"] = levels if len(levels) <= _MAX_LEVELS else None
         out[str(c)] = entry
     return out
 
@@ -202,10 +215,12 @@ def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int) ->
                 edges = sorted({float(q) for q in qs})
             shares = _numeric_shares(v, edges)
             ref[c] = {"kind": "numeric", "edges": edges, "shares": shares, "missing": miss}
-        else:
+        elif spec["kind"] in ("category", "bool"):
             counts = s.dropna().astype(str).value_counts()
-            shares_c = {str(k): float(v) / n for k, v in counts.items()}
-            ref[c] = {"kind": "category", "shares": shares_c, "missing": miss}
+            top = counts.iloc[:_MAX_REF_LEVELS]
+            shares_c = {str(k): float(v) / n for k, v in top.items()}
+            other = float(counts.iloc[_MAX_REF_LEVELS:].sum()) / n if n else 0.0
+            ref[c] = {"kind": "category", "shares": shares_c, "other": other, "missing": miss}
     return ref
 
 
@@ -382,6 +397,7 @@ class SegmentModel:
         model_seg = copy.deepcopy(segmenter)
         removed: list[str] = []
         _strip_rows(model_seg, n, removed, "segmenter", set())
+        scorer = CompiledScorer.compile(model_seg)
         if feature_set is not None:
             feature_spec = feature_spec if feature_spec is not None else feature_set.spec
             feature_state = (
@@ -391,9 +407,8 @@ class SegmentModel:
         if feature_state is not None:
             feature_state = copy.deepcopy(feature_state)
             _strip_rows(feature_state, n, removed, "feature_state", set())
-        contract = input_contract(features, parts.columns)
+        contract = input_contract(features, scorer.required_columns)
         reference = _reference(features, contract, n_bins)
-        scorer = CompiledScorer.compile(model_seg)
         z = scorer.matrix(features)
         a = scorer.assign(z)
         k = len(parts.label_map)
@@ -404,9 +419,13 @@ class SegmentModel:
             d = a.distance[a.labels == j]
             by_seg[str(j)] = _quantiles(d) if d.size else None
         overall = _quantiles(a.distance)
-        names = _id_map(segment_names, k) or _id_map(getattr(segmenter, "segment_names_", None), k)
+        names = (
+            _id_map(segment_names, k)
+            or _id_map(getattr(profiles, "names", None), k)
+            or _id_map(getattr(segmenter, "segment_names_", None), k)
+        )
         names = {j: names.get(j, f"segment_{j}") for j in range(k)}
-        roles = _id_map(segment_roles, k)
+        roles = _id_map(segment_roles, k) or _id_map(getattr(profiles, "roles", None), k)
         win = None
         if training_window is not None:
             win = (pd.Timestamp(training_window[0]), pd.Timestamp(training_window[1]))
@@ -450,9 +469,9 @@ class SegmentModel:
         """Training category levels per categorical column (cached)."""
         if "levels" not in self._cache:
             self._cache["levels"] = {
-                c: frozenset(v.get("levels", []))
+                c: frozenset(v["levels"])
                 for c, v in self.contract.items()
-                if v.get("kind") == "category"
+                if v.get("kind") == "category" and v.get("levels") is not None
             }
         return self._cache["levels"]
 
@@ -515,7 +534,7 @@ def _quantiles(d: np.ndarray) -> dict[str, float]:
 def _id_map(values: Any, k: int) -> dict[int, str]:
     if values is None:
         return {}
-    if isinstance(values, Mapping):
+    if isinstance(values, (Mapping, pd.Series)):
         return {int(i): str(v) for i, v in values.items() if v is not None}
     vals = list(values)
     return {i: str(v) for i, v in enumerate(vals[:k]) if v is not None}

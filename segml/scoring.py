@@ -135,8 +135,8 @@ def _check_frame(
                 n_out = int(np.count_nonzero((v < spec["min"]) | (v > spec["max"])))
             if n_out:
                 out_range[c] = n_out
-        elif kind == "category":
-            levels = spec.get("levels", [])
+        elif kind == "category" and spec.get("levels") is not None:
+            levels = spec["levels"]
             as_str = s if pd.api.types.is_string_dtype(s) else s.astype("str")
             new = ~as_str.isin(levels) & ~na
             n_new = int(new.sum())
@@ -363,7 +363,7 @@ def score_one(
                 raise SchemaError(
                     f"feature {c!r} should be numeric but got {v!r}; convert it before scoring."
                 ) from None
-        elif kind == "category" and str(v) not in levels[c]:
+        elif kind == "category" and c in levels and str(v) not in levels[c]:
             unseen.append(c)
         rec[c] = v
     if unseen and unknown == "error":
