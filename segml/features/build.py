@@ -542,36 +542,55 @@ def _numeric_steps(transform: str) -> list[tuple[str, Any]]:
     raise ConfigError(f"transform {transform!r} is not numeric.")  # pragma: no cover
 
 
-def _column_pipeline(col: str, transform: str, frame: pd.DataFrame, spec: FeatureSpec) -> Any:
-    s = frame[col]
-    is_text = s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype)
-    if transform == "onehot":
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype)
+
+
+def _group_pipeline(
+    kind: str, columns: list[str], frame: pd.DataFrame, spec: FeatureSpec
+) -> Any:
+    """One pipeline for all columns of a family sharing a transform (``ordinal-text`` apart)."""
+    if kind == "onehot":
         return RareOneHot(min_frequency=0.01)
-    if transform == "frequency":
+    if kind == "frequency":
         return Pipeline([("freq", FrequencyEncoder()), ("scale", StandardScaler())])
-    if transform == "ordinal":
-        steps: list[tuple[str, Any]] = []
-        if is_text:
-            levels = spec.levels.get(col)
-            if levels is None and col not in CANONICAL_LEVELS:
+    if kind == "ordinal-text":
+        levels: dict[str, Any] = {}
+        for col in columns:
+            lv = spec.levels.get(col, CANONICAL_LEVELS.get(col))
+            if lv is None:
                 raise ConfigError(
                     f"column {col!r} has transform 'ordinal' but its labels have no order; "
                     f"give them in the spec: [levels] {col} = [lowest, ..., highest]."
                 )
-            steps.append(("ordinal", OrdinalScale(levels={col: levels} if levels else None)))
-        else:
-            steps.append(("float", ToFloat()))
-        steps += [
+            levels[col] = list(lv)
+        return Pipeline([
+            ("ordinal", OrdinalScale(levels=levels)),
             ("impute", _imputer()),
             ("scale", StandardScaler()),
-        ]
-        return Pipeline(steps)
-    if is_text:
-        raise ConfigError(
-            f"column {col!r} holds text labels but has numeric transform {transform!r}; "
-            "use 'onehot', 'ordinal' or 'frequency' for it."
-        )
-    return Pipeline(_numeric_steps(transform))
+        ])
+    if kind == "ordinal":
+        return Pipeline([("float", ToFloat()), ("impute", _imputer()), ("scale", StandardScaler())])
+    return Pipeline(_numeric_steps(kind))
+
+
+def _family_groups(
+    columns: dict[str, str], frame: pd.DataFrame
+) -> dict[str, list[str]]:
+    """Columns of one family grouped by transform kind, in first-appearance order."""
+    groups: dict[str, list[str]] = {}
+    for col, tr in columns.items():
+        text = _is_text(frame[col])
+        kind = tr
+        if tr == "ordinal" and text:
+            kind = "ordinal-text"
+        elif text and tr not in ("onehot", "frequency", "ordinal"):
+            raise ConfigError(
+                f"column {col!r} holds text labels but has numeric transform {tr!r}; "
+                "use 'onehot', 'ordinal' or 'frequency' for it."
+            )
+        groups.setdefault(kind, []).append(col)
+    return groups
 
 
 def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransformer:
@@ -623,10 +642,11 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
         raise ConfigError("feature spec has no family; the model matrix would be empty.")
     blocks = []
     for name, fam in spec.families.items():
+        groups = _family_groups(fam.columns, frame)
         inner = ColumnTransformer(
             [
-                (col, _column_pipeline(col, tr, frame, spec), [col])
-                for col, tr in fam.columns.items()
+                (kind, _group_pipeline(kind, cols, frame, spec), cols)
+                for kind, cols in groups.items()
             ],
             remainder="drop",
             verbose_feature_names_out=False,

@@ -685,7 +685,8 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         canonical ordered attribute (``education``, ``satisfaction``,
         ``journey_stage``, ``company_size``) and the sorted training levels
         otherwise. Off-scale levels of canonical columns (``lost`` for
-        ``journey_stage``, coded -1) are known, not unknown.
+        ``journey_stage``, coded -1) are known, not unknown, unless the given
+        levels place them on the scale.
 
     Attributes
     ----------
@@ -773,8 +774,8 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
             if len(set(lv)) != len(lv):
                 raise ConfigError(f"levels for column {col!r} repeat a level: {lv}.")
             mapping = {v: float(i) for i, v in enumerate(lv)}
-            if self.levels is None:
-                mapping.update(OFF_SCALE_LEVELS.get(col, {}))
+            for label, code in OFF_SCALE_LEVELS.get(col, {}).items():
+                mapping.setdefault(label, code)
             levels[col] = lv
             maps[col] = mapping
         self.levels_ = levels

@@ -26,7 +26,6 @@ vocabulary: any other label is mapped to ``unknown`` and counted by
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -537,8 +536,16 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _str(value: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(str(value), ensure_ascii=False)
+    """TOML basic string: escape backslash, quote and every control character (DEL too)."""
+    out = []
+    for ch in str(value):
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def _key(name: str) -> str:

@@ -171,17 +171,19 @@ def test_model_matrix_finite_named_and_frozen(fs):
     assert isinstance(X, pd.DataFrame)
     assert X.index.tolist() == fs.frame.index.tolist()
     assert np.isfinite(X.to_numpy()).all()
+    # per family, columns sharing a transform form one block (spec order of first appearance);
+    # the imputer appends its indicators after the block's columns
     assert X.columns.tolist() == [
         "recency_days", "missingindicator_recency_days", "frequency", "monetary",
-        "avg_order_value", "missingindicator_avg_order_value", "clv", "growth_potential",
+        "avg_order_value", "clv", "missingindicator_avg_order_value", "growth_potential",
         "tenure_days", "missingindicator_tenure_days", "interpurchase_mean_days",
-        "missingindicator_interpurchase_mean_days", "interpurchase_cv",
-        "missingindicator_interpurchase_cv", "active_month_share",
-        "missingindicator_active_month_share", "spend_trend", "missingindicator_spend_trend",
-        "spend_q1_share", "missingindicator_spend_q1_share", "spend_q2_share",
-        "missingindicator_spend_q2_share", "spend_q3_share", "missingindicator_spend_q3_share",
-        "spend_q4_share", "missingindicator_spend_q4_share", "season_peak_share",
-        "missingindicator_season_peak_share", "return_rate", "missingindicator_return_rate",
+        "missingindicator_interpurchase_mean_days", "interpurchase_cv", "spend_trend",
+        "return_rate", "missingindicator_interpurchase_cv", "missingindicator_spend_trend",
+        "missingindicator_return_rate", "active_month_share", "spend_q1_share",
+        "spend_q2_share", "spend_q3_share", "spend_q4_share", "season_peak_share",
+        "missingindicator_active_month_share", "missingindicator_spend_q1_share",
+        "missingindicator_spend_q2_share", "missingindicator_spend_q3_share",
+        "missingindicator_spend_q4_share", "missingindicator_season_peak_share",
         "response_rate", "missingindicator_response_rate", "satisfaction_ord",
         "missingindicator_satisfaction_ord", "income", "missingindicator_income", "age",
         "missingindicator_age", "region_missing", "region_north", "region_south",
@@ -459,3 +461,66 @@ def test_growth_potential_no_buyers_and_errors():
         GrowthPotential().fit(np.ones((2, 1)))
     with pytest.raises(SchemaError, match=r"GrowthPotential: column\(s\) \['age_band'\] not in"):
         GrowthPotential(by=["age_band"]).fit(_peers())
+
+
+# ------------------------------------------------------------------ properties and scale
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", "e"]),
+        st.integers(0, 120),  # day offset from 2024-01-01
+        st.floats(-50, 500, allow_nan=False).map(lambda x: round(x, 2)),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(_rows, st.lists(st.sampled_from(["a", "c", "p", "q"]), unique=True, max_size=4))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_property_rows_after_as_of_never_change_the_frame(rows, known):
+    tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    tx["timestamp"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(tx.pop("day"), unit="D")
+    tx["customer_id"] = tx["customer_id"].astype("str")
+    cu = pd.DataFrame({"customer_id": pd.array(known, dtype="str"),
+                       "region": pd.array(["n"] * len(known), dtype="str")})
+    as_of = pd.Timestamp("2024-02-29")
+    base = build_features(tx[tx["timestamp"] <= as_of], cu, as_of)
+    full = build_features(tx, cu, as_of)
+    pd.testing.assert_frame_equal(base.frame, full.frame)
+    in_window = set(tx.loc[tx["timestamp"] <= as_of, "customer_id"])
+    expected = sorted(in_window | set(known))
+    assert full.frame.index.tolist() == expected
+    assert full.report["customers_only_in_transactions"] == len(in_window - set(known))
+    assert full.report["rows_after_as_of"] == int((tx["timestamp"] > as_of).sum())
+    if len(full.frame):
+        X = make_preprocessor(full.spec, full.frame).fit_transform(full.frame)
+        assert np.isfinite(X.to_numpy()).all()
+        prospects = full.frame["is_prospect"].to_numpy(dtype=bool)
+        assert (full.frame.loc[prospects, "rfm_code"] == "000").all()
+        assert (full.frame.loc[prospects, "abc_class"] == "none").all()
+
+
+@pytest.mark.slow
+def test_cdnow_build_matrix_and_frozen_rebuild(shared_data):
+    from segml.io import load_cdnow
+
+    ds = load_cdnow(shared_data / "CDNOW_master.txt")
+    fs = build_features(ds.transactions, ds.customers, "1997-09-30")
+    assert len(fs.frame) == 23_570
+    assert fs.report["n_prospects"] == 0
+    assert fs.report["rows_after_as_of"] == 20_573
+    assert fs.frame["abc_class"].value_counts().to_dict() == {"C": 11_785, "B": 7_071, "A": 4_714}
+    X = make_preprocessor(fs.spec, fs.frame).fit_transform(fs.frame)
+    assert X.shape == (23_570, 26)
+    assert np.isfinite(X.to_numpy()).all()
+    later = build_features(ds.transactions, ds.customers, "1998-06-30", state=fs.state)
+    assert later.frame.columns.tolist() == fs.frame.columns.tolist()
+    # cut points frozen at 1997-09-30: spend only grows, so more customers reach the top score
+    top_before = (fs.frame["m_score"] == 5).mean()
+    top_after = (later.frame["m_score"] == 5).mean()
+    assert top_after > top_before
+    assert_allclose(later.state.rfm_scorer.cut_points_, fs.state.rfm_scorer.cut_points_)
