@@ -23,7 +23,7 @@ import io
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +219,7 @@ def _figure_jobs(run: Any) -> list[tuple[str, Callable[[], Any]]]:
     return jobs
 
 
-def make_figures(run: Any) -> dict[str, bytes]:
+def make_figures(run: Any, *, keys: Iterable[str] | None = None) -> dict[str, bytes]:
     """Draw every plot of a run to PNG bytes.
 
     Keys: ``k_selection``, ``segment_shares``, ``projection``, ``profiles``, ``silhouette``,
@@ -231,14 +231,19 @@ def make_figures(run: Any) -> dict[str, bytes]:
     ----------
     run : RunResult
         The pipeline's result.
+    keys : iterable of str or None, default=None
+        Draw only these figures (default: all that the run allows).
 
     Returns
     -------
     dict of str to bytes
         PNG files (fixed dpi, no timestamp in the metadata: the same run gives the same bytes).
     """
+    wanted = None if keys is None else set(keys)
     out: dict[str, bytes] = {}
     for key, job in _figure_jobs(run):
+        if wanted is not None and key not in wanted:
+            continue
         try:
             out[key] = _png(job())
         except Exception as exc:  # noqa: BLE001 - one bad figure must not sink the report
