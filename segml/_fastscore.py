@@ -944,14 +944,13 @@ class CompiledScorer:
             zn = np.einsum("ij,ij->i", z, z)
             d2 = np.maximum(dd + zn[:, None], 0.0)
             second = _second(d2, raw)
-            d1 = np.sqrt(d2[rows, raw])
-            d2nd = np.sqrt(d2[rows, second]) if d2.shape[1] > 1 else np.full(n, np.inf)
+            d1 = _row_norm(z - centers[raw])
+            d2nd = _row_norm(z - centers[second]) if d2.shape[1] > 1 else np.full(n, np.inf)
             with np.errstate(divide="ignore", invalid="ignore"):
                 conf = np.where(d2nd > 0, 1.0 - d1 / d2nd, 0.0)
             conf = np.clip(conf, 0.0, 1.0)
             proba = None
-        diff = z - centers[raw]
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        dist = d1 if proba is None else _row_norm(z - centers[raw])
         return Assignment(
             labels=lm[raw], raw=np.asarray(raw, dtype=np.intp), distance=dist, confidence=conf,
             second=second, centers=centers, proba=proba,
@@ -981,6 +980,10 @@ def _column(s: pd.Series) -> np.ndarray:
         if pd.api.types.is_numeric_dtype(dt):
             return s.to_numpy(dtype=np.float64, na_value=np.nan)
     return s.to_numpy()
+
+
+def _row_norm(diff: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
 def _sq_dists(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
