@@ -732,6 +732,8 @@ def column_kind(series: pd.Series) -> Kind | None:
         return "bool"
     if pd.api.types.is_numeric_dtype(dtype):
         return "num"
+    if isinstance(dtype, pd.StringDtype):
+        return "str"
     if pd.api.types.is_string_dtype(dtype) or dtype is np.dtype(object):
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred == "boolean":
@@ -744,9 +746,36 @@ def column_kind(series: pd.Series) -> Kind | None:
     return None
 
 
-def column_kinds(frame: pd.DataFrame) -> dict[str, Kind | None]:
-    """Kinds of every column of ``frame`` (see :func:`column_kind`)."""
-    return {str(c): column_kind(frame[c]) for c in frame.columns}
+class ColumnKinds(Mapping[str, "Kind | None"]):
+    """Kinds of the columns of ``frame`` (see :func:`column_kind`), computed on first use.
+
+    A mapping over every column name; only the columns a rule reads are inspected, so
+    checking rules against a wide frame does not scan the columns they ignore.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._names = {str(c): c for c in frame.columns}
+        self._cache: dict[str, Kind | None] = {}
+
+    def __getitem__(self, name: str) -> Kind | None:
+        if name not in self._cache:
+            self._cache[name] = column_kind(self._frame[self._names[name]])
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def column_kinds(frame: pd.DataFrame) -> ColumnKinds:
+    """Return the kinds of the columns of ``frame`` as a lazy :class:`ColumnKinds` mapping."""
+    return ColumnKinds(frame)
 
 
 _KIND_WORD = {"num": "a number", "str": "a string", "bool": "a condition (true/false)"}

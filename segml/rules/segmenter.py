@@ -153,7 +153,8 @@ class RuleSegmenter(BaseEstimator):
         if self.overlap == "error":
             _raise_on_overlap(rs, matches, "training")
         names = [r.name for r in rs.rules]
-        co = matches.T.astype(np.int64) @ matches.astype(np.int64)
+        m = matches.astype(np.float64)  # BLAS; counts stay exact below 2**53 rows
+        co = np.rint(m.T @ m).astype(np.int64)
         codes = _first_match(matches)
 
         needed = [c for c in rs.columns if not (lookalike is not None and c in _LOOKALIKE_OUTPUTS)]

@@ -265,3 +265,23 @@ def test_errors(call, error, match):
     a, b = labels()
     with pytest.raises(error, match=match):
         call(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_scores_from_the_table_equal_sklearn(pairs, one_group):
+    a = np.array([0 if one_group else p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    s = compare_segmentations(pd.Series(a), pd.Series(b)).scores
+    assert s["ari"] == pytest.approx(metrics.adjusted_rand_score(a, b), abs=1e-12)
+    assert s["ami"] == pytest.approx(metrics.adjusted_mutual_info_score(a, b), abs=1e-12)
+    assert s["nmi"] == pytest.approx(metrics.normalized_mutual_info_score(a, b), abs=1e-12)
+    h, c, v = metrics.homogeneity_completeness_v_measure(b, a)
+    assert (s["homogeneity"], s["completeness"], s["v_measure"]) == (
+        pytest.approx(h, abs=1e-12),
+        pytest.approx(c, abs=1e-12),
+        pytest.approx(v, abs=1e-12),
+    )
