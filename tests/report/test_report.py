@@ -6,60 +6,15 @@ import base64
 import io
 import logging
 import re
-from html.parser import HTMLParser
 
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
-from report_fixtures import tiny_run
+from report_fixtures import PNG, parse, tiny_run
 
 from segml.errors import OutputExistsError
 from segml.projection import segment_colors
 from segml.report import SECTIONS, make_figures, render_report, write_report
-
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-class _Doc(HTMLParser):
-    """Collects sections, images, links, scripts and the text of the document."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sections: list[str] = []
-        self.imgs: list[dict[str, str]] = []
-        self.urls: list[str] = []
-        self.tags: list[str] = []
-        self.text: list[str] = []
-        self.swatches: list[str] = []
-        self._section = None
-        self.by_section: dict[str, list[str]] = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        self.tags.append(tag)
-        if tag == "section":
-            self.sections.append(a.get("id"))
-            self._section = a.get("id")
-            self.by_section[self._section] = []
-        if tag == "img":
-            self.imgs.append(a)
-        for key in ("src", "href", "action", "data", "poster"):
-            if key in a:
-                self.urls.append(a[key])
-        if a.get("class") == "swatch":
-            self.swatches.append(a.get("style", ""))
-
-    def handle_data(self, data):
-        self.text.append(data)
-        if self._section:
-            self.by_section[self._section].append(data)
-
-
-def parse(text: str) -> _Doc:
-    doc = _Doc()
-    doc.feed(text)
-    doc.close()
-    return doc
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,86 @@
+"""The report of a real (small) run on the demo portfolio, parsed and rendered in a browser."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from report_fixtures import PNG, parse
+
+from segml._atomic import write_bytes
+from segml.report import make_figures, write_report
+
+REPO = Path(__file__).resolve().parents[2]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+WIDTH, HEIGHT = 1280, 900
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_run, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    return write_report(demo_run, path)
+
+
+def test_demo_report_complete(demo_report, demo_run):
+    text = demo_report.read_text(encoding="utf-8")
+    doc = parse(text)
+    assert doc.sections == ["data-quality", "features", "choice-of-k", "segments",
+                            "clusters-vs-rules", "model-card"]
+    keys = sorted(make_figures(demo_run, keys=["segment_shares"]))
+    assert keys == ["segment_shares"]
+    # every figure the run allows is there: 7 + one per rule set
+    assert len(doc.imgs) == 7 + len(demo_run.comparisons)
+    for img in doc.imgs:
+        data = base64.b64decode(img["src"].split(",", 1)[1], validate=True)
+        assert data[:8] == PNG
+        assert mpimg.imread(io.BytesIO(data), format="png").ndim == 3
+    s = {k: "".join(v) for k, v in doc.by_section.items()}
+    for name in demo_run.profiles.names:
+        assert name in s["segments"]
+    for rule_set in demo_run.comparisons:
+        assert rule_set in s["clusters-vs-rules"]
+    assert "not available" not in text and "could not be built" not in text
+    assert "The model was not saved in this run" in s["model-card"]
+
+
+def _browser() -> str | None:
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(demo_report, tmp_path):
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no Chromium/Chrome on PATH (CI installs Debian's `chromium` package)")
+    shot = tmp_path / "first-screen.png"
+    cmd = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={WIDTH},{HEIGHT}", "--hide-scrollbars", f"--screenshot={shot}",
+        demo_report.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert shot.is_file(), f"no screenshot (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    data = shot.read_bytes()
+    assert data[:8] == PNG
+    img = mpimg.imread(io.BytesIO(data), format="png")
+    assert img.shape[:2] == (HEIGHT, WIDTH)
+    rgb = np.asarray(img[..., :3], dtype=np.float64)
+    assert rgb.std() > 0.05, "the screenshot is blank"
+    # the header band (light grey) and its blue rule are drawn: the page's CSS applied
+    assert len(np.unique((rgb * 255).round().reshape(-1, 3), axis=0)) > 50
+    if os.environ.get("SEGML_SAVE_SCREENSHOT"):
+        write_bytes(REPO / "reports" / "screenshots" / "report-first-screen.png", data,
+                    overwrite=True)
