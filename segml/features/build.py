@@ -61,6 +61,7 @@ from segml.features.encoders import (
     ToFloat,
     Winsorizer,
     normalize_level,
+    normalize_levels,
 )
 from segml.features.relationship import GrowthPotential, _relationship
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
@@ -276,7 +277,7 @@ def _attributes(
             allowed = [normalize_level(v) for v in levels.get(col, CANONICAL_LEVELS.get(col, ()))]
             if col == "journey_stage":
                 allowed.append("lost")
-            norm = out[col].map(normalize_level)
+            norm = normalize_levels(out[col])
             bad = norm.notna() & ~norm.isin(allowed)
             out[col] = norm.where(~bad).astype("str")
             if bad.any():

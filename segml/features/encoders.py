@@ -49,6 +49,7 @@ __all__ = [
     "ToFloat",
     "FamilyWeight",
     "normalize_level",
+    "normalize_levels",
 ]
 
 #: Levels that are valid but sit off the ordered scale, with the code they get.
@@ -85,6 +86,24 @@ def normalize_level(value: Any) -> Any:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return np.nan
     return str(value).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def normalize_levels(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalize_level` (each distinct label normalised once).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Labels.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, same index; missing stays NaN.
+    """
+    uniques = pd.unique(values.dropna().astype(object).to_numpy())
+    mapping = {u: normalize_level(u) for u in uniques}
+    return values.astype(object).map(mapping).astype(object)
 
 
 def _as_frame(X: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -485,10 +504,10 @@ class AgeEncoder(_Base):
         pandas.Series of str
         """
         check_is_fitted(self, "band_labels_")
-        codes = pd.Series(np.asarray(codes, dtype=np.float64))
-        labels = pd.Series(self.band_labels_, dtype="str")
-        out = codes.map(lambda c: labels.iloc[int(c)] if not np.isnan(c) else np.nan)
-        return out.astype("str")
+        codes = np.asarray(codes, dtype=np.float64)
+        labels = np.asarray([*self.band_labels_, np.nan], dtype=object)
+        idx = np.where(np.isnan(codes), len(self.band_labels_), np.nan_to_num(codes)).astype(int)
+        return pd.Series(labels[idx], dtype="str")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``["age", "age_band"]`` (``["age"]`` without bands).
@@ -724,7 +743,7 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         for j, col in enumerate(self.levels_):
             mapping = self._maps_[col]
             vals = frame.iloc[:, j]
-            norm = vals.map(normalize_level).astype(object)
+            norm = normalize_levels(vals)
             known = norm.map(mapping)
             codes = pd.to_numeric(known, errors="coerce").to_numpy(dtype=np.float64)
             n_unknown += int((norm.notna() & known.isna()).sum())
@@ -764,7 +783,7 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
             elif self.levels is None and col in CANONICAL_LEVELS:
                 lv = list(CANONICAL_LEVELS[col])
             elif self.levels is None:
-                seen = frame.iloc[:, j].map(normalize_level).dropna().astype(str)
+                seen = normalize_levels(frame.iloc[:, j]).dropna().astype(str)
                 lv = sorted(set(seen))
             else:
                 raise ConfigError(
