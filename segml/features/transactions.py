@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
 from segml.errors import ConfigError, SchemaError
 from segml.features._time import cutoff, to_as_of, window_start
@@ -86,7 +87,7 @@ def _as_input(transactions: Any, needed: Sequence[str]) -> _Input:
         for c in ("timestamp", "due_date", "paid_date"):
             if c in use:
                 _check_datetime(sub[c], c)
-        lf = pl.from_pandas(sub).lazy()
+        lf = _pandas_to_polars(sub).lazy()
     else:
         lf = transactions.lazy().select(use)
         schema = lf.collect_schema()
@@ -115,6 +116,15 @@ def _as_input(transactions: Any, needed: Sequence[str]) -> _Input:
         else:
             order_nulls = True  # cheap to handle, costly to check on a lazy frame
     return _Input(lf, frozenset(use), order_nulls)
+
+
+def _pandas_to_polars(frame: pd.DataFrame) -> pl.DataFrame:
+    """Hand a pandas frame to polars through Arrow (zero-copy for Arrow-backed strings)."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. an object column mixing ints and str
+        return pl.from_pandas(frame)
+    return pl.from_arrow(table)
 
 
 def _check_datetime(col: pd.Series, name: str) -> None:
@@ -183,16 +193,29 @@ def _window(as_of: Any, lookback_days: int | None) -> _Window:
 
 
 def _rows(inp: _Input, win: _Window) -> pl.LazyFrame:
-    """Window rows, cancelled dropped, with the helper columns every family uses."""
+    """Rows on or before as_of with the masks every family uses.
+
+    All rows up to the cutoff are kept (they define who exists as of ``as_of``); ``_in`` marks
+    the rows that count (inside the lookback window, not cancelled), ``_buy`` the purchase lines
+    and ``_rt`` the return lines among them. One pass then serves both the universe and the
+    aggregates.
+    """
     lf = inp.lf.filter(pl.col("timestamp") < win.end.to_pydatetime())
+    is_in = pl.lit(True)
     if win.start is not None:
-        lf = lf.filter(pl.col("timestamp") >= win.start.to_pydatetime())
+        is_in = is_in & (pl.col("timestamp") >= win.start.to_pydatetime())
     is_ret = pl.col("amount") < 0
     if "status" in inp.columns:
-        lf = lf.filter(pl.col("status").fill_null("completed") != "cancelled")
+        is_in = is_in & (pl.col("status").fill_null("completed") != "cancelled")
         is_ret = is_ret | (pl.col("status").fill_null("") == "returned")
+    is_ret = is_ret.fill_null(False)
     day = pl.col("timestamp").cast(pl.Date).cast(pl.Int32)
-    return lf.with_columns(day.alias("_day"), is_ret.fill_null(False).alias("_ret"))
+    return lf.with_columns(
+        day.alias("_day"),
+        is_in.alias("_in"),
+        (is_in & ~is_ret).alias("_buy"),
+        (is_in & is_ret).alias("_rt"),
+    )
 
 
 _SCALES = (1, 100, 10_000)
@@ -234,12 +257,13 @@ class _Money:
 
 def _money_rows(inp: _Input, win: _Window) -> _Money:
     rows = _rows(inp, win)
-    scale = _money_scale(rows, pl.col("amount"))
+    counted = rows.filter(pl.col("_in"))
+    scale = _money_scale(counted, pl.col("amount"))
     rows = rows.with_columns(_as_money(pl.col("amount"), scale).alias("_m"))
     margin_scale = None
     if "margin" in inp.columns or "cost" in inp.columns:
         gm = pl.col("margin") if "margin" in inp.columns else pl.col("amount") - pl.col("cost")
-        margin_scale = _money_scale(rows, gm)
+        margin_scale = _money_scale(counted, gm)
         rows = rows.with_columns(_as_money(gm, margin_scale).alias("_gm"))
     return _Money(rows, scale, margin_scale)
 
@@ -247,17 +271,6 @@ def _money_rows(inp: _Input, win: _Window) -> _Money:
 def _unscale(expr: pl.Expr, scale: int | None) -> pl.Expr:
     out = expr.cast(pl.Float64)
     return out if scale is None or scale == 1 else out / scale
-
-
-def _universe(inp: _Input, win: _Window, customers: pl.Series | None) -> pl.LazyFrame:
-    known = (
-        inp.lf.filter(pl.col("timestamp") < win.end.to_pydatetime())
-        .select("customer_id")
-        .unique()
-    )
-    if customers is not None:
-        known = pl.concat([known, customers.to_frame().lazy()]).unique()
-    return known
 
 
 def _order_key(inp: _Input) -> pl.Expr:
@@ -269,11 +282,11 @@ def _order_key(inp: _Input) -> pl.Expr:
 
 
 def _rfm_aggs(inp: _Input) -> list[pl.Expr]:
-    buy = ~pl.col("_ret")
+    buy = pl.col("_buy")
     return [
         _order_key(inp).filter(buy).drop_nulls().n_unique().alias("_freq"),
         pl.col("_day").filter(buy).max().alias("_last_day"),
-        pl.col("_m").sum().alias("_monetary"),
+        pl.col("_m").filter(pl.col("_in")).sum().alias("_monetary"),
     ]
 
 
@@ -345,7 +358,7 @@ def _learn_levels(rows: pl.LazyFrame, column: str, n: int) -> list[str]:
     if n == 0:
         return []
     spend = (
-        rows.filter(~pl.col("_ret") & pl.col(column).is_not_null() & (pl.col(column) != "other"))
+        rows.filter(pl.col("_buy") & pl.col(column).is_not_null() & (pl.col(column) != "other"))
         .group_by(column)
         .agg(pl.col("_m").sum().alias("_s"))
         .sort(["_s", column], descending=[True, False])
@@ -373,7 +386,7 @@ def _behaviour_aggs(
     inp: _Input, win: _Window, trend_window_days: int, cats: list[str] | None,
     chans: list[str] | None,
 ) -> list[pl.Expr]:
-    buy = ~pl.col("_ret")
+    buy = pl.col("_buy")
     amt = pl.col("_m")
     ts = pl.col("timestamp")
     recent_start = (win.end - pd.Timedelta(days=trend_window_days)).to_pydatetime()
@@ -386,7 +399,7 @@ def _behaviour_aggs(
         month.filter(buy).min().alias("_first_month"),
         month.filter(buy).n_unique().alias("_n_months"),
         amt.filter(buy).sum().alias("_gross"),
-        amt.filter(pl.col("_ret")).abs().sum().alias("_returned"),
+        amt.filter(pl.col("_rt")).abs().sum().alias("_returned"),
         amt.filter(buy & (ts >= recent_start)).sum().alias("_recent"),
         amt.filter(buy & (ts >= prev_start) & (ts < recent_start)).sum().alias("_previous"),
     ]
@@ -403,14 +416,14 @@ def _behaviour_aggs(
     if chans is not None:
         aggs.append(pl.col("channel").filter(buy).drop_nulls().n_unique().alias("_n_channels"))
     if "margin" in inp.columns or "cost" in inp.columns:
-        aggs.append(pl.col("_gm").sum().alias("_margin"))
+        aggs.append(pl.col("_gm").filter(pl.col("_in")).sum().alias("_margin"))
     return aggs
 
 
 def _gap_stats(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Compute the population std of the gaps (days) between a customer's distinct purchase days."""
     days = (
-        rows.filter(~pl.col("_ret"))
+        rows.filter(pl.col("_buy"))
         .select("customer_id", "_day")
         .unique()
         .sort("customer_id", "_day")
@@ -473,7 +486,7 @@ def _payment_stats(
     inp: _Input, rows: pl.LazyFrame, win: _Window, late_grace_days: int
 ) -> pl.LazyFrame:
     end = win.end.to_pydatetime()
-    inv = rows.filter(pl.col("due_date").is_not_null())
+    inv = rows.filter(pl.col("_in") & pl.col("due_date").is_not_null())
     if "paid_date" in inp.columns:
         # a payment after as_of has not happened yet as of as_of (point in time)
         paid = pl.when(pl.col("paid_date") < end).then(pl.col("paid_date")).otherwise(None)
@@ -592,8 +605,11 @@ def _compute(
         agg = agg.join(_payment_stats(inp, rows, win, late_grace_days), on="customer_id",
                        how="left")
 
-    universe = _universe(inp, win, ids)
-    joined = universe.join(agg, on="customer_id", how="left")
+    if ids is None:
+        joined = agg
+    else:
+        universe = pl.concat([agg.select("customer_id"), ids.to_frame().lazy()]).unique()
+        joined = universe.join(agg, on="customer_id", how="left")
     out_cols: list[pl.Expr] = []
     if "rfm" in families:
         out_cols += _rfm_columns(win, money.scale)
