@@ -31,7 +31,15 @@ def builtin_segmenter(
         For ``lifecycle``: ``is_lookalike = lookalike_score >= threshold``.
     lookalike_features : sequence of str, optional
         For ``lifecycle``: attribute columns of the look-alike score
-        (default: the canonical attribute columns present).
+        (default: the canonical attribute columns present; when there are none,
+        no prospect is ``probable``).
+
+    Notes
+    -----
+    ``lifecycle`` copes with data that lack the optional columns: a missing
+    ``showed_interest`` counts as false (no prospect is ``potential``), and
+    without attribute columns no prospect is ``probable``. CDNOW, which has
+    neither (and no prospects), gets ``active``/``lapsed`` only.
 
     Returns
     -------
@@ -47,7 +55,13 @@ def builtin_segmenter(
             f"unknown built-in rule set {name!r}; available: {', '.join(BUILTIN_RULESETS)}"
         )
     rules = RuleSet.builtin(name)
-    lookalike = None
     if name == "lifecycle":
-        lookalike = LookalikeScorer(features=lookalike_features, threshold=lookalike_threshold)
-    return RuleSegmenter(rules, overlap=overlap, lookalike=lookalike)
+        lookalike = LookalikeScorer(
+            features=lookalike_features,
+            threshold=lookalike_threshold,
+            allow_no_features=lookalike_features is None,
+        )
+        return RuleSegmenter(
+            rules, overlap=overlap, lookalike=lookalike, fill_missing={"showed_interest": False}
+        )
+    return RuleSegmenter(rules, overlap=overlap)

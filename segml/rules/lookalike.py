@@ -68,6 +68,10 @@ class LookalikeScorer(BaseEstimator):
         within one standard deviation of the reference profile".
     max_categories : int, default 20
         Most frequent levels kept per string column.
+    allow_no_features : bool, default False
+        With ``features=None`` and no attribute column in the frame, fit anyway:
+        every score is NaN and no row is a look-alike (there is no evidence that
+        anyone resembles the reference group). False raises instead.
 
     Attributes
     ----------
@@ -103,11 +107,13 @@ class LookalikeScorer(BaseEstimator):
         reference: str = "abc_class == 'A'",
         threshold: float = 0.5,
         max_categories: int = 20,
+        allow_no_features: bool = False,
     ) -> None:
         self.features = features
         self.reference = reference
         self.threshold = threshold
         self.max_categories = max_categories
+        self.allow_no_features = allow_no_features
 
     def fit(self, X: pd.DataFrame, y: object = None) -> LookalikeScorer:
         """Learn the reference profile and the column scales.
@@ -134,7 +140,7 @@ class LookalikeScorer(BaseEstimator):
         if self.features is None:
             features = [c for c in DEFAULT_ATTRIBUTES if c in X.columns]
             features += [c for c in X.columns if str(c).startswith(_PREFIXES)]
-            if not features:
+            if not features and not self.allow_no_features:
                 raise ConfigError(
                     "LookalikeScorer found no attribute columns to compare on; pass features=[...]"
                     f" (defaults: {', '.join(DEFAULT_ATTRIBUTES)}, interest_*, survey_*)"
@@ -200,7 +206,7 @@ class LookalikeScorer(BaseEstimator):
                     s = s.astype(s.dtype.categories.dtype)
                 blocks.append(s.astype("float64").to_numpy(dtype="float64", na_value=np.nan))
                 names.append(str(c))
-        if not blocks:  # pragma: no cover - fit refuses empty features
+        if not blocks:  # no attribute columns (allow_no_features=True)
             return np.empty((len(X), 0)), names
         return np.column_stack(blocks), names
 

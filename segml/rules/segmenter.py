@@ -44,6 +44,10 @@ class RuleSegmenter(BaseEstimator):
         Computes ``lookalike_score`` / ``is_lookalike`` when the rules use them
         and the frame lacks them (the built-in ``lifecycle`` set does). It is
         cloned and fitted on the training frame.
+    fill_missing : mapping of str to bool, number or str, optional
+        Constant value for a column the rules read but the frame lacks (optional
+        customer columns may be absent, e.g. ``{"showed_interest": False}``).
+        A column present in the frame is always used as is.
 
     Attributes
     ----------
@@ -59,6 +63,8 @@ class RuleSegmenter(BaseEstimator):
         Their number.
     lookalike_ : LookalikeScorer or None
         The fitted look-alike scorer, when one was used.
+    filled_ : dict
+        Columns that were absent at fit and filled from ``fill_missing``.
     match_counts_ : Series
         Training rows each rule matches on its own (before first-match-wins).
     segment_counts_ : Series
@@ -83,11 +89,13 @@ class RuleSegmenter(BaseEstimator):
         *,
         overlap: str = "first",
         lookalike: object = None,
+        fill_missing: Mapping[str, object] | None = None,
     ) -> None:
         self.rules = rules
         self.default = default
         self.overlap = overlap
         self.lookalike = lookalike
+        self.fill_missing = fill_missing
 
     # ------------------------------------------------------------------ fit
     def _ruleset(self) -> RuleSet:
@@ -129,12 +137,19 @@ class RuleSegmenter(BaseEstimator):
         if self.overlap not in _OVERLAP:
             raise ConfigError(f"overlap={self.overlap!r} should be one of {list(_OVERLAP)}")
         rs = self._ruleset()
+        fill = dict(self.fill_missing or {})
+        for c, v in fill.items():
+            if not isinstance(v, bool | int | float | str):
+                raise ConfigError(
+                    f"fill_missing[{c!r}]={v!r} should be a bool, a number or a string"
+                )
+        filled = {c: fill[c] for c in rs.columns if c in fill and c not in X.columns}
+        frame = _with_constants(X, filled)
         lookalike = None
-        frame = X
         needs = [c for c in rs.columns if c in _LOOKALIKE_OUTPUTS and c not in X.columns]
         if needs and self.lookalike is not None:
             lookalike = clone(self.lookalike).fit(X)
-            frame = _with_lookalike(X, lookalike)
+            frame = _with_lookalike(frame, lookalike)
         kinds = _expr.column_kinds(frame)
         hint = {
             c: f"{c!r} is computed by a look-alike scorer: pass "
@@ -157,7 +172,11 @@ class RuleSegmenter(BaseEstimator):
         co = np.rint(m.T @ m).astype(np.int64)
         codes = _first_match(matches)
 
-        needed = [c for c in rs.columns if not (lookalike is not None and c in _LOOKALIKE_OUTPUTS)]
+        needed = [
+            c
+            for c in rs.columns
+            if c not in filled and not (lookalike is not None and c in _LOOKALIKE_OUTPUTS)
+        ]
         if lookalike is not None:
             needed += [c for c in lookalike.feature_names_in_ if c not in needed]
 
@@ -165,6 +184,7 @@ class RuleSegmenter(BaseEstimator):
         self.segments_ = rs.segment_names
         self.thresholds_ = thresholds
         self.lookalike_ = lookalike
+        self.filled_ = filled
         self.kinds_ = {c: kinds[c] for c in rs.columns}
         self.feature_names_in_ = np.asarray(needed, dtype=object)
         self.n_features_in_ = len(needed)
@@ -193,7 +213,9 @@ class RuleSegmenter(BaseEstimator):
                 f"{where}: the frame lacks columns the rules need: {missing}; "
                 f"needed: {list(self.feature_names_in_)}"
             )
-        frame = X if self.lookalike_ is None else _with_lookalike(X, self.lookalike_)
+        frame = _with_constants(X, {c: v for c, v in self.filled_.items() if c not in X.columns})
+        if self.lookalike_ is not None:
+            frame = _with_lookalike(frame, self.lookalike_)
         for c, k in self.kinds_.items():
             now = _expr.column_kind(frame[c])
             if now != k:
@@ -281,6 +303,15 @@ def _check_frame(X: object, where: str) -> None:
             f"RuleSegmenter.{where} needs a pandas DataFrame of features (named columns), "
             f"got {type(X).__name__}"
         )
+
+
+def _with_constants(X: pd.DataFrame, values: Mapping[str, object]) -> pd.DataFrame:
+    if not values:
+        return X
+    out = X.copy(deep=False)
+    for c, v in values.items():
+        out[c] = np.full(len(X), v)
+    return out
 
 
 def _with_lookalike(X: pd.DataFrame, scorer: object) -> pd.DataFrame:

@@ -205,3 +205,23 @@ def test_builtins_roundtrip_toml_and_document_every_segment(name):
 def test_unknown_builtin_segmenter():
     with pytest.raises(ConfigError, match=r"unknown built-in rule set 'rfm'; available"):
         builtin_segmenter("rfm")
+
+
+def test_lifecycle_copes_without_optional_columns():
+    # CDNOW-like: no showed_interest, no attribute columns; one prospect added
+    frame = portfolio_frame()[["is_prospect", "abc_class", "recency_days", "frequency"]]
+    seg = builtin_segmenter("lifecycle")
+    out = seg.fit_predict(frame)
+    assert out.tolist() == ["active", "lapsed", "active", "lapsed", "lapsed", "active"] + [
+        "lapsed",
+        "active",
+        "cold",
+        "cold",
+        "cold",
+    ]
+    assert seg.filled_ == {"showed_interest": False}
+    assert seg.lookalike_.features_ == []
+    assert "showed_interest" not in seg.feature_names_in_
+    # a frame that has the column uses it
+    with_col = frame.assign(showed_interest=[False] * 8 + [True, False, False])
+    assert seg.predict(with_col)["p1"] == "potential"

@@ -155,3 +155,20 @@ def test_not_fitted_and_bad_inputs():
         scorer.transform(np.zeros((2, 1)))
     with pytest.raises(SchemaError, match=r"the frame lacks feature columns \['age'\]"):
         scorer.transform(tiny()[["gender"]])
+
+
+def test_allow_no_features_scores_nothing():
+    frame = tiny()[["abc_class"]]
+    scorer = LookalikeScorer(allow_no_features=True).fit(frame)
+    assert scorer.features_ == []
+    out = scorer.transform(frame)
+    assert out["lookalike_score"].isna().all()
+    assert not out["is_lookalike"].any()
+
+
+def test_pickle_roundtrip():
+    import pickle
+
+    scorer = LookalikeScorer(features=["age", "gender"]).fit(tiny())
+    back = pickle.loads(pickle.dumps(scorer))
+    pd.testing.assert_frame_equal(back.transform(tiny()), scorer.transform(tiny()))

@@ -61,6 +61,16 @@ def test_cdnow_rfm_groups_partition_every_customer(cdnow):
     assert ((champs["f_score"] + champs["m_score"]) / 2 >= 4).all()
 
 
+def test_cdnow_every_builtin_set_runs(cdnow):
+    # the pipeline's default rule sets, on data without prospects or customer attributes
+    f = cdnow.frame
+    life = builtin_segmenter("lifecycle").fit_predict(f)
+    assert set(life.unique()) == {"active", "lapsed"}
+    roles = builtin_segmenter("portfolio_roles").fit_predict(f)
+    assert (roles == "to_reach").sum() == 0
+    assert roles.value_counts().sum() == 23_570
+
+
 def test_cdnow_clusters_vs_rfm_and_abc(cdnow, cdnow_clusters):
     f = cdnow.frame
     rfm = builtin_segmenter("rfm_groups").fit_predict(f)

@@ -140,6 +140,7 @@ def test_get_params_and_clone(feats):
         "default": "rest",
         "overlap": "error",
         "lookalike": None,
+        "fill_missing": None,
     }
     c = clone(seg)
     assert c.get_params()["rules"] == RULES and not hasattr(c, "ruleset_")
@@ -350,3 +351,23 @@ def test_unknown_builtin():
         ConfigError, match=r"unknown built-in rule set 'rfm'; available: rfm_groups, abc"
     ):
         RuleSet.builtin("rfm")
+
+
+def test_fill_missing(feats):
+    seg = RuleSegmenter([("vip", "is_vip and monetary > 100")], fill_missing={"is_vip": True})
+    assert seg.fit_predict(feats).tolist() == ["other", "other", "vip", "vip", "other"]
+    assert seg.filled_ == {"is_vip": True}
+    assert list(seg.feature_names_in_) == ["monetary"]
+    present = feats.assign(is_vip=[True, True, False, True, True])
+    assert seg.predict(present).tolist() == ["other", "other", "other", "vip", "other"]
+    with pytest.raises(ConfigError, match=r"fill_missing\['is_vip'\]=\[1\] should be a bool"):
+        RuleSegmenter([("v", "is_vip")], fill_missing={"is_vip": [1]}).fit(feats)
+
+
+def test_pickle_roundtrip(feats):
+    import pickle
+
+    seg = RuleSegmenter(RULES, "rest").fit(feats)
+    back = pickle.loads(pickle.dumps(seg))
+    pd.testing.assert_series_equal(back.predict(feats), seg.predict(feats))
+    assert back.thresholds_ == seg.thresholds_
