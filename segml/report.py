@@ -80,6 +80,10 @@ th { background: var(--band); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px;
           border: 1px solid #0003; vertical-align: -2px; margin-right: 6px; }
+ul.legend { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap;
+            gap: 4px 22px; }
+ul.legend span { color: var(--muted); font-size: 13px; }
+td { max-width: 560px; overflow-wrap: anywhere; }
 figure { margin: 12px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: 13px; }
@@ -277,7 +281,7 @@ def _fmt(value: Any, column: str = "") -> str:
             return f"{v:.2f}"
         return f"{v:.3f}"
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
     try:
         if pd.isna(value):
             return ""
@@ -331,7 +335,7 @@ def _kv(pairs: Mapping[str, Any]) -> str:
 
 def _cards(pairs: Mapping[str, Any]) -> str:
     items = "".join(
-        f'<div class="card"><b>{_e(_fmt(v))}</b><span>{_e(k)}</span></div>'
+        f'<div class="card"><b>{_e(_fmt(v, k))}</b><span>{_e(k)}</span></div>'
         for k, v in pairs.items() if v is not None
     )
     return f'<div class="cards">{items}</div>'
@@ -595,6 +599,36 @@ def _version() -> str:
         return "(source tree)"
 
 
+def _glance(run: Any) -> str:
+    """Key figures and the segment legend, shown in the header (the first screen)."""
+    try:
+        shares = _shares(run)
+    except Exception:  # noqa: BLE001 - the sections say what is wrong
+        shares = None
+    validation = getattr(run, "validation", None)
+    overall = getattr(validation, "overall", None)
+    sil = overall.get("silhouette_sqeuclidean_full") if isinstance(overall, Mapping) else None
+    pareto = getattr(run, "pareto", None)
+    parts = [_cards({
+        "customers segmented": None if shares is None else shares.n_customers,
+        "segments": None if shares is None else len(shares.table),
+        "top 20% of customers' revenue share": getattr(pareto, "top20_share", None),
+        "silhouette (squared Euclidean)": sil,
+    })]
+    if shares is not None:
+        items = []
+        for seg, row in shares.table.iterrows():
+            rev = row["revenue_share"]
+            detail = f"{row['customer_share']:.0%} of customers" + (
+                f", {rev:.0%} of revenue" if isinstance(rev, float) and not math.isnan(rev)
+                else "")
+            label = f"{seg} · {row['name']}" if str(row["name"]) != str(seg) else str(seg)
+            items.append(f"<li>{_swatch(row['color'])}<b>{_e(label)}</b> "
+                         f"<span>{_e(detail)}</span></li>")
+        parts.append(f'<ul class="legend">{"".join(items)}</ul>')
+    return "".join(parts)
+
+
 def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
     """Render a run as one self-contained HTML page.
 
@@ -640,7 +674,7 @@ def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
         f"<title>Segmentation report {_e(run_id)}</title>"
         f"<style>{_CSS}</style></head><body>"
         f"<header><h1>Customer segmentation report</h1><p>{_e(subtitle)}</p>"
-        f"<nav><ol>{nav}</ol></nav></header>"
+        f"{_glance(run)}<nav><ol>{nav}</ol></nav></header>"
         f"<main>{''.join(body)}</main>"
         f"<footer>Written by segml {_e(version)}. Self-contained: opens offline.</footer>"
         "</body></html>\n"

@@ -92,9 +92,20 @@ def test_section_contents(page):
 def test_segment_swatches_use_segment_colors(page):
     doc = parse(page)
     colors = segment_colors([0, 1])
-    # the segments table and the saved-segments table each show one swatch per segment
-    assert doc.swatches.count(f"background:{colors[0]}") >= 2
-    assert doc.swatches.count(f"background:{colors[1]}") >= 2
+    # header legend, segments table, profile table and saved-segments table: 4 swatches each
+    assert doc.swatches.count(f"background:{colors[0]}") == 4
+    assert doc.swatches.count(f"background:{colors[1]}") == 4
+    assert len(doc.swatches) == 8
+
+
+def test_header_shows_key_figures_and_segment_legend(page):
+    header = page[page.index("<header>"):page.index("</header>")]
+    assert "as of 2024-12-31 · 2 segments" in header
+    assert "<b>8</b><span>customers segmented</span>" in header
+    # pareto of [500, 400, 600, 20, 30, 10, 40, 400]: top ceil(1.6)=2 -> 1100 / 2000
+    assert "<b>55.0%</b><span>top 20% of customers&#x27; revenue share</span>" in header
+    assert "<b>0.810</b><span>silhouette (squared Euclidean)</span>" in header
+    assert "0 · loyal &amp; high value</b> <span>50% of customers, 95% of revenue" in header
 
 
 def test_figures_are_deterministic(figures):
