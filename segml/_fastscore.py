@@ -242,12 +242,21 @@ class _Imputer(_Step):
         out = []
         for j, col in enumerate(block if not isinstance(block, np.ndarray) else list(block.T)):
             vals = _raw_values(col)
-            miss = _is_missing(vals)
+            miss = _sk_missing(vals)
             if miss.any():
                 vals = vals.astype(object, copy=True)
                 vals[miss] = self.stats[j]
             out.append(vals)
         return out
+
+
+def _sk_missing(vals: np.ndarray) -> np.ndarray:
+    """Missing as scikit-learn's imputer sees it: NaN/NA, but ``None`` is a value."""
+    miss = _is_missing(vals)
+    if vals.dtype == object and miss.any():
+        where = np.flatnonzero(miss)
+        miss[where] = [v is not None for v in vals[where].tolist()]
+    return miss
 
 
 def _is_missing_marker(marker: Any) -> bool:
@@ -843,8 +852,9 @@ class CompiledScorer:
                 self.fallbacks.append(f"preprocessor ({exc})")
                 self.step = _Fallback(pre, self.columns)
         self.used = [True] * len(self.columns)
-        if isinstance(self.step, _CTStep):
-            idx = {i for sub in self.step.subs for i in sub.idx}
+        first = _chain_of(self.step)[0]
+        if isinstance(first, _CTStep) and first.names_in == self.columns:
+            idx = {i for sub in first.subs for i in sub.idx}
             self.used = [i in idx for i in range(len(self.columns))]
         if self.fallbacks:
             logger.warning(
@@ -1001,9 +1011,14 @@ def _second(d2: np.ndarray, raw: np.ndarray) -> np.ndarray:
 
 
 def _one(value: Any) -> np.ndarray:
-    if isinstance(value, str) or value is None or value is pd.NA:
+    """One value as a 1-element array; missing (None/NA/NaN) becomes NaN (then imputed)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         arr = np.empty(1, dtype=object)
-        arr[0] = None if value is pd.NA else value
+        arr[0] = np.nan
+        return arr
+    if isinstance(value, str):
+        arr = np.empty(1, dtype=object)
+        arr[0] = value
         return arr
     if isinstance(value, (bool, np.bool_)):
         arr = np.empty(1, dtype=object)

@@ -44,7 +44,7 @@ def make_preprocessor() -> ColumnTransformer:
                 "num",
                 make_pipeline(
                     SimpleImputer(strategy="median"),
-                    FunctionTransformer(np.log1p),
+                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
                     StandardScaler(),
                 ),
                 NUM,
