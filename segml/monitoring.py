@@ -301,7 +301,7 @@ def customer_alerts(
     >>> customer_alerts(cur)[["customer_id", "alert", "value", "threshold"]].values.tolist()
     [['a', 'activity_drop', 90.0, 60.0]]
     """
-    cfg = config or AlertConfig()
+    cfg = AlertConfig() if config is None else config
     if not isinstance(cfg, AlertConfig):
         raise ConfigError(f"config should be an AlertConfig, got {type(cfg).__name__}.")
     cfg.validate()
