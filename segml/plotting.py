@@ -127,11 +127,32 @@ def _label(seg: Any, names: Mapping[Any, str]) -> str:
     return f"{seg}: {name}" if name is not None and name != str(seg) else str(seg)
 
 
-def _color_ticklabels(labels: Sequence[Any], keys: Sequence[Any]) -> None:
-    try:
-        colors = segment_colors(list(keys))
-    except ConfigError:
-        return
+def _tick_colors(keys: Sequence[Any], names: Mapping[Any, str] | None = None) -> dict[Any, str]:
+    """Colour of each tick key: segment ids, names of segment ids (via ``names``), ABC levels.
+
+    Keys that are none of these (e.g. rule-segment names) get no colour rather than a
+    misleading one.
+    """
+    keys = list(keys)
+    if not keys:
+        return {}
+    if all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in keys):
+        return {int(k): c for k, c in segment_colors(keys).items()}
+    if names:
+        by_name = segment_colors({k: v for k, v in names.items()
+                                  if isinstance(k, int | np.integer)}) if any(
+            isinstance(k, int | np.integer) for k in names) else {}
+        if all(str(k) in by_name for k in keys):
+            return {k: by_name[str(k)] for k in keys}
+    if all(str(k) in ("A", "B", "C", "none") for k in keys):
+        return segment_colors([str(k) for k in keys])
+    return {}
+
+
+def _color_ticklabels(
+    labels: Sequence[Any], keys: Sequence[Any], names: Mapping[Any, str] | None = None
+) -> None:
+    colors = _tick_colors(keys, names)
     for text, key in zip(labels, keys, strict=False):
         k = int(key) if isinstance(key, int | np.integer) else key
         if k in colors:
@@ -624,7 +645,8 @@ default="row_shares"
         What colours the cells; cells always show the value drawn (``"shares"`` is an alias
         of ``"row_shares"``).
     names : mapping or list or None, default=None
-        Cluster id -> name.
+        Cluster id -> name. Rows may be cluster ids or cluster names (the pipeline compares
+        named clusters): either way they get their segment's colour when ``names`` is given.
     title : str or None, default=None
         Title (default: "Clusters vs <name>" plus the ARI when ``scores`` has one).
 
@@ -650,7 +672,7 @@ default="row_shares"
     names_map = _names_of(None, names)
     rows = list(table.index)
     ax.set_yticks(np.arange(len(rows)), [_label(s, names_map) for s in rows])
-    _color_ticklabels(ax.get_yticklabels(), rows)
+    _color_ticklabels(ax.get_yticklabels(), rows, names_map)
     ax.set_xticks(np.arange(table.shape[1]), [str(c) for c in table.columns], rotation=40,
                   ha="right", fontsize=8)
     ax.set_xlabel("rule segment")

@@ -219,7 +219,7 @@ def _figure_jobs(run: Any) -> list[tuple[str, Callable[[], Any]]]:
             plotting.plot_comparison(comp, fig.add_subplot(), names=names,
                                      title=f"Clusters vs {name} (share of each cluster)")
             return fig
-        jobs.append((f"comparison:{name}", c_job))
+        jobs.append((f"comparison_{name}", c_job))
     return jobs
 
 
@@ -227,7 +227,7 @@ def make_figures(run: Any, *, keys: Iterable[str] | None = None) -> dict[str, by
     """Draw every plot of a run to PNG bytes.
 
     Keys: ``k_selection``, ``segment_shares``, ``projection``, ``profiles``, ``silhouette``,
-    ``pareto``, ``rfm_grid`` and ``comparison:<rule set>`` — each present only when the run
+    ``pareto``, ``rfm_grid`` and ``comparison_<rule set>`` — each present only when the run
     holds what it needs. A figure that fails is left out and logged (``segml.report`` logger);
     the report then says it is unavailable.
 
@@ -366,6 +366,13 @@ def _section_quality(run: Any, figures: Mapping[str, bytes]) -> str:
     parts = []
     for name, rep in quality.items():
         parts.append(f"<h3>{_e(name)}</h3>")
+        if isinstance(rep, Mapping):  # e.g. the features layer's report (plain counts)
+            flat = {k: v for k, v in rep.items() if not isinstance(v, Mapping | list | tuple)}
+            nested = {k: v for k, v in rep.items() if isinstance(v, Mapping) and v}
+            parts.append(_kv(flat) if flat else _note("Nothing to report."))
+            for key, sub in nested.items():
+                parts.append(f"<p>{_e(key)}:</p>" + _kv(sub))
+            continue
         n_in, n_out = getattr(rep, "n_input_rows", None), getattr(rep, "n_output_rows", None)
         parts.append(_cards({"rows in": n_in, "rows out": n_out,
                              "rows excluded": None if n_in is None or n_out is None
@@ -523,7 +530,7 @@ def _section_rules(run: Any, figures: Mapping[str, bytes]) -> str:
                                                                            "homogeneity",
                                                                            "completeness")},
                              "agreement of matched pairs": agreement}))
-        parts.append(_img(figures, f"comparison:{name}", f"Clusters vs {name}"))
+        parts.append(_img(figures, f"comparison_{name}", f"Clusters vs {name}"))
         matching = getattr(comp, "matching", None)
         if isinstance(matching, pd.DataFrame) and not matching.empty:
             parts.append("<p>Best one-to-one matches:</p>" + _table(matching, index=False))

@@ -345,3 +345,23 @@ def test_profile_heatmap_on_tidy_profile_result():
     assert _texts(ax.get_yticklabels()) == ["0: big", "1: small"]
     ax = plotting.plot_profile_heatmap(prof, value="zscores")
     np.testing.assert_array_equal(ax.images[0].get_array(), [[1.2, 0.4], [-0.9, -0.3]])
+
+
+def test_comparison_rows_named_clusters_keep_their_segment_colour():
+    # the pipeline compares *named* clusters with the rules
+    idx = [f"c{i}" for i in range(6)]
+    a = pd.Series(["lapsed", "lapsed", "loyal", "loyal", "loyal", "new"], index=idx)
+    b = pd.Series(["B", "C", "A", "A", "B", "C"], index=idx)
+    from segml.rules.compare import compare_segmentations
+
+    cmp = compare_segmentations(a, b, names=("clusters", "abc"))
+    names = {0: "loyal", 1: "lapsed", 2: "new"}
+    ax = plotting.plot_comparison(cmp, names=names)
+    rows = _texts(ax.get_yticklabels())
+    colors = segment_colors(names)
+    assert [_hex(t.get_color()) for t in ax.get_yticklabels()] == [colors[r] for r in rows]
+    # rule segments (columns) are not segments of the model: left in the default colour
+    assert {_hex(t.get_color()) for t in ax.get_xticklabels()} == {"#000000"}
+    # without the id -> name mapping, names cannot be matched to colours: none is invented
+    ax = plotting.plot_comparison(cmp)
+    assert {_hex(t.get_color()) for t in ax.get_yticklabels()} == {"#000000"}

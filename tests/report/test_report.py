@@ -111,7 +111,7 @@ def test_header_shows_key_figures_and_segment_legend(page):
 def test_figures_are_deterministic(figures):
     again = make_figures(tiny_run())
     assert sorted(again) == sorted(figures) == [
-        "comparison:rfm_groups", "k_selection", "pareto", "profiles", "projection", "rfm_grid",
+        "comparison_rfm_groups", "k_selection", "pareto", "profiles", "projection", "rfm_grid",
         "segment_shares", "silhouette",
     ]
     for key, data in figures.items():
@@ -178,3 +178,13 @@ def test_projection_computed_when_run_has_none(figures):
     assert list(figs) == ["projection"]
     assert figs["projection"] == figures["projection"]
     assert np.asarray(run.model_matrix).shape == (8, 3)  # caller's objects untouched
+
+
+def test_quality_accepts_plain_count_dicts():
+    run = tiny_run(quality={"features": {"n_customers": 8, "n_prospects": 1,
+                                         "missing": {"age": 2}, "dropped": []}},
+                   selection=None, comparisons={}, validation=None, profiles=None,
+                   pareto=None)
+    doc = parse(render_report(run, {}))
+    s = "".join(doc.by_section["data-quality"])
+    assert "n_customers8" in s and "n_prospects1" in s and "missing:age2" in s
