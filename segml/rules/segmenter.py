@@ -274,7 +274,10 @@ class RuleSegmenter(BaseEstimator):
         -------
         DataFrame
             Indexed by segment name, with ``condition``, ``frozen``,
-            ``description``, ``action`` and ``training_rows``.
+            ``description``, ``action``, ``training_matches`` (rows the rule
+            matches on its own; for the default, rows no rule matches) and
+            ``training_rows`` (rows it was assigned; fewer when earlier rules
+            took some of its matches).
         """
         self._check_fitted("describe")
         rs: RuleSet = self.ruleset_
@@ -290,6 +293,9 @@ class RuleSegmenter(BaseEstimator):
         out = pd.DataFrame(
             rows, columns=["segment", "condition", "frozen", "description", "action"]
         ).set_index("segment")
+        matches = self.match_counts_.reindex(out.index)
+        matches[rs.default] = self.segment_counts_[rs.default]  # rows no rule matched
+        out["training_matches"] = matches.astype(np.int64).to_numpy()
         out["training_rows"] = self.segment_counts_.reindex(out.index).to_numpy()
         return out
 

@@ -176,6 +176,7 @@ def test_describe_shows_frozen_thresholds(feats):
     assert d.loc["big", "frozen"] == "monetary >= 200"
     assert d.loc["rest", "condition"] == "(no rule matched)"
     assert d["training_rows"].tolist() == [1, 1, 1, 2]
+    assert d["training_matches"].tolist() == [1, 2, 1, 2]  # 'big' lost c3 to 'vip'
 
 
 # --------------------------------------------------------------------- errors
