@@ -606,11 +606,9 @@ class RareOneHot(_Base):
         out = {}
         for col in X.columns:
             s = X[col]
-            na = s.isna().to_numpy()
-            vals = s.astype(object).to_numpy(copy=True)
-            vals = np.array([str(v) for v in vals], dtype=object)
-            vals[na] = "missing"
-            out[col] = vals
+            if not isinstance(s.dtype, pd.StringDtype):
+                s = s.astype("str")  # numbers/booleans become their text, missing stays missing
+            out[col] = s.fillna("missing").to_numpy(dtype=object)
         return pd.DataFrame(out, index=X.index)
 
     def fit(self, X: Any, y: Any = None) -> RareOneHot:
@@ -667,7 +665,7 @@ class RareOneHot(_Base):
         frame.columns = self.encoder_.feature_names_in_
         n_unknown = 0
         for j, col in enumerate(frame.columns):
-            n_unknown += int((~np.isin(frame[col].to_numpy(), self.categories_[j])).sum())
+            n_unknown += int((~frame[col].isin(self.categories_[j])).sum())
         self.n_unknown_ = n_unknown
         return self.encoder_.transform(frame)
 
