@@ -189,16 +189,15 @@ class _Vocab:
                 else:
                     out[i] = self.lookup.get(v, -1)
             return out, miss
-        miss = _is_missing(values)
-        idx = self.index.get_indexer(values)
-        out = np.where(idx >= 0, self.positions[np.maximum(idx, 0)], -1)
-        if self.nan_code >= 0:
-            out[miss] = self.nan_code
-        return out, miss
+        fc, uniq = pd.factorize(values, use_na_sentinel=True)
+        ulist = uniq.tolist() if hasattr(uniq, "tolist") else list(uniq)
+        lut = np.array([self.lookup.get(u, -1) for u in ulist] + [self.nan_code], dtype=np.intp)
+        return lut[fc], fc < 0
 
 
-def _raw_values(col: Any) -> np.ndarray:
-    if isinstance(col, np.ndarray):
+def _raw_values(col: Any) -> Any:
+    """Raw values as a numpy array, or a pandas ExtensionArray kept as is (arrow strings)."""
+    if isinstance(col, (np.ndarray, pd.api.extensions.ExtensionArray)):
         return col
     return np.asarray(col, dtype=object)
 
@@ -244,8 +243,11 @@ class _Imputer(_Step):
             vals = _raw_values(col)
             miss = _sk_missing(vals)
             if miss.any():
-                vals = vals.astype(object, copy=True)
-                vals[miss] = self.stats[j]
+                if isinstance(vals, pd.api.extensions.ExtensionArray):
+                    vals = vals.fillna(self.stats[j])
+                else:
+                    vals = vals.astype(object, copy=True)
+                    vals[miss] = self.stats[j]
             out.append(vals)
         return out
 
@@ -253,7 +255,7 @@ class _Imputer(_Step):
 def _sk_missing(vals: np.ndarray) -> np.ndarray:
     """Missing as scikit-learn's imputer sees it: NaN/NA, but ``None`` is a value."""
     miss = _is_missing(vals)
-    if vals.dtype == object and miss.any():
+    if isinstance(vals, np.ndarray) and vals.dtype == object and miss.any():
         where = np.flatnonzero(miss)
         miss[where] = [v is not None for v in vals[where].tolist()]
     return miss
@@ -276,16 +278,15 @@ class _Affine(_Step):
         self.multiply = multiply
 
     def __call__(self, block: Any) -> np.ndarray:
-        x = np.array(_as_float(block), dtype=np.float64, copy=True)
+        x = _as_float(block)
         if self.multiply:
-            x *= self.scale
-            x += self.center
-            return x
-        if self.center is not None:
-            x -= self.center
+            y = x * self.scale
+            y += self.center
+            return y
+        y = x - self.center if self.center is not None else x.copy()
         if self.scale is not None:
-            x /= self.scale
-        return x
+            y /= self.scale
+        return y
 
 
 class _OneHot(_Step):
@@ -367,6 +368,12 @@ class _AsLabel(_Step):
         out = []
         for col in cols:
             vals = _raw_values(col)
+            if isinstance(vals, pd.api.extensions.ExtensionArray) and pd.api.types.is_string_dtype(
+                vals.dtype
+            ):
+                out.append(vals.fillna("missing"))
+                continue
+            vals = np.asarray(vals, dtype=object) if not isinstance(vals, np.ndarray) else vals
             na = _is_missing(vals)
             if vals.dtype == object and all(isinstance(v, str) for v in vals[~na][:64]):
                 res = vals.astype(object, copy=True)
@@ -942,7 +949,7 @@ class CompiledScorer:
             fitted_centers = np.asarray(est.cluster_centers_)
             centers = fitted_centers.astype(np.float64)
             cn = np.einsum("ij,ij->i", centers, centers)
-            dd = cn - 2.0 * (z @ centers.T)
+            dd = cn - 2.0 * _matmul(z, centers.T)
             if not isinstance(est, (KMeans, MiniBatchKMeans)):
                 raw = np.asarray(est.predict(z.astype(fitted_centers.dtype)), dtype=np.intp)
             elif fitted_centers.dtype != np.float64:
@@ -955,7 +962,7 @@ class CompiledScorer:
             d2 = np.maximum(dd + zn[:, None], 0.0)
             second = _second(d2, raw)
             d1 = _row_norm(z - centers[raw])
-            d2nd = _row_norm(z - centers[second]) if d2.shape[1] > 1 else np.full(n, np.inf)
+            d2nd = np.sqrt(d2[rows, second]) if d2.shape[1] > 1 else np.full(n, np.inf)
             with np.errstate(divide="ignore", invalid="ignore"):
                 conf = np.where(d2nd > 0, 1.0 - d1 / d2nd, 0.0)
             conf = np.clip(conf, 0.0, 1.0)
@@ -980,8 +987,10 @@ class CompiledScorer:
             return [f"x{i}" for i in range(n)]
 
 
-def _column(s: pd.Series) -> np.ndarray:
+def _column(s: pd.Series) -> Any:
     dt = s.dtype
+    if isinstance(dt, pd.StringDtype):
+        return s.array
     if isinstance(dt, pd.api.extensions.ExtensionDtype):
         if pd.api.types.is_bool_dtype(dt):
             if not s.hasnans:
@@ -992,6 +1001,25 @@ def _column(s: pd.Series) -> np.ndarray:
     return s.to_numpy()
 
 
+_BLAS: list[Any] = []
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Multiply ``a @ b`` with BLAS on one thread for big ``a`` (as k-means in sklearn).
+
+    Same bits as the threaded product; avoids BLAS threads fighting the caller's own
+    parallelism and oversubscribed machines.
+    """
+    if a.shape[0] < 4096:
+        return a @ b
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        return a @ b
+
+
 def _row_norm(diff: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
@@ -999,7 +1027,7 @@ def _row_norm(diff: np.ndarray) -> np.ndarray:
 def _sq_dists(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     cn = np.einsum("ij,ij->i", centers, centers)
     zn = np.einsum("ij,ij->i", z, z)
-    return np.maximum(zn[:, None] - 2.0 * (z @ centers.T) + cn, 0.0)
+    return np.maximum(zn[:, None] - 2.0 * _matmul(z, centers.T) + cn, 0.0)
 
 
 def _second(d2: np.ndarray, raw: np.ndarray) -> np.ndarray:

@@ -79,10 +79,10 @@ def _check_policy(unknown: str) -> None:
         raise ConfigError(f"unknown={unknown!r} should be one of {_POLICIES}.")
 
 
-def _customer_ids(frame: pd.DataFrame, id_column: str) -> np.ndarray:
+def _customer_ids(frame: pd.DataFrame, id_column: str) -> Any:
     if id_column in frame.columns:
-        return frame[id_column].astype("str").to_numpy(dtype=object)
-    return frame.index.astype("str").to_numpy(dtype=object)
+        return frame[id_column].astype("str").array
+    return frame.index.astype("str").array
 
 
 def _check_frame(
@@ -136,13 +136,13 @@ def _check_frame(
             if n_out:
                 out_range[c] = n_out
         elif kind == "category" and spec.get("levels") is not None:
-            levels = spec["levels"]
-            as_str = s if pd.api.types.is_string_dtype(s) else s.astype("str")
-            new = ~as_str.isin(levels) & ~na
-            n_new = int(new.sum())
+            levels = model.level_sets()[c]
+            codes, uniq = pd.factorize(s.array, use_na_sentinel=True)
+            bad_u = np.array([str(u) not in levels for u in uniq.tolist()] + [False])
+            n_new = int(np.count_nonzero(bad_u[codes]))
             if n_new:
                 unseen[c] = n_new
-                examples[c] = sorted({str(v) for v in as_str[new].unique()[:5]})
+                examples[c] = sorted(str(u) for u in np.asarray(uniq, dtype=object)[bad_u[:-1]])[:5]
     if unseen and unknown == "error":
         detail = "; ".join(f"{c!r}: {examples[c]}" for c in unseen)
         raise SchemaError(
@@ -228,7 +228,7 @@ def score_features(
     else:
         seg_name = np.asarray(names, dtype=object)[a.labels]
     out = {
-        "customer_id": pd.array(_customer_ids(features, id_column), dtype="str"),
+        "customer_id": _customer_ids(features, id_column),
         "segment_id": a.labels.astype(np.int64),
         "segment_name": seg_name,
         "confidence": a.confidence,

@@ -70,7 +70,7 @@ def test_batch_equals_pipeline_and_single(kmeans_model, kmeans_pipe, features):
         row = res.frame.iloc[i]
         assert one["segment_id"] == row["segment_id"]
         assert one["distance"] == row["distance"]
-        assert one["confidence"] == row["confidence"]
+        assert one["confidence"] == pytest.approx(row["confidence"], rel=1e-12)
         assert one["drivers"] == [d for d in row[["driver_1", "driver_2", "driver_3"]] if d == d]
     rec = features.iloc[0].to_dict()
     assert score_one(kmeans_model, rec)["imputed"] == ["monetary", "region"]
