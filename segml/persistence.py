@@ -26,7 +26,10 @@ Rules
 
 Security
 --------
-Loading a pickle runs code. Load only models you trust. The sha256 checks catch
+Loading a pickle runs code. Load only models you trust. ``save_model(..., format="skops")``
+writes ``model.skops`` instead (the ``skops`` package): loading it builds only
+scikit-learn types, numpy dtypes and segml's own classes, and refuses any other type
+unless the caller names it in ``trusted=``. The sha256 checks catch
 corruption and accidental edits, not an attacker who can rewrite the whole folder: for
 that, sign with ``key=`` (HMAC-SHA256 of the manifest, which pins every file's hash).
 """
@@ -67,6 +70,13 @@ __all__ = ["SegmentModel", "save_model", "load_model", "list_models", "MODEL_FOR
 
 MODEL_FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
+SKOPS_FILE = "model.skops"
+FORMATS = ("joblib", "skops")
+#: Types a skops model may hold besides scikit-learn's own: numpy dtypes and segml's classes
+#: (segml's code is already trusted by whoever imports it). Anything else must be named by the
+#: caller in ``load_model(..., trusted=[...])``.
+SKOPS_TRUSTED_PREFIXES = ("segml.",)
+SKOPS_TRUSTED_TYPES = ("numpy.dtype",)
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
 _QUANTILES = (50, 90, 95, 99)
@@ -84,13 +94,23 @@ def _segml_version() -> str:
         return "0+unknown"
 
 
-def _versions() -> dict[str, str]:
+def _skops_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("skops")
+    except Exception:
+        return None
+
+
+def _versions() -> dict[str, str | None]:
     return {
         "segml": _segml_version(),
         "scikit-learn": sklearn.__version__,
         "pandas": pd.__version__,
         "numpy": np.__version__,
         "joblib": joblib.__version__,
+        "skops": _skops_version(),
         "python": platform.python_version(),
     }
 
@@ -569,6 +589,7 @@ def save_model(
     overwrite: bool = False,
     key: bytes | None = None,
     compress: int = 3,
+    format: str = "joblib",
 ) -> Path:
     """Save ``model`` as a folder with ``model.joblib``, ``manifest.json`` and its hash.
 
@@ -587,6 +608,9 @@ def save_model(
         needs the same key.
     compress : int, default 3
         joblib compression level.
+    format : {"joblib", "skops"}, default "joblib"
+        ``"skops"`` writes ``model.skops`` (needs the ``skops`` package): loading it
+        instantiates only allowed types instead of running pickle code.
 
     Returns
     -------
@@ -605,6 +629,10 @@ def save_model(
             f"save_model expects a SegmentModel, got {type(model).__name__}; "
             "build one with SegmentModel.from_training(segmenter, features)."
         )
+    if format not in FORMATS:
+        raise ConfigError(f"format={format!r} should be one of {FORMATS}.")
+    if format == "skops":
+        sio = _skops()
     final = Path(path) if path is not None else Path(root) / model.name
     check_writable(final, overwrite=overwrite)
     if final.exists():
@@ -626,12 +654,14 @@ def save_model(
             "feature_state": model.feature_state,
             "feature_spec": model.feature_spec,
         }
-        joblib.dump(payload, tmp / MODEL_FILE, compress=compress)
+        fname = MODEL_FILE if format == "joblib" else SKOPS_FILE
+        if format == "joblib":
+            joblib.dump(payload, tmp / fname, compress=compress)
+        else:
+            sio.dump(payload, tmp / fname, compression=8, compresslevel=min(max(compress, 0), 9))
+        body["serializer"] = format
         body["files"] = {
-            MODEL_FILE: {
-                "sha256": _sha256_file(tmp / MODEL_FILE),
-                "bytes": (tmp / MODEL_FILE).stat().st_size,
-            }
+            fname: {"sha256": _sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
         }
         body["integrity"] = "sha256" if key is None else "hmac-sha256"
         data = _dumps(body)
@@ -698,8 +728,9 @@ def read_manifest(path: str | Path, *, key: bytes | None = None) -> dict[str, An
 
 def _check_files(folder: Path, manifest: Mapping[str, Any]) -> None:
     files = manifest.get("files") or {}
-    if MODEL_FILE not in files:
-        raise ModelIntegrityError(f"{folder / MANIFEST} lists no {MODEL_FILE}.")
+    fname = SKOPS_FILE if manifest.get("serializer") == "skops" else MODEL_FILE
+    if fname not in files:
+        raise ModelIntegrityError(f"{folder / MANIFEST} lists no {fname}.")
     for rel, meta in files.items():
         p = folder / rel
         if not p.is_file():
@@ -753,7 +784,7 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
         else:
             notes.append(f"{lib} {a} (saved) vs {b} (running)")
     for lib in ("python", "segml", "joblib"):
-        a, b = saved.get(lib), now[lib]
+        a, b = saved.get(lib), now.get(lib)
         if a is not None and a != b:
             notes.append(f"{lib} {a} (saved) vs {b} (running)")
     if errors and strict:
@@ -773,8 +804,40 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
     return diffs
 
 
+def _skops() -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise ConfigError(
+            "format='skops' needs the skops package (pip install skops); "
+            "or use the default joblib format."
+        ) from exc
+    return sio
+
+
+def _load_skops(path: Path, trusted: Sequence[str] | None) -> Any:
+    sio = _skops()
+    untrusted = sio.get_untrusted_types(file=path)
+    extra = set(trusted or ())
+    refused = sorted(
+        t for t in untrusted
+        if not t.startswith(SKOPS_TRUSTED_PREFIXES) and t not in SKOPS_TRUSTED_TYPES
+        and t not in extra
+    )
+    if refused:
+        raise ModelIntegrityError(
+            f"{path} holds types that are not trusted: {refused}. Inspect them and pass "
+            "load_model(..., trusted=[...]) if you trust them."
+        )
+    return sio.load(path, trusted=list(untrusted))
+
+
 def load_model(
-    path: str | Path, *, key: bytes | None = None, strict_versions: bool = True
+    path: str | Path,
+    *,
+    key: bytes | None = None,
+    strict_versions: bool = True,
+    trusted: Sequence[str] | None = None,
 ) -> SegmentModel:
     """Load a saved model after checking its manifest, file hashes and versions.
 
@@ -789,6 +852,9 @@ def load_model(
         HMAC key for signed models.
     strict_versions : bool, default True
         Refuse non-portable library differences (else warn and try).
+    trusted : sequence of str, optional
+        For skops models: extra type names to allow besides scikit-learn, numpy dtypes
+        and segml's own classes.
 
     Returns
     -------
@@ -812,7 +878,10 @@ def load_model(
         )
     _check_files(folder, manifest)
     check_versions(manifest.get("versions", {}), strict=strict_versions)
-    payload = joblib.load(folder / MODEL_FILE)
+    if manifest.get("serializer") == "skops":
+        payload = _load_skops(folder / SKOPS_FILE, trusted)
+    else:
+        payload = joblib.load(folder / MODEL_FILE)
     segs = manifest.get("segments", [])
     win = manifest.get("training_window")
     ref = dict(manifest.get("drift_reference") or {})

@@ -66,7 +66,10 @@ def test_round_trip_identical_predictions(tmp_path, kmeans_model, kmeans_pipe, f
 
 def test_manifest_contents(tmp_path, kmeans_model, features):
     m = read_manifest(save_model(kmeans_model, root=tmp_path))
-    assert set(m["versions"]) == {"segml", "scikit-learn", "pandas", "numpy", "joblib", "python"}
+    assert set(m["versions"]) == {
+        "segml", "scikit-learn", "pandas", "numpy", "joblib", "python", "skops"
+    }
+    assert m["serializer"] == "joblib"
     assert m["algorithm"] == "KMeans" and m["k"] == 3 and m["n_train"] == 600
     assert m["input_contract"]["region"]["levels"] == ["east", "north", "south", "west"]
     assert m["input_contract"]["gender"]["kind"] == "category"
