@@ -18,6 +18,7 @@ from segml.features.encoders import (
     FamilyWeight,
     FrequencyEncoder,
     LogMoney,
+    MultiLabelFlags,
     OrdinalScale,
     RareOneHot,
     ToFloat,
@@ -28,10 +29,12 @@ from segml.features.encoders import (
 # --------------------------------------------------------------------- sklearn's contract checks
 
 # AgeEncoder reads exactly one column (a birth year or an age) and names its output
-# ``age``/``age_band``; sklearn's generic checks feed it 2-10 random columns, so every check that
-# fits on multi-column data is an expected failure. It passes the checks on a single column (see
-# test_age_encoder_contract_single_column below).
-_AGE_MULTI_COLUMN_CHECKS = [
+# ``age``/``age_band``; MultiLabelFlags reads one column of delimited labels. sklearn's generic
+# checks feed 2-10 random columns, so every check that fits on multi-column data is an expected
+# failure for these two (the error is the documented "expects exactly one column"). The contract
+# points those checks cover are tested on a single column below
+# (test_single_column_encoders_contract).
+_SINGLE_COLUMN_CHECKS = [
     "check_fit_score_takes_y",
     "check_estimators_overwrite_params",
     "check_dont_overwrite_parameters",
@@ -59,8 +62,9 @@ _AGE_MULTI_COLUMN_CHECKS = [
 
 
 def _expected_failures(estimator):
-    if isinstance(estimator, AgeEncoder):
-        return {c: "AgeEncoder reads exactly one column" for c in _AGE_MULTI_COLUMN_CHECKS}
+    if isinstance(estimator, AgeEncoder | MultiLabelFlags):
+        name = type(estimator).__name__
+        return {c: f"{name} reads exactly one column" for c in _SINGLE_COLUMN_CHECKS}
     return {}
 
 
@@ -74,6 +78,7 @@ def _expected_failures(estimator):
         FrequencyEncoder(),
         FamilyWeight(weight=2.0),
         AgeEncoder(as_of_year=2026, source="age", min_age=-1e9, max_age=1e9),
+        MultiLabelFlags(),
     ],
     expected_failed_checks=_expected_failures,
 )
@@ -81,21 +86,33 @@ def test_sklearn_contract(estimator, check):
     check(estimator)
 
 
-def test_age_encoder_contract_single_column():
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"birth_year": rng.integers(1930, 2005, size=50).astype(float)})
-    enc = AgeEncoder(as_of_year=2026)
-    a = enc.fit_transform(X)
-    before = dict(enc.__dict__)
-    b = enc.transform(X)
+@pytest.mark.parametrize(
+    ("encoder", "column"),
+    [
+        (AgeEncoder(as_of_year=2026), pd.Series(np.arange(1930.0, 1980.0), name="birth_year")),
+        (MultiLabelFlags(), pd.Series(["price; brand", "Brand", None, "tech", ""] * 10,
+                                      name="interests", dtype="str")),
+    ],
+)
+def test_single_column_encoders_contract(encoder, column):
+    X = column.to_frame()
+    a = encoder.fit_transform(X)
+    before = dict(encoder.__dict__)
+    b = encoder.transform(X)
     assert_array_equal(a, b)
-    assert enc.__dict__.keys() == before.keys()
-    assert enc.feature_names_in_.tolist() == ["birth_year"]
-    assert enc.n_features_in_ == 1
-    again = pickle.loads(pickle.dumps(enc))
+    assert encoder.__dict__.keys() == before.keys()
+    assert encoder.feature_names_in_.tolist() == [column.name]
+    assert encoder.n_features_in_ == 1
+    assert len(encoder.get_feature_names_out()) == a.shape[1]
+    again = pickle.loads(pickle.dumps(encoder))
     assert_array_equal(again.transform(X), a)
-    perm = rng.permutation(50)
-    assert_array_equal(enc.transform(X.iloc[perm]), a[perm])
+    perm = np.random.default_rng(0).permutation(len(X))
+    assert_array_equal(encoder.transform(X.iloc[perm]), a[perm])
+    out = encoder.set_output(transform="pandas").transform(X)
+    assert out.columns.tolist() == encoder.get_feature_names_out().tolist()
+    encoder.set_output(transform="default")
+    with pytest.raises(ValueError, match=r"feature names"):
+        encoder.transform(X.rename(columns={column.name: "other"}))
 
 
 # --------------------------------------------------------------------- AgeEncoder
@@ -360,3 +377,33 @@ def test_encoders_do_not_mutate_input():
     OrdinalScale().fit_transform(X[["education"]])
     FrequencyEncoder().fit_transform(X[["region"]])
     pd.testing.assert_frame_equal(X, before)
+
+
+# --------------------------------------------------------------------- MultiLabelFlags
+
+
+def test_multi_label_flags_exact_and_unknown():
+    X = pd.DataFrame({"interests": ["Sustainability; price", "price;brand", None, "", "tech"]})
+    enc = MultiLabelFlags(min_count=1).set_output(transform="pandas").fit(X)
+    assert enc.labels_ == ["brand", "price", "sustainability", "tech"]
+    out = enc.transform(X)
+    assert out.columns.tolist() == ["interest_brand", "interest_price",
+                                    "interest_sustainability", "interest_tech"]
+    assert_allclose(out.to_numpy(), [[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0],
+                                     [0, 0, 0, 1]])
+    rare = MultiLabelFlags(min_count=2, sep=";", prefix="likes_").fit(X)
+    assert rare.get_feature_names_out().tolist() == ["likes_price"]
+    assert rare.n_unknown_ == 3  # brand, sustainability, tech seen once each
+    rare.transform(pd.DataFrame({"interests": ["price; golf"]}))
+    assert rare.n_unknown_ == 1
+
+
+def test_multi_label_flags_errors():
+    X = pd.DataFrame({"interests": ["a"]})
+    with pytest.raises(ConfigError, match=r"sep='' should be a non-empty string"):
+        MultiLabelFlags(sep="").fit(X)
+    with pytest.raises(ConfigError, match=r"min_count=0 should be an integer >= 1"):
+        MultiLabelFlags(min_count=0).fit(X)
+    with pytest.raises(ValueError, match=r"MultiLabelFlags expects exactly one column of "
+                                         r"delimited labels, got 2"):
+        MultiLabelFlags().fit(pd.DataFrame({"a": ["x"], "b": ["y"]}))
