@@ -18,6 +18,10 @@ Definitions shared by every function here (the as-of rules are in :mod:`segml.fe
 * **Universe**: every customer with at least one row on or before ``as_of`` (any status, even
   before the lookback window), plus every id in ``customers``. A customer whose first row is after
   ``as_of`` does not exist yet and is not listed (point in time).
+* **Money sums are exact**: when every counted amount is whole in cents (or in 1/10000), sums
+  are done on integers at that scale, so ``monetary`` is the correctly rounded decimal total and
+  does not depend on row order (float addition in another order can change the last bit).
+  Finer amounts fall back to float sums.
 * **Prospect**: a customer with no purchase line in the window (``frequency == 0``). Prospects are
   never dropped; the value each feature takes for them is given in each function's docstring:
   counts and sums are 0, ratios that have no denominator are NaN, flags are False.
@@ -100,8 +104,12 @@ def _as_input(transactions: Any, needed: Sequence[str]) -> _Input:
     schema = lf.collect_schema()
     casts = [pl.col("customer_id").cast(pl.String)]
     for c in ("timestamp", "due_date", "paid_date"):
-        if c in use and isinstance(schema[c], pl.Datetime) and schema[c].time_zone is not None:
+        if c not in use:
+            continue
+        if isinstance(schema[c], pl.Datetime) and schema[c].time_zone is not None:
             casts.append(pl.col(c).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+        elif schema[c] == pl.Date:
+            casts.append(pl.col(c).cast(pl.Datetime("us")))
     for c in ("order_id", "category", "channel", "status"):
         if c in use:
             casts.append(pl.col(c).cast(pl.String))
@@ -281,12 +289,23 @@ def _order_key(inp: _Input) -> pl.Expr:
     return pl.coalesce(pl.col("order_id"), pl.lit("\x00day:") + pl.col("_day").cast(pl.String))
 
 
+def _where(mask: pl.Expr, expr: pl.Expr) -> pl.Expr:
+    """``expr`` where ``mask``, else null (cheaper than ``filter`` inside a group-by)."""
+    return pl.when(mask).then(expr)
+
+
+def _count_distinct(mask: pl.Expr, expr: pl.Expr) -> pl.Expr:
+    """Distinct non-null values of ``expr`` where ``mask`` (nulls are not counted)."""
+    masked = _where(mask, expr)
+    return (masked.n_unique() - (masked.null_count() > 0).cast(pl.UInt32)).cast(pl.Int64)
+
+
 def _rfm_aggs(inp: _Input) -> list[pl.Expr]:
     buy = pl.col("_buy")
     return [
-        _order_key(inp).filter(buy).drop_nulls().n_unique().alias("_freq"),
-        pl.col("_day").filter(buy).max().alias("_last_day"),
-        pl.col("_m").filter(pl.col("_in")).sum().alias("_monetary"),
+        _count_distinct(buy, _order_key(inp)).alias("_freq"),
+        _where(buy, pl.col("_day")).max().alias("_last_day"),
+        _where(pl.col("_in"), pl.col("_m")).sum().alias("_monetary"),
     ]
 
 
@@ -394,29 +413,29 @@ def _behaviour_aggs(
     month = ts.dt.year().cast(pl.Int32) * 12 + ts.dt.month().cast(pl.Int32) - 1
     quarter = ts.dt.quarter()
     aggs = [
-        pl.col("_day").filter(buy).min().alias("_first_day"),
-        pl.col("_day").filter(buy).n_unique().alias("_n_days"),
-        month.filter(buy).min().alias("_first_month"),
-        month.filter(buy).n_unique().alias("_n_months"),
-        amt.filter(buy).sum().alias("_gross"),
-        amt.filter(pl.col("_rt")).abs().sum().alias("_returned"),
-        amt.filter(buy & (ts >= recent_start)).sum().alias("_recent"),
-        amt.filter(buy & (ts >= prev_start) & (ts < recent_start)).sum().alias("_previous"),
+        _where(buy, pl.col("_day")).min().alias("_first_day"),
+        _count_distinct(buy, pl.col("_day")).alias("_n_days"),
+        _where(buy, month).min().alias("_first_month"),
+        _count_distinct(buy, month).alias("_n_months"),
+        _where(buy, amt).sum().alias("_gross"),
+        _where(pl.col("_rt"), amt).abs().sum().alias("_returned"),
+        _where(buy & (ts >= recent_start), amt).sum().alias("_recent"),
+        _where(buy & (ts >= prev_start) & (ts < recent_start), amt).sum().alias("_previous"),
     ]
-    aggs += [amt.filter(buy & (quarter == q)).sum().alias(f"_q{q}") for q in (1, 2, 3, 4)]
+    aggs += [_where(buy & (quarter == q), amt).sum().alias(f"_q{q}") for q in (1, 2, 3, 4)]
     for col, levels, tag in (("category", cats, "_cat"), ("channel", chans, "_chan")):
         if levels is None:
             continue
         aggs += [
-            amt.filter(buy & (pl.col(col) == lvl)).sum().alias(f"{tag}{i}")
+            _where(buy & (pl.col(col) == lvl), amt).sum().alias(f"{tag}{i}")
             for i, lvl in enumerate(levels)
         ]
         listed = pl.col(col).is_in(levels).fill_null(False) if levels else pl.lit(False)
-        aggs.append(amt.filter(buy & ~listed).sum().alias(f"{tag}_other"))
+        aggs.append(_where(buy & ~listed, amt).sum().alias(f"{tag}_other"))
     if chans is not None:
-        aggs.append(pl.col("channel").filter(buy).drop_nulls().n_unique().alias("_n_channels"))
+        aggs.append(_count_distinct(buy, pl.col("channel")).alias("_n_channels"))
     if "margin" in inp.columns or "cost" in inp.columns:
-        aggs.append(pl.col("_gm").filter(pl.col("_in")).sum().alias("_margin"))
+        aggs.append(_where(pl.col("_in"), pl.col("_gm")).sum().alias("_margin"))
     return aggs
 
 
@@ -580,8 +599,6 @@ def _compute(
     if "payment" in families:
         needed += ["due_date", "paid_date"]
     inp = _as_input(transactions, needed)
-    if inp.lf.collect_schema()["customer_id"] is None:  # pragma: no cover - defensive
-        raise SchemaError("transactions customer_id could not be read.")
     money = _money_rows(inp, win)
     rows = money.rows
 

@@ -409,3 +409,12 @@ def test_amounts_finer_than_cents_still_sum_correctly():
     tx["amount"] = tx["amount"] / 3.0  # not whole at 1/10000: float sums
     f = rfm_features(tx, AS_OF)
     assert f.loc["a", "monetary"] == pytest.approx(280 / 3, rel=1e-12)
+
+
+def test_tz_aware_and_date_typed_timestamps():
+    tx = sales()
+    aware = tx.assign(timestamp=tx["timestamp"].dt.tz_localize("UTC"))
+    pd.testing.assert_frame_equal(rfm_features(aware, AS_OF), rfm_features(tx, AS_OF))
+    dated = pl.from_pandas(tx).with_columns(pl.col("timestamp").dt.date())
+    f = rfm_features(dated, AS_OF)
+    assert f.loc["a", "monetary"] == 280.0 and f.loc["a", "recency_days"] == 0.0
