@@ -292,9 +292,12 @@ def profile_segments(
         medians = num.groupby(lab).median().reindex(idx)
         base_mean = num.mean()
         base_std = num.std(ddof=0)
+        stats = {}
         for c in num_cols:
-            table[f"{c}_mean"] = means[c]
-            table[f"{c}_median"] = medians[c]
+            stats[f"{c}_mean"] = means[c]
+            stats[f"{c}_median"] = medians[c]
+        table = pd.concat([table, pd.DataFrame(stats, index=idx)], axis=1)
+        for c in num_cols:
             for s in segments:
                 m = means.at[s, c]
                 bm = base_mean[c]

@@ -13,6 +13,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from segml.cluster.metrics import cluster_stats
 from segml.cluster.segmenter import ALGORITHMS, COVARIANCE_TYPES, Segmenter
@@ -36,6 +37,9 @@ CRITERIA: dict[str, tuple[str, str]] = {
 
 AUTO_FIT_SAMPLE = 200_000
 AUTO_FLOAT32_ROWS = 100_000
+#: below this many matrix cells a fit runs single-threaded: threads do not pay off on small data,
+#: and OpenMP spin-waiting makes them far slower on a busy machine
+SINGLE_THREAD_CELLS = 4_000_000
 
 
 @dataclass
@@ -145,7 +149,15 @@ class _StderrCounter:
         sys.stderr.write("\n")
 
 
-def _evaluate(
+def _evaluate(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    Z = args[0]
+    if Z.shape[0] * Z.shape[1] <= SINGLE_THREAD_CELLS:
+        with threadpool_limits(limits=1):
+            return _evaluate_one(*args, **kwargs)
+    return _evaluate_one(*args, **kwargs)
+
+
+def _evaluate_one(
     Z: np.ndarray,
     algorithm: str,
     cov: str,
@@ -251,7 +263,7 @@ def select_k(
     min_segment_share: float = 0.05,
     fit_sample_size: int | str | None = "auto",
     dtype: str = "auto",
-    sample_silhouette_size: int = 5_000,
+    sample_silhouette_size: int = 2_000,
     n_bootstrap: int = 200,
     n_jobs: int | None = None,
     progress: bool = True,
@@ -298,7 +310,7 @@ def select_k(
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision given to the algorithm; ``"auto"`` uses float32 from 100,000 rows (about half
         the k-means time, same partitions) and float64 below.
-    sample_silhouette_size : int, default=5000
+    sample_silhouette_size : int, default=2000
         Rows of the sampled Euclidean silhouette.
     n_bootstrap : int, default=200
         Bootstrap replicates of the sampled silhouette's interval.

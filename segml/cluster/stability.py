@@ -17,6 +17,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from segml.errors import ConfigError
 
@@ -120,7 +121,12 @@ def _one_refit(
     est = clone(estimator)
     if "random_state" in est.get_params():
         est.set_params(random_state=seed)
-    new = np.asarray(est.fit_predict(_take(X, idx)))
+    data = _take(X, idx)
+    if np.prod(np.shape(data)) <= 4_000_000:  # small refits: one thread is faster and safer
+        with threadpool_limits(limits=1):
+            new = np.asarray(est.fit_predict(data))
+    else:
+        new = np.asarray(est.fit_predict(data))
     uniq, first = np.unique(idx, return_index=True)
     ref = reference[uniq]
     new = new[first]
