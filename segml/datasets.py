@@ -134,7 +134,7 @@ _INDUSTRIES = (
 )
 _INDUSTRY_P = np.array([0.18, 0.16, 0.12, 0.12, 0.14, 0.07, 0.05, 0.07, 0.05, 0.04])
 _COMPANY_SIZES = ("micro", "small", "medium", "large")
-_COMPANY_SIZE_P = np.array([0.45, 0.30, 0.18, 0.07])
+_COMPANY_SIZE_P = np.array([0.35, 0.45, 0.16, 0.04])
 _LEAD_SOURCES = ("web_form", "social", "advertising", "referral", "store_visit", "trade_fair",
                  "cold_call", "agent")
 _LEAD_COST = np.array([35.0, 30.0, 60.0, 20.0, 15.0, 120.0, 80.0, 250.0])
@@ -176,47 +176,49 @@ class _Profile:
     satisfaction: float  # latent mean
     complaints: float  # per year of tenure
     response: float  # campaign response probability
+    # lead-source multipliers on the B2C mix, _LEAD_SOURCES order (B2B uses its own mix)
+    leads: tuple[float, ...] = (1.0,) * 8
 
 
 _PROFILES: tuple[_Profile, ...] = (
     _Profile("loyal_high_value", 0.22, False, 6.0, 0.8, 1.0, 0.2, 0.03,
-             (0.30, 0.35, 0.10, 0.10, 0.10, 0.05), (0.55, 0.30, 0.13, 0.02),
-             (-1.5, 0.1), 0.0, 0.0, 0.02, 0.02, (52, 8), 1.5, 0.6, 0.55,
-             (1.4, 1.4, 1.0, 0.6, 0.6), (0.55, 0.35, 0.15, 0.75), (4.3, 4.4, 3.4),
-             1.2, 0.1, 0.35),
+             (0.15, 0.45, 0.12, 0.10, 0.13, 0.05), (0.60, 0.25, 0.13, 0.02),
+             (-1.5, 0.1), 0.0, 0.0, 0.01, 0.02, (54, 8), 1.5, 0.6, 0.55,
+             (0.9, 1.8, 1.4, 0.6, 0.5), (0.60, 0.25, 0.10, 0.85), (4.5, 4.5, 3.2),
+             1.4, 0.1, 0.25, (0.6, 0.3, 0.6, 2.5, 2.0, 1.5, 1.0, 1.0)),
     _Profile("b2b_accounts", 0.0, True, 5.0, 0.4, 2.0, 3.0, 0.08,
              (0.20, 0.15, 0.05, 0.03, 0.07, 0.50), (0.05, 0.15, 0.20, 0.60),
-             (-2.0, 0.75), 0.05, 0.0, 0.35, 0.015, (45, 10), 1.0, 0.0, 0.5,
+             (-2.0, 0.4), 0.05, 0.0, 0.9, 0.015, (45, 10), 1.0, 0.0, 0.5,
              (1.2, 1.3, 1.0, 0.8, 0.7), (0.40, 0.50, 0.30, 0.30), (3.6, 3.5, 3.0),
              0.3, 0.4, 0.15),
     _Profile("bargain_hunters", 0.26, False, 5.0, -1.0, 1.3, 0.6, 0.18,
-             (0.08, 0.12, 0.05, 0.45, 0.27, 0.03), (0.15, 0.78, 0.07, 0.0),
-             (-0.5, 0.75), 0.03, 0.0, 0.08, 0.10, (31, 7), 0.75, -0.5, 0.6,
-             (0.8, 0.8, 1.0, 1.5, 1.5), (0.20, 0.40, 0.90, 0.15), (3.2, 3.3, 4.2),
-             0.2, 0.3, 0.5),
+             (0.08, 0.12, 0.05, 0.45, 0.27, 0.03), (0.20, 0.72, 0.08, 0.0),
+             (-1.0, 0.45), 0.03, 0.0, 0.02, 0.10, (40, 8), 0.75, -0.5, 0.6,
+             (0.7, 0.7, 1.0, 1.7, 1.7), (0.20, 0.30, 0.90, 0.10), (3.2, 3.3, 4.4),
+             -0.2, 0.3, 0.55, (1.2, 0.6, 2.8, 0.5, 0.6, 0.3, 1.0, 1.0)),
     _Profile("lapsed", 0.22, False, 3.0, 0.0, 0.8, 0.2, 0.05,
              (0.20, 0.30, 0.15, 0.15, 0.15, 0.05), (0.70, 0.15, 0.15, 0.0),
-             (-0.75, 0.35), 1.0, 0.0, 0.12, 0.05, (48, 12), 1.0, 0.0, 0.5,
+             (-0.75, 0.35), 1.0, 0.0, 0.03, 0.05, (48, 12), 1.0, 0.0, 0.5,
              (1.0, 1.0, 1.4, 1.0, 1.0), (0.30, 0.20, 0.40, 0.30), (2.6, 2.3, 2.8),
              -0.9, 0.8, 0.05),
     _Profile("new_growing", 0.16, False, 6.0, 0.3, 1.0, 0.1, 0.05,
-             (0.45, 0.20, 0.03, 0.22, 0.05, 0.05), (0.12, 0.80, 0.08, 0.0),
-             (0.6, 0.93), 0.0, 2.0, 0.04, 0.05, (28, 5), 1.0, 0.2, 0.45,
-             (1.3, 1.1, 1.1, 0.8, 0.7), (0.50, 0.85, 0.35, 0.50), (4.0, 3.9, 3.6),
-             0.9, 0.1, 0.4),
+             (0.50, 0.15, 0.03, 0.22, 0.05, 0.05), (0.10, 0.82, 0.08, 0.0),
+             (0.6, 0.93), 0.0, 2.0, 0.01, 0.05, (27, 4), 1.0, 0.2, 0.45,
+             (2.0, 1.0, 1.0, 0.6, 0.5), (0.30, 0.90, 0.45, 0.30), (3.8, 3.5, 3.8),
+             0.9, 0.1, 0.3, (1.0, 3.5, 0.6, 0.5, 0.3, 0.2, 1.0, 1.0)),
     _Profile("seasonal_gardeners", 0.10, False, 3.0, 0.2, 1.4, 0.8, 0.04,
              (0.03, 0.20, 0.65, 0.04, 0.05, 0.03), (0.75, 0.10, 0.15, 0.0),
-             (-1.0, 0.75), 0.03, 0.0, 0.03, 0.03, (60, 8), 1.05, 0.0, 0.5,
+             (-1.0, 0.5), 0.03, 0.0, 0.01, 0.03, (62, 8), 1.05, 0.0, 0.5,
              (0.9, 1.4, 1.3, 0.9, 0.9), (0.85, 0.15, 0.35, 0.30), (4.1, 4.2, 3.5),
              0.8, 0.15, 0.3),
     _Profile("late_payers", 0.10, False, 5.0, -0.2, 1.0, 0.3, 0.06,
              (0.25, 0.30, 0.05, 0.20, 0.15, 0.05), (0.20, 0.25, 0.55, 0.0),
-             (-0.75, 0.85), 0.03, 0.0, 0.9, 0.06, (42, 10), 0.7, -0.4, 0.45,
+             (-0.75, 0.5), 0.03, 0.0, 0.9, 0.06, (42, 10), 0.7, -0.4, 0.45,
              (0.8, 0.8, 1.0, 1.4, 1.3), (0.20, 0.30, 0.60, 0.35), (3.0, 2.9, 2.6),
              -0.3, 0.6, 0.15),
     _Profile("tech_enthusiasts", 0.08, False, 2.5, 1.5, 0.5, 0.05, 0.02,
              (0.80, 0.08, 0.02, 0.05, 0.0, 0.05), (0.10, 0.85, 0.05, 0.0),
-             (-0.75, 0.85), 0.03, 0.0, 0.04, 0.06, (36, 7), 1.6, 0.7, 0.25,
+             (-0.75, 0.5), 0.03, 0.0, 0.01, 0.06, (36, 7), 1.6, 0.7, 0.25,
              (1.5, 1.2, 1.1, 0.7, 0.6), (0.30, 0.95, 0.20, 0.60), (4.1, 3.7, 3.2),
              0.6, 0.2, 0.25),
 )
@@ -487,6 +489,7 @@ def make_portfolio(
     prospect_share: float = 0.12,
     b2b_share: float = 0.15,
     noise: float = 1.0,
+    missing_share: float = 0.0,
     random_state: int | np.random.Generator | None = None,
 ) -> Portfolio:
     """Generate a synthetic Italian customer portfolio with planted segments.
@@ -513,6 +516,13 @@ def make_portfolio(
     noise : float >= 0, default 1.0
         Scales the within-segment spread (frequency, order value, age, income,
         channel and category mixes, survey answers). 0 gives tight segments.
+    missing_share : float in [0, 1), default 0.0
+        Item non-response among customers: the share of missing ``birth_year``/``age``,
+        ``income``, survey answers and ``satisfaction``, each drawn independently.
+        By default the only missing values are structural (person fields of B2B
+        accounts, firmographics of consumers, prospects' satisfaction and most of
+        their survey answers), so imputation choices downstream do not swamp the
+        planted structure; raise it to exercise imputation.
     random_state : int, Generator or None
         Seed for ``np.random.default_rng``; the same arguments and seed give
         identical frames.
@@ -541,6 +551,7 @@ def make_portfolio(
         raise ConfigError(f"n_segments={k} should be <= 32.")
     prospect_share = _check_share("prospect_share", prospect_share)
     b2b_share = _check_share("b2b_share", b2b_share)
+    missing_share = _check_share("missing_share", missing_share)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
         np.isfinite(noise) and noise >= 0
     ):
@@ -552,6 +563,12 @@ def make_portfolio(
         raise ConfigError(
             f"end={t1.date()} should be at least 4 weeks after start={t0.date()}."
         )
+    if isinstance(random_state, bool) or not (
+        random_state is None or isinstance(random_state, numbers.Integral | np.random.Generator)
+    ):
+        raise ConfigError(
+            f"random_state={random_state!r} should be an int, a numpy Generator or None."
+        )
     rng = np.random.default_rng(random_state)
     profiles = _select_profiles(k, with_b2b=b2b_share > 0)
     n_days = int((t1 - t0).days) + 1
@@ -560,7 +577,7 @@ def make_portfolio(
     width = max(6, len(str(n)))
     ids = _format_ids("C", np.arange(1, n + 1), width)
     customers, first_day, last_day = _customers(
-        rng, profiles, seg, is_prospect, is_b2b, ids, t0, t1, n_days, noise
+        rng, profiles, seg, is_prospect, is_b2b, ids, t0, t1, n_days, noise, missing_share
     )
     transactions = _transactions(
         rng, profiles, seg, is_prospect, is_b2b, ids, first_day, last_day, t0, n_days, noise
@@ -576,8 +593,11 @@ def make_portfolio(
     params = {
         "n_customers": n, "n_segments": k, "start": t0.date().isoformat(),
         "end": t1.date().isoformat(), "prospect_share": prospect_share,
-        "b2b_share": b2b_share, "noise": noise,
-        "random_state": random_state if isinstance(random_state, int | None) else "Generator",
+        "b2b_share": b2b_share, "noise": noise, "missing_share": missing_share,
+        "random_state": (
+            int(random_state) if isinstance(random_state, numbers.Integral)
+            else None if random_state is None else "Generator"
+        ),
     }
     return Portfolio(
         transactions=transactions,
@@ -630,7 +650,7 @@ def _per_seg(profiles: list[_Profile], seg: np.ndarray, attr: str) -> np.ndarray
 def _customers(
     rng: np.random.Generator, profiles: list[_Profile], seg: np.ndarray,
     is_prospect: np.ndarray, is_b2b: np.ndarray, ids: pa.Array,
-    t0: pd.Timestamp, t1: pd.Timestamp, n_days: int, noise: float,
+    t0: pd.Timestamp, t1: pd.Timestamp, n_days: int, noise: float, missing_share: float,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Build the customers frame and each buyer's active window (day offsets from start)."""
     n = len(seg)
@@ -699,13 +719,13 @@ def _customers(
     )
     life_stages = ("young_single", "young_couple", "young_family", "mature_family",
                    "empty_nest", "mature_single", "retired")
-    # ~2% unknown birth year, ~3% undisclosed income
-    birth_year[rng.random(n) < 0.02] = np.nan
+    # optional item non-response (the draws happen whatever the share, so the rest of the
+    # portfolio does not change with it)
+    birth_year[rng.random(n) < missing_share] = np.nan
     age = np.where(np.isnan(birth_year), np.nan, age)
-    income[rng.random(n) < 0.03] = np.nan
+    income[rng.random(n) < missing_share] = np.nan
     for arr in (birth_year, age, income, children, household):
         arr[is_b2b] = np.nan
-    person = np.where(is_b2b, -1, 0)
     # ---- firmographics
     industry = np.where(is_b2b, rng.choice(len(_INDUSTRIES), n, p=_INDUSTRY_P), -1)
     size = np.where(is_b2b, rng.choice(4, n, p=_COMPANY_SIZE_P), -1)
@@ -732,7 +752,8 @@ def _customers(
         name: rng.random(n) < np.array([p.interests[j] for p in profiles])[seg]
         for j, name in enumerate(_INTERESTS)
     }
-    answered = rng.random(n) < np.where(is_prospect, 0.2, 0.7)
+    # buyers answer the post-purchase survey; a few prospects answered a lead survey
+    answered = rng.random(n) < np.where(is_prospect, 0.2, 1.0 - missing_share)
     surveys = {}
     for j, name in enumerate(_SURVEYS):
         mu = np.array([p.survey[j] for p in profiles])[seg]
@@ -742,11 +763,13 @@ def _customers(
         rng.standard_normal(n)
     )
     satisfaction = np.searchsorted(_SAT_CUTS, sat_latent).astype(np.int64)
-    satisfaction = np.where(is_prospect | (rng.random(n) < 0.15), -1, satisfaction)
+    satisfaction = np.where(is_prospect | (rng.random(n) < missing_share), -1, satisfaction)
     window_years = np.maximum(n_days - np.maximum(signup_day, 0), 30) / 365.25
     complaints = rng.poisson(0.4 * _per_seg(profiles, seg, "complaints") * window_years)
     complaints = np.where(is_prospect, 0, complaints).astype(float)
+    # buyers get a welcome campaign, then about one every other month
     sent = rng.poisson(np.where(is_prospect, 0.3, 0.6) * tenure_years * 12).astype(np.int64)
+    sent += ~is_prospect
     resp_p = np.where(is_prospect, 0.05, _per_seg(profiles, seg, "response"))
     responded = rng.binomial(sent, resp_p).astype(float)
     interested = rng.random(n) < np.where(is_prospect, 0.5, 0.7)
@@ -757,7 +780,8 @@ def _customers(
         ~is_prospect, won,
         np.where(interested, np.array([0, 1, 2, 3, 5])[p_stage], np.where(no_contact, -1, 0)),
     )
-    lead_p = np.where(is_b2b[:, None], _LEAD_P_B2B[None, :], _LEAD_P_B2C[None, :])
+    tilt = np.array([p.leads for p in profiles])[seg]
+    lead_p = np.where(is_b2b[:, None], _LEAD_P_B2B[None, :], _LEAD_P_B2C[None, :] * tilt)
     lead = _choice_rows(rng, lead_p).astype(np.int64)
     acq_cost = np.round(_LEAD_COST[lead] * np.exp(0.35 * rng.standard_normal(n)), 2)
     acq_cost = np.where(is_b2b, acq_cost * 2.5, acq_cost)
@@ -772,12 +796,12 @@ def _customers(
             "age": age,
             "gender": _strings(("female", "male"), np.where(b2c, gender, -1)),
             "income": income,
-            "profession": _strings(_PROFESSIONS, np.where(b2c, prof, person)),
-            "education": _strings(_EDUCATION, np.where(b2c, education, person)),
-            "marital_status": _strings(_MARITAL, np.where(b2c, marital, person)),
+            "profession": _strings(_PROFESSIONS, np.where(b2c, prof, -1)),
+            "education": _strings(_EDUCATION, np.where(b2c, education, -1)),
+            "marital_status": _strings(_MARITAL, np.where(b2c, marital, -1)),
             "household_size": household,
             "children": children,
-            "life_stage": _strings(life_stages, np.where(b2c, stage, person)),
+            "life_stage": _strings(life_stages, np.where(b2c, stage, -1)),
             "is_b2b": pd.array(is_b2b, dtype="boolean"),
             "industry": _strings(_INDUSTRIES, industry),
             "company_size": _strings(_COMPANY_SIZES, size),
@@ -841,7 +865,8 @@ def _transactions(
         cat_mix[rows] = _mix(rng, p.cats, len(rows), noise)
         chan_mix[rows] = _mix(rng, p.chans, len(rows), noise)
     late = rng.random(nb) < np.array([p.late_p for p in profiles])[bseg]
-    late_mean = np.where(b_b2b, 20.0, 32.0) * np.exp(0.3 * noise * rng.standard_normal(nb))
+    # companies routinely pay a couple of weeks late; chronic late consumers a month
+    late_mean = np.where(b_b2b, 15.0, 32.0) * np.exp(0.3 * noise * rng.standard_normal(nb))
 
     # ---- orders: the first on the first purchase day, the rest spread over the window
     n_orders = 1 + rng.poisson(rate * (b - a + 1) / 365.25)
@@ -964,10 +989,11 @@ def _transactions(
     r_ts = t0.value + ret_day.astype(np.int64) * _DAY_NS + rng.integers(
         9 * 3600, 19 * 3600, len(ret)
     ) * 10**9
+    del ret_day
     # merge the return lines (sorted by customer, time) after the sale lines at or before them
     r_key = o_b[l_o[ret]].astype(np.int64) * (n_days * 86_400) + (r_ts - t0.value) // 10**9
     r_order = np.argsort(r_key, kind="stable")
-    ret, r_ts, r_key, ret_day = ret[r_order], r_ts[r_order], r_key[r_order], ret_day[r_order]
+    ret, r_ts, r_key = ret[r_order], r_ts[r_order], r_key[r_order]
     pos = np.searchsorted(o_key[l_o], r_key, side="right")
     del o_key, r_key, r_order
     total = n_ln + len(ret)
@@ -986,14 +1012,12 @@ def _transactions(
     ts = o_ts[lo_]
     ts[is_ret] = r_ts
     del o_ts, r_ts
-    ret_ns = t0.value + ret_day.astype(np.int64) * _DAY_NS
+    # a return line is a credit on the same invoice: it carries the order's due/paid dates
     due_ns = t0.value + o_due[lo_].astype(np.int64) * _DAY_NS
-    due_ns[is_ret] = ret_ns
     paid_day = o_paid[lo_]
     paid_ns = np.where(paid_day < 0, np.iinfo(np.int64).min,
                        t0.value + paid_day.astype(np.int64) * _DAY_NS)
     del paid_day, o_due, o_paid
-    paid_ns[is_ret] = ret_ns  # a refund is settled on the day of the return
     columns: dict[str, Any] = {}
     for name, values in (("amount", amount), ("quantity", qty), ("margin", margin)):
         columns[name] = values[src]

@@ -414,6 +414,41 @@ def test_summary_is_consistent(port):
     assert list(s["segments"]) == [*port.segment_names, "prospect"]
 
 
+def test_params_record_the_arguments():
+    p = make_portfolio(20, random_state=np.int64(4), start="2022-03-05 13:00")
+    assert p.params == {
+        "n_customers": 20, "n_segments": 5, "start": "2022-03-05", "end": "2024-12-31",
+        "prospect_share": 0.12, "b2b_share": 0.15, "noise": 1.0, "missing_share": 0.0,
+        "random_state": 4,
+    }
+    g = make_portfolio(20, random_state=np.random.default_rng(4))
+    assert g.params["random_state"] == "Generator"
+
+
+def test_missing_values_are_structural_by_default(port):
+    cust = port.customers.set_index("customer_id")
+    buyer_b2c = ((port.truth != "prospect") & ~cust["is_b2b"]).to_numpy()
+    person = ["birth_year", "age", "income", "survey_quality", "survey_service",
+              "survey_price", "satisfaction", "gender", "profession", "education"]
+    assert cust.loc[buyer_b2c, person].notna().all().all()
+    prospects = (port.truth == "prospect").to_numpy()
+    assert 0.6 < cust.loc[prospects, "survey_quality"].isna().mean() < 0.95
+
+
+def test_missing_share_adds_item_nonresponse_only():
+    base = make_portfolio(2000, random_state=3)
+    holes = make_portfolio(2000, missing_share=0.2, random_state=3)
+    pd.testing.assert_frame_equal(base.transactions, holes.transactions)
+    pd.testing.assert_series_equal(base.truth, holes.truth)
+    cust = holes.customers.set_index("customer_id")
+    b2c_buyer = ((holes.truth != "prospect") & ~cust["is_b2b"]).to_numpy()
+    for col in ("income", "birth_year", "survey_price", "satisfaction"):
+        assert 0.15 < cust.loc[b2c_buyer, col].isna().mean() < 0.25, col
+    assert (cust["age"].isna() == cust["birth_year"].isna()).all()
+    same = ["city", "is_b2b", "profession", "interest_price", "lead_source"]
+    pd.testing.assert_frame_equal(base.customers[same], holes.customers[same])
+
+
 def test_small_portfolio_edges():
     one = make_portfolio(1, random_state=0)
     assert len(one.customers) == 1 and one.summary()["n_buyers"] == 1
@@ -437,10 +472,13 @@ def test_small_portfolio_edges():
         ({"prospect_share": -0.1}, r"prospect_share=-0\.1 should be a number in \[0, 1\)\."),
         ({"b2b_share": 1.5}, r"b2b_share=1\.5 should be a number in \[0, 1\)\."),
         ({"b2b_share": "0.2"}, r"b2b_share='0\.2' should be a number in \[0, 1\)\."),
+        ({"missing_share": 1}, r"missing_share=1 should be a number in \[0, 1\)\."),
         ({"noise": -1.0}, r"noise=-1\.0 should be a finite number >= 0\."),
         ({"noise": float("nan")}, r"noise=nan should be a finite number >= 0\."),
         ({"start": "not a date"}, r"start='not a date' is not a date \(use e\.g\."),
         ({"end": None}, r"end=None is not a date"),
+        ({"random_state": "seed"}, r"random_state='seed' should be an int, a numpy Generator"),
+        ({"random_state": True}, r"random_state=True should be an int, a numpy Generator"),
         ({"start": "2024-01-01", "end": "2024-01-10"},
          r"end=2024-01-10 should be at least 4 weeks after start=2024-01-01\."),
     ],
