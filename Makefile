@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/segml run
+	$(BIN)/segml run --force
 
 test: $(STAMP)
 	$(BIN)/ruff check segml tests bench

@@ -43,9 +43,9 @@ DEFAULTS: dict[str, Any] = {
     },
     "segmentation": {
         "algorithms": ["kmeans", "gmm"],
-        "k_min": 2,
+        "k_min": 3,
         "k_max": 10,
-        "covariance_types": ["full", "diag"],
+        "covariance_types": ["diag"],
         "min_segment_share": 0.03,
         "stability": True,
         "n_stability": 5,
@@ -100,7 +100,8 @@ folder = "data/demo"
 
 [segmentation]
 algorithms = ["kmeans", "gmm"]      # kmeans | minibatch | bisecting | gmm
-k_min = 2
+covariance_types = ["diag"]         # gmm: full | diag | tied | spherical (full is slow)
+k_min = 3                           # 2 usually just splits B2B from the rest
 k_max = 10
 min_segment_share = 0.03            # segments smaller than this are flagged
 stability = true

@@ -1,4 +1,4 @@
-"""The main job: data -> features -> choose k -> fit -> validate -> profile -> rules -> save -> score.
+"""The main job: data, features, choose k, fit, validate, profile, rules, save, score.
 
 ``run_pipeline(config)`` is what ``segml run`` (and ``make run``) calls. It returns a
 :class:`RunResult` holding every result object; writing the run folder and the
@@ -8,13 +8,35 @@ pipeline and look at the results without touching the disk.
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["RunResult"]
+from segml.errors import ConfigError, OutputExistsError
+
+__all__ = [
+    "N_STEPS",
+    "LoadedData",
+    "RunResult",
+    "load_data",
+    "build_run_features",
+    "model_matrix",
+    "run_select_k",
+    "run_pipeline",
+    "write_run",
+    "print_run_summary",
+    "score_data",
+]
+
+#: Number of progress steps :func:`run_pipeline` reports.
+N_STEPS = 9
+
 
 
 @dataclass
@@ -88,3 +110,490 @@ class RunResult:
     truth: pd.Series | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    """Progress callback that says nothing."""
+
+
+@dataclass
+class LoadedData:
+    """Validated input of one run.
+
+    Attributes
+    ----------
+    name : str
+        Source name (``demo``, a loader name, or the transactions file stem).
+    transactions : DataFrame or None
+        Canonical transactions (None for customer-only sources).
+    customers : DataFrame or None
+        Canonical customers.
+    quality : dict of str to DataQualityReport
+        One report per validated table.
+    aggregates : DataFrame or None
+        Per-customer aggregates shipped by the source instead of transactions.
+    truth : Series or None
+        Planted segments (demo only; never a feature).
+    default_as_of : Timestamp or None
+        The demo portfolio's end date (real data has none: as_of must be given).
+    """
+
+    name: str
+    transactions: pd.DataFrame | None
+    customers: pd.DataFrame | None
+    quality: dict[str, Any] = field(default_factory=dict)
+    aggregates: pd.DataFrame | None = None
+    truth: pd.Series | None = None
+    default_as_of: pd.Timestamp | None = None
+
+
+def _load_demo(cfg: dict[str, Any], *, overwrite: bool) -> LoadedData:
+    """Generate the demo portfolio; write it to ``[demo].folder`` unless the same one is there."""
+    from segml.datasets import make_portfolio
+    from segml.schema import validate_customers, validate_transactions
+
+    demo = cfg["demo"]
+    pf = make_portfolio(demo["n_customers"], n_segments=demo["n_segments"],
+                        random_state=demo["random_state"])
+    folder = Path(demo["folder"])
+    if folder.exists() and not overwrite:
+        try:
+            same = (pd.read_parquet(folder / "customers.parquet").equals(pf.customers)
+                    and pd.read_parquet(folder / "transactions.parquet").equals(pf.transactions))
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            raise OutputExistsError(
+                f"{folder} holds a different demo portfolio than [demo] asks for; refusing to "
+                "overwrite it. Fix: pass --force, or set [demo].folder to another folder."
+            )
+    else:
+        pf.write(folder, overwrite=overwrite)
+    tx, tx_rep = validate_transactions(pf.transactions, customers=pf.customers)
+    cust, c_rep = validate_customers(pf.customers)
+    return LoadedData(name="demo", transactions=tx, customers=cust,
+                      quality={"transactions": tx_rep, "customers": c_rep},
+                      truth=pf.truth, default_as_of=pf.as_of)
+
+
+_LOADERS = {
+    "cdnow": ("load_cdnow", {}),
+    "cdnow_sample": ("load_cdnow", {"sample": True}),
+    "marketing_campaign": ("load_marketing_campaign", {}),
+    "mall_customers": ("load_mall_customers", {}),
+    "online_retail": ("load_online_retail", {}),
+}
+
+
+def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
+              overwrite: bool = False) -> LoadedData:
+    """Load and validate the run's data: a named loader, the user's files, or the demo.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration (:func:`segml.config.load_config`).
+    progress : callable, optional
+        Receives a message per step.
+    overwrite : bool, default False
+        Allow regenerating a demo folder that holds a different portfolio.
+
+    Returns
+    -------
+    LoadedData
+    """
+    from segml import io
+
+    data = cfg["data"]
+    if data["loader"]:
+        name = data["loader"]
+        if name not in _LOADERS:
+            raise ConfigError(f"config: data.loader={name!r} is unknown; use one of "
+                              f"{', '.join(_LOADERS)}.")
+        progress(f"loading {name}")
+        fn, kwargs = _LOADERS[name]
+        ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
+            io.load_online_retail(data["path"] or "")
+        return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
+                          quality=dict(ds.reports), aggregates=ds.features)
+    if data["transactions"] or data["customers"]:
+        progress("reading and validating your files")
+        quality: dict[str, Any] = {}
+        cust = None
+        if data["customers"]:
+            cust, quality["customers"] = io.read_customers(data["customers"],
+                                                           data["customer_mapping"])
+        tx = None
+        if data["transactions"]:
+            tx, quality["transactions"] = io.read_transactions(
+                data["transactions"], data["mapping"], customers=cust,
+                negative_amounts=data["negative_amounts"],
+                timestamp_format=data["timestamp_format"],
+            )
+        stem = Path(data["transactions"] or data["customers"]).stem
+        return LoadedData(name=stem, transactions=tx, customers=cust, quality=quality)
+    progress(f"generating the demo portfolio into {cfg['demo']['folder']}/")
+    return _load_demo(cfg, overwrite=overwrite)
+
+
+def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
+    as_of = cfg["features"]["as_of"]
+    if as_of is None:
+        if data.default_as_of is None:
+            raise ConfigError(
+                "features.as_of is required for real data: segml never defaults it to the last "
+                "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
+            )
+        return pd.Timestamp(data.default_as_of)
+    try:
+        return pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"features.as_of={as_of!r} is not a date (use YYYY-MM-DD).") from exc
+
+
+def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
+    """Build the feature set of the run (as of ``features.as_of``, or the demo's end date).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    data : LoadedData
+        Output of :func:`load_data`.
+
+    Returns
+    -------
+    segml.features.FeatureSet
+    """
+    from segml.features import FeatureSpec, build_features
+
+    fcfg = cfg["features"]
+    spec = FeatureSpec.from_toml(Path(fcfg["spec"]).read_text()) if fcfg["spec"] else None
+    fs = build_features(data.transactions, data.customers, _as_of(cfg, data), spec,
+                        lookback_days=fcfg["lookback_days"], aggregates=data.aggregates)
+    if fcfg["weights"]:
+        fs.spec = fs.spec.with_weights(**fcfg["weights"])
+    return fs
+
+
+def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the model matrix and the raw frame of the customers that are clustered.
+
+    Prospects (no purchase) are left out when ``features.buyers_only`` (default):
+    they have no behaviour to cluster on, and the lifecycle rules place them.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Model matrix and the raw feature rows it was built from (same index).
+    """
+    from segml.features import make_preprocessor
+
+    frame = fs.frame
+    if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
+        frame = frame[~frame["is_prospect"].astype(bool)]
+    if len(frame) < 3:
+        raise ConfigError(f"only {len(frame)} customers to cluster; need at least 3.")
+    X = make_preprocessor(fs.spec, frame).fit_transform(frame)
+    return X, frame
+
+
+def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
+                 progress: bool = True) -> Any:
+    """Sweep k over the configured algorithms (see :func:`segml.cluster.select_k`)."""
+    from segml.cluster import select_k
+
+    seg = cfg["segmentation"]
+    return select_k(
+        X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
+        covariance_types=seg["covariance_types"], stability=seg["stability"],
+        n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
+        fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=progress,
+        random_state=seg["random_state"],
+    )
+
+
+def _run_id(cfg: dict[str, Any], data: LoadedData, as_of: pd.Timestamp) -> str:
+    return cfg["output"]["run_id"] or f"{data.name}-{as_of:%Y%m%d}"
+
+
+def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
+                 save_overwrite: bool = True, data_overwrite: bool = False) -> RunResult:
+    """Run the whole pipeline; return every result (nothing but data/ and models/ written).
+
+    Steps: load and validate → features as of a date → choose k → fit → validate →
+    profile and name → rule segments and comparison → save the model → score every
+    clustered customer with the *reloaded* model (so each run checks the round trip).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    progress : callable, optional
+        Receives one message per step.
+    save_overwrite : bool, default True
+        Replace an existing model of the same name (the old one is kept as a version).
+    data_overwrite : bool, default False
+        Regenerate a demo folder holding another portfolio.
+
+    Returns
+    -------
+    RunResult
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    from segml.cluster import Segmenter, profile_segments, validate_segments
+    from segml.features import make_preprocessor, pareto
+    from segml.persistence import SegmentModel, load_model, save_model
+    from segml.projection import project_2d
+    from segml.rules import builtin_segmenter, compare_segmentations
+    from segml.scoring import score_features
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def tick(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = round(now - t, 3)
+        t = now
+
+    data = load_data(cfg, progress=progress, overwrite=data_overwrite)
+    tick("load")
+    as_of = _as_of(cfg, data)
+    progress(f"building features as of {as_of.date()}")
+    fs = build_run_features(cfg, data)
+    X, frame = model_matrix(cfg, fs)
+    tick("features")
+
+    seg_cfg = cfg["segmentation"]
+    progress(f"choosing k in {seg_cfg['k_min']}..{seg_cfg['k_max']} "
+             f"({', '.join(seg_cfg['algorithms'])}) on {len(X):,} customers")
+    selection = run_select_k(cfg, X, fs, progress=False)
+    tick("select_k")
+
+    rec = selection.recommended
+    progress(f"fitting {rec['algorithm']} with k={rec['k']}")
+    params = dict(rec.get("params", {}))
+    params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
+                  random_state=seg_cfg["random_state"])
+    if rec["algorithm"] == "gmm":
+        params["covariance_type"] = rec["covariance_type"]
+    params.pop("preprocessor", None)
+    if "monetary" in frame.columns:
+        params.setdefault("order_by", "monetary")
+    segmenter = Segmenter(preprocessor=make_preprocessor(fs.spec, frame), **params).fit(frame)
+    labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
+    tick("fit")
+
+    progress("validating segments (silhouettes, stability)")
+    validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
+                                   n_resamples=seg_cfg["n_stability"],
+                                   random_state=seg_cfg["random_state"])
+    tick("validate")
+
+    progress("profiling and naming segments")
+    profiles = profile_segments(frame, labels)
+    names = {int(k): str(v) for k, v in profiles.names.items()}
+    roles = {int(k): str(v) for k, v in profiles.roles.items()}
+    named = labels.map(names).rename("segment_name")
+    tick("profile")
+
+    progress(f"rule segments ({', '.join(cfg['rules']['sets'])}) and comparison")
+    rule_labels: dict[str, pd.Series] = {}
+    comparisons: dict[str, Any] = {}
+    for set_name in cfg["rules"]["sets"]:
+        rs = builtin_segmenter(set_name).fit(fs.frame)
+        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
+                                          name=set_name)
+        comparisons[set_name] = compare_segmentations(
+            named, rule_labels[set_name].loc[frame.index], frame,
+            names=("clusters", set_name),
+        )
+    tick("rules")
+
+    progress("saving the model")
+    model_name = cfg["output"]["model_name"] or _run_id(cfg, data, as_of)
+    window = None
+    if data.transactions is not None and len(data.transactions):
+        ts = data.transactions["timestamp"]
+        window = (ts.min(), min(ts.max(), as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
+    model = SegmentModel.from_training(
+        segmenter, frame, name=model_name, feature_set=fs, as_of=as_of,
+        training_window=window, segment_names=names, segment_roles=roles,
+        profiles=profiles, metrics=validation,
+    )
+    model_path = save_model(model, root=cfg["output"]["models_dir"], overwrite=save_overwrite)
+    tick("save")
+
+    progress("scoring customers with the reloaded model")
+    loaded = load_model(model_path)
+    scored = score_features(loaded, frame).frame
+    if not np.array_equal(scored["segment_id"].to_numpy(), labels.to_numpy()):
+        raise RuntimeError("the reloaded model does not reproduce the training labels")
+    tick("score")
+
+    truth = None
+    if data.truth is not None:
+        truth = data.truth
+        timings_ari = adjusted_rand_score(truth.loc[frame.index], labels)
+        selection.settings["ari_vs_planted_truth"] = float(timings_ari)
+
+    result = RunResult(
+        run_id=_run_id(cfg, data, as_of), config=cfg, data_name=data.name,
+        quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
+        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
+        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
+        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
+        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+                              random_state=seg_cfg["random_state"]),
+        scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
+        truth=truth, timings=timings,
+    )
+    return result
+
+
+def _segments_table(run: RunResult) -> pd.DataFrame:
+    """Build the customer -> segment, name, role, confidence table (prospects included)."""
+    names = {int(k): str(v) for k, v in run.profiles.names.items()}
+    roles = {int(k): str(v) for k, v in run.profiles.roles.items()}
+    sc = run.scores.set_index("customer_id")
+    out = pd.DataFrame(index=run.features.frame.index)
+    out["segment_id"] = sc["segment_id"].reindex(out.index).fillna(-1).astype(int)
+    out["segment_name"] = out["segment_id"].map(names).fillna("prospect (not clustered)")
+    out["role"] = out["segment_id"].map(roles).fillna("to reach")
+    out["confidence"] = sc["confidence"].reindex(out.index)
+    out["distance"] = sc["distance"].reindex(out.index)
+    out["fits_no_segment"] = sc["fits_no_segment"].reindex(out.index).fillna(False).astype(bool)
+    for set_name, lab in run.rule_labels.items():
+        out[set_name] = lab.reindex(out.index).astype("str")
+    return out.reset_index()
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))
+
+
+def config_to_toml(cfg: dict[str, Any]) -> str:
+    """Write the configuration back as TOML (unset keys are left out)."""
+    lines: list[str] = ["# the configuration this run used (segml run --config this-file)"]
+
+    def table(path: str, d: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in d.items() if not isinstance(v, dict) and v is not None}
+        subs = {k: v for k, v in d.items() if isinstance(v, dict)}
+        lines.append(f"\n[{path}]")
+        lines.extend(f"{json.dumps(k) if not k.isidentifier() else k} = {_toml_value(v)}"
+                     for k, v in scalars.items())
+        for k, v in subs.items():
+            table(f"{path}.{k}", v)
+
+    for section, values in cfg.items():
+        table(section, values)
+    return "\n".join(lines) + "\n"
+
+
+def write_run(run: RunResult, *, overwrite: bool = False) -> dict[str, Path]:
+    """Write the run folder ``<reports_dir>/<run_id>/`` atomically.
+
+    Contents: ``report.html`` (self-contained), ``figures/*.png``, ``segments.csv`` and
+    ``segments.parquet`` (customer -> segment, name, role, confidence, rule segments),
+    ``profiles.csv``, ``metrics.json`` and ``config.toml`` (the configuration used).
+
+    Parameters
+    ----------
+    run : RunResult
+        Output of :func:`run_pipeline`.
+    overwrite : bool, default False
+        Replace an existing run folder (``--force``).
+
+    Returns
+    -------
+    dict of str to Path
+        What was written (also stored in ``run.outputs``).
+    """
+    from segml._atomic import atomic_dir
+    from segml.report import make_figures, render_report
+
+    folder = Path(run.config["output"]["reports_dir"]) / run.run_id
+    figures = make_figures(run)
+    segments = _segments_table(run)
+    metrics = {
+        "run_id": run.run_id,
+        "data": run.data_name,
+        "as_of": str(run.features.as_of.date()),
+        "n_customers": int(len(run.features.frame)),
+        "n_clustered": int(len(run.labels)),
+        "selection": run.selection.to_dict(),
+        "validation": run.validation.to_dict(),
+        "comparisons": {k: v.to_dict().get("scores", {}) for k, v in run.comparisons.items()},
+        "pareto": run.pareto.to_dict() if run.pareto is not None else None,
+        "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
+                    for k, v in run.quality.items()},
+        "model_path": str(run.model_path),
+        "timings_s": run.timings,
+    }
+    with atomic_dir(folder, overwrite=overwrite) as tmp:
+        (tmp / "figures").mkdir()
+        for key, png in figures.items():
+            (tmp / "figures" / f"{key}.png").write_bytes(png)
+        segments.to_csv(tmp / "segments.csv", index=False, lineterminator="\n")
+        segments.to_parquet(tmp / "segments.parquet", index=False)
+        run.profiles.table.to_csv(tmp / "profiles.csv", lineterminator="\n")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+        (tmp / "config.toml").write_text(config_to_toml(run.config))
+        run.outputs = {"folder": folder, "report": folder / "report.html"}
+        (tmp / "report.html").write_text(render_report(run, figures), encoding="utf-8")
+    run.outputs.update({
+        "segments": folder / "segments.csv", "profiles": folder / "profiles.csv",
+        "metrics": folder / "metrics.json", "figures": folder / "figures",
+    })
+    return run.outputs
+
+
+def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
+    """Print a compact segments table and where the outputs are."""
+    prof = run.profiles
+    table = pd.DataFrame({
+        "segment": prof.names,
+        "role": prof.roles,
+        "customers": prof.table["n"],
+        "share": (prof.table["share"] * 100).round(1).astype(str) + "%",
+    })
+    if "revenue_share" in prof.table.columns:
+        table["revenue"] = (prof.table["revenue_share"] * 100).round(1).astype(str) + "%"
+    rec = run.selection.recommended
+    print(f"\n{run.data_name}: {len(run.features.frame):,} customers as of "
+          f"{run.features.as_of.date()}; {len(run.labels):,} clustered with "
+          f"{rec['algorithm']} k={rec['k']}")
+    print(table.to_string())
+    sil = run.validation.to_dict().get("overall", {})
+    if sil:
+        shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
+        print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+    print(f"model: {run.model_path}")
+    if outputs and run.outputs:
+        print(f"report: {run.outputs['report']}")
+        print(f"segments: {run.outputs['segments']}")
+
+
+def score_data(model: Any, data: LoadedData, cfg: dict[str, Any]) -> pd.DataFrame:
+    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``)."""
+    from segml.features import build_features
+    from segml.scoring import score_features
+
+    as_of = _as_of(cfg, data)
+    fs = build_features(data.transactions, data.customers, as_of, model.feature_spec,
+                        state=model.feature_state, aggregates=data.aggregates)
+    frame = fs.frame
+    if "is_prospect" in frame.columns:
+        frame = frame[~frame["is_prospect"].astype(bool)]
+    return score_features(model, frame).frame
