@@ -695,7 +695,7 @@ default="row_shares"
 # drift
 # --------------------------------------------------------------------------------------------
 def _psi_series(drift: Any) -> pd.Series:
-    psi = _attr(drift, ("psi", "feature_psi"), "plot_drift")
+    psi = _attr(drift, ("psi", "feature_psi", "features"), "plot_drift")
     if isinstance(psi, pd.DataFrame):
         if "psi" not in psi.columns:
             raise ConfigError(
@@ -763,9 +763,12 @@ def plot_segment_drift(drift: Any, ax: Axes | None = None, *, names: Any = None)
     ConfigError
         When the share table lacks a reference or current column.
     """
-    table = pd.DataFrame(_attr(drift, ("segment_shares",), "plot_segment_drift"))
-    ref_col = next((c for c in ("reference", "train", "expected") if c in table), None)
-    cur_col = next((c for c in ("current", "actual", "scored") if c in table), None)
+    table = pd.DataFrame(_attr(drift, ("segment_shares", "segments"), "plot_segment_drift"))
+    if "segment_id" in table.columns:  # segml.monitoring.DriftReport.segments
+        table = table.set_index("segment_id")
+    ref_col = next((c for c in ("reference", "train", "expected", "train_share")
+                    if c in table), None)
+    cur_col = next((c for c in ("current", "actual", "scored", "new_share") if c in table), None)
     if ref_col is None or cur_col is None:
         raise ConfigError(
             "plot_segment_drift: segment_shares needs 'reference' and 'current' columns, got "
