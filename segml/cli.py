@@ -269,7 +269,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from segml.persistence import list_models, load_manifest
+    from segml.persistence import list_models, read_manifest
 
     if args.action == "list":
         table = list_models(args.root)
@@ -280,7 +280,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
             raise ConfigError("models show needs a model folder, e.g. segml models show "
                               "models/demo")
-        print(json.dumps(load_manifest(args.name), indent=2, default=str))
+        print(json.dumps(read_manifest(args.name), indent=2, default=str))
     return 0
 
 
