@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ __all__ = ["CompiledScorer", "SegmenterParts", "split_segmenter"]
 logger = logging.getLogger("segml.scoring")
 
 _SMALL = 8  # at or below this many rows, vocabularies are looked up with dicts
+_CHUNK_ROWS = 16384  # rows per block in CompiledScorer.assign_frame (a few MB of temporaries)
+_ROW_FIELDS = ("labels", "raw", "distance", "confidence", "second", "proba")
 
 
 @dataclass(frozen=True)
@@ -888,6 +891,71 @@ class CompiledScorer:
         raw = [_column(frame[c]) if u else None for c, u in pairs]
         return self._run(raw)
 
+    def assign_frame(
+        self, frame: Any, *, explain: int = 0, chunk_rows: int | None = None
+    ) -> tuple[Assignment, np.ndarray | None]:
+        """Assign a checked feature frame in row blocks; same results as ``assign(matrix(f))``.
+
+        The model matrix, the distances and the driver pulls of one block of rows stay in
+        the CPU cache instead of living as ``(n_rows, n_model_features)`` temporaries
+        (several hundred MB at 1M rows). Every step works row by row, so the labels,
+        distances and drivers are the same bits as the whole-frame path. A scorer with
+        fallback branches (scikit-learn transformers it does not compile) runs on the
+        whole frame, as ``pipeline.predict`` would.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or mapping
+            Feature frame (or column name -> Series) holding at least :attr:`columns`.
+        explain : int, default 0
+            Also return the indices of the ``explain`` strongest drivers per row
+            (:func:`top_features`); 0 for none.
+        chunk_rows : int, optional
+            Rows per block (default 16384).
+
+        Returns
+        -------
+        (Assignment, numpy.ndarray or None)
+            The assignment of every row, and the ``(n_rows, explain)`` driver indices
+            (``None`` when ``explain`` is 0).
+        """
+        chunk_rows = _CHUNK_ROWS if chunk_rows is None else max(int(chunk_rows), 1)
+        pairs = zip(self.columns, self.used, strict=True)
+        raw = [_column(frame[c]) if u else None for c, u in pairs]
+        present = [c for c in raw if c is not None]
+        n = len(present[0]) if present else 0
+        if n <= chunk_rows or self.fallbacks or not present:
+            z = self._run(raw)
+            a = self.assign(z)
+            return a, (top_features(z, a, int(explain)) if explain else None)
+        n_blocks = -(-n // chunk_rows)
+        # equal blocks: none is tiny, so every block takes the same code paths
+        bounds = np.linspace(0, n, n_blocks + 1).astype(np.intp).tolist()
+        store: dict[str, np.ndarray] = {}
+        centers: np.ndarray | None = None
+        drivers: np.ndarray | None = None
+        with _one_blas_thread():
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                z = self._run([None if c is None else c[lo:hi] for c in raw])
+                a = self.assign(z)
+                if centers is None:
+                    centers = a.centers
+                for name in _ROW_FIELDS:
+                    part = getattr(a, name)
+                    if part is None:
+                        continue
+                    if name not in store:
+                        store[name] = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+                    store[name][lo:hi] = part
+                if explain:
+                    idx = top_features(z, a, int(explain))
+                    if drivers is None:
+                        drivers = np.empty((n, idx.shape[1]), dtype=idx.dtype)
+                    drivers[lo:hi] = idx
+        assert centers is not None
+        full = Assignment(centers=centers, proba=store.pop("proba", None), **store)
+        return full, drivers
+
     def matrix_one(self, record: Mapping[str, Any]) -> np.ndarray:
         """Model matrix of one customer given as a mapping (no DataFrame built).
 
@@ -1002,6 +1070,29 @@ def _column(s: pd.Series) -> Any:
 
 
 _BLAS: list[Any] = []
+_ONE_THREAD = [False]  # inside _one_blas_thread(): BLAS already limited
+
+
+def _blas() -> Any:
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0]
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread once for a loop of products (see :func:`_matmul`)."""
+    if _ONE_THREAD[0]:
+        yield
+        return
+    with _blas().limit(limits=1, user_api="blas"):
+        _ONE_THREAD[0] = True
+        try:
+            yield
+        finally:
+            _ONE_THREAD[0] = False
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -1010,13 +1101,9 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Same bits as the threaded product; avoids BLAS threads fighting the caller's own
     parallelism and oversubscribed machines.
     """
-    if a.shape[0] < 4096:
+    if a.shape[0] < 4096 or _ONE_THREAD[0]:
         return a @ b
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController())
-    with _BLAS[0].limit(limits=1, user_api="blas"):
+    with _one_blas_thread():
         return a @ b
 
 

@@ -85,10 +85,32 @@ def _customer_ids(frame: pd.DataFrame, id_column: str) -> Any:
     return frame.index.astype("str").array
 
 
+def _count_missing(s: pd.Series) -> int:
+    """Missing values of a column (``Series.isna``), without a boolean Series for numpy floats."""
+    dt = s.dtype
+    if isinstance(dt, np.dtype):
+        if dt.kind == "f":
+            return int(np.count_nonzero(np.isnan(s.to_numpy())))
+        if dt.kind in "iub":
+            return 0
+    return int(s.isna().sum())
+
+
+def _float_values(s: pd.Series) -> np.ndarray:
+    """Return a numeric column as float64 with NaN for missing (a view for float64)."""
+    if s.dtype == np.float64:
+        return s.to_numpy()
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _check_frame(
     model: SegmentModel, frame: Any, unknown: str
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Select, convert and count the model's columns; never changes ``frame``."""
+) -> tuple[dict[str, pd.Series], dict[str, Any]]:
+    """Select, convert and count the model's columns; never changes ``frame``.
+
+    Returns the model's columns as a name -> Series mapping (converted where a numeric
+    column held numbers as text) and the check report.
+    """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
             f"features should be a pandas DataFrame, got {type(frame).__name__}."
@@ -102,21 +124,22 @@ def _check_frame(
             f"feature frame lacks column(s) {missing} the model was trained on; "
             "build the features with the model's FeatureSpec (score() does this)."
         )
-    work = frame[cols]
-    converted: dict[str, Any] = {}
+    # the model's columns as a name -> Series mapping: ``frame[cols]`` would copy the
+    # numeric block (a pandas take), and the scorer reads columns by name anyway
+    work: dict[str, Any] = {}
     miss_counts: dict[str, int] = {}
     unseen: dict[str, int] = {}
     out_range: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
+    levels_by_col = model.level_sets()
     for c in cols:
         spec = model.contract.get(c, {})
-        s = work[c]
+        s = frame[c]
         kind = spec.get("kind")
-        na = s.isna()
-        n_na = int(na.sum())
         if kind in ("numeric", "bool") and not (
             pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
         ):
+            na = s.isna()
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & ~na
             if bad.any():
@@ -125,18 +148,21 @@ def _check_frame(
                     f"column {c!r} should be numeric (trained as {spec.get('dtype')}) but holds "
                     f"non-numeric values such as {ex}; convert it before scoring."
                 )
-            converted[c] = num.astype(np.float64)
-            s = converted[c]
+            n_na = int(na.sum())
+            s = num.astype(np.float64)
+        else:
+            n_na = _count_missing(s)
+        work[c] = s
         if n_na:
             miss_counts[c] = n_na
         if kind == "numeric" and spec.get("min") is not None:
-            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            v = _float_values(s)
             with np.errstate(invalid="ignore"):
                 n_out = int(np.count_nonzero((v < spec["min"]) | (v > spec["max"])))
             if n_out:
                 out_range[c] = n_out
         elif kind == "category" and spec.get("levels") is not None:
-            levels = model.level_sets()[c]
+            levels = levels_by_col[c]
             codes, uniq = pd.factorize(s.array, use_na_sentinel=True)
             bad_u = np.array([str(u) not in levels for u in uniq.tolist()] + [False])
             n_new = int(np.count_nonzero(bad_u[codes]))
@@ -156,8 +182,6 @@ def _check_frame(
             DataQualityWarning,
             stacklevel=3,
         )
-    if converted:
-        work = work.assign(**converted)
     ignored = [str(c) for c in frame.columns if c not in set(cols)]
     report = {
         "n_rows": int(len(frame)),
@@ -218,8 +242,7 @@ def score_features(
         raise ConfigError(f"explain={explain!r} should be a non-negative integer.")
     work, report = _check_frame(model, features, unknown)
     scorer = model.scorer
-    z = scorer.matrix(work)
-    a = scorer.assign(z)
+    a, idx = scorer.assign_frame(work, explain=int(explain))
     thr = model.no_fit_threshold()
     no_fit = a.distance > thr[a.labels]
     names = [model.segment_names.get(j, f"segment_{j}") for j in range(model.n_segments)]
@@ -235,8 +258,7 @@ def score_features(
         "distance": a.distance,
         "fits_no_segment": no_fit,
     }
-    if explain:
-        idx = top_features(z, a, int(explain))
+    if idx is not None:
         fnames = scorer.feature_names_out()
         for i in range(idx.shape[1]):
             out[f"driver_{i + 1}"] = pd.Categorical.from_codes(idx[:, i], categories=fnames)

@@ -24,7 +24,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from segml._fastscore import CompiledScorer, split_segmenter
+from segml._fastscore import CompiledScorer, split_segmenter, top_features
 from segml.cluster import Segmenter
 from segml.errors import SchemaError
 from segml.features import (
@@ -93,6 +93,26 @@ def _preprocessors():
 
 PRE = list(_preprocessors())
 
+_FIELDS = ("labels", "raw", "distance", "confidence", "second", "centers", "proba")
+
+
+def _assert_blocks_identical(sc: CompiledScorer, frame: pd.DataFrame, rows: int = 64) -> None:
+    """assign_frame in blocks of ``rows`` gives the whole-frame bits (labels, drivers...)."""
+    z = sc.matrix(frame)
+    whole = sc.assign(z)
+    blocks, drivers = sc.assign_frame(frame, explain=3, chunk_rows=rows)
+    for name in _FIELDS:
+        ref, got = getattr(whole, name), getattr(blocks, name)
+        if ref is None:
+            assert got is None, name
+        else:
+            assert got.dtype == ref.dtype, name
+            np.testing.assert_array_equal(got, ref, err_msg=name)
+    np.testing.assert_array_equal(drivers, top_features(z, whole, 3))
+    one, none = sc.assign_frame(frame, chunk_rows=rows)
+    assert none is None
+    np.testing.assert_array_equal(one.labels, whole.labels)
+
 
 @pytest.mark.filterwarnings("ignore:Found unknown categories:UserWarning")
 @pytest.mark.parametrize(("name", "pre"), PRE, ids=[p[0] for p in PRE])
@@ -109,6 +129,7 @@ def test_matrix_and_labels_identical(name, pre):
     np.testing.assert_array_equal(a.labels, pipe.predict(new))
     for i in (0, 1, 5, 100):
         np.testing.assert_array_equal(sc.matrix_one(new.iloc[i].to_dict()), z[i : i + 1])
+    _assert_blocks_identical(sc, new)
 
 
 @pytest.mark.parametrize(
@@ -125,6 +146,7 @@ def test_other_estimators(est):
     pipe = Pipeline([("pre", make_preprocessor()), ("est", est)]).fit(FEATS)
     sc = CompiledScorer.compile(pipe)
     np.testing.assert_array_equal(sc.assign(sc.matrix(FEATS)).labels, pipe.predict(FEATS))
+    _assert_blocks_identical(sc, FEATS, rows=100)
 
 
 @pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "bisecting", "gmm"])

@@ -165,3 +165,22 @@ def test_gmm_confidence_is_posterior(gmm_pipe, features):
     np.testing.assert_allclose(res["confidence"], proba.max(axis=1), rtol=1e-12)
     one = score_one(model, features.iloc[5].to_dict())
     assert math.isclose(one["confidence"], proba[5].max(), rel_tol=1e-12)
+
+
+def test_blocks_give_the_whole_frame_result(kmeans_model, gmm_pipe, features, monkeypatch):
+    """Scoring in row blocks (as for big batches) changes no value, dtype or count."""
+    import segml._fastscore as fs
+
+    gmm = SegmentModel.from_training(gmm_pipe, features)
+    new = features.copy()
+    new.loc[new.index[:2], "region"] = "mars"
+    new = new.assign(recency_days=new["recency_days"].where(new.index != new.index[5], 1e6))
+    with pytest.warns(DataQualityWarning):
+        whole = [score_features(m, new, explain=e) for m in (kmeans_model, gmm) for e in (0, 3)]
+    monkeypatch.setattr(fs, "_CHUNK_ROWS", 37)
+    with pytest.warns(DataQualityWarning):
+        blocks = [score_features(m, new, explain=e) for m in (kmeans_model, gmm) for e in (0, 3)]
+    for w, b in zip(whole, blocks, strict=True):
+        pd.testing.assert_frame_equal(b.frame, w.frame, check_exact=True)
+        assert b.report == w.report
+    assert whole[0].report["out_of_range"] == {"recency_days": 1}
