@@ -163,7 +163,7 @@ def _is_missing(values: np.ndarray) -> np.ndarray:
 def _as_float(block: Any) -> np.ndarray:
     if isinstance(block, np.ndarray):
         return block
-    cols = [np.asarray(c, dtype=np.float64) for c in block]
+    cols = [np.asarray(_raw_values(c), dtype=np.float64) for c in block]
     return np.column_stack(cols) if cols else np.empty((0, 0))
 
 
@@ -197,11 +197,66 @@ class _Vocab:
         lut = np.array([self.lookup.get(u, -1) for u in ulist] + [self.nan_code], dtype=np.intp)
         return lut[fc], fc < 0
 
+    def codes_of(self, col: Any) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`codes` of a raw column, from its factorization when it is a :class:`_Coded`."""
+        if not isinstance(col, _Coded):
+            return self.codes(_raw_values(col))
+        lut = col.luts.get(id(self))
+        if lut is None:
+            lut = np.array(
+                [self.lookup.get(u, -1) for u in col.uniques] + [self.nan_code], dtype=np.intp
+            )
+            col.luts[id(self)] = lut
+        return lut[col.codes], col.codes < 0
+
+
+class _Coded:
+    """A string column factorized once (``pd.factorize``, missing -> -1), sliced by blocks.
+
+    :meth:`CompiledScorer.assign_frame` hands these to the one-hot encoders so that each
+    block looks its codes up in a small table instead of hashing its strings again. Every
+    other step sees the raw values (:func:`_raw_values`). Only pandas string columns are
+    coded: their missing values (NaN, None, NA) are all missing for every step here.
+    """
+
+    __slots__ = ("values", "codes", "uniques", "luts", "shared")
+
+    def __init__(self, values: Any, codes: np.ndarray, uniques: list[Any],
+                 luts: dict[int, np.ndarray] | None = None,
+                 shared: dict[str, Any] | None = None) -> None:
+        self.values = values
+        self.codes = codes
+        self.uniques = uniques
+        self.luts = {} if luts is None else luts  # per vocabulary, shared by the blocks
+        self.shared = {} if shared is None else shared
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: slice) -> _Coded:
+        return _Coded(self.values[rows], self.codes[rows], self.uniques, self.luts, self.shared)
+
+    def as_label(self) -> _Coded:
+        """Return what :class:`_AsLabel` makes of the column (missing -> "missing"), coded."""
+        if "label" not in self.shared:
+            uniq = list(self.uniques)
+            if "missing" in uniq:
+                m = uniq.index("missing")
+            else:
+                m = len(uniq)
+                uniq.append("missing")
+            self.shared["label"] = (m, uniq, {}, {})
+        m, uniq, luts, shared = self.shared["label"]
+        codes = np.where(self.codes < 0, m, self.codes)
+        return _Coded(self.values.fillna("missing"), codes, uniq, luts, shared)
+
 
 def _raw_values(col: Any) -> Any:
     """Raw values as a numpy array, or a pandas ExtensionArray kept as is (arrow strings)."""
     if isinstance(col, (np.ndarray, pd.api.extensions.ExtensionArray)):
         return col
+    if isinstance(col, _Coded):
+        return col.values
     return np.asarray(col, dtype=object)
 
 
@@ -280,6 +335,28 @@ class _Affine(_Step):
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
         self.multiply = multiply
 
+    def write_into(self, cols: list[Any], out: np.ndarray) -> bool:
+        """Write ``self(cols)`` column by column into ``out`` (same bits, no temporaries).
+
+        Returns False (nothing written) unless every column is a 1-D float64 array.
+        """
+        if self.multiply or not all(
+            isinstance(c, np.ndarray) and c.ndim == 1 and c.dtype == np.float64 for c in cols
+        ):
+            return False
+        w = len(cols)
+        c = None if self.center is None else np.broadcast_to(self.center, (w,))
+        s = None if self.scale is None else np.broadcast_to(self.scale, (w,))
+        for j, col in enumerate(cols):
+            dst = out[:, j]
+            if c is not None:
+                np.subtract(col, c[j], out=dst)
+            else:
+                dst[...] = col
+            if s is not None:
+                np.divide(dst, s[j], out=dst)
+        return True
+
     def __call__(self, block: Any) -> np.ndarray:
         x = _as_float(block)
         if self.multiply:
@@ -333,7 +410,7 @@ class _OneHot(_Step):
         n = out.shape[0]
         rows = np.arange(n)
         for j, (col, vocab) in enumerate(zip(cols, self.vocabs, strict=True)):
-            codes, _ = vocab.codes(_raw_values(col))
+            codes, _ = vocab.codes_of(col)
             bad = codes < 0
             if bad.any() and self.error:
                 examples = sorted({str(v) for v in _raw_values(col)[bad][:5]})
@@ -354,6 +431,8 @@ class _OneHot(_Step):
             if n == 1:
                 if ok[0]:
                     out[0, base + self.offsets[j] + codes[0]] = 1.0
+            elif not bad.any():
+                out[rows, base + self.offsets[j] + codes] = 1.0
             else:
                 out[rows[ok], base + self.offsets[j] + codes[ok]] = 1.0
 
@@ -596,7 +675,7 @@ class _Fallback(_Step):
         if isinstance(block, np.ndarray):
             frame = pd.DataFrame(block, columns=self.names)
         else:
-            frame = pd.DataFrame(dict(zip(self.names, block, strict=True)))
+            frame = pd.DataFrame(dict(zip(self.names, map(_raw_values, block), strict=True)))
         res = self.fitted.transform(frame)
         if hasattr(res, "toarray"):
             res = res.toarray()
@@ -661,7 +740,7 @@ class _Group:
 
     def run(self, cols: list[Any], out: np.ndarray) -> None:
         g, m = self.idx.shape
-        flat = [cols[i] for i in self.flat]
+        flat = [_raw_values(cols[i]) for i in self.flat]
         n = len(flat[0])
         if n == 1:
             x = np.array([c[0] for c in flat], dtype=np.float64).reshape(1, g, m)
@@ -699,14 +778,33 @@ class _OneHotGroup:
         self.pos = np.concatenate(
             [np.arange(sub.out.start, sub.out.stop) for sub, _, _ in members]
         )
+        self.inputs = sorted({i for sub, _, _ in members for i in sub.idx})
+        if len(self.pos) and np.array_equal(self.pos, np.arange(self.pos[0], self.pos[-1] + 1)):
+            self.zero: Any = slice(int(self.pos[0]), int(self.pos[-1]) + 1)
+        else:
+            self.zero = self.pos
 
     def run(self, cols: list[Any], out: np.ndarray) -> None:
-        out[:, self.pos] = 0.0
+        out[:, self.zero] = 0.0
         for sub, prep, enc in self.members:
             block = [cols[i] for i in sub.idx]
             if prep is not None:
-                block = prep(block)
+                if all(isinstance(c, _Coded) for c in block):
+                    block = [c.as_label() for c in block]
+                else:
+                    block = prep(block)
             enc.write(block, out, sub.out.start)
+
+
+def _collect_onehot_inputs(ct: _CTStep, where: list[int], found: set[int]) -> None:
+    """Add to ``found`` the top-level inputs (``where[i]`` for input i) of one-hot groups."""
+    for g in ct.groups:
+        if isinstance(g, _OneHotGroup):
+            found.update(where[i] for i in g.inputs)
+    for sub in ct.subs:
+        first = _chain_of(sub.step)[0]
+        if isinstance(first, _CTStep):
+            _collect_onehot_inputs(first, [where[i] for i in sub.idx], found)
 
 
 def _chain_of(step: _Step) -> list[_Step]:
@@ -797,6 +895,10 @@ class _CTStep(_Step):
         for grp in self.groups:
             grp.run(cols, out)
         for sub in self.rest:
+            if sub.weight is None and isinstance(sub.step, _Affine) and sub.step.write_into(
+                [cols[i] for i in sub.idx], out[:, sub.out]
+            ):
+                continue
             res = _as_float(sub.step([cols[i] for i in sub.idx]))
             if sub.weight is not None:
                 res = res * sub.weight
@@ -892,7 +994,12 @@ class CompiledScorer:
         return self._run(raw)
 
     def assign_frame(
-        self, frame: Any, *, explain: int = 0, chunk_rows: int | None = None
+        self,
+        frame: Any,
+        *,
+        explain: int = 0,
+        chunk_rows: int | None = None,
+        factorized: Mapping[str, tuple[np.ndarray, list[Any]]] | None = None,
     ) -> tuple[Assignment, np.ndarray | None]:
         """Assign a checked feature frame in row blocks; same results as ``assign(matrix(f))``.
 
@@ -912,6 +1019,10 @@ class CompiledScorer:
             (:func:`top_features`); 0 for none.
         chunk_rows : int, optional
             Rows per block (default 16384).
+        factorized : mapping, optional
+            Column -> ``(codes, uniques)`` of ``pd.factorize(values, use_na_sentinel=True)``
+            already computed by the caller (the input checks); string columns read by
+            one-hot encoders are looked up from these codes instead of hashed per block.
 
         Returns
         -------
@@ -928,6 +1039,19 @@ class CompiledScorer:
             z = self._run(raw)
             a = self.assign(z)
             return a, (top_features(z, a, int(explain)) if explain else None)
+        known = factorized or {}
+        for i in self._onehot_inputs():
+            col = raw[i]
+            if not (isinstance(col, pd.api.extensions.ExtensionArray)
+                    and isinstance(col.dtype, pd.StringDtype)):
+                continue
+            name = self.columns[i]
+            if name in known and len(known[name][0]) == n:
+                codes, uniques = known[name]
+            else:
+                codes, uniq = pd.factorize(col, use_na_sentinel=True)
+                uniques = uniq.tolist()
+            raw[i] = _Coded(col, np.asarray(codes, dtype=np.intp), list(uniques))
         n_blocks = -(-n // chunk_rows)
         # equal blocks: none is tiny, so every block takes the same code paths
         bounds = np.linspace(0, n, n_blocks + 1).astype(np.intp).tolist()
@@ -955,6 +1079,15 @@ class CompiledScorer:
         assert centers is not None
         full = Assignment(centers=centers, proba=store.pop("proba", None), **store)
         return full, drivers
+
+    def _onehot_inputs(self) -> list[int]:
+        """Input columns read by fused one-hot encoders (nested ColumnTransformers too)."""
+        first = _chain_of(self.step)[0] if self.step is not None else None
+        if not isinstance(first, _CTStep) or first.names_in != self.columns:
+            return []
+        found: set[int] = set()
+        _collect_onehot_inputs(first, list(range(len(self.columns))), found)
+        return sorted(found)
 
     def matrix_one(self, record: Mapping[str, Any]) -> np.ndarray:
         """Model matrix of one customer given as a mapping (no DataFrame built).
@@ -1029,7 +1162,9 @@ class CompiledScorer:
             zn = np.einsum("ij,ij->i", z, z)
             d2 = np.maximum(dd + zn[:, None], 0.0)
             second = _second(d2, raw)
-            d1 = _row_norm(z - centers[raw])
+            diff = centers.take(raw, axis=0)
+            np.subtract(z, diff, out=diff)
+            d1 = _row_norm(diff)
             d2nd = np.sqrt(d2[rows, second]) if d2.shape[1] > 1 else np.full(n, np.inf)
             with np.errstate(divide="ignore", invalid="ignore"):
                 conf = np.where(d2nd > 0, 1.0 - d1 / d2nd, 0.0)

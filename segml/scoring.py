@@ -105,11 +105,12 @@ def _float_values(s: pd.Series) -> np.ndarray:
 
 def _check_frame(
     model: SegmentModel, frame: Any, unknown: str
-) -> tuple[dict[str, pd.Series], dict[str, Any]]:
+) -> tuple[dict[str, pd.Series], dict[str, Any], dict[str, tuple[np.ndarray, list[Any]]]]:
     """Select, convert and count the model's columns; never changes ``frame``.
 
     Returns the model's columns as a name -> Series mapping (converted where a numeric
-    column held numbers as text) and the check report.
+    column held numbers as text), the check report, and the factorization of the
+    category columns (column -> codes, uniques) that the scorer reuses.
     """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
@@ -131,6 +132,7 @@ def _check_frame(
     unseen: dict[str, int] = {}
     out_range: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
+    factorized: dict[str, tuple[np.ndarray, list[Any]]] = {}
     levels_by_col = model.level_sets()
     for c in cols:
         spec = model.contract.get(c, {})
@@ -164,7 +166,9 @@ def _check_frame(
         elif kind == "category" and spec.get("levels") is not None:
             levels = levels_by_col[c]
             codes, uniq = pd.factorize(s.array, use_na_sentinel=True)
-            bad_u = np.array([str(u) not in levels for u in uniq.tolist()] + [False])
+            ulist = uniq.tolist()
+            factorized[c] = (codes, ulist)
+            bad_u = np.array([str(u) not in levels for u in ulist] + [False])
             n_new = int(np.count_nonzero(bad_u[codes]))
             if n_new:
                 unseen[c] = n_new
@@ -190,7 +194,7 @@ def _check_frame(
         "out_of_range": out_range,
         "ignored_columns": ignored,
     }
-    return work, report
+    return work, report, factorized
 
 
 def score_features(
@@ -240,9 +244,9 @@ def score_features(
     _check_policy(unknown)
     if not isinstance(explain, (int, np.integer)) or explain < 0:
         raise ConfigError(f"explain={explain!r} should be a non-negative integer.")
-    work, report = _check_frame(model, features, unknown)
+    work, report, factorized = _check_frame(model, features, unknown)
     scorer = model.scorer
-    a, idx = scorer.assign_frame(work, explain=int(explain))
+    a, idx = scorer.assign_frame(work, explain=int(explain), factorized=factorized)
     thr = model.no_fit_threshold()
     no_fit = a.distance > thr[a.labels]
     names = [model.segment_names.get(j, f"segment_{j}") for j in range(model.n_segments)]

@@ -251,3 +251,41 @@ def test_property_matrix_and_labels_match_pipeline(rows):
     np.testing.assert_array_equal(z, _PIPE[0].transform(frame))
     np.testing.assert_array_equal(_SC.assign(z).labels, _PIPE.predict(frame))
     np.testing.assert_array_equal(_SC.matrix_one(frame.iloc[0].to_dict()), z[:1])
+
+
+def test_coded_string_columns_in_blocks():
+    """String columns factorized once and looked up per block: RareOneHot (a 'missing'
+    label, a level literally called 'missing'), nested and plain one-hot, unseen levels."""
+    from segml._fastscore import _Coded
+
+    feats = make_features(400, seed=3)
+    feats.loc[feats.index[::9], "gender"] = "missing"
+    pre = ColumnTransformer([
+        ("n", StandardScaler(), ["frequency"]),
+        ("r", RareOneHot(min_frequency=0.2), ["region"]),
+        ("nested", ColumnTransformer([("g", RareOneHot(min_frequency=0.05), ["gender"])]),
+         ["gender", "satisfaction"]),
+        ("s", OneHotEncoder(handle_unknown="ignore"), ["satisfaction"]),
+    ])
+    pipe = Pipeline([("pre", pre), ("km", KMeans(3, n_init=1, random_state=0))]).fit(feats)
+    sc = CompiledScorer.compile(pipe)
+    assert sc.fallbacks == []
+    assert [sc.columns[i] for i in sc._onehot_inputs()] == ["region", "gender", "satisfaction"]
+    new = make_features(300, seed=4)
+    new.loc[new.index[:4], "region"] = "mars"
+    new.loc[new.index[4:8], "satisfaction"] = "meh"
+    new.loc[new.index[8:20], "gender"] = np.nan
+    assert isinstance(new["region"].dtype, pd.StringDtype)
+    _assert_blocks_identical(sc, new, rows=50)
+    np.testing.assert_array_equal(sc.matrix(new), pipe[0].transform(new))
+    np.testing.assert_array_equal(sc.assign_frame(new, chunk_rows=50)[0].labels, pipe.predict(new))
+    codes, uniq = pd.factorize(new["region"].array)
+    given = {"region": (codes, uniq.tolist())}
+    a, _ = sc.assign_frame(new, chunk_rows=50, factorized=given)
+    np.testing.assert_array_equal(a.labels, pipe.predict(new))
+    col = _Coded(new["gender"].array, *pd.factorize(new["gender"].array))
+    lab = col.as_label()
+    assert lab.uniques.count("missing") == 1
+    np.testing.assert_array_equal(
+        np.asarray(lab.uniques, dtype=object)[lab.codes], new["gender"].fillna("missing").to_numpy()
+    )
