@@ -48,7 +48,9 @@ DEFAULTS: dict[str, Any] = {
         "covariance_types": ["diag"],
         "min_segment_share": 0.03,
         "stability": True,
-        "n_stability": 5,
+        "n_stability": 10,
+        "rule": "largest_stable",
+        "min_jaccard": 0.85,
         "fit_sample_size": 200_000,
         "random_state": 0,
         "n_jobs": 1,
@@ -104,7 +106,10 @@ covariance_types = ["diag"]         # gmm: full | diag | tied | spherical (full 
 k_min = 3                           # 2 usually just splits B2B from the rest
 k_max = 10
 min_segment_share = 0.03            # segments smaller than this are flagged
-stability = true
+stability = true                    # refit on sub-samples: per-segment Jaccard stability
+n_stability = 10                    # refits per k
+rule = "largest_stable"             # largest k whose every segment is stable | "votes"
+min_jaccard = 0.85                  # "stable" = every segment's mean Jaccard at least this
 random_state = 0
 
 [rules]
@@ -190,6 +195,12 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     if not 2 <= seg["k_min"] <= seg["k_max"]:
         raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "
                           f"k_min={seg['k_min']}, k_max={seg['k_max']}.")
+    if seg["rule"] not in ("largest_stable", "votes"):
+        raise ConfigError(f"config: segmentation.rule={seg['rule']!r} should be "
+                          "'largest_stable' or 'votes'.")
+    if not 0.0 < seg["min_jaccard"] <= 1.0:
+        raise ConfigError(f"config: segmentation.min_jaccard={seg['min_jaccard']} should be in "
+                          "(0, 1].")
     return cfg
 
 

@@ -23,6 +23,8 @@ ALGORITHMS = ("kmeans", "minibatch", "bisecting", "gmm")
 COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 _QUANTILES = (50, 90, 95, 99)
+#: initialisations per algorithm for ``n_init="auto"``
+AUTO_N_INIT: dict[str, int] = {"kmeans": 10, "minibatch": 3, "bisecting": 1, "gmm": 3}
 
 
 def _is_gmm(self: Segmenter) -> bool:
@@ -46,9 +48,12 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         Number of segments.
     covariance_type : {"full", "diag", "tied", "spherical"}, default="full"
         Covariance of the mixture components (``algorithm="gmm"`` only).
-    n_init : int, default=3
-        Initialisations; the best one is kept. A single k-means++ init was measured 36% worse in
-        inertia than best-of-3 on this project's data.
+    n_init : int or "auto", default="auto"
+        Initialisations; the best one is kept. ``"auto"`` uses 10 for ``"kmeans"``, 3 for
+        ``"minibatch"`` and ``"gmm"``, 1 (per bisection) for ``"bisecting"``. On the demo
+        portfolio one k-means++ init reaches the lowest-inertia partition only about half the
+        time (the others merge two planted segments, ARI 0.75 instead of 0.99); best-of-3
+        still misses one fit in eight, best-of-10 about one in a thousand.
     max_iter : int, default=300
         Iterations per initialisation.
     preprocessor : scikit-learn transformer or None, default=None
@@ -123,7 +128,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         algorithm: str = "kmeans",
         n_clusters: int = 5,
         covariance_type: str = "full",
-        n_init: int = 3,
+        n_init: int | str = "auto",
         max_iter: int = 300,
         preprocessor: Any = None,
         fit_sample_size: int | None = None,
@@ -152,8 +157,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         for name in ("n_clusters", "n_init", "max_iter"):
             value = getattr(self, name)
+            if name == "n_init" and isinstance(value, str) and value == "auto":
+                continue
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}={value!r} should be an integer >= 1.")
+                extra = ' or "auto"' if name == "n_init" else ""
+                raise ConfigError(f"{name}={value!r} should be an integer >= 1{extra}.")
         fss = self.fit_sample_size
         if fss is not None and (
             not isinstance(fss, Integral) or isinstance(fss, bool) or fss < self.n_clusters
@@ -210,23 +218,30 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         values = pd.to_numeric(X[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         return col, values
 
+    def _n_init(self) -> int:
+        """Return the initialisations actually used (``"auto"`` resolved per algorithm)."""
+        if isinstance(self.n_init, str):
+            return AUTO_N_INIT[self.algorithm]
+        return int(self.n_init)
+
     def _make_estimator(self, seed: int) -> Any:
         k = self.n_clusters
+        n_init = self._n_init()
         if self.algorithm == "kmeans":
             return KMeans(
-                n_clusters=k, init="k-means++", n_init=self.n_init, max_iter=self.max_iter,
+                n_clusters=k, init="k-means++", n_init=n_init, max_iter=self.max_iter,
                 random_state=seed,
             )
         if self.algorithm == "minibatch":
             return MiniBatchKMeans(
-                n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=seed
+                n_clusters=k, n_init=n_init, max_iter=self.max_iter, random_state=seed
             )
         if self.algorithm == "bisecting":
             return BisectingKMeans(
-                n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, random_state=seed
+                n_clusters=k, n_init=n_init, max_iter=self.max_iter, random_state=seed
             )
         return GaussianMixture(
-            n_components=k, covariance_type=self.covariance_type, n_init=self.n_init,
+            n_components=k, covariance_type=self.covariance_type, n_init=n_init,
             max_iter=self.max_iter, random_state=seed,
         )
 

@@ -48,6 +48,10 @@ def test_config_errors():
         validate_config({"segmentation": {"k_min": "x"}})
     with pytest.raises(ConfigError, match=r"need 2 <= segmentation.k_min <= segmentation.k_max"):
         validate_config({"segmentation": {"k_min": 6, "k_max": 4}})
+    with pytest.raises(ConfigError, match=r"segmentation.rule='elbow' should be 'largest_stable'"):
+        validate_config({"segmentation": {"rule": "elbow"}})
+    with pytest.raises(ConfigError, match=r"segmentation.min_jaccard=1.5 should be in \(0, 1\]"):
+        validate_config({"segmentation": {"min_jaccard": 1.5}})
     with pytest.raises(ConfigError, match=r"set either data.loader or data.transactions"):
         validate_config({"data": {"loader": "cdnow", "transactions": "x.csv"}})
     with pytest.raises(ConfigError, match=r"config file .*missing.toml not found"):

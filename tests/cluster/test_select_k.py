@@ -7,6 +7,7 @@ from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
 from segml.cluster import select_k
+from segml.cluster.select_k import _recommend
 from segml.errors import ConfigError
 
 CENTERS4 = [[0, 0], [12, 0], [0, 12], [12, 12]]
@@ -25,9 +26,14 @@ def test_recommends_planted_k_with_agreeing_criteria(four_blobs):
     assert r.recommended["algorithm"] == "kmeans"
     assert r.recommended["votes"] >= 4
     assert r.recommended["params"] == {
-        "algorithm": "kmeans", "n_clusters": 4, "n_init": 3, "max_iter": 300
+        "algorithm": "kmeans", "n_clusters": 4, "n_init": "auto", "max_iter": 300
     }
-    assert r.rationale.startswith("Recommended k=4 (kmeans): chosen by")
+    assert r.recommended["rule"] == "largest_stable"
+    assert r.rationale.startswith(
+        "Recommended k=4 (kmeans): the largest number of segments whose every segment is "
+        "reproducible (per-segment Jaccard >= 0.85 over 3 refits)"
+    )
+    assert "All criteria agree." in r.rationale
     t = r.table
     assert t["k"].tolist() == list(range(2, 8))
     assert t.loc[t["k"] == 4, "inertia_knee"].item()
@@ -53,8 +59,10 @@ def test_disagreement_is_reported():
     assert r.rationale == (
         "Recommended k=3 (kmeans): chosen by 4 of 5 criteria (silhouette_sqeuclidean_full, "
         "silhouette_euclidean_sample, davies_bouldin, inertia_knee). "
-        "Disagreement: calinski_harabasz prefers k=4 (kmeans)."
+        "Disagreement: calinski_harabasz prefers k=4 (kmeans). "
+        "Stability was not computed; the recommendation is the criteria's votes."
     )
+    assert r.recommended["rule"] == "votes"
 
 
 def test_reproducible_and_independent_of_n_jobs(four_blobs):
@@ -126,6 +134,8 @@ def test_progress_bar_can_be_silenced(four_blobs, capsys):
         ({"dtype": "int8"}, r"dtype='int8' should be 'auto', 'float64' or 'float32'"),
         ({"fit_sample_size": -5}, r"fit_sample_size=-5 should be a positive integer, 'auto'"),
         ({"k_range": [2, 30]}, r"n_samples=20 should be > the largest k=30"),
+        ({"rule": "elbow"}, r"rule='elbow' should be one of \('largest_stable', 'votes'\)"),
+        ({"min_jaccard": 0.0}, r"min_jaccard=0\.0 should be in \(0, 1\]"),
     ],
 )
 def test_argument_errors(kwargs, match):
@@ -139,3 +149,76 @@ def test_non_finite_input_error():
     X[0, 0] = np.nan
     with pytest.raises(ConfigError, match=r"finite 2-dimensional numeric matrix"):
         select_k(X, k_range=[2], progress=False)
+
+
+def _table(rows):
+    """A hand-made select_k table: (k, silhouette, CH, DB, jaccard_min, too_small)."""
+    t = pd.DataFrame(
+        rows, columns=["k", "silhouette_sqeuclidean_full", "calinski_harabasz",
+                       "davies_bouldin", "stability_jaccard_min", "too_small"],
+    )
+    t.insert(0, "algorithm", "kmeans")
+    t.insert(1, "covariance_type", None)
+    t["stability_ari_mean"] = t["stability_jaccard_min"]
+    t["inertia_knee"] = False
+    return t
+
+
+# nested structure as on the demo portfolio: k=3 is the coarse, best-separated split that the
+# separation criteria prefer; k=5 is the finest partition that every refit reproduces
+NESTED = [
+    (3, 0.39, 784.0, 1.70, 1.00, False),
+    (4, 0.24, 652.0, 1.97, 0.85, False),
+    (5, 0.27, 571.0, 1.92, 0.94, False),
+    (6, 0.28, 525.0, 1.92, 0.63, False),
+    (7, 0.27, 460.0, 2.24, 0.80, True),
+]
+
+
+def test_largest_stable_rule_on_a_hand_made_table():
+    rec, text, picks = _recommend(_table(NESTED), 0.03, n_refits=10)
+    assert rec["k"] == 5 and rec["rule"] == "largest_stable"
+    assert rec["criteria"] == [] and rec["votes"] == 0
+    assert {c: p["k"] for c, p in picks.items()} == {
+        "silhouette_sqeuclidean_full": 3, "calinski_harabasz": 3, "davies_bouldin": 3,
+        "stability_ari": 3,
+    }
+    assert text == (
+        "Recommended k=5 (kmeans): the largest number of segments whose every segment is "
+        "reproducible (per-segment Jaccard >= 0.85 over 10 refits) and at least 3% of "
+        "customers. Stable and large enough: k=3 (kmeans), k=4 (kmeans), k=5 (kmeans). "
+        "Criteria that pick it: none (0 of 4). "
+        "By votes the criteria would pick k=3 (kmeans) (4 of 4). "
+        "Disagreement: silhouette_sqeuclidean_full prefers k=3 (kmeans); calinski_harabasz "
+        "prefers k=3 (kmeans); davies_bouldin prefers k=3 (kmeans); stability_ari prefers "
+        "k=3 (kmeans). Flagged too small (a segment under 3% of customers): k=7 (kmeans)."
+    )
+
+
+def test_largest_stable_threshold_and_votes_rule():
+    t = _table(NESTED)
+    assert _recommend(t, 0.03, min_jaccard=0.99)[0]["k"] == 3
+    assert _recommend(t, 0.03, min_jaccard=0.6)[0]["k"] == 6
+    rec, text, _ = _recommend(t, 0.03, rule="votes")
+    assert rec["k"] == 3 and rec["rule"] == "votes"
+    assert text.startswith("Recommended k=3 (kmeans): chosen by 4 of 4 criteria")
+
+
+def test_largest_stable_ties_go_to_the_higher_silhouette():
+    t = pd.concat([_table(NESTED[:3]), _table([(5, 0.31, 500.0, 2.0, 0.90, False)])],
+                  ignore_index=True)
+    t.loc[3, ["algorithm", "covariance_type"]] = ["gmm", "diag"]
+    rec, _, _ = _recommend(t, 0.03)
+    assert (rec["k"], rec["algorithm"], rec["covariance_type"]) == (5, "gmm", "diag")
+    t.loc[3, "silhouette_sqeuclidean_full"] = 0.20
+    assert _recommend(t, 0.03)[0]["algorithm"] == "kmeans"
+
+
+def test_no_stable_configuration_falls_back_to_votes():
+    t = _table([(k, s, c, d, 0.5, False) for k, s, c, d, _, _ in NESTED])
+    rec, text, _ = _recommend(t, 0.03)
+    assert rec["k"] == 3 and rec["rule"] == "votes"
+    assert text.endswith(
+        "No configuration has every segment stable (Jaccard >= 0.85); fell back to the "
+        "criteria's votes."
+    )

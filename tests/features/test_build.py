@@ -392,9 +392,12 @@ def test_every_family_builds_encodes_and_weights():
     for name in ("city_freq", "company_size", "is_b2b", "interest_sustainability",
                  "survey_price", "latitude", "journey_stage_ord", "education", "gender_f"):
         assert name in X.columns
+    # every family's variance budget equals its weight: 1, except firmographic (B2B-only) at 0.5
     for fam in fs.spec.families:
         names = pre.named_transformers_[fam].get_feature_names_out()
-        assert float(X[names].var(ddof=0).sum()) == pytest.approx(1.0)
+        expected = 0.5 if fam == "firmographic" else 1.0
+        assert fs.spec.families[fam].weight == expected
+        assert float(X[names].var(ddof=0).sum()) == pytest.approx(expected)
 
 
 # ------------------------------------------------------------------ relationship and growth
