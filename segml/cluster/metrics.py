@@ -13,6 +13,53 @@ from segml.errors import ConfigError
 __all__ = ["ClusterStats", "cluster_stats"]
 
 
+def encode_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(labels, return_inverse=True)`` without sorting for small int labels.
+
+    Segment labels are small non-negative integers; counting them (O(n)) replaces the sort of
+    ``np.unique`` (O(n log n), 60 ms per call on 1M rows). Other labels go through
+    ``np.unique``.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    (uniques, codes)
+        Sorted distinct labels and each row's position among them (``intp``).
+    """
+    if (
+        labels.ndim == 1
+        and labels.size
+        and labels.dtype.kind in "iu"
+        and labels.min() >= 0
+        and labels.max() <= 4 * labels.size + 1024
+    ):
+        counts = np.bincount(labels)
+        uniques = np.flatnonzero(counts)
+        if uniques.shape[0] == counts.shape[0]:
+            return uniques.astype(labels.dtype), labels.astype(np.intp, copy=False)
+        lookup = np.full(counts.shape[0], -1, dtype=np.intp)
+        lookup[uniques] = np.arange(uniques.shape[0])
+        return uniques.astype(labels.dtype), lookup[labels]
+    uniques, codes = np.unique(labels, return_inverse=True)
+    return uniques, codes.astype(np.intp, copy=False)
+
+
+def cluster_sums(X: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Per-cluster column sums, shape ``(k, n_features)``, in one sparse product.
+
+    The indicator matrix is built directly in CSC form (one entry per row, already in order),
+    so no sort is needed; the sums are accumulated in row order as a CSR product would.
+    """
+    n = codes.shape[0]
+    onehot = sp.csc_matrix(
+        (np.ones(n), codes, np.arange(n + 1)), shape=(k, n)
+    )
+    return np.asarray(onehot @ X)
+
+
 @dataclass(frozen=True)
 class ClusterStats:
     """Sizes, means and spreads of a labelling, with the criteria derived from them.
@@ -78,7 +125,7 @@ def cluster_stats(X: Any, labels: Any, *, chunk_size: int = 65_536) -> ClusterSt
             f"X should be 2-dimensional with one label per row; got X {X.shape} and "
             f"labels {labels.shape}."
         )
-    uniques, codes = np.unique(labels, return_inverse=True)
+    uniques, codes = encode_labels(labels)
     n = X.shape[0]
     k = uniques.shape[0]
     if not 2 <= k <= n - 1:
@@ -86,9 +133,8 @@ def cluster_stats(X: Any, labels: Any, *, chunk_size: int = 65_536) -> ClusterSt
             f"Number of labels is {k}. Valid values are 2 to n_samples - 1 (inclusive), "
             f"with n_samples={n}."
         )
-    onehot = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(k, n))
     sizes = np.bincount(codes, minlength=k)
-    means = np.asarray(onehot @ X) / sizes[:, None]
+    means = cluster_sums(X, codes, k) / sizes[:, None]
     wss = np.zeros(k)
     dist_sum = np.zeros(k)
     for start in range(0, n, int(chunk_size)):

@@ -27,6 +27,16 @@ _QUANTILES = (50, 90, 95, 99)
 AUTO_N_INIT: dict[str, int] = {"kmeans": 10, "minibatch": 3, "bisecting": 1, "gmm": 3}
 
 
+def _own_distance(Z: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every row to its own centre, in cache-sized row blocks."""
+    out = np.empty(Z.shape[0])
+    step = 16_384
+    for start in range(0, Z.shape[0], step):
+        diff = Z[start : start + step] - centers[labels[start : start + step]]
+        out[start : start + step] = np.einsum("ij,ij->i", diff, diff)
+    return np.sqrt(out, out=out)
+
+
 def _is_gmm(self: Segmenter) -> bool:
     return self.algorithm == "gmm"
 
@@ -305,9 +315,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         label_order[order] = np.arange(k)
         labels = label_order[raw]
         ordered_centers = centers[order]
-        own = np.sqrt(
-            np.maximum(((Z - ordered_centers[labels]) ** 2).sum(axis=1), 0.0)
-        )
+        own = _own_distance(Z, ordered_centers, labels)
         self.estimator_ = est
         if hasattr(est, "n_iter_"):
             self.n_iter_ = int(est.n_iter_)

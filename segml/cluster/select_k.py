@@ -41,7 +41,7 @@ RULES = ("largest_stable", "votes")
 #: >= 0.75 stable, >= 0.85 highly stable, <= 0.5 dissolved)
 STABLE_JACCARD = 0.85
 
-AUTO_FIT_SAMPLE = 200_000
+AUTO_FIT_SAMPLE = 50_000
 AUTO_FLOAT32_ROWS = 100_000
 #: below this many matrix cells a fit runs single-threaded: threads do not pay off on small data,
 #: and OpenMP spin-waiting makes them far slower on a busy machine
@@ -190,7 +190,7 @@ def _evaluate_one(
     seg.fit(Z)
     fit_s = time.perf_counter() - t0
     labels = seg.labels_
-    n_found = int(np.unique(labels).shape[0])
+    n_found = int(np.count_nonzero(np.bincount(labels)))
     row: dict[str, Any] = {
         "algorithm": algorithm,
         "covariance_type": cov if algorithm == "gmm" else None,
@@ -333,8 +333,11 @@ def select_k(
         and cannot be recommended (unless every configuration is too small).
     fit_sample_size : int, "auto" or None, default="auto"
         Fit each model on a uniform sample of this many rows, then assign all rows; ``"auto"``
-        samples 200,000 rows when there are more (a 20k–500k sample gave full-data inertia
-        within 0.3% of a full fit here), ``None`` always fits on all rows.
+        samples 50,000 rows when there are more, ``None`` always fits on all rows. Measured on
+        1M x 20 blobs: 10 initialisations on a 50k sample gave full-data inertia within 0.03% of
+        one full-data k-means++ fit at k=8 and k=12 (2% lower at k=5) in half the time of 3
+        initialisations on a 200k sample (the issue's own measurement: a 20k-500k sample is
+        within 0.3%).
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision given to the algorithm; ``"auto"`` uses float32 from 100,000 rows (about half
         the k-means time, same partitions) and float64 below.
@@ -536,10 +539,15 @@ def _recommend(
     disagree = {c: _describe(table.loc[i]) for c, i in picks.items() if i != best}
     if used == "largest_stable":
         refits = f" over {n_refits} refits" if n_refits else ""
+        size = (
+            f"at least {min_share:.0%} of customers. Stable and large enough: "
+            if len(eligible) < len(table) or not table["too_small"].any()
+            else "as large as the data allow (no configuration keeps every segment at "
+            f"{min_share:.0%}). Stable: "
+        )
         text = [
             f"Recommended {_describe(row)}: the largest number of segments whose every segment "
-            f"is reproducible (per-segment Jaccard >= {min_jaccard:.2f}{refits}) and at least "
-            f"{min_share:.0%} of customers. Stable and large enough: "
+            f"is reproducible (per-segment Jaccard >= {min_jaccard:.2f}{refits}) and {size}"
             + ", ".join(_describe(r) for _, r in stable.sort_values("k").iterrows())
             + ".",
             f"Criteria that pick it: {', '.join(agree) if agree else 'none'} "

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.metrics import silhouette_samples
 from sklearn.utils import check_random_state
 
+from segml.cluster.metrics import cluster_sums, encode_labels
 from segml.errors import ConfigError
 
 __all__ = [
@@ -137,7 +137,7 @@ def _check_inputs(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
         )
     if not np.isfinite(X).all():
         raise ConfigError("X contains NaN or infinite values; impute or drop them first.")
-    uniques, codes = np.unique(labels, return_inverse=True)
+    uniques, codes = encode_labels(labels)
     n_labels = uniques.shape[0]
     if not 2 <= n_labels <= X.shape[0] - 1:
         raise ConfigError(
@@ -186,9 +186,8 @@ def sqeuclidean_silhouette(
     n, _ = X.shape
     k = uniques.shape[0]
     center = X.mean(axis=0)
-    onehot = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(k, n))
     counts = np.bincount(codes, minlength=k).astype(np.float64)
-    means = np.asarray(onehot @ X) / counts[:, None] - center  # centred cluster means
+    means = cluster_sums(X, codes, k) / counts[:, None] - center  # centred cluster means
     mu_sq = np.einsum("ij,ij->i", means, means)
     wss = np.zeros(k)
     values = np.empty(n)
@@ -262,7 +261,7 @@ def stratified_sample_indices(
     if sample_size >= n:
         return np.arange(n)
     rng = check_random_state(random_state)
-    uniques, codes = np.unique(labels, return_inverse=True)
+    uniques, codes = encode_labels(labels)
     counts = np.bincount(codes)
     alloc = np.floor(sample_size * counts / n).astype(int)
     alloc = np.minimum(np.maximum(alloc, np.minimum(min_per_stratum, counts)), counts)

@@ -222,3 +222,15 @@ def test_no_stable_configuration_falls_back_to_votes():
         "No configuration has every segment stable (Jaccard >= 0.85); fell back to the "
         "criteria's votes."
     )
+
+
+def test_largest_stable_when_every_configuration_is_too_small():
+    t = _table([(k, s, c, d, j, True) for k, s, c, d, j, _ in NESTED])
+    rec, text, _ = _recommend(t, 0.03)
+    assert rec["k"] == 5
+    assert text.startswith(
+        "Recommended k=5 (kmeans): the largest number of segments whose every segment is "
+        "reproducible (per-segment Jaccard >= 0.85) and as large as the data allow (no "
+        "configuration keeps every segment at 3%). Stable: k=3 (kmeans), k=4 (kmeans), "
+        "k=5 (kmeans)."
+    )
