@@ -40,6 +40,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _frame_and_spec(folder: str) -> tuple:
+    """The feature frame and spec both preprocessor sides read (written once by the parent)."""
+    import pandas as pd
+
+    from segml.features import FeatureSpec
+
+    return pd.read_parquet(Path(folder) / "frame.parquet"), FeatureSpec.from_toml(
+        Path(folder) / "spec.toml"
+    )
+
+
 def _family_shares(X, spec) -> dict[str, float]:
     var = X.var(ddof=0)
     total = float(var.sum())
@@ -59,12 +70,10 @@ def _family_shares(X, spec) -> dict[str, float]:
 
 def child_segml(folder: str) -> dict:
     import numpy as np
-    import pandas as pd
 
-    from segml.features import FeatureSpec, make_preprocessor
+    from segml.features import make_preprocessor
 
-    frame = pd.read_parquet(Path(folder) / "frame.parquet")
-    spec = FeatureSpec.from_toml(Path(folder) / "spec.toml")
+    frame, spec = _frame_and_spec(folder)
     t0 = time.perf_counter()
     X = make_preprocessor(spec, frame).fit_transform(frame)
     wall = time.perf_counter() - t0
@@ -75,16 +84,12 @@ def child_segml(folder: str) -> dict:
 
 def child_plain(folder: str) -> dict:
     import numpy as np
-    import pandas as pd
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from segml.features import FeatureSpec
-
-    frame = pd.read_parquet(Path(folder) / "frame.parquet")
-    spec = FeatureSpec.from_toml(Path(folder) / "spec.toml")
+    frame, spec = _frame_and_spec(folder)
     cols = list(spec.columns())
     sub = frame[cols]
     text = [c for c in cols if sub[c].dtype.kind in "OTU" or str(sub[c].dtype) == "str"]

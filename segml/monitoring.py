@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segml._numeric import to_float
 from segml.errors import ConfigError, SchemaError
 from segml.persistence import SegmentModel, _jsonable, _numeric_shares
 from segml.scoring import score_features
@@ -139,7 +140,7 @@ class DriftReport:
 def _actual_shares(s: pd.Series, ref: Mapping[str, Any]) -> tuple[list[float], list[float]]:
     n = len(s)
     if ref["kind"] == "numeric":
-        v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        v = to_float(s)
         act = _numeric_shares(v, ref["edges"]) + [float(np.isnan(v).sum()) / n]
         exp = list(ref["shares"]) + [ref["missing"]]
         return exp, act
@@ -308,12 +309,8 @@ def customer_alerts(
     _need(current, ["recency_days", "interpurchase_mean_days"], "the activity alert")
     ids = _ids(current)
     parts = []
-    rec = pd.to_numeric(current["recency_days"], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    gap = pd.to_numeric(current["interpurchase_mean_days"], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    rec = to_float(current["recency_days"])
+    gap = to_float(current["interpurchase_mean_days"])
     thr = np.maximum(cfg.activity_factor * gap, cfg.activity_min_days)
     with np.errstate(invalid="ignore"):
         hit = np.isfinite(rec) & np.isfinite(gap) & (rec > thr)
@@ -333,16 +330,9 @@ def customer_alerts(
     if previous is not None:
         _need(current, ["days_late_mean"], "the payment alert")
         _need(previous, ["days_late_mean"], "the payment alert (previous window)")
-        prev = pd.Series(
-            pd.to_numeric(previous["days_late_mean"], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            ),
-            index=_ids(previous),
-        )
+        prev = pd.Series(to_float(previous["days_late_mean"]), index=_ids(previous))
         prev = prev[~prev.index.duplicated()].reindex(ids).to_numpy()
-        cur = pd.to_numeric(current["days_late_mean"], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
+        cur = to_float(current["days_late_mean"])
         p_thr = prev + cfg.payment_min_increase_days
         with np.errstate(invalid="ignore"):
             hit = (

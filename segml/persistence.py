@@ -58,6 +58,7 @@ import sklearn
 
 from segml._atomic import atomic_dir, check_writable
 from segml._fastscore import CompiledScorer, split_segmenter
+from segml._numeric import to_float
 from segml.errors import (
     ConfigError,
     ModelIntegrityError,
@@ -201,7 +202,7 @@ def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any
             "missing_share": float(s.isna().mean()) if len(s) else 0.0,
         }
         if kind == "numeric":
-            v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            v = to_float(s)
             fin = v[np.isfinite(v)]
             entry["min"] = float(fin.min()) if fin.size else None
             entry["max"] = float(fin.max()) if fin.size else None
@@ -226,7 +227,7 @@ def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int) ->
         s = frame[c]
         miss = float(s.isna().sum()) / n if n else 0.0
         if spec["kind"] == "numeric":
-            v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            v = to_float(s)
             fin = v[np.isfinite(v)]
             if fin.size == 0:
                 edges: list[float] = []

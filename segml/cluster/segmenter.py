@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from segml._numeric import to_float
 from segml.errors import ConfigError
 
 __all__ = ["Segmenter", "ALGORITHMS", "COVARIANCE_TYPES"]
@@ -61,9 +62,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     n_init : int or "auto", default="auto"
         Initialisations; the best one is kept. ``"auto"`` uses 10 for ``"kmeans"``, 3 for
         ``"minibatch"`` and ``"gmm"``, 1 (per bisection) for ``"bisecting"``. On the demo
-        portfolio one k-means++ init reaches the lowest-inertia partition only about half the
-        time (the others merge two planted segments, ARI 0.75 instead of 0.99); best-of-3
-        still misses one fit in eight, best-of-10 about one in a thousand.
+        portfolio (4,000 customers, 6 seeds, 60 single inits each, every family at weight 1;
+        measured before the firmographic default became 0.5) one k-means++ init reached
+        the lowest-inertia partition in 42-60% of the inits; the others mostly merge two
+        planted segments (ARI about 0.75 instead of 0.99). Best-of-10 reached ARI 0.98-0.99
+        in 30 of 30 fits (6 seeds x 5 random states), best-of-3 in 24 of 30.
     max_iter : int, default=300
         Iterations per initialisation.
     preprocessor : scikit-learn transformer or None, default=None
@@ -225,7 +228,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"order_by={col!r} is not a column of the input (got {have}); "
                 "pass a DataFrame with that column, order_by='size' or order_by=None."
             )
-        values = pd.to_numeric(X[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = to_float(X[col])
         return col, values
 
     def _n_init(self) -> int:

@@ -488,7 +488,8 @@ def _recommend(
 ) -> tuple[dict[str, Any], str, dict[str, dict[str, Any]]]:
     eligible = table[~table["too_small"]]
     notes = []
-    if eligible.empty:
+    all_too_small = eligible.empty
+    if all_too_small:
         eligible = table
         notes.append(
             f"every configuration has a segment below {min_share:.0%} of customers; "
@@ -541,7 +542,7 @@ def _recommend(
         refits = f" over {n_refits} refits" if n_refits else ""
         size = (
             f"at least {min_share:.0%} of customers. Stable and large enough: "
-            if len(eligible) < len(table) or not table["too_small"].any()
+            if not all_too_small
             else "as large as the data allow (no configuration keeps every segment at "
             f"{min_share:.0%}). Stable: "
         )
@@ -588,7 +589,7 @@ def _recommend(
         "covariance_type": row["covariance_type"],
         "k": int(row["k"]),
         "rule": used,
-        "votes": int(votes.get(best, 0)),
+        "votes": int(votes[best]),
         "n_criteria": len(picks),
         "criteria": agree,
     }

@@ -141,6 +141,7 @@ def test_per_row_attributes_documented():
         ({"covariance_type": "pooled"}, r"covariance_type='pooled' is not one of"),
         ({"n_clusters": 0}, r"n_clusters=0 should be an integer >= 1"),
         ({"n_init": 1.5}, r"n_init=1\.5 should be an integer >= 1"),
+        ({"n_init": "many"}, r"n_init='many' should be an integer >= 1 or \"auto\""),
         ({"max_iter": True}, r"max_iter=True should be an integer >= 1"),
         ({"fit_sample_size": 2}, r"fit_sample_size=2 should be None or an integer >= n_clusters=5"),
         ({"dtype": "float16"}, r"dtype='float16' is not one of \('float64', 'float32'\)"),
@@ -169,3 +170,16 @@ def test_preprocessor_producing_nan():
     X, _ = _blobs()
     with pytest.raises(ConfigError, match=r"preprocessor produced NaN or infinite values"):
         Segmenter(n_clusters=3, preprocessor=Passthrough()).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "expected"), [("kmeans", 10), ("minibatch", 3), ("bisecting", 1), ("gmm", 3)]
+)
+def test_n_init_auto_per_algorithm(algorithm, expected):
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0], [5.1, 5.0], [5.0, 5.1]])
+    seg = Segmenter(algorithm=algorithm, n_clusters=2, random_state=0).fit(X)
+    assert seg.get_params()["n_init"] == "auto"
+    assert seg.estimator_.n_init == expected
+    assert Segmenter(algorithm=algorithm, n_clusters=2, n_init=2, random_state=0).fit(
+        X
+    ).estimator_.n_init == 2
