@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from segml._asof import parse_as_of
 from segml.errors import ConfigError
 
 __all__ = ["DEFAULTS", "EXAMPLE_CONFIG", "load_config", "validate_config"]
@@ -96,6 +97,7 @@ folder = "data/demo"
 
 [features]
 # as_of = "2024-12-31"              # REQUIRED for real data: features use rows up to this day
+#                                   # (ISO YYYY-MM-DD; a TOML date 2024-12-31 works too)
 # lookback_days = 730               # optional window before as_of
 # [features.weights]                # family weights in the k-means distance
 # value = 2.0                       # "value counts double"
@@ -191,6 +193,8 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
                           "not both.")
     if data["customers"] and not data["transactions"] and not data["loader"]:
         pass  # customer-only runs are allowed (attribute segmentation)
+    if cfg["features"]["as_of"] is not None:  # strict ISO date, checked before any work
+        parse_as_of(cfg["features"]["as_of"], where="config: features.as_of")
     seg = cfg["segmentation"]
     if not 2 <= seg["k_min"] <= seg["k_max"]:
         raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "

@@ -248,10 +248,9 @@ def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
                 "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
             )
         return pd.Timestamp(data.default_as_of)
-    try:
-        return pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"features.as_of={as_of!r} is not a date (use YYYY-MM-DD).") from exc
+    from segml._asof import parse_as_of
+
+    return parse_as_of(as_of, where="config: features.as_of")
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:

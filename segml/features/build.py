@@ -37,18 +37,26 @@ family's expected squared-distance budget is proportional to its weight.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
 
-from segml.errors import ConfigError, SchemaError
-from segml.features._time import cutoff, to_as_of
+from segml.errors import ConfigError, DataQualityWarning, SchemaError
+from segml.features._time import (
+    _timestamp_values,
+    cutoff,
+    days_between,
+    to_as_of,
+    window_start,
+)
 from segml.features.clv import historical_clv
 from segml.features.encoders import (
     CANONICAL_LEVELS,
@@ -203,10 +211,98 @@ def _customer_table(customers: Any) -> pd.DataFrame | None:
     return out.sort_index()
 
 
-def _rows_after(transactions: Any, as_of: pd.Timestamp) -> int:
-    if isinstance(transactions, pd.DataFrame) and "timestamp" in transactions.columns:
-        return int((transactions["timestamp"] >= cutoff(as_of)).sum())
-    return 0
+@dataclass
+class _TxDates:
+    """Dates of the transactions that decide the as-of universe and the row counts."""
+
+    first: pd.Series  # customer_id (str) -> first timestamp, any row, any status
+    start: pd.Timestamp | None  # first and last timestamp of the data (None when empty)
+    end: pd.Timestamp | None
+    n_after_as_of: int
+    n_before_window: int
+
+
+def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _TxDates:
+    """First row per customer, the data's date range and the rows the features leave out."""
+    if isinstance(transactions, pl.LazyFrame):
+        transactions = transactions.select("customer_id", "timestamp").collect()
+    if isinstance(transactions, pl.DataFrame):
+        transactions = transactions.select("customer_id", "timestamp").to_pandas()
+    if not isinstance(transactions, pd.DataFrame) or "customer_id" not in transactions.columns:
+        raise SchemaError(
+            "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
+            "Fix: validate it with segml.schema.validate_transactions."
+        )
+    ts = pd.Series(_timestamp_values(transactions))
+    ids = transactions["customer_id"].astype("str").to_numpy()
+    end = cutoff(as_of).to_datetime64()
+    before_end = (ts < end).to_numpy()
+    n_before = 0
+    start = window_start(as_of, lookback)
+    if start is not None:
+        n_before = int((before_end & (ts < start.to_datetime64()).to_numpy()).sum())
+    first = ts.groupby(ids, sort=True).min()
+    first.index = pd.Index(first.index.astype("str"), dtype="str", name="customer_id")
+    valid = ts.dropna()
+    return _TxDates(
+        first=first,
+        start=valid.min() if len(valid) else None,
+        end=valid.max() if len(valid) else None,
+        n_after_as_of=int((~before_end).sum()),
+        n_before_window=n_before,
+    )
+
+
+#: An as_of at most this many days after the last transaction is not warned about (weekends,
+#: holidays, an export a few days old); the gap is always in the report
+#: (``days_after_last_transaction``).
+_QUIET_DAYS_AFTER_END = 7
+
+
+def _check_range(dates: _TxDates, as_of: pd.Timestamp, report: dict[str, Any]) -> None:
+    """Refuse an ``as_of`` before the data; warn when it is over a week past the data's end."""
+    if dates.start is None or dates.end is None:
+        return
+    span = f"{dates.start.date()}..{dates.end.date()}"
+    fix = (
+        f"Fix: pick an as_of inside the data's range {span}: config [features] as_of / CLI "
+        "--as-of, Python build_features(as_of=...)."
+    )
+    if cutoff(as_of) <= dates.start:
+        raise ConfigError(
+            f"as_of={as_of.date()} is before the first transaction ({dates.start.date()}); "
+            f"no customer has a row on or before it, so there is nothing to build features on. "
+            + fix
+        )
+    days = days_between(as_of, dates.end)
+    report["days_after_last_transaction"] = max(int(days), 0)
+    if days > _QUIET_DAYS_AFTER_END:
+        warnings.warn(
+            f"as_of={as_of.date()} is {days} day(s) after the last transaction "
+            f"({dates.end.date()}; the data covers {span}): recency and tenure keep growing "
+            "past the end of the data, so every customer looks that much less active. "
+            f"Check that the file is complete. {fix}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def _not_yet(
+    table: pd.DataFrame | None, first_tx: pd.Series | None, as_of: pd.Timestamp
+) -> pd.Index:
+    """Return the table's customers first seen (transaction or signup) after ``as_of``."""
+    if table is None:
+        return pd.Index([], dtype="str", name="customer_id")
+    first = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    if first_tx is not None:
+        first = first_tx.reindex(table.index).astype("datetime64[ns]")
+    if "signup_date" in table.columns:
+        signup = pd.to_datetime(table["signup_date"])
+        if isinstance(signup.dtype, pd.DatetimeTZDtype):
+            signup = signup.dt.tz_convert("UTC").dt.tz_localize(None)
+        first = pd.concat([first, signup.astype("datetime64[ns]")], axis=1).min(axis=1)
+    late = first.notna() & (first >= cutoff(as_of))
+    return table.index[late.to_numpy(dtype=bool)]
 
 
 def _aggregates(aggregates: pd.DataFrame) -> pd.DataFrame:
@@ -385,6 +481,21 @@ def build_features(
     report: dict[str, Any] = {"state_reused": state is not None}
     lookback = state.lookback_days if state is not None else lookback_days
 
+    # 0. the as-of universe: customers first seen after as_of do not exist yet ----------------
+    dates = None
+    if transactions is not None:
+        dates = _tx_dates(transactions, as_of, lookback)
+        _check_range(dates, as_of, report)
+    late = _not_yet(table, None if dates is None else dates.first, as_of)
+    n_late_tx = 0
+    if dates is not None:
+        known = table.index if table is not None else pd.Index([], dtype="str")
+        only_tx = dates.first[~dates.first.index.isin(known)]
+        n_late_tx = int((only_tx >= cutoff(as_of)).sum())
+    report["not_yet_customers"] = len(late) + n_late_tx
+    if table is not None and len(late):
+        table = table.drop(index=late)
+
     # 1. transaction features ------------------------------------------------------------
     tf: pd.DataFrame | None
     cat_levels = chan_levels = None
@@ -400,13 +511,15 @@ def build_features(
         cat_levels = tf.attrs.get("category_levels")
         chan_levels = tf.attrs.get("channel_levels")
         tf.attrs = {}
-        report["rows_after_as_of"] = _rows_after(transactions, as_of)
+        report["rows_after_as_of"] = dates.n_after_as_of if dates is not None else 0
+        report["rows_before_window"] = dates.n_before_window if dates is not None else 0
     elif aggregates is not None:
         tf = _aggregates(aggregates)
-        report["rows_after_as_of"] = 0
+        tf = tf.drop(index=tf.index.intersection(late))
+        report["rows_after_as_of"] = report["rows_before_window"] = 0
     else:
         tf = None
-        report["rows_after_as_of"] = 0
+        report["rows_after_as_of"] = report["rows_before_window"] = 0
 
     ids = table.index if table is not None else pd.Index([], dtype="str", name="customer_id")
     if tf is not None:
