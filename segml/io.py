@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segml._asof import parse_as_of
 from segml.errors import InputFileError
 from segml.schema import (
     DataQualityReport,
@@ -428,7 +429,7 @@ _ONLINE_RETAIL_COLUMNS = {
 
 
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
-                       *, date_format: str | None = None) -> Dataset:
+                       *, date_format: str | None = None, as_of: Any = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
     Both layouts are recognised (``InvoiceNo``/``Invoice``, ``UnitPrice``/
@@ -442,7 +443,10 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
       excluded and counted (they cannot be attributed to anyone).
     - Negative-quantity rows that are not ``C`` invoices (stock adjustments)
       are also treated as returns; zero-price rows are kept and counted.
-    - Each customer's country is the country of their most recent invoice.
+    - Each customer's country is the country of their most recent invoice *on or before*
+      ``as_of`` (a customer who moved later keeps the old country as of that date); without
+      ``as_of``, of their most recent invoice in the whole file (pass ``as_of`` whenever
+      features are built at an earlier date, or the country leaks from the future).
 
     Parameters
     ----------
@@ -450,11 +454,15 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         The Excel/CSV/Parquet export, or an already-read frame.
     date_format : str, optional
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
+    as_of : date-like, optional
+        Derive the country from invoices on or before this day only (ISO ``YYYY-MM-DD``,
+        see :func:`segml._asof.parse_as_of`). ``segml run`` passes ``features.as_of``.
 
     Returns
     -------
     Dataset
     """
+    cut = None if as_of is None else parse_as_of(as_of).normalize() + pd.Timedelta(days=1)
     if isinstance(path_or_frame, pd.DataFrame):
         raw = path_or_frame
         source = "frame"
@@ -491,7 +499,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     cust_country = (
         pd.DataFrame({"customer_id": tx["customer_id"]})
         .drop_duplicates()
-        .merge(_last_country(tx_raw, raw[cols["country"]], date_format), on="customer_id",
+        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, cut), on="customer_id",
                how="left")
     )
     customers, c_report = validate_customers(cust_country)
@@ -501,12 +509,17 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
                           "rows without customer id excluded and counted"])
 
 
-def _last_country(tx_raw: pd.DataFrame, country: pd.Series,
-                  date_format: str | None) -> pd.DataFrame:
-    """Country of each customer's most recent invoice, ids normalised like the contract."""
+def _last_country(tx_raw: pd.DataFrame, country: pd.Series, date_format: str | None,
+                  cut: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Country of each customer's most recent invoice before ``cut`` (all when None)."""
     ids, missing = _to_id(tx_raw["customer_id"], "transactions", "customer_id")
     ts = pd.to_datetime(tx_raw["timestamp"], errors="coerce", format=date_format or "mixed")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = pd.DataFrame({"customer_id": ids, "timestamp": ts, "country": country.astype("str")})
-    frame = frame[~missing & ts.notna().to_numpy()]
+    keep = ~missing & ts.notna().to_numpy()
+    if cut is not None:
+        keep &= (ts < cut).to_numpy()
+    frame = frame[keep]
     frame = frame.sort_values(["customer_id", "timestamp"], kind="stable")
     return frame.groupby("customer_id", sort=True).tail(1)[["customer_id", "country"]]

@@ -151,7 +151,9 @@ class FeatureSet:
     state : FeatureState
         Fitted pieces for rebuilding the same columns on new customers.
     report : dict
-        Counts: ``n_customers``, ``n_prospects``, ``rows_after_as_of``,
+        Counts: ``n_customers``, ``n_prospects``, ``not_yet_customers`` (first seen after
+        ``as_of``: left out), ``rows_after_as_of``, ``rows_before_window`` (before the
+        lookback window), ``days_after_last_transaction`` (with transactions),
         ``customers_only_in_transactions``, ``implausible_birth_years``,
         ``missing`` (per attribute column), ``unknown_levels`` (per column),
         ``missing_income``, ``dropped_customer_columns``, ``state_reused``.
@@ -418,6 +420,12 @@ def build_features(
 ) -> FeatureSet:
     """Build the raw feature frame of every customer as of ``as_of``.
 
+    **The as-of universe.** A customer is in the frame when they have a transaction on or
+    before ``as_of``, a ``signup_date`` on or before it, or no dated attribute at all
+    (prospects: no purchase yet). A customer whose first appearance (first transaction or
+    signup, whichever exist) is after ``as_of`` is *not yet a customer*: left out and
+    counted in ``report["not_yet_customers"]``.
+
     Parameters
     ----------
     transactions : DataFrame or None
@@ -425,8 +433,10 @@ def build_features(
         ``as_of`` are ignored and counted. None for customer-only data.
     customers : DataFrame or None
         Canonical customers table (``customer_id`` column or index).
-    as_of : date-like
-        The as-of date (required; see ``docs/CONTRACTS.md`` for the boundary).
+    as_of : str, date, datetime or pandas.Timestamp
+        The as-of date (required; see ``docs/CONTRACTS.md`` for the boundary). Text must be
+        ISO ``YYYY-MM-DD`` (optionally ``YYYY-MM-DDTHH:MM:SS``). It may not precede the
+        first transaction.
     spec : FeatureSpec, optional
         Model spec; None uses :meth:`FeatureSpec.default` of the frame's columns.
         Its ``levels`` normalise ordinal labels and restrict nominal vocabularies.
@@ -453,7 +463,14 @@ def build_features(
     SchemaError
         When the customers table has no, missing or duplicated ids.
     ConfigError
-        When ``as_of`` is missing or an argument is out of range.
+        When ``as_of`` is missing, not an ISO date, before the first transaction, or an
+        argument is out of range.
+
+    Warns
+    -----
+    DataQualityWarning
+        When ``as_of`` is more than a week after the last transaction (the message gives
+        the data's date range and the gap in days).
 
     Examples
     --------
