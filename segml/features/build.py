@@ -478,7 +478,7 @@ def build_features(
     >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01"]),
     ...     "amount": [10.0, 30.0, 5.0]})
-    >>> fs = build_features(tx, pd.DataFrame({"customer_id": ["a", "c"]}), "2024-03-31")
+    >>> fs = build_features(tx, pd.DataFrame({"customer_id": ["a", "c"]}), "2024-03-05")
     >>> fs.frame[["frequency", "monetary", "rfm_code", "abc_class"]].to_dict("index")["c"]
     {'frequency': 0, 'monetary': 0.0, 'rfm_code': '000', 'abc_class': 'none'}
     >>> fs.report["customers_only_in_transactions"]
