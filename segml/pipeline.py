@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +275,11 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
                         lookback_days=fcfg["lookback_days"], aggregates=data.aggregates)
     if fcfg["weights"]:
         fs.spec = fs.spec.with_weights(**fcfg["weights"])
+    if fcfg.get("min_level_customers") is not None:
+        fs.spec = replace(fs.spec, min_level_customers=fcfg["min_level_customers"])
+    if fcfg.get("allow_identifiers"):
+        allow = list(dict.fromkeys([*fs.spec.allow_identifiers, *fcfg["allow_identifiers"]]))
+        fs.spec = replace(fs.spec, allow_identifiers=allow)
     return fs
 
 

@@ -22,10 +22,12 @@ into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
 ``standard``    to float, median imputation + indicator, ``StandardScaler``
 ``winsor``      to float, median imputation + indicator, 1 %/99 % clipping, ``StandardScaler``
 ``onehot``      :class:`~segml.features.encoders.RareOneHot` (missing is a level, levels
-                seen in fewer than 1 % of rows grouped into ``<column>_other``)
+                seen in fewer than 1 % of rows grouped into ``<column>_other``; levels of
+                fewer than ``spec.min_level_customers`` customers are not even stored)
 ``ordinal``     ordered labels to codes (:class:`~segml.features.encoders.OrdinalScale`;
                 numeric columns used as they are), median imputation + indicator, standard
-``frequency``   :class:`~segml.features.encoders.FrequencyEncoder`, standard scaling
+``frequency``   :class:`~segml.features.encoders.FrequencyEncoder` (levels of fewer than
+                ``spec.min_level_customers`` customers count as unseen), standard scaling
 ``passthrough`` to float (booleans 0/1), median imputation + indicator
 ============== ===========================================================================
 
@@ -71,6 +73,7 @@ from segml.features.encoders import (
     normalize_level,
     normalize_levels,
 )
+from segml.features.privacy import check_identifiers
 from segml.features.relationship import GrowthPotential, _relationship
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
 from segml.features.spec import FeatureSpec
@@ -682,9 +685,10 @@ def _group_pipeline(
 ) -> Any:
     """One pipeline for all columns of a family sharing a transform (``ordinal-text`` apart)."""
     if kind == "onehot":
-        return RareOneHot(min_frequency=0.01)
+        return RareOneHot(min_frequency=0.01, min_count=spec.min_level_customers)
     if kind == "frequency":
-        return Pipeline([("freq", FrequencyEncoder()), ("scale", StandardScaler())])
+        return Pipeline([("freq", FrequencyEncoder(min_count=spec.min_level_customers)),
+                         ("scale", StandardScaler())])
     if kind == "ordinal-text":
         levels: dict[str, Any] = {}
         for col in columns:
@@ -749,14 +753,19 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
     ------
     ConfigError
         When a spec column is not in the frame, a text column has a numeric
-        transform, or an ordinal text column has no known order.
+        transform, an ordinal text column has no known order, or a column looks like a
+        personal identifier and is not in ``spec.allow_identifiers``
+        (:mod:`segml.features.privacy`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> f = pd.DataFrame({"monetary": [10.0, 100.0, None], "region": ["n", "s", "n"]})
     >>> spec = FeatureSpec.default(f.columns)
-    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()
+    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()  # levels of < 10 customers
+    ['monetary', 'missingindicator_monetary', 'region_other']
+    >>> few = FeatureSpec.from_dict({**spec.to_dict(), "min_level_customers": 1})
+    >>> make_preprocessor(few, f).fit_transform(f).columns.tolist()
     ['monetary', 'missingindicator_monetary', 'region_n', 'region_s']
     """
     if not isinstance(spec, FeatureSpec):
@@ -771,6 +780,7 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
         )
     if not spec.families:
         raise ConfigError("feature spec has no family; the model matrix would be empty.")
+    check_identifiers(frame, spec.columns(), spec.allow_identifiers)
     blocks = []
     for name, fam in spec.families.items():
         groups = _family_groups(fam.columns, frame)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import replace
 
 import joblib
 import numpy as np
@@ -166,8 +167,13 @@ def test_state_reuse_freezes_cut_points_for_new_customers(fs):
     ]
 
 
+def _structural(spec: FeatureSpec) -> FeatureSpec:
+    """The 4-customer frames test the matrix layout: no privacy floor on level counts."""
+    return replace(spec, min_level_customers=1)
+
+
 def test_model_matrix_finite_named_and_frozen(fs):
-    pre = make_preprocessor(fs.spec, fs.frame)
+    pre = make_preprocessor(_structural(fs.spec), fs.frame)
     X = pre.fit_transform(fs.frame)
     assert isinstance(X, pd.DataFrame)
     assert X.index.tolist() == fs.frame.index.tolist()
@@ -205,7 +211,7 @@ def test_model_matrix_finite_named_and_frozen(fs):
 
 
 def test_family_weights_set_the_budget(fs):
-    spec = fs.spec.with_weights(value=2.0)
+    spec = _structural(fs.spec.with_weights(value=2.0))
     X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
     budget = {}
     for fam in spec.families:
@@ -387,7 +393,7 @@ def test_every_family_builds_encodes_and_weights():
     assert set(fs.spec.families) == {
         "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
         "geographic", "psychographic"}
-    pre = make_preprocessor(fs.spec, f)
+    pre = make_preprocessor(_structural(fs.spec), f)
     X = pre.fit_transform(f)
     assert np.isfinite(X.to_numpy()).all()
     for name in ("city_freq", "company_size", "is_b2b", "interest_sustainability",
