@@ -218,8 +218,10 @@ def input_contract(frame: pd.DataFrame, columns: Sequence[str], *,
             levels = sorted(str(x) for x in counts.index[counts >= min_level])
             entry["n_levels"] = len(levels)
             # high-cardinality columns (postcode, city) keep no level list: unseen levels there
-            # are left to the fitted encoder (frequency encoding maps them to 0).
-            entry["levels"] = levels if len(levels) <= _MAX_LEVELS else None
+            # are left to the fitted encoder (frequency encoding maps them to 0). So do columns
+            # with levels too rare to store: those are indistinguishable from unseen ones.
+            folded = len(levels) < len(counts)
+            entry["levels"] = levels if len(levels) <= _MAX_LEVELS and not folded else None
         out[str(c)] = entry
     return out
 

@@ -280,6 +280,10 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
     if fcfg.get("allow_identifiers"):
         allow = list(dict.fromkeys([*fs.spec.allow_identifiers, *fcfg["allow_identifiers"]]))
         fs.spec = replace(fs.spec, allow_identifiers=allow)
+    if fcfg.get("min_level_customers") is not None:
+        from segml.features.privacy import rare_level_rows
+
+        fs.report["rare_levels_folded"] = rare_level_rows(fs.frame, fs.spec)
     return fs
 
 

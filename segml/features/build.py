@@ -73,7 +73,7 @@ from segml.features.encoders import (
     normalize_level,
     normalize_levels,
 )
-from segml.features.privacy import check_identifiers
+from segml.features.privacy import check_identifiers, rare_level_rows
 from segml.features.relationship import GrowthPotential, _relationship
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
 from segml.features.spec import FeatureSpec
@@ -157,6 +157,8 @@ class FeatureSet:
         Counts: ``n_customers``, ``n_prospects``, ``not_yet_customers`` (first seen after
         ``as_of``: left out), ``rows_after_as_of``, ``rows_before_window`` (before the
         lookback window), ``days_after_last_transaction`` (with transactions),
+        ``rare_levels_folded`` (per onehot/frequency column, rows whose level is held by
+        fewer than ``spec.min_level_customers`` customers: folded, never stored),
         ``customers_only_in_transactions``, ``implausible_birth_years``,
         ``missing`` (per attribute column), ``unknown_levels`` (per column),
         ``missing_income``, ``dropped_customer_columns``, ``state_reused``.
@@ -650,6 +652,7 @@ def build_features(
     report["n_customers"] = len(frame)
     if spec is None:
         spec = FeatureSpec.default(frame.columns)
+    report["rare_levels_folded"] = rare_level_rows(frame, spec)
     return FeatureSet(frame=frame, spec=spec, as_of=as_of, state=new_state, report=report)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from segml.errors import ConfigError
 
-__all__ = ["identifier_reasons", "check_identifiers"]
+__all__ = ["identifier_reasons", "check_identifiers", "rare_level_rows"]
 
 _NAME_TOKENS = frozenset({
     "email", "mail", "phone", "mobile", "telephone", "tel", "fax", "address", "street",
@@ -141,3 +141,38 @@ def check_identifiers(
         "allow_identifiers); their levels held by fewer than min_level_customers customers "
         "are still never stored."
     )
+
+
+def rare_level_rows(frame: pd.DataFrame, spec: object) -> dict[str, int]:
+    """Count, per ``onehot``/``frequency`` column, the rows whose level is too rare to store.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The feature frame.
+    spec : FeatureSpec
+        Its ``min_level_customers`` and transforms are used.
+
+    Returns
+    -------
+    dict of str to int
+        Column -> rows whose level is held by fewer than ``spec.min_level_customers`` rows
+        (folded into ``<column>_other`` by the encoders); columns with none are left out.
+
+    Examples
+    --------
+    >>> from segml.features.spec import FeatureSpec
+    >>> f = pd.DataFrame({"region": ["n"] * 10 + ["s", "s", None]})
+    >>> rare_level_rows(f, FeatureSpec.default(f.columns))
+    {'region': 3}
+    """
+    floor = int(getattr(spec, "min_level_customers", 1))
+    out: dict[str, int] = {}
+    for col, transform in spec.columns().items():  # type: ignore[attr-defined]
+        if transform not in ("onehot", "frequency") or col not in frame.columns:
+            continue
+        counts = frame[col].astype("str").fillna("missing").value_counts()
+        n = int(counts[counts < floor].sum())
+        if n:
+            out[col] = n
+    return out

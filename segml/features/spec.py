@@ -305,7 +305,7 @@ class FeatureSpec:
             isinstance(c, str) for c in ids
         ):
             raise ConfigError(
-                f"allow_identifiers should be a list of column names, got {ids!r}. Fix: "
+                f"allow_identifiers={ids!r} should be a list of column names. Fix: "
                 'allow_identifiers = ["column"] in the spec or config [features], or '
                 'FeatureSpec(allow_identifiers=["column"]).'
             )
