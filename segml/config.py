@@ -101,7 +101,7 @@ folder = "data/demo"
 # as_of = "2024-12-31"              # REQUIRED for real data: features use rows up to this day
 #                                   # (ISO YYYY-MM-DD; a TOML date 2024-12-31 works too)
 # lookback_days = 730               # optional window before as_of
-# min_level_customers = 10          # category levels of fewer customers: never in a model
+# min_level_customers = 5           # category levels of fewer customers: never in a model
 # allow_identifiers = ["member_code"]  # identifier-like columns included deliberately
 # [features.weights]                # family weights in the k-means distance
 # value = 2.0                       # "value counts double"
@@ -167,7 +167,7 @@ def _check_privacy(features: dict[str, Any]) -> None:
         raise ConfigError(
             f"config: features.min_level_customers={mlc!r} should be a whole number >= 1 "
             "(customers a category level needs to be stored in a model). Fix: [features] "
-            "min_level_customers = 10 (Python: FeatureSpec(min_level_customers=10))."
+            "min_level_customers = 5 (Python: FeatureSpec(min_level_customers=5))."
         )
     if allow is not None and (not isinstance(allow, list)
                               or not all(isinstance(c, str) for c in allow)):

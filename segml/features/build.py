@@ -765,7 +765,7 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
     >>> import pandas as pd
     >>> f = pd.DataFrame({"monetary": [10.0, 100.0, None], "region": ["n", "s", "n"]})
     >>> spec = FeatureSpec.default(f.columns)
-    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()  # levels of < 10 customers
+    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()  # levels of < 5 customers
     ['monetary', 'missingindicator_monetary', 'region_other']
     >>> few = FeatureSpec.from_dict({**spec.to_dict(), "min_level_customers": 1})
     >>> make_preprocessor(few, f).fit_transform(f).columns.tolist()
