@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -180,6 +181,26 @@ def test_not_yet_customers_never_reach_the_model_matrix():
     fs = build_features(_tx_with_bought_first(), _customers(), AS_OF)
     X, frame = model_matrix(cfg, fs)
     assert sorted(X.index) == ["a", "b", "bought_first", "early", "nodate"]
+
+
+def test_not_yet_customers_never_scored(tmp_path):
+    from segml.cluster import Segmenter
+    from segml.features import make_preprocessor
+    from segml.persistence import SegmentModel, load_model, save_model
+    from segml.scoring import score
+
+    train = build_features(_tx_with_bought_first(), None, AS_OF)
+    spec = replace(train.spec, min_level_customers=1)
+    seg = Segmenter(n_clusters=2, preprocessor=make_preprocessor(spec, train.frame),
+                    random_state=0, n_init=1).fit(train.frame)
+    train.spec = spec
+    path = save_model(SegmentModel.from_training(seg, train.frame, name="m",
+                                                 feature_set=train), root=tmp_path)
+    res = score(load_model(path), _tx_with_bought_first(), _customers(), AS_OF)
+    scored = set(res.frame["customer_id"])
+    assert scored.isdisjoint({"late", "signed_late"})
+    assert {"a", "b", "bought_first"} <= scored
+    assert res.report["feature_report"]["not_yet_customers"] == 2
 
 
 def test_lookback_and_future_rows_counted():
