@@ -240,21 +240,30 @@ def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _
             "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
             "Fix: validate it with segml.schema.validate_transactions."
         )
-    ts = pd.Series(_timestamp_values(transactions))
-    ids = transactions["customer_id"].astype("str").to_numpy()
+    ts = _timestamp_values(transactions)
     end = cutoff(as_of).to_datetime64()
-    before_end = (ts < end).to_numpy()
+    before_end = ts < end
     n_before = 0
     start = window_start(as_of, lookback)
     if start is not None:
-        n_before = int((before_end & (ts < start.to_datetime64()).to_numpy()).sum())
-    first = ts.groupby(ids, sort=True).min()
-    first.index = pd.Index(first.index.astype("str"), dtype="str", name="customer_id")
-    valid = ts.dropna()
+        n_before = int((before_end & (ts < start.to_datetime64())).sum())
+    ids = transactions["customer_id"].astype("str")
+    grouped = (
+        pl.DataFrame({"customer_id": pl.Series(ids.to_numpy(dtype=object), dtype=pl.String),
+                      "timestamp": ts})
+        .group_by("customer_id")
+        .agg(pl.col("timestamp").min())
+        .sort("customer_id")
+    )
+    first = pd.Series(
+        grouped["timestamp"].to_numpy(),
+        index=pd.Index(grouped["customer_id"].to_list(), dtype="str", name="customer_id"),
+    )
+    valid = ts[~np.isnat(ts)]
     return _TxDates(
         first=first,
-        start=valid.min() if len(valid) else None,
-        end=valid.max() if len(valid) else None,
+        start=pd.Timestamp(valid.min()) if len(valid) else None,
+        end=pd.Timestamp(valid.max()) if len(valid) else None,
         n_after_as_of=int((~before_end).sum()),
         n_before_window=n_before,
     )
