@@ -156,7 +156,8 @@ class FeatureSet:
     report : dict
         Counts: ``n_customers``, ``n_prospects``, ``not_yet_customers`` (first seen after
         ``as_of``: left out), ``rows_after_as_of``, ``rows_before_window`` (before the
-        lookback window), ``days_after_last_transaction`` (with transactions),
+        lookback window), ``rows_cancelled`` (status ``cancelled`` in the window, ignored),
+        ``days_after_last_transaction`` (with transactions),
         ``rare_levels_folded`` (per onehot/frequency column, rows whose level is held by
         fewer than ``spec.min_level_customers`` customers: folded, never stored),
         ``customers_only_in_transactions``, ``implausible_birth_years``,
@@ -227,14 +228,18 @@ class _TxDates:
     end: pd.Timestamp | None
     n_after_as_of: int
     n_before_window: int
+    n_cancelled: int  # rows in the window ignored because their status is "cancelled"
 
 
 def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _TxDates:
     """First row per customer, the data's date range and the rows the features leave out."""
-    if isinstance(transactions, pl.LazyFrame):
-        transactions = transactions.select("customer_id", "timestamp").collect()
-    if isinstance(transactions, pl.DataFrame):
-        transactions = transactions.select("customer_id", "timestamp").to_pandas()
+    if isinstance(transactions, pl.LazyFrame | pl.DataFrame):
+        names = transactions.collect_schema().names()
+        cols = [c for c in ("customer_id", "timestamp", "status") if c in names]
+        transactions = transactions.select(cols)
+        if isinstance(transactions, pl.LazyFrame):
+            transactions = transactions.collect()
+        transactions = transactions.to_pandas()
     if not isinstance(transactions, pd.DataFrame) or "customer_id" not in transactions.columns:
         raise SchemaError(
             "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
@@ -244,9 +249,15 @@ def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _
     end = cutoff(as_of).to_datetime64()
     before_end = ts < end
     n_before = 0
+    in_window = before_end
     start = window_start(as_of, lookback)
     if start is not None:
         n_before = int((before_end & (ts < start.to_datetime64())).sum())
+        in_window = before_end & (ts >= start.to_datetime64())
+    n_cancelled = 0
+    if "status" in transactions.columns:
+        cancelled = (transactions["status"] == "cancelled").fillna(False).to_numpy(dtype=bool)
+        n_cancelled = int((cancelled & in_window).sum())
     ids = transactions["customer_id"].astype("str")
     grouped = (
         pl.DataFrame({"customer_id": pl.Series(ids.to_numpy(dtype=object), dtype=pl.String),
@@ -266,6 +277,7 @@ def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _
         end=pd.Timestamp(valid.max()) if len(valid) else None,
         n_after_as_of=int((~before_end).sum()),
         n_before_window=n_before,
+        n_cancelled=n_cancelled,
     )
 
 
@@ -313,7 +325,13 @@ def _not_yet(
     if first_tx is not None:
         first = first_tx.reindex(table.index).astype("datetime64[ns]")
     if "signup_date" in table.columns:
-        signup = pd.to_datetime(table["signup_date"])
+        try:
+            signup = pd.to_datetime(table["signup_date"])
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(
+                "customers 'signup_date' holds values that are not dates. Fix: validate the "
+                "table with segml.schema.validate_customers (it parses and counts them)."
+            ) from exc
         if isinstance(signup.dtype, pd.DatetimeTZDtype):
             signup = signup.dt.tz_convert("UTC").dt.tz_localize(None)
         first = pd.concat([first, signup.astype("datetime64[ns]")], axis=1).min(axis=1)
@@ -544,13 +562,14 @@ def build_features(
         tf.attrs = {}
         report["rows_after_as_of"] = dates.n_after_as_of if dates is not None else 0
         report["rows_before_window"] = dates.n_before_window if dates is not None else 0
+        report["rows_cancelled"] = dates.n_cancelled if dates is not None else 0
     elif aggregates is not None:
         tf = _aggregates(aggregates)
         tf = tf.drop(index=tf.index.intersection(late))
-        report["rows_after_as_of"] = report["rows_before_window"] = 0
+        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
     else:
         tf = None
-        report["rows_after_as_of"] = report["rows_before_window"] = 0
+        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
 
     ids = table.index if table is not None else pd.Index([], dtype="str", name="customer_id")
     if tf is not None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segml.config import load_config, validate_config
-from segml.errors import ConfigError, DataQualityWarning
+from segml.errors import ConfigError, DataQualityWarning, SchemaError
 from segml.features import build_features
 from segml.io import load_online_retail
 from tests.robustness.conftest import cli_error, cli_ok
@@ -210,6 +210,20 @@ def test_lookback_and_future_rows_counted():
     assert fs.report["rows_before_window"] == 1
     assert fs.report["rows_after_as_of"] == 3
     assert fs.frame.loc["a", "frequency"] == 0  # in the universe, no purchase in the window
+
+
+def test_cancelled_rows_counted():
+    tx = _tx().assign(status=pd.array(["completed", "completed", "cancelled", "completed",
+                                       "cancelled"], dtype="str"))
+    fs = build_features(tx, None, AS_OF)
+    assert fs.report["rows_cancelled"] == 1  # b's row on as_of; the May one is after as_of
+    assert fs.frame.loc["b", "frequency"] == 0  # b exists (a row on as_of) but bought nothing
+
+
+def test_unparsed_signup_dates_are_a_schema_error():
+    cu = _customers().assign(signup_date=["2023-01-01", "soon", None, None, None, None, None])
+    with pytest.raises(SchemaError, match=r"'signup_date' holds values that are not dates.*Fix:"):
+        build_features(_tx(), cu, AS_OF)
 
 
 def test_as_of_before_first_transaction_is_an_error(tmp_path, capsys):
