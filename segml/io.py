@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from segml.errors import InputFileError, SchemaError
-from segml.readers import clip, fix_option, read_table
+from segml.readers import clip, fix_option, number_text, read_table
 from segml.schema import (
     CUSTOMER_COLUMNS,
     PREFIX_KINDS,
@@ -189,7 +189,10 @@ def _check_number_marks(raw: pd.DataFrame, mapping: Mapping[str, str] | None,
             continue
         s = raw[col].reset_index(drop=True)
         text = s.dropna().astype("str").str.strip()
-        text = text[text.ne("") & pd.to_numeric(text, errors="coerce").isna()]
+        if dec == ".":
+            text = text[text.ne("") & pd.to_numeric(text, errors="coerce").isna()]
+        else:
+            text = text[text.ne("") & ~text.str.fullmatch(number_text(dec, thousands))]
         if text.empty:
             continue
         if dec == ".":

@@ -6,8 +6,10 @@ file. Nothing is guessed from ambiguous evidence:
 
 - **Encoding**: a byte-order mark decides (UTF-8, UTF-16, UTF-32; the mark never
   ends up in the first column name); otherwise the bytes must decode as strict
-  UTF-8, or the file is refused naming the byte, the line and the ``encoding``
-  option. Text is never decoded with replacement characters.
+  UTF-8, or as the ``encoding`` option says (an 8-bit encoding such as cp1252
+  only applies to files that are not valid UTF-8), or the file is refused naming
+  the byte, the line and the ``encoding`` option. Text is never decoded with
+  replacement characters.
 - **Separator**: sniffed from the *decompressed, decoded* text over its first
   lines, respecting quotes: the one candidate among ``, ; tab |`` that splits
   the header and every sampled row into the same number of fields (more than
@@ -44,7 +46,7 @@ import pandas as pd
 from segml.errors import ConfigError, InputFileError
 
 __all__ = ["read_table", "sniff_sep", "normalize_sep", "clip", "names_list", "fix_option",
-           "SEPARATORS"]
+           "number_text", "SEPARATORS"]
 
 #: Separators sniffed in text files (whitespace alignment is the fallback).
 SEPARATORS = (",", ";", "\t", "|")
@@ -103,7 +105,10 @@ def clip(value: Any, limit: int = _MAX_CHARS) -> str:
     str
     """
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    end = text[-1] if text[-1] in "'\"" else ""  # keep the closing quote of a string
+    return text[: limit - 1 - len(end)] + "…" + end
 
 
 def names_list(names: Any, limit: int = _MAX_NAMES) -> str:
@@ -222,8 +227,9 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
         Separator of text files: one character (``"tab"`` and ``"\\t"`` mean a
         tab), or ``r"\s+"`` for whitespace-aligned files. Sniffed when omitted.
     encoding : str, optional
-        Text encoding (e.g. ``"cp1252"``). When omitted: the byte-order mark, else
-        strict UTF-8.
+        Text encoding (e.g. ``"cp1252"``) of files without a byte-order mark; an
+        8-bit encoding is only used when the file is not valid UTF-8. When
+        omitted: the byte-order mark, else strict UTF-8.
     decimal : str, optional
         Decimal mark of text files, ``"."`` (default) or ``","``.
     thousands : str, optional
@@ -378,11 +384,21 @@ def _raw_bytes(p: Path, compression: str | None) -> tuple[bytes, str]:
 
 
 def _decode(p: Path, data: bytes, encoding: str | None) -> str:
-    """Decode strictly: the given encoding, else a byte-order mark, else UTF-8."""
+    """Decode strictly: a byte-order mark decides, else UTF-8 or the given encoding.
+
+    A given 8-bit encoding (cp1252, latin-1, ...) is not applied to a file that
+    is valid UTF-8: that would turn ``Forlì`` into ``ForlÃ¬`` (one option serves
+    both files of a run, and they need not share an encoding).
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return _decode_with(p, data, enc, given=False)
+    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if encoding is None:
-        for bom, enc in _BOMS:
-            if data.startswith(bom):
-                return _decode_with(p, data, enc, given=False)
         _refuse_other_format(p, data[:16], "text")
         nul = data.find(b"\x00")
         if nul >= 0:
@@ -518,8 +534,8 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
             how = "with the separator you gave" if given_sep else "as one column"
             raise _fail(p, f"reads {how} {sep!r} as a single column {clip(col)}, but the header "
                            f"contains {other[0]!r}", fix_option("sep", "sep", other[0]))
-    if thou is not None:
-        df = _apply_thousands(df, dec, thou, set(kwargs.get("dtype") or ()))
+    if thou is not None or dec != ".":
+        df = _apply_number_marks(df, dec, thou, set(kwargs.get("dtype") or ()))
     return df
 
 
@@ -540,10 +556,31 @@ def _check_header(p: Path, header: list[str], sep: str) -> None:
                     "read_kwargs={'header': None, 'names': [...]}")
 
 
-def _apply_thousands(df: pd.DataFrame, dec: str, thou: str, keep: set[Any]) -> pd.DataFrame:
-    """Convert text columns whose every value is a properly grouped number (``1.234,50``)."""
-    t, d = re.escape(thou), re.escape(dec)
-    grouped = rf"[-+]?(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)(?:{d}\d+)?"
+def number_text(decimal: str | None, thousands: str | None) -> str:
+    """Return the regex of a number written with these marks (thousands properly grouped).
+
+    Parameters
+    ----------
+    decimal : str or None
+        Decimal mark (``None``: ``"."``).
+    thousands : str or None
+        Thousands mark (``None``: ``"."`` when ``decimal`` is ``","``, else none).
+
+    Returns
+    -------
+    str
+    """
+    dec, thou = _normalize_number_marks(decimal, thousands)
+    d = re.escape(dec)
+    whole = rf"\d{{1,3}}(?:{re.escape(thou)}\d{{3}})+|\d+" if thou else r"\d+"
+    return rf"[-+]?(?:{whole})(?:{d}\d+)?"
+
+
+def _apply_number_marks(df: pd.DataFrame, dec: str, thou: str | None,
+                        keep: set[Any]) -> pd.DataFrame:
+    """Convert text columns whose every value is a number in these marks (``1.234,50``)."""
+    grouped = number_text(dec, thou or "")
+    marks = [m for m in (thou, dec if dec != "." else None) if m]
     out = df
     for col in df.columns:
         s = df[col]
@@ -551,11 +588,13 @@ def _apply_thousands(df: pd.DataFrame, dec: str, thou: str, keep: set[Any]) -> p
             continue
         text = s.dropna().astype("str").str.strip()
         text = text[text.ne("")]
-        if text.empty or not text.str.contains(thou, regex=False).any():
+        if text.empty or not any(text.str.contains(m, regex=False).any() for m in marks):
             continue
         if not text.str.fullmatch(grouped).all():
             continue
-        clean = s.astype("str").str.strip().str.replace(thou, "", regex=False)
+        clean = s.astype("str").str.strip()
+        if thou:
+            clean = clean.str.replace(thou, "", regex=False)
         clean = clean.str.replace(dec, ".", regex=False).where(s.notna())
         if out is df:
             out = df.copy()

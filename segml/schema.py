@@ -218,7 +218,10 @@ def _show(value: Any) -> str:
 def _clip(value: Any, limit: int = _MAX_CHARS) -> str:
     """``repr(value)`` cut to ``limit`` characters with an ellipsis (messages stay short)."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    end = text[-1] if text[-1] in "'\"" else ""  # keep the closing quote of a string
+    return text[: limit - 1 - len(end)] + "…" + end
 
 
 def _names(names: list[str], limit: int = _MAX_NAMES) -> str:
