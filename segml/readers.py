@@ -57,7 +57,7 @@ _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip", ".zst
 _TEXT = (".csv", ".tsv", ".txt", ".dat", ".tab", "")
 _PARQUET = (".parquet", ".pq")
 _EXCEL = (".xlsx", ".xlsm", ".xls")
-_SNIFF_CHARS = 64 * 1024
+_SNIFF_CHARS = 256 * 1024  # bytes decoded for sniffing
 _SNIFF_ROWS = 50
 _MAX_CHARS = 60
 _MAX_NAMES = 10
@@ -383,38 +383,50 @@ def _raw_bytes(p: Path, compression: str | None) -> tuple[bytes, str]:
         return zf.read(member), member.filename
 
 
-def _decode(p: Path, data: bytes, encoding: str | None) -> str:
-    """Decode strictly: a byte-order mark decides, else UTF-8 or the given encoding.
+def _encoding(p: Path, data: bytes, encoding: str | None) -> str:
+    """Return the encoding the whole of ``data`` decodes with strictly, or refuse.
 
-    A given 8-bit encoding (cp1252, latin-1, ...) is not applied to a file that
-    is valid UTF-8: that would turn ``Forlì`` into ``ForlÃ¬`` (one option serves
-    both files of a run, and they need not share an encoding).
+    A byte-order mark decides; else the given encoding, else UTF-8. A given
+    8-bit encoding (cp1252, latin-1, ...) is not applied to a file that is valid
+    UTF-8: that would turn ``Forlì`` into ``ForlÃ¬`` (one option serves both
+    files of a run, and they need not share an encoding).
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return _decode_with(p, data, enc, given=False)
-    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf"):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    if encoding is None:
-        _refuse_other_format(p, data[:16], "text")
-        nul = data.find(b"\x00")
-        if nul >= 0:
-            raise _fail(
-                p, f"holds binary data (a NUL byte at byte {nul:,}), not text",
-                "export the table as CSV; if it is UTF-16 text without a byte-order mark, pass "
-                "--encoding utf-16-le (config [data] encoding = \"utf-16-le\"; "
-                "Python encoding=\"utf-16-le\")",
-            )
-        return _decode_with(p, data, "utf-8", given=False)
-    return _decode_with(p, data, encoding, given=True).removeprefix("\ufeff")
+            return _check_decodes(p, data, enc, given=False)
+    if encoding is not None:
+        if not codecs.lookup(encoding).name.startswith("utf") and _decodes(data, "utf-8"):
+            return "utf-8"
+        return _check_decodes(p, data, encoding, given=True)
+    _refuse_other_format(p, data[:16], "text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _fail(
+            p, f"holds binary data (a NUL byte at byte {nul:,}), not text",
+            "export the table as CSV; if it is UTF-16 text without a byte-order mark, pass "
+            "--encoding utf-16-le (config [data] encoding = \"utf-16-le\"; "
+            "Python encoding=\"utf-16-le\")",
+        )
+    return _check_decodes(p, data, "utf-8", given=False)
 
 
-def _decode_with(p: Path, data: bytes, encoding: str, *, given: bool) -> str:
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` decodes strictly, checked in 1 MiB steps (no full copy as text)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    step = 1 << 20
     try:
-        return data.decode(encoding)
+        for i in range(0, len(data), step):
+            decoder.decode(data[i:i + step], final=i + step >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_decodes(p: Path, data: bytes, encoding: str, *, given: bool) -> str:
+    if _decodes(data, encoding):
+        return encoding
+    try:
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         begin = max(data.rfind(b"\n", 0, exc.start) + 1, exc.start - 20)
@@ -430,14 +442,18 @@ def _decode_with(p: Path, data: bytes, encoding: str, *, given: bool) -> str:
             f"{fix_option('encoding', 'encoding', suggestion)} or the encoding the file was "
             "written in (Excel on Windows writes cp1252)",
         ) from None
+    raise AssertionError("incremental and whole decoding disagree")  # pragma: no cover
 
 
-def _sample(text: str) -> str:
-    if len(text) <= _SNIFF_CHARS:
-        return text
-    head = text[:_SNIFF_CHARS]
-    cut = head.rfind("\n")
-    return head[:cut] if cut > 0 else head
+def _sample(data: bytes, encoding: str) -> tuple[str, bool]:
+    """Decode the first lines; return (text, whether that is the whole file)."""
+    whole = len(data) <= _SNIFF_CHARS
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    text = decoder.decode(data[:_SNIFF_CHARS], final=whole).removeprefix("\ufeff")
+    if whole:
+        return text, True
+    cut = text.rfind("\n")
+    return (text[:cut] if cut > 0 else text), False
 
 
 def _records(sample: str, sep: str) -> list[list[str]]:
@@ -511,13 +527,12 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
     if not data:
         raise _fail(p, f"is empty once decompressed ({clip(name)} has 0 bytes)",
                     "export the table again")
-    text = _decode(p, data, encoding)
-    del data
-    sample = _sample(text)
+    encoding = _encoding(p, data, encoding)
+    sample, whole = _sample(data, encoding)
     lines = [line for line in sample.splitlines() if line.strip()]
     if not lines:
         raise _fail(p, "holds only blank lines", "export the table again, with its header")
-    if len(lines) == 1 and len(sample) == len(text):
+    if len(lines) == 1 and whole:
         raise _fail(p, f"has a header line ({clip(lines[0])}) but no data rows",
                     "export the rows too, or point to the right file")
     given_sep = sep is not None
@@ -526,7 +541,7 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
     header_given = "header" in kwargs or "names" in kwargs
     if not header_given:
         _check_header(p, _records(sample, sep)[0] if _records(sample, sep) else [], sep)
-    df = pd.read_csv(io.StringIO(text), sep=sep, decimal=dec, **kwargs)
+    df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, encoding=encoding, **kwargs)
     if df.shape[1] == 1:
         col = str(df.columns[0])
         other = [c for c in SEPARATORS if c != sep and c in col]
