@@ -448,7 +448,8 @@ _ONLINE_RETAIL_COLUMNS = {
 
 
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
-                       *, date_format: str | None = None) -> Dataset:
+                       *, date_format: str | None = None,
+                       sheet: str | int | None = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
     Both layouts are recognised (``InvoiceNo``/``Invoice``, ``UnitPrice``/
@@ -470,6 +471,9 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         The Excel/CSV/Parquet export, or an already-read frame.
     date_format : str, optional
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
+    sheet : str or int, optional
+        Sheet of an Excel export; required when it has several (Online Retail II
+        ships one sheet per year).
 
     Returns
     -------
@@ -481,7 +485,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     else:
         raw = read_table(path_or_frame, dtype={"CustomerID": str, "Customer ID": str,
                                                "InvoiceNo": str, "Invoice": str,
-                                               "StockCode": str})
+                                               "StockCode": str}, sheet=sheet)
         source = str(path_or_frame)
     cols: dict[str, str] = {}
     for key, options in _ONLINE_RETAIL_COLUMNS.items():

@@ -216,7 +216,7 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
-            io.load_online_retail(data["path"] or "")
+            io.load_online_retail(data["path"] or "", sheet=data.get("sheet"))
         return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
                           quality=dict(ds.reports), aggregates=ds.features)
     if data["transactions"] or data["customers"]:

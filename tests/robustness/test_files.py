@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segml.errors import ConfigError, InputFileError, SchemaError, SegmlError
-from segml.io import read_customers, read_table, read_transactions
+from segml.io import load_online_retail, read_customers, read_table, read_transactions
 from segml.readers import SEPARATORS, sniff_sep
 from tests.robustness.conftest import MAX_MESSAGE_CHARS, cli_error, cli_ok
 
@@ -367,3 +367,23 @@ def test_decimal_comma_numbers_round_trip(cents: list[int]) -> None:
         frame, _ = read_transactions(path, decimal=",")
     got = frame.sort_values("customer_id", key=lambda s: s.astype(int))["amount"].tolist()
     assert got == [c / 100 for c in cents]
+
+
+def test_online_retail_ii_workbook_needs_its_sheet(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Online Retail II ships one sheet per year: reading only the first would drop a year."""
+    year = pd.DataFrame({"Invoice": ["536365"], "StockCode": ["85123A"], "Quantity": [6],
+                         "InvoiceDate": ["2010-12-01 08:26"], "Price": [2.55],
+                         "Customer ID": [17850.0], "Country": ["United Kingdom"]})
+    path = tmp_path / "online_retail_II.xlsx"
+    _xlsx({"Year 2009-2010": year, "Year 2010-2011": year})(path)
+    match = r"has 2 sheets \('Year 2009-2010', 'Year 2010-2011'\)\. Fix: name the sheet"
+    with pytest.raises(InputFileError, match=match):
+        load_online_retail(path)
+    cli_error(["validate-data", "--loader", "online_retail", "--path", str(path)], capsys,
+              match=match)
+    d = load_online_retail(path, sheet="Year 2010-2011")
+    assert d.transactions["amount"].tolist() == [6 * 2.55]
+    out, _ = cli_ok(["validate-data", "--loader", "online_retail", "--path", str(path),
+                     "--sheet", "Year 2010-2011"], capsys)
+    assert "1 customers, 1 transactions" in out
