@@ -179,9 +179,10 @@ def _check_number_marks(raw: pd.DataFrame, mapping: Mapping[str, str] | None,
     otherwise fail later as "non-numeric" without naming the option that fixes it.
     """
     mapping = dict(mapping or {})
+    prefixes = tuple(p for p, k in PREFIX_KINDS.items() if k == "float")
     floats = [c for c, k in kinds.items() if k == "float"]
-    floats += [c for c in mapping if c.startswith(tuple(p for p, k in PREFIX_KINDS.items()
-                                                       if k == "float"))]
+    floats += [c for c in [*mapping, *map(str, raw.columns)]
+               if c.startswith(prefixes) and c not in floats]
     dec = decimal or "."
     for canon in floats:
         col = mapping.get(canon, canon)

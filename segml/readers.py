@@ -278,6 +278,8 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
         raise _fail(p, f"could not be read as {kind} ({type(exc).__name__}: "
                        f"{clip(str(exc), 200)})",
                     "check that the file is complete and in the format its name says") from exc
+    if df.shape[1] == 0:
+        raise _fail(p, "has no columns and no rows", "export the table again, with its header")
     if len(df) == 0:
         raise _fail(p, f"has a header ({names_list(df.columns)}) but no data rows",
                     "export the rows too, or point to the right file")
@@ -540,7 +542,9 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
         sep = "\t" if inner in (".tsv", ".tab") else sniff_sep(p, sample, exclude=(dec,))
     header_given = "header" in kwargs or "names" in kwargs
     if not header_given:
-        _check_header(p, _records(sample, sep)[0] if _records(sample, sep) else [], sep)
+        records = _records(sample, sep)
+        _check_header(p, records[0] if records else [], sep)
+        _check_field_counts(p, records, sep)
     df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, encoding=encoding, **kwargs)
     if df.shape[1] == 1:
         col = str(df.columns[0])
@@ -589,6 +593,25 @@ def number_text(decimal: str | None, thousands: str | None) -> str:
     d = re.escape(dec)
     whole = rf"\d{{1,3}}(?:{re.escape(thou)}\d{{3}})+|\d+" if thou else r"\d+"
     return rf"[-+]?(?:{whole})(?:{d}\d+)?"
+
+
+def _check_field_counts(p: Path, records: list[list[str]], sep: str) -> None:
+    """Refuse rows with more or fewer fields than the header in the sampled lines.
+
+    pandas would pad a short row with missing values, and when every row has one
+    field more than the header it silently uses the first column as the index,
+    shifting every value one column to the left.
+    """
+    n = len(records[0]) if records else 0
+    bad = next((i for i, rec in enumerate(records) if len(rec) != n), None)
+    if bad is None:
+        return
+    shown = clip((" " if sep == WHITESPACE else sep).join(records[bad]))
+    raise _fail(p, f"the header has {n} fields but record {bad + 1} (the header is record 1) "
+                   f"has {len(records[bad])} with the separator {sep!r}: {shown}",
+                "give every line as many fields as the header (quote values that contain the "
+                "separator, drop trailing separators), or pass the right separator with --sep "
+                "(config [data] sep; Python sep=)")
 
 
 def _apply_number_marks(df: pd.DataFrame, dec: str, thou: str | None,

@@ -139,6 +139,13 @@ REFUSED = {
     "header-less": Refused("tx.csv", "1,2024-01-02,3.5\n2,2024-01-03,4\n", InputFileError,
                            r"the first line looks like data, not a header \('1', '2024-01-02', "
                            r"'3\.5'\)\. Fix: add a header line"),
+    "one-field-more-every-row": Refused(
+        "tx.csv", "customer_id,timestamp,amount\n1,2024-01-02,3,\n2,2024-01-03,4,\n",
+        InputFileError, r"the header has 3 fields but record 2 \(the header is record 1\) has 4 "
+        r"with the separator ',': '1,2024-01-02,3,'\. Fix: give every line as many fields"),
+    "short-row": Refused(
+        "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;3\n2;2024-01-03\n",
+        InputFileError, r"the header has 3 fields but record 3 .* has 2 with the separator ';'"),
     "excel-two-sheets": Refused("tx.xlsx", _xlsx({"Orders": ORDERS, "Notes": ORDERS}),
                                 InputFileError, r"has 2 sheets \('Orders', 'Notes'\)\. Fix: name "
                                 r"the sheet to read: pass --sheet 'Orders'"),
