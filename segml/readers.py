@@ -231,10 +231,11 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
         8-bit encoding is only used when the file is not valid UTF-8. When
         omitted: the byte-order mark, else strict UTF-8.
     decimal : str, optional
-        Decimal mark of text files, ``"."`` (default) or ``","``.
+        Decimal mark of numbers written as text, ``"."`` (default) or ``","``.
     thousands : str, optional
-        Thousands mark of text files; defaults to ``"."`` when ``decimal=","``
-        (none otherwise); ``""`` for none.
+        Thousands mark of numbers written as text; defaults to ``"."`` when
+        ``decimal=","`` (none otherwise); ``""`` for none. A column is converted
+        only when every value is a number in these marks.
     sheet : str or int, optional
         Excel sheet name (or 0-based position); required when the workbook has
         several sheets.
@@ -275,9 +276,13 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
     except InputFileError:
         raise
     except _READ_ERRORS as exc:
+        fix = ("install the missing package named above, or save the file as .xlsx or .csv"
+               if isinstance(exc, ImportError) else
+               "check that the file is complete and in the format its name says")
         raise _fail(p, f"could not be read as {kind} ({type(exc).__name__}: "
-                       f"{clip(str(exc), 200)})",
-                    "check that the file is complete and in the format its name says") from exc
+                       f"{clip(str(exc), 200)})", fix) from exc
+    if thou is not None or dec != ".":  # text cells of any format (pandas did pure columns)
+        df = _apply_number_marks(df, dec, thou, set(kwargs.get("dtype") or ()))
     if df.shape[1] == 0:
         raise _fail(p, "has no columns and no rows", "export the table again, with its header")
     if len(df) == 0:
@@ -553,8 +558,6 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
             how = "with the separator you gave" if given_sep else "as one column"
             raise _fail(p, f"reads {how} {sep!r} as a single column {clip(col)}, but the header "
                            f"contains {other[0]!r}", fix_option("sep", "sep", other[0]))
-    if thou is not None or dec != ".":
-        df = _apply_number_marks(df, dec, thou, set(kwargs.get("dtype") or ()))
     return df
 
 

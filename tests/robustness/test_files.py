@@ -164,6 +164,11 @@ REFUSED = {
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;1,234\n2;2024-01-03;3\n",
         SchemaError, r"a comma that is a decimal or a thousands mark — row 0: '1,234'\. Fix: "
         r"pass --decimal ',' .* if ',' is the decimal mark, or --thousands ','"),
+    "excel-text-cells-decimal-comma": Refused(
+        "tx.xlsx", _xlsx({"Orders": pd.DataFrame({"customer_id": ["1"], "timestamp": ["2024-01-02"],
+                                                  "amount": ["12,50"]})}),
+        SchemaError, r"transactions\.amount: 1 value\(s\) written with a decimal comma — row 0: "
+        r"'12,50'\. Fix: pass --decimal ','"),
     "decimal-point-when-comma-given": Refused(
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;12.50\n2;2024-01-03;3,5\n",
         SchemaError, r"written with a decimal point while the decimal mark is ',' — row 0: "
@@ -279,6 +284,11 @@ READ = {
     "whitespace-aligned": Read("tx.txt", "customer_id   timestamp   amount\n"
                                "  1   2024-01-02   10.5\n  2   2024-01-03   3\n", [10.5, 3.0]),
     "crlf-line-ends": Read("tx.csv", TX.replace("\n", "\r\n"), [10.5, 3.0]),
+    "excel-text-cells-decimal-comma": Read(
+        "tx.xlsx", _xlsx({"Orders": pd.DataFrame({"customer_id": ["1", "2"],
+                                                  "timestamp": ["2024-01-02", "2024-01-03"],
+                                                  "amount": ["1.234,50", "3,5"]})}),
+        [1234.5, 3.5], {"decimal": ","}, ["--decimal", ","]),
     "excel-sheet-given": Read("tx.xlsx", _xlsx({"Notes": ORDERS.iloc[:0], "Orders": ORDERS}),
                               [1.0], {"sheet": "Orders"}, ["--sheet", "Orders"]),
 }
