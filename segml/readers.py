@@ -479,7 +479,7 @@ def _records(sample: str, sep: str) -> list[list[str]]:
     return rows
 
 
-def sniff_sep(p: Path, sample: str, exclude: tuple[str, ...] = ()) -> str:
+def sniff_sep(p: Path, sample: str) -> str:
     r"""Return the separator the sample's header and rows agree on, or refuse.
 
     Parameters
@@ -488,14 +488,12 @@ def sniff_sep(p: Path, sample: str, exclude: tuple[str, ...] = ()) -> str:
         The file (for messages).
     sample : str
         The first lines of the decoded text.
-    exclude : tuple of str
-        Candidates that cannot be the separator (the decimal mark).
 
     Returns
     -------
     str
         One of :data:`SEPARATORS`, ``r"\s+"`` for whitespace-aligned text, or
-        ``","`` for a one-column file (no candidate in the header).
+        ``","`` for a one-column file (no candidate splits the header).
 
     Raises
     ------
@@ -504,8 +502,6 @@ def sniff_sep(p: Path, sample: str, exclude: tuple[str, ...] = ()) -> str:
     """
     counts: dict[str, list[int]] = {}
     for cand in SEPARATORS:
-        if cand in exclude:
-            continue
         rows = _records(sample, cand)
         if rows and len(rows[0]) > 1:
             counts[cand] = [len(r) for r in rows]
@@ -524,7 +520,7 @@ def sniff_sep(p: Path, sample: str, exclude: tuple[str, ...] = ()) -> str:
     ws = [len(r) for r in _records(sample, WHITESPACE)]
     if ws and ws[0] > 1 and all(k == ws[0] for k in ws):
         return WHITESPACE
-    return ","
+    return ","  # one column
 
 
 def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
@@ -544,7 +540,7 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
                     "export the rows too, or point to the right file")
     given_sep = sep is not None
     if sep is None:
-        sep = "\t" if inner in (".tsv", ".tab") else sniff_sep(p, sample, exclude=(dec,))
+        sep = "\t" if inner in (".tsv", ".tab") else sniff_sep(p, sample)
     header_given = "header" in kwargs or "names" in kwargs
     if not header_given:
         records = _records(sample, sep)
@@ -555,9 +551,11 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
         col = str(df.columns[0])
         other = [c for c in SEPARATORS if c != sep and c in col]
         if other:
-            how = "with the separator you gave" if given_sep else "as one column"
-            raise _fail(p, f"reads {how} {sep!r} as a single column {clip(col)}, but the header "
-                           f"contains {other[0]!r}", fix_option("sep", "sep", other[0]))
+            how = "you gave" if given_sep else f"taken from its {inner or 'name'}" \
+                if inner in (".tsv", ".tab") else "sniffed"
+            raise _fail(p, f"reads with the separator {how} ({sep!r}) as a single column "
+                           f"{clip(col)}, but the header contains {other[0]!r}",
+                        fix_option("sep", "sep", other[0]))
     return df
 
 

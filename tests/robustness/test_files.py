@@ -127,10 +127,14 @@ REFUSED = {
         r"the separator is ambiguous in the first 2 lines \(',' gives 2 fields on every line; "
         r"';' gives 2 fields on every line\)\. Fix: pass --sep ','"),
     "wrong-sep-given": Refused("tx.csv", TX_SEMI, InputFileError,
-                               r"reads with the separator you gave ',' as a single column "
+                               r"reads with the separator you gave \(','\) as a single column "
                                r"'customer_id;timestamp;amount', but the header contains ';'\. "
                                r"Fix: pass --sep ';'",
                                kwargs={"sep": ","}, argv=["--sep", ","]),
+    "tsv-that-is-comma-separated": Refused(
+        "tx.tsv", TX, InputFileError, r"reads with the separator taken from its \.tsv \('\\t'\) "
+        r"as a single column 'customer_id,timestamp,amount', but the header contains ','\. "
+        r"Fix: pass --sep ','"),
     "two-char-sep": Refused("tx.csv", TX, ConfigError, r"sep='::' is not a usable separator",
                             kwargs={"sep": "::"}, argv=["--sep", "::"]),
     "duplicate-header": Refused("tx.csv", "customer_id,timestamp,amount,amount\n1,2024-01-02,3,4\n",
@@ -273,6 +277,9 @@ READ = {
     "decimal-comma-thousands-dot": Read(
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;1.234,50\n2;2024-01-03;1.234\n"
         "3;2024-01-04;12,5\n", [1234.5, 1234.0, 12.5], {"decimal": ","}, ["--decimal", ","]),
+    "comma-separated-quoted-decimal-comma": Read(
+        "tx.csv", 'customer_id,timestamp,amount\n1,2024-01-02,"1.234,5"\n2,2024-01-03,"3,25"\n',
+        [1234.5, 3.25], {"decimal": ","}, ["--decimal", ","]),
     "thousands-comma-given": Read(
         "tx.csv", 'customer_id,timestamp,amount\n1,2024-01-02,"1,234.50"\n2,2024-01-03,3\n',
         [1234.5, 3.0], {"thousands": ","}, ["--thousands", ","]),
