@@ -341,7 +341,10 @@ def _refuse_other_format(p: Path, head: bytes, expected: str) -> None:
             raise _fail(p, f"is not a Parquet file (it starts with {clip(head)})",
                         "give it the suffix of its real format (.csv, .xlsx, ...)")
         return
-    for magic, what, suffix in _MAGIC:
+    magics = [*_MAGIC]
+    if head[:3] == b"BZh" and head[4:10] == b"1AY&SY":  # bzip2: level digit, then block magic
+        magics.append((head[:10], "bzip2-compressed", ".bz2 (e.g. data.csv.bz2)"))
+    for magic, what, suffix in magics:
         if head.startswith(magic):
             fix = (f"rename it to end in {suffix}" if suffix else
                    "export the table as CSV, Parquet or Excel")

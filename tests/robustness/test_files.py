@@ -99,6 +99,9 @@ REFUSED = {
     "gzip-named-csv": Refused("tx.csv", gzip.compress(TX.encode()), InputFileError,
                               r"is gzip-compressed, not a text table\. Fix: rename it to end in "
                               r"\.gz"),
+    "bz2-named-txt": Refused("tx.txt", bz2.compress(TX.encode()), InputFileError,
+                             r"is bzip2-compressed, not a text table\. Fix: rename it to end in "
+                             r"\.bz2"),
     "binary-garbage": Refused("tx.csv", bytes(range(256)) * 8, InputFileError,
                               r"holds binary data \(a NUL byte at byte 0\)"),
     "csv-renamed-xlsx": Refused("tx.xlsx", TX, InputFileError,
@@ -150,6 +153,10 @@ REFUSED = {
     "short-row": Refused(
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;3\n2;2024-01-03\n",
         InputFileError, r"the header has 3 fields but record 3 .* has 2 with the separator ';'"),
+    "excel-duplicate-header": Refused(
+        "tx.xlsx", _xlsx({"Orders": pd.DataFrame([["1", "2024-01-02", 3.0, 4.0]], columns=[
+            "customer_id", "timestamp", "amount", "amount"])}),
+        InputFileError, r"the header names column 'amount' twice \(columns 3 and 4\)"),
     "excel-two-sheets": Refused("tx.xlsx", _xlsx({"Orders": ORDERS, "Notes": ORDERS}),
                                 InputFileError, r"has 2 sheets \('Orders', 'Notes'\)\. Fix: name "
                                 r"the sheet to read: pass --sheet 'Orders'"),
@@ -375,6 +382,19 @@ def test_sniffed_separator_round_trips(sep: str, n_cols: int, rows: list[list[st
         path.write_text(text)
         back = read_table(path, dtype=str)
     assert back.to_dict("list") == df.to_dict("list")
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.text(), st.binary(), st.integers(), st.floats()))
+def test_quoted_values_are_short(value: Any) -> None:
+    """No quoted value in a message is longer than 60 characters, whatever it is."""
+    from segml.readers import clip
+    from segml.schema import _show
+
+    assert len(clip(value)) <= 60
+    assert len(_show(value)) <= 60
+    if len(repr(value)) <= 60:
+        assert clip(value) == repr(value)
 
 
 @settings(max_examples=40, deadline=None)
