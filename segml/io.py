@@ -1,8 +1,9 @@
 """Readers for user files and loaders that map well-known public datasets onto the contracts.
 
-``read_transactions`` / ``read_customers`` read CSV/TSV/TXT, Parquet and Excel
-files, rename columns through a ``mapping`` and validate them (see
-:mod:`segml.schema`). The named loaders (:func:`load_cdnow`,
+``read_transactions`` / ``read_customers`` read CSV/TSV/TXT (plain or
+compressed), Parquet and Excel files as they are or refuse them with the fix
+(see :mod:`segml.readers`), rename columns through a ``mapping`` and validate
+them (see :mod:`segml.schema`). The named loaders (:func:`load_cdnow`,
 :func:`load_marketing_campaign`, :func:`load_mall_customers`,
 :func:`load_online_retail`) return a :class:`Dataset` with canonical frames,
 their data-quality reports, and — for tables that only ship per-customer

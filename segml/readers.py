@@ -276,11 +276,18 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
     except InputFileError:
         raise
     except _READ_ERRORS as exc:
-        fix = ("install the missing package named above, or save the file as .xlsx or .csv"
-               if isinstance(exc, ImportError) else
-               "check that the file is complete and in the format its name says")
-        raise _fail(p, f"could not be read as {kind} ({type(exc).__name__}: "
-                       f"{clip(str(exc), 200)})", fix) from exc
+        if isinstance(exc, ImportError):
+            fix = "install the missing package named above, or save the file as .xlsx or .csv"
+        elif isinstance(exc, pd.errors.ParserError):
+            fix = ("give every line as many fields as the header (quote values that contain "
+                   "the separator), or pass the right separator with --sep (config [data] sep; "
+                   "Python sep=)")
+        else:
+            fix = "check that the file is complete and in the format its name says"
+        cause = " ".join(str(exc).split())
+        cause = cause if len(cause) <= 200 else cause[:199] + "…"
+        raise _fail(p, f"could not be read as {kind} ({type(exc).__name__}: {cause})",
+                    fix) from exc
     if thou is not None or dec != ".":  # text cells of any format (pandas did pure columns)
         df = _apply_number_marks(df, dec, thou, set(kwargs.get("dtype") or ()))
     if df.shape[1] == 0:
@@ -658,7 +665,7 @@ def _read_excel(p: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> pd.
                 raise _fail(p, f"has {len(sheets)} sheets ({names_list(sheets)})",
                             f"name the sheet to read: {fix_option('sheet', 'sheet', sheets[0])} "
                             "(for the customers file: --customer-sheet; config [data] "
-                            "customer_sheet)")
+                            "customer_sheet; Python read_customers(..., sheet=))")
             sheet = sheets[0]
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not 0 <= sheet < len(sheets):

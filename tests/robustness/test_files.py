@@ -153,6 +153,10 @@ REFUSED = {
     "short-row": Refused(
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;3\n2;2024-01-03\n",
         InputFileError, r"the header has 3 fields but record 3 .* has 2 with the separator ';'"),
+    "long-row-after-the-sniffed-lines": Refused(
+        "tx.csv", TX + "".join(f"{i},2024-01-02,1\n" for i in range(3, 80)) + "9,2024-01-02,1,7\n",
+        InputFileError, r"could not be read as text \(ParserError: Error tokenizing data\. "
+        r"C error: Expected 3 fields in line 81, saw 4\)\. Fix: give every line as many fields"),
     "excel-duplicate-header": Refused(
         "tx.xlsx", _xlsx({"Orders": pd.DataFrame([["1", "2024-01-02", 3.0, 4.0]], columns=[
             "customer_id", "timestamp", "amount", "amount"])}),
