@@ -148,7 +148,7 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
         options say, or any contract violation.
     """
     raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
-                     sheet=sheet, **_id_as_text(mapping, "customer_id", read_kwargs))
+                     sheet=sheet, **_text_as_text(mapping, TRANSACTION_COLUMNS, read_kwargs))
     _check_number_marks(raw, mapping, TRANSACTION_COLUMNS, "transactions", decimal, thousands)
     return validate_transactions(raw, mapping, **validate_kwargs)
 
@@ -160,7 +160,7 @@ def read_customers(path: str | os.PathLike[str], mapping: Mapping[str, str] | No
                    **validate_kwargs: Any) -> Validated:
     """Read and validate a customers file (see :func:`read_transactions`)."""
     raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
-                     sheet=sheet, **_id_as_text(mapping, "customer_id", read_kwargs))
+                     sheet=sheet, **_text_as_text(mapping, CUSTOMER_COLUMNS, read_kwargs))
     _check_number_marks(raw, mapping, CUSTOMER_COLUMNS, "customers", decimal, thousands)
     return validate_customers(raw, mapping, **validate_kwargs)
 
@@ -222,13 +222,26 @@ def _check_number_marks(raw: pd.DataFrame, mapping: Mapping[str, str] | None,
                           f"Fix: {fix}.")
 
 
-def _id_as_text(mapping: Mapping[str, str] | None, canon: str,
-                read_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Keep id columns as text so zero-padded ids survive (``00001`` stays ``00001``)."""
+_TEXT_KINDS = ("id", "string", "ordered", "status")
+
+
+def _text_as_text(mapping: Mapping[str, str] | None, kinds: Mapping[str, str],
+                  read_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Read id and label columns as text so codes survive (``00001``, postcode ``01234``).
+
+    Otherwise pandas reads them as numbers (``1``, ``1234``) and, with a
+    thousands mark, order numbers such as ``12.345`` as 12345. A ``dtype`` in
+    ``read_kwargs`` wins.
+    """
     kwargs = dict(read_kwargs or {})
-    col = (mapping or {}).get(canon, canon)
-    kwargs.setdefault("dtype", {col: str})
-    return kwargs
+    mapping = mapping or {}
+    text = {mapping.get(c, c): str for c, k in kinds.items() if k in _TEXT_KINDS}
+    user = kwargs.get("dtype")
+    if user is None:
+        kwargs["dtype"] = text
+    elif isinstance(user, Mapping):
+        kwargs["dtype"] = {**text, **user}
+    return kwargs  # a single dtype for every column is the caller's choice
 
 
 def _path(path: str | os.PathLike[str] | None, filename: str) -> Path:

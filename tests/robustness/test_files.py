@@ -349,6 +349,20 @@ def test_cp1252_option_leaves_utf8_files_alone(tmp_path: Path,
     assert "2 customers, 1 transactions" in out
 
 
+def test_codes_keep_their_leading_zeros_and_dots(tmp_path: Path) -> None:
+    """Id and label columns are read as text: 01234 stays 01234, order 12.345 is not 12345."""
+    cust = tmp_path / "customers.csv"
+    cust.write_text("customer_id;postcode;income\n007;01234;1.500,5\n008;40121;900\n")
+    frame, _ = read_customers(cust, decimal=",")
+    assert frame["postcode"].tolist() == ["01234", "40121"]
+    assert frame["customer_id"].tolist() == ["007", "008"]
+    assert frame["income"].tolist() == [1500.5, 900.0]
+    tx = tmp_path / "tx.csv"
+    tx.write_text("customer_id;timestamp;amount;order_id\n007;2024-01-02;1.234,5;12.345\n")
+    frame, _ = read_transactions(tx, decimal=",")
+    assert frame["order_id"].tolist() == ["12.345"] and frame["amount"].tolist() == [1234.5]
+
+
 def test_one_column_customers_file(tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     path.write_text("customer id\nAnn Lee\nBob\n")
