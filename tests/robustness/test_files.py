@@ -104,6 +104,9 @@ REFUSED = {
                              r"\.bz2"),
     "binary-garbage": Refused("tx.csv", bytes(range(256)) * 8, InputFileError,
                               r"holds binary data \(a NUL byte at byte 0\)"),
+    "utf16-without-bom": Refused("tx.csv", TX.encode("utf-16-le"), InputFileError,
+                                 r"holds binary data \(a NUL byte at byte 1\), not text\. Fix: "
+                                 r".*pass --encoding utf-16-le"),
     "csv-renamed-xlsx": Refused("tx.xlsx", TX, InputFileError,
                                 r"is not an Excel workbook \(it starts with b'customer_id"),
     "truncated-gzip": Refused("tx.csv.gz", gzip.compress(TX.encode() * 50)[:60], InputFileError,
@@ -282,6 +285,9 @@ READ = {
     "utf16-bom": Read("tx.csv", TX_SEMI.encode("utf-16"), [10.5, 3.0]),
     "utf16-bom-given": Read("tx.csv", TX.encode("utf-16"), [10.5, 3.0],
                             {"encoding": "utf-16"}, ["--encoding", "utf-16"], "utf-16"),
+    "utf16le-without-bom-given": Read("tx.csv", TX.encode("utf-16-le"), [10.5, 3.0],
+                                      {"encoding": "utf-16-le"}, ["--encoding", "utf-16-le"],
+                                      "utf-16-le"),
     "cp1252-given": Read("tx.csv", "customer_id,timestamp,amount,city\n1,2024-01-02,10.5,Forlì\n"
                          "2,2024-01-03,3,Cesena\n".encode("cp1252"), [10.5, 3.0],
                          {"encoding": "cp1252"}, ["--encoding", "cp1252"]),
