@@ -41,6 +41,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from segml.errors import ConfigError, InputFileError
@@ -480,7 +481,7 @@ def _records(sample: str, sep: str) -> list[list[str]]:
     rows: list[list[str]] = []
     try:
         for rec in csv.reader(io.StringIO(sample), delimiter=sep):
-            if rec:
+            if rec and (len(rec) > 1 or rec[0].strip()):  # pandas skips whitespace-only lines
                 rows.append(rec)
             if len(rows) >= _SNIFF_ROWS:
                 break
@@ -556,6 +557,8 @@ def _read_text(p: Path, compression: str | None, inner: str, sep: str | None,
         records = _records(sample, sep)
         _check_header(p, records[0] if records else [], sep)
         _check_field_counts(p, records, sep)
+        if records:
+            _check_all_lines(p, data, encoding, sep, len(records[0]))
     df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, encoding=encoding, **kwargs)
     if df.shape[1] == 1:
         col = str(df.columns[0])
@@ -620,6 +623,49 @@ def _check_field_counts(p: Path, records: list[list[str]], sep: str) -> None:
     shown = clip((" " if sep == WHITESPACE else sep).join(records[bad]))
     raise _fail(p, f"the header has {n} fields but record {bad + 1} (the header is record 1) "
                    f"has {len(records[bad])} with the separator {sep!r}: {shown}",
+                "give every line as many fields as the header (quote values that contain the "
+                "separator, drop trailing separators), or pass the right separator with --sep "
+                "(config [data] sep; Python sep=)")
+
+
+def _check_all_lines(p: Path, data: bytes, encoding: str, sep: str, n_fields: int) -> None:
+    """Refuse any line of a quote-free file whose field count differs from the header's.
+
+    The sample check covers the first lines; this covers the rest with a
+    vectorised count of separators per line. Files with quotes (a quoted value
+    may hold the separator or a line break), whitespace-aligned files and
+    encodings where the separator is not one byte are left to pandas, which
+    refuses long lines and pads short ones with missing values.
+    """
+    if sep == WHITESPACE or b'"' in data:
+        return
+    if codecs.lookup(encoding).name == "utf-8-sig":
+        encoding = "utf-8"  # the BOM is only at the start of the data
+    try:
+        sep_byte, newline = sep.encode(encoding), "\n".encode(encoding)
+    except UnicodeError:
+        return
+    if len(sep_byte) != 1 or newline != b"\n":
+        return
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not len(ends) or ends[-1] != len(arr) - 1:
+        ends = np.append(ends, len(arr))  # last line without a line break
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    counts = np.bincount(np.searchsorted(ends, np.flatnonzero(arr == sep_byte[0])),
+                         minlength=len(ends))
+    length = ends - starts - (arr[np.maximum(ends - 1, 0)] == 13)  # without a trailing \r
+    bad = (counts != n_fields - 1) & (length > 0)
+    for i in np.flatnonzero(bad & (counts == 0)):  # whitespace-only lines: pandas skips them
+        bad[i] = bool(data[starts[i]:ends[i]].strip())
+    bad = np.flatnonzero(bad)
+    if not len(bad):
+        return
+    line = int(bad[0])
+    text = data[starts[line]:ends[line]].decode(encoding, errors="replace").rstrip("\r")
+    raise _fail(p, f"the header has {n_fields} fields but line {line + 1:,} has "
+                   f"{int(counts[line]) + 1} with the separator {sep!r}: {clip(text)}"
+                   + (f" ({len(bad):,} such lines)" if len(bad) > 1 else ""),
                 "give every line as many fields as the header (quote values that contain the "
                 "separator, drop trailing separators), or pass the right separator with --sep "
                 "(config [data] sep; Python sep=)")

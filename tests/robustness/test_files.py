@@ -158,8 +158,17 @@ REFUSED = {
         InputFileError, r"the header has 3 fields but record 3 .* has 2 with the separator ';'"),
     "long-row-after-the-sniffed-lines": Refused(
         "tx.csv", TX + "".join(f"{i},2024-01-02,1\n" for i in range(3, 80)) + "9,2024-01-02,1,7\n",
+        InputFileError, r"the header has 3 fields but line 81 has 4 with the separator ',': "
+        r"'9,2024-01-02,1,7'\. Fix: give every line as many fields"),
+    "long-row-after-the-sniffed-lines-quoted": Refused(
+        "tx.csv",
+        TX + "".join(f'{i},2024-01-02,"1"\n' for i in range(3, 80)) + "9,2024-01-02,1,7\n",
         InputFileError, r"could not be read as text \(ParserError: Error tokenizing data\. "
         r"C error: Expected 3 fields in line 81, saw 4\)\. Fix: give every line as many fields"),
+    "short-row-after-the-sniffed-lines": Refused(
+        "tx.csv", TX + "".join(f"{i},2024-01-02,1\r\n" for i in range(3, 80)) + "9,2024-01-02\n"
+        + "10,2024-01-02\n", InputFileError, r"the header has 3 fields but line 81 has 2 with the "
+        r"separator ',': '9,2024-01-02' \(2 such lines\)\. Fix: give every line as many fields"),
     "excel-duplicate-header": Refused(
         "tx.xlsx", _xlsx({"Orders": pd.DataFrame([["1", "2024-01-02", 3.0, 4.0]], columns=[
             "customer_id", "timestamp", "amount", "amount"])}),
@@ -307,6 +316,8 @@ READ = {
                                          {"sep": "\\t"}, ["--sep", "\\t"]),
     "whitespace-aligned": Read("tx.txt", "customer_id   timestamp   amount\n"
                                "  1   2024-01-02   10.5\n  2   2024-01-03   3\n", [10.5, 3.0]),
+    "blank-and-whitespace-lines": Read("tx.csv", TX.replace("\n2,", "\n\n   \n\t\n2,") + "\n \n",
+                                       [10.5, 3.0]),
     "crlf-line-ends": Read("tx.csv", TX.replace("\n", "\r\n"), [10.5, 3.0]),
     "excel-text-cells-decimal-comma": Read(
         "tx.xlsx", _xlsx({"Orders": pd.DataFrame({"customer_id": ["1", "2"],
