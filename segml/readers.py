@@ -84,6 +84,9 @@ _NUMBER_OR_DATE = re.compile(
     r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?"
     r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)?"
 )
+_RAGGED_FIX = ("remove any title lines above the header, give every line as many fields as the "
+               "header (quote values that contain the separator, drop trailing separators), or "
+               "pass the right separator with --sep (config [data] sep; Python sep=)")
 _READ_ERRORS = (ValueError, OSError, ImportError, EOFError, lzma.LZMAError, zipfile.BadZipFile,
                 csv.Error, KeyError)
 
@@ -280,9 +283,7 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
         if isinstance(exc, ImportError):
             fix = "install the missing package named above, or save the file as .xlsx or .csv"
         elif isinstance(exc, pd.errors.ParserError):
-            fix = ("give every line as many fields as the header (quote values that contain "
-                   "the separator), or pass the right separator with --sep (config [data] sep; "
-                   "Python sep=)")
+            fix = _RAGGED_FIX
         else:
             fix = "check that the file is complete and in the format its name says"
         cause = " ".join(str(exc).split())
@@ -623,9 +624,7 @@ def _check_field_counts(p: Path, records: list[list[str]], sep: str) -> None:
     shown = clip((" " if sep == WHITESPACE else sep).join(records[bad]))
     raise _fail(p, f"the header has {n} fields but record {bad + 1} (the header is record 1) "
                    f"has {len(records[bad])} with the separator {sep!r}: {shown}",
-                "give every line as many fields as the header (quote values that contain the "
-                "separator, drop trailing separators), or pass the right separator with --sep "
-                "(config [data] sep; Python sep=)")
+                _RAGGED_FIX)
 
 
 def _check_all_lines(p: Path, data: bytes, encoding: str, sep: str, n_fields: int) -> None:
@@ -666,9 +665,7 @@ def _check_all_lines(p: Path, data: bytes, encoding: str, sep: str, n_fields: in
     raise _fail(p, f"the header has {n_fields} fields but line {line + 1:,} has "
                    f"{int(counts[line]) + 1} with the separator {sep!r}: {clip(text)}"
                    + (f" ({len(bad):,} such lines)" if len(bad) > 1 else ""),
-                "give every line as many fields as the header (quote values that contain the "
-                "separator, drop trailing separators), or pass the right separator with --sep "
-                "(config [data] sep; Python sep=)")
+                _RAGGED_FIX)
 
 
 def _apply_number_marks(df: pd.DataFrame, dec: str, thou: str | None,

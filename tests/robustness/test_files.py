@@ -152,23 +152,27 @@ REFUSED = {
     "one-field-more-every-row": Refused(
         "tx.csv", "customer_id,timestamp,amount\n1,2024-01-02,3,\n2,2024-01-03,4,\n",
         InputFileError, r"the header has 3 fields but record 2 \(the header is record 1\) has 4 "
-        r"with the separator ',': '1,2024-01-02,3,'\. Fix: give every line as many fields"),
+        r"with the separator ',': '1,2024-01-02,3,'\. Fix: remove any title lines"),
     "short-row": Refused(
         "tx.csv", "customer_id;timestamp;amount\n1;2024-01-02;3\n2;2024-01-03\n",
         InputFileError, r"the header has 3 fields but record 3 .* has 2 with the separator ';'"),
     "long-row-after-the-sniffed-lines": Refused(
         "tx.csv", TX + "".join(f"{i},2024-01-02,1\n" for i in range(3, 80)) + "9,2024-01-02,1,7\n",
         InputFileError, r"the header has 3 fields but line 81 has 4 with the separator ',': "
-        r"'9,2024-01-02,1,7'\. Fix: give every line as many fields"),
+        r"'9,2024-01-02,1,7'\. Fix: remove any title lines"),
     "long-row-after-the-sniffed-lines-quoted": Refused(
         "tx.csv",
         TX + "".join(f'{i},2024-01-02,"1"\n' for i in range(3, 80)) + "9,2024-01-02,1,7\n",
         InputFileError, r"could not be read as text \(ParserError: Error tokenizing data\. "
-        r"C error: Expected 3 fields in line 81, saw 4\)\. Fix: give every line as many fields"),
+        r"C error: Expected 3 fields in line 81, saw 4\)\. Fix: remove any title lines"),
     "short-row-after-the-sniffed-lines": Refused(
         "tx.csv", TX + "".join(f"{i},2024-01-02,1\r\n" for i in range(3, 80)) + "9,2024-01-02\n"
         + "10,2024-01-02\n", InputFileError, r"the header has 3 fields but line 81 has 2 with the "
-        r"separator ',': '9,2024-01-02' \(2 such lines\)\. Fix: give every line as many fields"),
+        r"separator ',': '9,2024-01-02' \(2 such lines\)\. Fix: remove any title lines"),
+    "title-line-above-header": Refused(
+        "tx.csv", "Orders export 2024\n" + TX, InputFileError,
+        r"the header has 1 fields but record 2 \(the header is record 1\) has 3 with the separator "
+        r"',': 'customer_id,timestamp,amount'\. Fix: remove any title lines above the header"),
     "excel-duplicate-header": Refused(
         "tx.xlsx", _xlsx({"Orders": pd.DataFrame([["1", "2024-01-02", 3.0, 4.0]], columns=[
             "customer_id", "timestamp", "amount", "amount"])}),
