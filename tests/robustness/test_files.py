@@ -396,6 +396,26 @@ def test_cdnow_whitespace_file_still_sniffed(shared_data: Path) -> None:
     assert len(raw) == 69_659 and raw["customer_id"].iloc[0] == "00001"
 
 
+@pytest.mark.parametrize(("name", "shape", "first"), [
+    ("marketing_campaign.csv", (2_240, 29), "ID"),  # tab-separated, sniffed
+    ("Mall_Customers.csv", (200, 5), "CustomerID"),
+    ("ta_feng_all_months_merged.csv.gz", (1_000, 9), "TRANSACTION_DT"),  # gzip, BOM, quotes
+])
+def test_shared_real_files_sniffed(shared_data: Path, name: str, shape: tuple[int, int],
+                                   first: str) -> None:
+    raw = read_table(shared_data / name, nrows=1_000 if name.endswith(".gz") else None,
+                     dtype={"CUSTOMER_ID": str})
+    assert raw.shape == shape and raw.columns[0] == first
+    if name.endswith(".gz"):
+        assert raw["CUSTOMER_ID"].iloc[0] == "01104905"  # zero padding survives
+
+
+def test_cdnow_sample_without_header_is_refused(shared_data: Path) -> None:
+    with pytest.raises(InputFileError, match=r"CDNOW_sample\.txt: the first line looks like data, "
+                       r"not a header \('00004', '0001', '19970101', '2' and 1 more\)"):
+        read_table(shared_data / "CDNOW_sample.txt")
+
+
 def test_config_keys_must_be_strings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[data]\ntransactions = 'tx.csv'\ndecimal = 1\n")
