@@ -5,8 +5,9 @@ The plain path ``pipeline.predict(frame)`` spends most of its time in the
 ``hstack``). :class:`CompiledScorer` reads the *fitted parameters* of the known
 steps once (imputer fill values, scaler centre/scale, one-hot vocabularies,
 ordinal codes, ``log1p``) and replays them with numpy, so the model matrix is the
-same bits the pipeline produces, and the k-means assignment uses the same
-formula as scikit-learn (``||c||^2 - 2 x.c``, first minimum wins).
+same bits the pipeline produces (every step is elementwise), and the k-means
+assignment uses the same formula as scikit-learn (``||c||^2 - 2 x.c``, first
+minimum wins).
 
 Any step it does not know makes that branch fall back to the fitted
 scikit-learn branch itself (``branch.transform(frame[cols])``); the fallback is
@@ -20,7 +21,12 @@ Big batches (:meth:`CompiledScorer.assign_frame`) run in blocks of 16,384 rows s
 the model matrix and the distance temporaries stay in the CPU cache; string columns
 read by one-hot encoders are factorized once for the whole batch (or taken from the
 input checks) and each block looks its codes up in a small table. Every step is row by
-row, so the blocks give the same bits as the whole frame.
+row, so the blocks give the same model matrix, labels and segment ids as the whole frame.
+Distances, confidences and GMM probabilities come from a BLAS matrix product whose
+summation order depends on the block shape and the CPU kernel, so they agree with the
+whole-frame values to rounding, not bit for bit (observed: 1 ulp on 2 of 500 rows with
+OpenBLAS's Haswell kernel on an AMD EPYC; the tests allow 1e-9). A label could only
+differ where a row's two nearest centres are equally far to within that rounding.
 """
 
 from __future__ import annotations
@@ -1011,9 +1017,10 @@ class CompiledScorer:
 
         The model matrix, the distances and the driver pulls of one block of rows stay in
         the CPU cache instead of living as ``(n_rows, n_model_features)`` temporaries
-        (several hundred MB at 1M rows). Every step works row by row, so the labels,
-        distances and drivers are the same bits as the whole-frame path. A scorer with
-        fallback branches (scikit-learn transformers it does not compile) runs on the
+        (several hundred MB at 1M rows). Every step works row by row, so the labels are the
+        whole-frame path's; distances, confidences and driver pulls agree to rounding (the
+        BLAS product's summation order depends on the block shape; see the module notes).
+        A scorer with fallback branches (scikit-learn transformers it does not compile) runs on the
         whole frame, as ``pipeline.predict`` would.
 
         Parameters
@@ -1239,8 +1246,8 @@ def _one_blas_thread() -> Iterator[None]:
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Multiply ``a @ b`` with BLAS on one thread for big ``a`` (as k-means in sklearn).
 
-    Same bits as the threaded product; avoids BLAS threads fighting the caller's own
-    parallelism and oversubscribed machines.
+    Equal to the threaded product to rounding; avoids BLAS threads fighting the caller's
+    own parallelism and oversubscribed machines.
     """
     if a.shape[0] < 4096 or _ONE_THREAD[0]:
         return a @ b

@@ -67,6 +67,14 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--map", action="append", default=[], metavar="CANON=COLUMN",
                    help="column mapping for the transactions file, repeatable")
     g.add_argument("--as-of", help="features use rows up to this day (required for real data)")
+    g.add_argument("--sep", help="separator of both text files: one character, 'tab' or '\\s+' "
+                   "(default: sniffed; refused when ambiguous)")
+    g.add_argument("--encoding", help="text encoding of both files, e.g. cp1252 "
+                   "(default: byte-order mark, else strict UTF-8)")
+    g.add_argument("--decimal", help="decimal mark, '.' (default) or ','")
+    g.add_argument("--thousands", help="thousands mark ('.' when --decimal is ','; '' for none)")
+    g.add_argument("--sheet", help="Excel sheet of the transactions file")
+    g.add_argument("--customer-sheet", help="Excel sheet of the customers file")
 
 
 def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -80,6 +88,9 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         val = getattr(args, key, None)
         if val is not None:
             data[key] = str(val)
+    for key in ("sep", "encoding", "decimal", "thousands", "sheet", "customer_sheet"):
+        if getattr(args, key, None) is not None:
+            data[key] = getattr(args, key)
     for item in getattr(args, "map", []) or []:
         if "=" not in item:
             raise ConfigError(f"--map {item!r}: expected CANON=COLUMN, e.g. --map amount=value.")

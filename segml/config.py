@@ -28,6 +28,12 @@ DEFAULTS: dict[str, Any] = {
         "customer_mapping": {},
         "negative_amounts": "net",
         "timestamp_format": None,
+        "sep": None,
+        "encoding": None,
+        "decimal": None,
+        "thousands": None,
+        "sheet": None,
+        "customer_sheet": None,
     },
     "demo": {
         "n_customers": 4000,
@@ -86,6 +92,13 @@ EXAMPLE_CONFIG = """\
 # transactions = "data/orders.csv"
 # customers = "data/customers.csv"
 # negative_amounts = "net"          # net | drop | error
+# How to read both files (omitted: sniffed/strict, and refused when ambiguous):
+# sep = ";"                         # one character, "tab", or '\\s+' for aligned columns
+# encoding = "cp1252"               # default: byte-order mark, else strict UTF-8
+# decimal = ","                     # "." (default) or ","; "," implies thousands = "."
+# thousands = "."                   # "" for none
+# sheet = "Orders"                  # Excel sheet of the transactions file
+# customer_sheet = "Customers"      # Excel sheet of the customers file
 # [data.mapping]                    # canonical name = "your column"
 # customer_id = "CustomerCode"
 # timestamp = "OrderDate"
@@ -212,6 +225,10 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     if data["loader"] and (data["transactions"] or data["customers"]):
         raise ConfigError("config: set either data.loader or data.transactions/customers, "
                           "not both.")
+    for key in ("sep", "encoding", "decimal", "thousands", "sheet", "customer_sheet"):
+        if data[key] is not None and not isinstance(data[key], str):
+            raise ConfigError(f"config: data.{key} must be a string, got {data[key]!r}. "
+                              f"Fix: quote it, e.g. {key} = \"{data[key]}\".")
     if data["customers"] and not data["transactions"] and not data["loader"]:
         pass  # customer-only runs are allowed (attribute segmentation)
     if cfg["features"]["as_of"] is not None:  # strict ISO date, checked before any work

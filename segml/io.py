@@ -1,8 +1,9 @@
 """Readers for user files and loaders that map well-known public datasets onto the contracts.
 
-``read_transactions`` / ``read_customers`` read CSV/TSV/TXT, Parquet and Excel
-files, rename columns through a ``mapping`` and validate them (see
-:mod:`segml.schema`). The named loaders (:func:`load_cdnow`,
+``read_transactions`` / ``read_customers`` read CSV/TSV/TXT (plain or
+compressed), Parquet and Excel files as they are or refuse them with the fix
+(see :mod:`segml.readers`), rename columns through a ``mapping`` and validate
+them (see :mod:`segml.schema`). The named loaders (:func:`load_cdnow`,
 :func:`load_marketing_campaign`, :func:`load_mall_customers`,
 :func:`load_online_retail`) return a :class:`Dataset` with canonical frames,
 their data-quality reports, and — for tables that only ship per-customer
@@ -12,6 +13,7 @@ aggregates — a ``features`` frame in canonical feature names.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,12 @@ import numpy as np
 import pandas as pd
 
 from segml._asof import parse_as_of
-from segml.errors import InputFileError
+from segml.errors import InputFileError, SchemaError
+from segml.readers import clip, fix_option, number_text, read_table
 from segml.schema import (
+    CUSTOMER_COLUMNS,
+    PREFIX_KINDS,
+    TRANSACTION_COLUMNS,
     DataQualityReport,
     Validated,
     _to_id,
@@ -107,78 +113,23 @@ def shared_data_path(filename: str | None = None) -> Path:
     )
 
 
-def _sniff_sep(path: Path) -> str | None:
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        head = fh.readline()
-    counts = {sep: head.count(sep) for sep in ("\t", ",", ";", "|")}
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] > 0 else None
-
-
-def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
-               **kwargs: Any) -> pd.DataFrame:
-    r"""Read a CSV/TSV/TXT, Parquet or Excel file into a DataFrame.
-
-    The separator of text files is sniffed from the header line (tab, comma,
-    semicolon, pipe; whitespace when none of them appears). Id-like columns are
-    not converted: everything is read as the file has it and typed by the
-    validators.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-    sep : str, optional
-        Separator for text files; ``r"\s+"`` for whitespace-aligned files.
-    **kwargs
-        Passed to the pandas reader.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    InputFileError
-        Missing file, unsupported extension, or a reader failure (with its cause).
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"{p}: file not found. Fix: check the path (cwd is {Path.cwd()}).")
-    suffix = "".join(p.suffixes[-2:]).lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            kwargs.pop("dtype", None)  # parquet files carry their own types
-            return pd.read_parquet(p, **kwargs)
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(p, **kwargs)
-        if suffix in (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".dat"):
-            if sep is None:
-                sep = "\t" if suffix.startswith(".tsv") else _sniff_sep(p) or r"\s+"
-            return pd.read_csv(p, sep=sep, **kwargs)
-    except (ValueError, OSError, ImportError) as exc:
-        raise InputFileError(f"{p}: could not be read ({exc}). Fix: check the file format.") \
-            from exc
-    raise InputFileError(
-        f"{p}: unsupported file type {suffix!r}. "
-        "Fix: use .csv/.tsv/.txt, .parquet or .xlsx, or read it with pandas and call "
-        "segml.schema.validate_* directly."
-    )
-
-
 def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = None,
-                      *, sep: str | None = None, read_kwargs: Mapping[str, Any] | None = None,
+                      *, sep: str | None = None, encoding: str | None = None,
+                      decimal: str | None = None, thousands: str | None = None,
+                      sheet: str | int | None = None, read_kwargs: Mapping[str, Any] | None = None,
                       **validate_kwargs: Any) -> Validated:
     """Read and validate a transactions file.
 
     Parameters
     ----------
     path : path-like
-        CSV/TSV/TXT, Parquet or Excel file.
+        CSV/TSV/TXT (plain or compressed), Parquet or Excel file.
     mapping : dict, optional
         Canonical name -> the file's column.
-    sep : str, optional
-        Separator for text files (sniffed when omitted).
+    sep, encoding, decimal, thousands, sheet : str, optional
+        How to read the file (see :func:`segml.readers.read_table`): separator
+        (sniffed when omitted), text encoding (byte-order mark or strict UTF-8
+        when omitted), decimal and thousands marks, Excel sheet.
     read_kwargs : dict, optional
         Extra arguments for the pandas reader.
     **validate_kwargs
@@ -188,26 +139,110 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
     -------
     Validated
         ``(frame, report)``.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read as it is (see :func:`segml.readers.read_table`).
+    SchemaError
+        A numeric column written with another decimal or thousands mark than the
+        options say, or any contract violation.
     """
-    raw = read_table(path, sep=sep, **_id_as_text(mapping, "customer_id", read_kwargs))
+    raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
+                     sheet=sheet, **_text_as_text(mapping, TRANSACTION_COLUMNS, read_kwargs))
+    _check_number_marks(raw, mapping, TRANSACTION_COLUMNS, "transactions", decimal, thousands)
     return validate_transactions(raw, mapping, **validate_kwargs)
 
 
 def read_customers(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = None,
-                   *, sep: str | None = None, read_kwargs: Mapping[str, Any] | None = None,
+                   *, sep: str | None = None, encoding: str | None = None,
+                   decimal: str | None = None, thousands: str | None = None,
+                   sheet: str | int | None = None, read_kwargs: Mapping[str, Any] | None = None,
                    **validate_kwargs: Any) -> Validated:
     """Read and validate a customers file (see :func:`read_transactions`)."""
-    raw = read_table(path, sep=sep, **_id_as_text(mapping, "customer_id", read_kwargs))
+    raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
+                     sheet=sheet, **_text_as_text(mapping, CUSTOMER_COLUMNS, read_kwargs))
+    _check_number_marks(raw, mapping, CUSTOMER_COLUMNS, "customers", decimal, thousands)
     return validate_customers(raw, mapping, **validate_kwargs)
 
 
-def _id_as_text(mapping: Mapping[str, str] | None, canon: str,
-                read_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Keep id columns as text so zero-padded ids survive (``00001`` stays ``00001``)."""
+_DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+|[-+]?\d+,(?:\d{1,2}|\d{4,})")
+_THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+\.\d+|[-+]?\d{1,3}(?:,\d{3}){2,}")
+_AMBIGUOUS_COMMA = re.compile(r"[-+]?\d{1,3},\d{3}")
+_DECIMAL_POINT = re.compile(r"[-+]?\d*\.\d+")
+
+
+def _check_number_marks(raw: pd.DataFrame, mapping: Mapping[str, str] | None,
+                        kinds: Mapping[str, str], table: str, decimal: str | None,
+                        thousands: str | None) -> None:
+    """Refuse numeric columns left as text because of their decimal or thousands mark.
+
+    ``12,50`` with the decimal mark ``"."`` (or ``12.50`` with ``","``) would
+    otherwise fail later as "non-numeric" without naming the option that fixes it.
+    """
+    mapping = dict(mapping or {})
+    prefixes = tuple(p for p, k in PREFIX_KINDS.items() if k == "float")
+    floats = [c for c, k in kinds.items() if k == "float"]
+    floats += [c for c in [*mapping, *map(str, raw.columns)]
+               if c.startswith(prefixes) and c not in floats]
+    dec = decimal or "."
+    for canon in floats:
+        col = mapping.get(canon, canon)
+        if col not in raw.columns or pd.api.types.is_numeric_dtype(raw[col].dtype):
+            continue
+        s = raw[col].reset_index(drop=True)
+        text = s.dropna().astype("str").str.strip()
+        if dec == ".":
+            text = text[text.ne("") & pd.to_numeric(text, errors="coerce").isna()]
+        else:
+            text = text[text.ne("") & ~text.str.fullmatch(number_text(dec, thousands))]
+        if text.empty:
+            continue
+        if dec == ".":
+            found = [(rx, problem, fix) for rx, problem, fix in (
+                (_DECIMAL_COMMA, "a decimal comma", fix_option("decimal", "decimal", ",")),
+                (_AMBIGUOUS_COMMA, "a comma that is a decimal or a thousands mark",
+                 f"{fix_option('decimal', 'decimal', ',')} if ',' is the decimal mark, or "
+                 f"--thousands ',' (config [data] thousands = \",\"; Python thousands=',') "
+                 "if it separates thousands"),
+                (_THOUSANDS_COMMA, "a thousands comma", fix_option("thousands", "thousands", ",")),
+            ) if text.str.fullmatch(rx).any()]
+            if not found:
+                continue
+            rx, problem, fix = found[0]
+        else:
+            rx, problem = _DECIMAL_POINT, f"a decimal point while the decimal mark is {dec!r}"
+            fix = ("pass --decimal '.' or leave it out (config [data] decimal = \".\"; "
+                   "Python decimal='.'), or fix those values")
+            if not text.str.fullmatch(rx).any():
+                continue
+        bad = text[text.str.fullmatch(rx)]
+        shown = ", ".join(f"row {i}: {clip(v)}" for i, v in bad.iloc[:3].items())
+        where = f"{table}.{canon}" + (f" (column {clip(col)})" if col != canon else "")
+        raise SchemaError(f"{where}: {len(bad):,} value(s) written with {problem} — {shown}. "
+                          f"Fix: {fix}.")
+
+
+_TEXT_KINDS = ("id", "string", "ordered", "status")
+
+
+def _text_as_text(mapping: Mapping[str, str] | None, kinds: Mapping[str, str],
+                  read_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Read id and label columns as text so codes survive (``00001``, postcode ``01234``).
+
+    Otherwise pandas reads them as numbers (``1``, ``1234``) and, with a
+    thousands mark, order numbers such as ``12.345`` as 12345. A ``dtype`` in
+    ``read_kwargs`` wins.
+    """
     kwargs = dict(read_kwargs or {})
-    col = (mapping or {}).get(canon, canon)
-    kwargs.setdefault("dtype", {col: str})
-    return kwargs
+    mapping = mapping or {}
+    text = {mapping.get(c, c): str for c, k in kinds.items() if k in _TEXT_KINDS}
+    user = kwargs.get("dtype")
+    if user is None:
+        kwargs["dtype"] = text
+    elif isinstance(user, Mapping):
+        kwargs["dtype"] = {**text, **user}
+    return kwargs  # a single dtype for every column is the caller's choice
 
 
 def _path(path: str | os.PathLike[str] | None, filename: str) -> Path:
@@ -429,7 +464,8 @@ _ONLINE_RETAIL_COLUMNS = {
 
 
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
-                       *, date_format: str | None = None, as_of: Any = None) -> Dataset:
+                       *, date_format: str | None = None,
+                       sheet: str | int | None = None, as_of: Any = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
     Both layouts are recognised (``InvoiceNo``/``Invoice``, ``UnitPrice``/
@@ -454,6 +490,9 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         The Excel/CSV/Parquet export, or an already-read frame.
     date_format : str, optional
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
+    sheet : str or int, optional
+        Sheet of an Excel export; required when it has several (Online Retail II
+        ships one sheet per year).
     as_of : date-like, optional
         Derive the country from invoices on or before this day only (ISO ``YYYY-MM-DD``,
         see :func:`segml._asof.parse_as_of`). ``segml run`` passes ``features.as_of``.
@@ -469,7 +508,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     else:
         raw = read_table(path_or_frame, dtype={"CustomerID": str, "Customer ID": str,
                                                "InvoiceNo": str, "Invoice": str,
-                                               "StockCode": str})
+                                               "StockCode": str}, sheet=sheet)
         source = str(path_or_frame)
     cols: dict[str, str] = {}
     for key, options in _ONLINE_RETAIL_COLUMNS.items():

@@ -216,20 +216,24 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
-            io.load_online_retail(data["path"] or "", as_of=cfg["features"]["as_of"])
+            io.load_online_retail(data["path"] or "", sheet=data.get("sheet"),
+                                  as_of=cfg["features"]["as_of"])
         return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
                           quality=dict(ds.reports), aggregates=ds.features)
     if data["transactions"] or data["customers"]:
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
+        reading = {k: data.get(k) for k in ("sep", "encoding", "decimal", "thousands")}
         cust = None
         if data["customers"]:
             cust, quality["customers"] = io.read_customers(data["customers"],
-                                                           data["customer_mapping"])
+                                                           data["customer_mapping"], **reading,
+                                                           sheet=data.get("customer_sheet"))
         tx = None
         if data["transactions"]:
             tx, quality["transactions"] = io.read_transactions(
-                data["transactions"], data["mapping"], customers=cust,
+                data["transactions"], data["mapping"], customers=cust, **reading,
+                sheet=data.get("sheet"),
                 negative_amounts=data["negative_amounts"],
                 timestamp_format=data["timestamp_format"],
             )

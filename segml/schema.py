@@ -125,6 +125,8 @@ _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 # an offset only counts after a time of day, so "04-09-2012" is not read as "-2012"
 _TZ_SUFFIX = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 _MAX_EXAMPLES = 5
+_MAX_CHARS = 60  # longest quoted value in a message
+_MAX_NAMES = 10  # column names listed in a message
 
 
 @dataclass
@@ -210,7 +212,22 @@ def _show(value: Any) -> str:
         return "<missing>"
     if isinstance(value, np.generic):
         value = value.item()
-    return repr(value)
+    return _clip(value)
+
+
+def _clip(value: Any, limit: int = _MAX_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters with an ellipsis (messages stay short)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    end = text[-1] if text[-1] in "'\"" else ""  # keep the closing quote of a string
+    return text[: limit - 1 - len(end)] + "…" + end
+
+
+def _names(names: list[str], limit: int = _MAX_NAMES) -> str:
+    """Quote the first ``limit`` names, each clipped, then ``and N more``."""
+    shown = ", ".join(_clip(n) for n in names[:limit])
+    return f"[{shown}" + (f" and {len(names) - limit:,} more]" if len(names) > limit else "]")
 
 
 def _examples(values: pd.Series, mask: np.ndarray | pd.Series) -> str:
@@ -243,17 +260,28 @@ def _resolve_columns(
             close = difflib.get_close_matches(canon, list(known), n=3)
             hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
             raise SchemaError(
-                f"{table}: mapping key {canon!r} is not a canonical column.{hint} "
+                f"{table}: mapping key {_clip(canon)} is not a canonical column.{hint} "
                 f"Fix: use one of {', '.join(known)} (or an interest_*/survey_* name)."
             )
         if src not in df.columns:
             close = difflib.get_close_matches(str(src), present, n=3)
-            hint = f" Close matches: {', '.join(map(repr, close))}." if close else ""
+            hint = f" Close matches: {', '.join(map(_clip, close))}." if close else ""
             raise SchemaError(
-                f"{table}.{canon}: mapping {{{canon!r}: {src!r}}} names column {src!r}, "
-                f"which is not in the table.{hint} Columns present: {present[:20]}. "
+                f"{table}.{canon}: mapping {{{canon!r}: {_clip(src)}}} names column "
+                f"{_clip(src)}, which is not in the table.{hint} "
+                f"Columns present: {_names(present)}. "
                 f"Fix: correct the mapping to an existing column name."
             )
+    shared = {s for s in mapping.values() if list(mapping.values()).count(s) > 1}
+    if shared:
+        src = sorted(shared, key=str)[0]
+        canons = [c for c, s in mapping.items() if s == src]
+        raise SchemaError(
+            f"{table}: mapping sends column {_clip(src)} to {len(canons)} canonical columns "
+            f"({', '.join(map(_clip, canons))}); each canonical column needs its own source. "
+            "Fix: map only one of them (--map / config [data.mapping] or "
+            "[data.customer_mapping]; Python mapping=), or copy the column first."
+        )
     resolved: dict[str, str] = {}
     mapped_sources = set(mapping.values())
     for col in present:
@@ -265,10 +293,10 @@ def _resolve_columns(
     for req in required:
         if req not in resolved:
             close = difflib.get_close_matches(req, present, n=3, cutoff=0.4)
-            hint = f" Close matches: {', '.join(map(repr, close))}." if close else ""
+            hint = f" Close matches: {', '.join(map(_clip, close))}." if close else ""
             raise SchemaError(
                 f"{table}.{req}: required column {req!r} is missing.{hint} "
-                f"Columns present: {present[:20]}. "
+                f"Columns present: {_names(present)}. "
                 f"Fix: rename your column to {req!r} or pass mapping={{{req!r}: '<your column>'}}."
             )
     used = set(resolved.values())

@@ -78,7 +78,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         this many rows and every row is then assigned (``n_fit_samples_`` records what was used).
     dtype : {"float64", "float32"}, default="float64"
         Precision of the model matrix given to the algorithm. float32 roughly halves k-means time;
-        centres are stored in float64 either way.
+        centres are stored in float64 either way. Gaussian mixtures always fit in float64:
+        ``dtype="float32"`` with ``algorithm="gmm"`` is refused, because a float32 variance
+        loses the ``reg_covar`` floor to rounding (a flag at 4 SD has squares of ~16, whose
+        float32 rounding step exceeds 1e-6) and a diagonal fit on ~300k customers then fails
+        with "ill-defined empirical covariance".
     order_by : str or None, default=None
         Column of the raw input whose per-segment mean orders the labels (descending). ``None``
         uses ``"monetary"`` when the input is a DataFrame holding it, else size ordering;
@@ -185,6 +189,13 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         if self.dtype not in _DTYPES:
             raise ConfigError(f"dtype={self.dtype!r} is not one of {tuple(_DTYPES)}.")
+        if self.algorithm == "gmm" and self.dtype != "float64":
+            raise ConfigError(
+                f"dtype={self.dtype!r} with algorithm='gmm': Gaussian mixtures fit in float64 "
+                "only (in float32 the variances lose the reg_covar floor to rounding and the fit "
+                "fails on large data). Fix: use dtype='float64', or a k-means algorithm for "
+                "float32."
+            )
         if self.order_by is not None and not isinstance(self.order_by, str):
             raise ConfigError(
                 f"order_by={self.order_by!r} should be a column name, 'size' or None."
@@ -258,6 +269,22 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             max_iter=self.max_iter, random_state=seed,
         )
 
+    def _fit_estimator(self, seed: int, rows: np.ndarray) -> Any:
+        """Fit the algorithm; a collapsed mixture component becomes a :class:`ConfigError`."""
+        try:
+            return self._make_estimator(seed).fit(rows)
+        except ValueError as exc:
+            if self.algorithm != "gmm" or "ill-defined empirical covariance" not in str(exc):
+                raise
+            raise ConfigError(
+                f"gmm with k={self.n_clusters} and covariance_type={self.covariance_type!r} "
+                f"could not be fitted on {rows.shape[0]:,} rows x {rows.shape[1]} features: a "
+                "component's covariance collapsed (scikit-learn: ill-defined empirical "
+                "covariance), usually a component holding a few identical customers or a "
+                "constant feature. Fix: use fewer segments (segmentation.k_max / --k), "
+                "covariance_type 'diag' or 'spherical', or algorithm 'kmeans'."
+            ) from exc
+
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None) -> Segmenter:
         """Fit the preprocessor and the algorithm, then order the labels.
@@ -295,7 +322,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             idx = None
             fit_rows = work
-        est = self._make_estimator(seed).fit(fit_rows)
+        est = self._fit_estimator(seed, fit_rows)
         if idx is None and hasattr(est, "labels_"):
             raw = np.asarray(est.labels_)
         else:

@@ -339,8 +339,10 @@ def select_k(
         initialisations on a 200k sample (the issue's own measurement: a 20k-500k sample is
         within 0.3%).
     dtype : {"auto", "float64", "float32"}, default="auto"
-        Precision given to the algorithm; ``"auto"`` uses float32 from 100,000 rows (about half
-        the k-means time, same partitions) and float64 below.
+        Precision given to the k-means family; ``"auto"`` uses float32 from 100,000 rows (about
+        half the k-means time, same partitions) and float64 below. Gaussian mixtures always fit
+        in float64 (see :class:`Segmenter`); the table's ``dtype`` column says what each row
+        used.
     sample_silhouette_size : int, default=2000
         Rows of the sampled Euclidean silhouette.
     n_bootstrap : int, default=200
@@ -392,7 +394,10 @@ def select_k(
         raise ConfigError(
             f"fit_sample_size={fit_sample_size!r} should be a positive integer, 'auto' or None."
         )
-    used_dtype = ("float32" if n >= AUTO_FLOAT32_ROWS else "float64") if dtype == "auto" else dtype
+    kmeans_dtype = (
+        ("float32" if n >= AUTO_FLOAT32_ROWS else "float64") if dtype == "auto" else dtype
+    )
+    used_dtype = {a: "float64" if a == "gmm" else kmeans_dtype for a in algos}
     configs = [
         (a, c, k)
         for a in algos
@@ -402,7 +407,7 @@ def select_k(
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(configs))
     kwargs = dict(
-        n_init=n_init, max_iter=max_iter, fit_sample_size=fss, dtype=used_dtype,
+        n_init=n_init, max_iter=max_iter, fit_sample_size=fss,
         sample_silhouette_size=sample_silhouette_size, n_bootstrap=n_bootstrap,
         stability=stability, n_stability=n_stability,
         stability_sample_size=stability_sample_size,
@@ -411,7 +416,7 @@ def select_k(
     rows = []
     try:
         for row in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_evaluate)(Z, a, c, k, int(s), **kwargs)
+            delayed(_evaluate)(Z, a, c, k, int(s), dtype=used_dtype[a], **kwargs)
             for (a, c, k), s in zip(configs, seeds, strict=True)
         ):
             rows.append(row)

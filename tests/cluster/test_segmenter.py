@@ -183,3 +183,30 @@ def test_n_init_auto_per_algorithm(algorithm, expected):
     assert Segmenter(algorithm=algorithm, n_clusters=2, n_init=2, random_state=0).fit(
         X
     ).estimator_.n_init == 2
+
+
+def test_gmm_refuses_float32_and_names_the_fix():
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    with pytest.raises(ConfigError, match=r"dtype='float32' with algorithm='gmm'.*Fix: use "
+                       r"dtype='float64'"):
+        Segmenter(algorithm="gmm", n_clusters=2, dtype="float32").fit(X)
+
+
+def test_collapsed_gmm_component_is_a_config_error(monkeypatch):
+    """scikit-learn's 'ill-defined empirical covariance' becomes one message with a fix."""
+    import sklearn.mixture
+
+    def boom(self, X, y=None):
+        raise ValueError("Fitting the mixture model failed because some components have "
+                         "ill-defined empirical covariance (for instance caused by singleton)")
+
+    monkeypatch.setattr(sklearn.mixture.GaussianMixture, "fit", boom)
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    with pytest.raises(ConfigError, match=r"gmm with k=2 .* could not be fitted on 60 rows x 3 "
+                       r"features.*Fix: use fewer segments"):
+        Segmenter(algorithm="gmm", n_clusters=2, covariance_type="diag").fit(X)
+    with pytest.raises(ValueError, match="bad data") as info:  # other errors pass through
+        monkeypatch.setattr(sklearn.mixture.GaussianMixture, "fit",
+                            lambda self, X, y=None: (_ for _ in ()).throw(ValueError("bad data")))
+        Segmenter(algorithm="gmm", n_clusters=2).fit(X)
+    assert not isinstance(info.value, ConfigError)

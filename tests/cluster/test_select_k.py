@@ -115,6 +115,21 @@ def test_preprocessor_and_sampling_settings(four_blobs):
     assert r.settings["sampling_note"].startswith("models fitted on a uniform sample of 300")
 
 
+@pytest.mark.parametrize("dtype", ["auto", "float32"])
+def test_gmm_fits_in_float64_whatever_the_dtype(four_blobs, monkeypatch, dtype):
+    """float32 diagonal mixtures crash on ~300k customers: the sweep keeps gmm in float64."""
+    import sys
+
+    # the package exports the function under the module's name: patch the module itself
+    monkeypatch.setattr(sys.modules["segml.cluster.select_k"], "AUTO_FLOAT32_ROWS", 100)
+    X, _ = four_blobs
+    r = select_k(X, k_range=[3, 4], algorithms=["kmeans", "gmm"], covariance_types=["diag"],
+                 dtype=dtype, stability=False, progress=False, random_state=0)
+    assert r.table.groupby("algorithm")["dtype"].agg(set).to_dict() == {
+        "kmeans": {"float32"}, "gmm": {"float64"}}
+    assert r.settings["dtype"] == {"kmeans": "float32", "gmm": "float64"}
+
+
 def test_progress_bar_can_be_silenced(four_blobs, capsys):
     X, _ = four_blobs
     select_k(X, k_range=[2, 3], stability=False, progress=False, random_state=0)

@@ -12,6 +12,12 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+#: Tolerance for floats that go through a BLAS matrix product (distances, confidences,
+#: GMM probabilities): its summation order depends on the matrix shape and the CPU kernel,
+#: so two scoring paths agree to rounding (1 ulp seen), not bit for bit. Labels and segment
+#: ids are always compared exactly.
+FLOAT_TOL = {"rtol": 1e-9, "atol": 1e-9}
+
 NUM = ["recency_days", "frequency", "monetary"]
 CAT = ["region", "gender"]
 ORD = ["satisfaction"]

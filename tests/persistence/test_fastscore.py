@@ -1,4 +1,7 @@
-"""The compiled numpy scorer gives the plain pipeline's model matrix and labels, bit for bit."""
+"""The compiled numpy scorer gives the plain pipeline's model matrix and labels, bit for bit.
+
+Floats that go through a BLAS product (distances, confidences) are compared with FLOAT_TOL.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ from segml.features import (
     Winsorizer,
 )
 
-from .conftest import CAT, NUM, make_features, make_preprocessor
+from .conftest import CAT, FLOAT_TOL, NUM, make_features, make_preprocessor
 
 FEATS = make_features(800, seed=7)
 
@@ -93,21 +96,30 @@ def _preprocessors():
 
 PRE = list(_preprocessors())
 
-_FIELDS = ("labels", "raw", "distance", "confidence", "second", "centers", "proba")
+_EXACT = ("labels", "raw", "second", "centers")
+_ROUNDED = ("distance", "confidence", "proba")
 
 
 def _assert_blocks_identical(sc: CompiledScorer, frame: pd.DataFrame, rows: int = 64) -> None:
-    """assign_frame in blocks of ``rows`` gives the whole-frame bits (labels, drivers...)."""
+    """assign_frame in blocks of ``rows`` gives the whole-frame labels, ids and drivers exactly.
+
+    Distances, confidences and probabilities come from a BLAS product whose summation order
+    depends on the block shape and the CPU kernel: they must agree to FLOAT_TOL (1 ulp
+    differences were seen on an AMD EPYC with OpenBLAS's Haswell kernel).
+    """
     z = sc.matrix(frame)
     whole = sc.assign(z)
     blocks, drivers = sc.assign_frame(frame, explain=3, chunk_rows=rows)
-    for name in _FIELDS:
+    for name in _EXACT + _ROUNDED:
         ref, got = getattr(whole, name), getattr(blocks, name)
         if ref is None:
             assert got is None, name
-        else:
-            assert got.dtype == ref.dtype, name
+            continue
+        assert got.dtype == ref.dtype, name
+        if name in _EXACT:
             np.testing.assert_array_equal(got, ref, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, ref, err_msg=name, **FLOAT_TOL)
     np.testing.assert_array_equal(drivers, top_features(z, whole, 3))
     one, none = sc.assign_frame(frame, chunk_rows=rows)
     assert none is None
@@ -149,8 +161,12 @@ def test_other_estimators(est):
     _assert_blocks_identical(sc, FEATS, rows=100)
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "minibatch", "bisecting", "gmm"])
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    ("dtype", "algorithm"),
+    # gmm fits in float64 only (Segmenter refuses float32 for it: test_segmenter.py)
+    [(d, a) for d in ("float64", "float32") for a in ("kmeans", "minibatch", "bisecting", "gmm")
+     if (d, a) != ("float32", "gmm")],
+)
 def test_segml_segmenter_identical(algorithm, dtype):
     seg = Segmenter(
         n_clusters=3, algorithm=algorithm, preprocessor=make_preprocessor(), random_state=0,
