@@ -218,23 +218,55 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score_report_path(out: Path) -> Path:
+    """Return where ``segml score`` writes its report: ``<out stem>.report.json`` beside it."""
+    return out.with_name(f"{out.stem}.report.json")
+
+
+def _print_score_report(report: dict[str, Any]) -> None:
+    left = report.get("customers_left_out", {})
+    print(f"rows in {report['n_rows']:,}; scored {report['rows_scored']:,}; "
+          f"prospects (segment -1) {left.get('prospects', 0):,}; not-yet customers left out "
+          f"{left.get('not_yet_customers') if left.get('not_yet_customers') is not None else 'n/a'}"
+          f"; fits no segment {report.get('fits_no_segment', 0):,}")
+    for key, label in (("columns_imputed", "columns absent, imputed"),
+                       ("missing_imputed", "values imputed"),
+                       ("unseen_categories", "unseen category levels"),
+                       ("out_of_range", "values outside the training range")):
+        val = report.get(key)
+        if val:
+            shown = (", ".join(f"{k}={v:,}" for k, v in val.items()) if isinstance(val, dict)
+                     else ", ".join(map(str, val)))
+            print(f"{label}: {shown}")
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
+    from segml._atomic import check_writable, write_with
     from segml.persistence import load_model
     from segml.pipeline import load_data, score_data
 
+    out = Path(args.out)
+    report_path = _score_report_path(out)
+    check_writable(out, overwrite=args.force)
+    check_writable(report_path, overwrite=args.force)
     cfg = _config_from_args(args)
     model = load_model(args.model)
     data = load_data(cfg, progress=lambda m: None)
-    scored = score_data(model, data, cfg)
-    out = Path(args.out)
+    res = score_data(model, data, cfg, impute_missing=args.impute_missing,
+                     unknown=args.unknown)
+    scored = res.frame
     if out.suffix == ".parquet":
         write_with(out, lambda p: scored.to_parquet(p, index=False), overwrite=args.force)
     else:
         write_with(out, lambda p: scored.to_csv(p, index=False), overwrite=args.force)
+    report = {"model": str(args.model), "output": str(out), **res.to_dict()}
+    write_with(report_path, lambda p: p.write_text(json.dumps(report, indent=2, default=str)
+                                                   + "\n"), overwrite=args.force)
     counts = scored["segment_name"].value_counts().sort_index()
     print(counts.to_string())
-    print(f"\nscored {len(scored):,} customers -> {out}")
+    print()
+    _print_score_report(report)
+    print(f"\nscored {res.report['rows_scored']:,} customers -> {out} (report: {report_path})")
     return 0
 
 
@@ -363,8 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
              "segml score models/cdnow --loader cdnow --as-of 1998-06-30 --out s.parquet")
     p.add_argument("model", type=Path)
     _data_args(p)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--out", type=Path, required=True,
+                   help="scores file (.csv or .parquet); the report goes to <stem>.report.json")
+    p.add_argument("--force", action="store_true", help="replace existing scores and report")
+    p.add_argument("--impute-missing", action="store_true",
+                   help="impute model columns the data lacks (counted in the report)")
+    p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
+                   help="category levels not seen in training: score as unknown or stop")
     p.set_defaults(func=_cmd_score)
 
     p = _add(sub, "compare", "compare two segmentations (CSV/Parquet with customer_id)",

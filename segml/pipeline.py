@@ -586,15 +586,21 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
         print(f"segments: {run.outputs['segments']}")
 
 
-def score_data(model: Any, data: LoadedData, cfg: dict[str, Any]) -> pd.DataFrame:
-    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``)."""
-    from segml.features import build_features
-    from segml.scoring import score_features
+def score_data(model: Any, data: LoadedData, cfg: dict[str, Any], *,
+               impute_missing: bool = False, unknown: str = "ignore") -> Any:
+    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``).
 
-    as_of = _as_of(cfg, data)
-    fs = build_features(data.transactions, data.customers, as_of, model.feature_spec,
-                        state=model.feature_state, aggregates=data.aggregates)
-    frame = fs.frame
-    if "is_prospect" in frame.columns:
-        frame = frame[~frame["is_prospect"].astype(bool)]
-    return score_features(model, frame).frame
+    Runs :func:`segml.scoring.score`, so ``segml score``, ``score()`` and the run's
+    ``segments.csv`` share one policy: prospects get ``segment_id`` -1 and
+    "prospect (not clustered)", not-yet customers are left out and counted, and a model
+    column the data lacks is an error unless ``impute_missing``.
+
+    Returns
+    -------
+    segml.scoring.ScoreResult
+        The score table (``.frame``) and the scoring report (``.report``).
+    """
+    from segml.scoring import score
+
+    return score(model, data.transactions, data.customers, _as_of(cfg, data),
+                 aggregates=data.aggregates, impute_missing=impute_missing, unknown=unknown)
