@@ -150,9 +150,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     data = load_data(cfg, progress=lambda m: None)
     for rep in data.quality.values():
         print(rep)
-    print(f"\n{data.name}: OK — {len(data.customers):,} customers"
-          + (f", {len(data.transactions):,} transactions" if data.transactions is not None
-             else ""))
+    parts = []
+    if data.customers is not None:
+        parts.append(f"{len(data.customers):,} customers")
+    if data.transactions is not None:
+        parts.append(f"{len(data.transactions):,} transactions of "
+                     f"{data.transactions['customer_id'].nunique():,} customers")
+    print(f"\n{data.name}: OK — " + (", ".join(parts) or "no rows"))
     return 0
 
 
@@ -201,14 +205,33 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_k_flag(k: int | None) -> None:
+    """Refuse ``--k`` below 2 before anything is loaded (k <= customers is checked later)."""
+    from segml.errors import ConfigError
+
+    if k is not None and k < 2:
+        raise ConfigError(
+            f"--k {k}: a segmentation needs at least 2 segments. Fix: pass --k 2 or more "
+            "(config: [segmentation] k_min = k_max = K), or leave --k out to choose k."
+        )
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    from segml.config import validate_config
+    from segml.errors import ConfigError
+
+    _check_k_flag(args.k)
+    if args.name is not None and not args.name.strip():
+        raise ConfigError("--name '': the model name is empty. Fix: pass --name NAME, or leave "
+                          "it out to name the model after the data and as_of.")
     cfg = _config_from_args(args)
-    if args.k:
+    if args.k is not None:
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.algorithm:
         cfg["segmentation"]["algorithms"] = [args.algorithm]
     if args.name:
         cfg["output"]["model_name"] = args.name
+    cfg = validate_config(cfg)
     from segml.pipeline import N_STEPS, print_run_summary, run_pipeline
 
     progress = _Progress(N_STEPS, quiet=args.quiet)
@@ -270,19 +293,68 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _read_labels(path: Path, column: str | None) -> Any:
+    """Read one segmentation file for ``segml compare``: customer_id -> label Series."""
+    from segml.errors import SchemaError
+    from segml.io import read_table
 
+    df = read_table(path, dtype={"customer_id": str})
+    cols = [str(c) for c in df.columns]
+    shown = ", ".join(repr(c) for c in cols[:8]) + (", ..." if len(cols) > 8 else "")
+    if "customer_id" not in df.columns:
+        raise SchemaError(
+            f"{path.name}: no 'customer_id' column (columns: {shown}). Fix: name the id "
+            "column customer_id in the file (segml compare aligns the two files on it)."
+        )
+    labels = [c for c in cols if c != "customer_id"]
+    if column is None:
+        if not labels:
+            raise SchemaError(
+                f"{path.name}: only a customer_id column, no label column to compare. Fix: "
+                "add a label column (e.g. segment_name), or compare segments.csv of a run."
+            )
+        column = "segment_name" if "segment_name" in labels else labels[0]
+    elif column not in df.columns or column == "customer_id":
+        raise SchemaError(
+            f"{path.name}: no label column {column!r} (columns: {shown}). Fix: pass "
+            "--column with one of these columns, or leave it out to use segment_name "
+            "(or the first non-id column)."
+        )
+    ids = df["customer_id"]
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        ex = ", ".join(repr(str(v)[:20]) for v in dup.unique()[:3])
+        raise SchemaError(
+            f"{path.name}: customer_id has {len(dup):,} duplicated row(s), e.g. {ex}; a "
+            "segmentation gives one label per customer. Fix: keep one row per customer_id."
+        )
+    return df.set_index("customer_id")[column]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from segml.errors import SchemaError
     from segml.rules import compare_segmentations
 
-    def read(path: Path) -> pd.Series:
-        from segml.io import read_table
-
-        df = read_table(path, dtype={"customer_id": str})
-        col = args.column or ("segment_name" if "segment_name" in df.columns else df.columns[1])
-        return df.set_index("customer_id")[col]
-
-    res = compare_segmentations(read(args.a), read(args.b), names=(args.a.stem, args.b.stem))
+    a, b = _read_labels(args.a, args.column), _read_labels(args.b, args.column)
+    names = (args.a.stem, args.b.stem)
+    if names[0] == names[1]:
+        names = (f"{args.a.parent.name}/{args.a.stem}", f"{args.b.parent.name}/{args.b.stem}")
+    if names[0] == names[1]:
+        names = (f"{names[0]} (a)", f"{names[1]} (b)")
+    common = a.index.intersection(b.index)
+    if len(common) == 0:
+        ex_a = ", ".join(repr(str(v)[:20]) for v in a.index[:2])
+        ex_b = ", ".join(repr(str(v)[:20]) for v in b.index[:2])
+        raise SchemaError(
+            f"the two files share no customer_id: 0 of {len(a):,} ids in {args.a.name} are "
+            f"in {args.b.name} (e.g. {ex_a} vs {ex_b}). Fix: compare segmentations of the "
+            "same customers (same id format, e.g. no leading zeros lost)."
+        )
+    if len(common) < max(len(a), len(b)):
+        print(f"note: {len(common):,} customers are in both files; {len(a) - len(common):,} "
+              f"only in {args.a.name}, {len(b) - len(common):,} only in {args.b.name} "
+              "(left out of the comparison)")
+    res = compare_segmentations(a, b, names=names)
     print(res.summary())
     print(json.dumps(res.to_dict().get("scores", {}), indent=2))
     return 0

@@ -87,6 +87,9 @@ class RunResult:
         Seconds per step.
     outputs : dict of str to pathlib.Path
         Files written by :func:`write_run`.
+    rules_skipped : dict of str to list of str
+        Rule sets of ``rules.sets`` that were not run, with the feature columns the data
+        lacks (e.g. a customers table without transactions has no RFM scores).
     """
 
     run_id: str
@@ -110,6 +113,7 @@ class RunResult:
     truth: pd.Series | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    rules_skipped: dict[str, list[str]] = field(default_factory=dict)
 
 
 Progress = Callable[[str], None]
@@ -217,8 +221,15 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
             io.load_online_retail(data["path"] or "")
-        return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
-                          quality=dict(ds.reports), aggregates=ds.features)
+        customers, aggregates = ds.customers, ds.features
+        if (ds.transactions is None and aggregates is not None and customers is not None
+                and not {"frequency", "monetary"} <= set(aggregates.columns)):
+            # per-customer attributes (e.g. Mall's spending score), not transaction totals:
+            # a customer-only source, so they join the customers table
+            customers = _join_attributes(customers, aggregates)
+            aggregates = None
+        return LoadedData(name=name, transactions=ds.transactions, customers=customers,
+                          quality=dict(ds.reports), aggregates=aggregates)
     if data["transactions"] or data["customers"]:
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
@@ -237,6 +248,14 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         return LoadedData(name=stem, transactions=tx, customers=cust, quality=quality)
     progress(f"generating the demo portfolio into {cfg['demo']['folder']}/")
     return _load_demo(cfg, overwrite=overwrite)
+
+
+def _join_attributes(customers: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """Join per-customer attribute columns (indexed by customer_id) onto the customers table."""
+    extra = extra.drop(columns=[c for c in extra.columns if c in customers.columns])
+    if "customer_id" in customers.columns:
+        return customers.join(extra, on="customer_id")
+    return customers.join(extra)
 
 
 def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
@@ -307,6 +326,18 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
     from segml.cluster import select_k
 
     seg = cfg["segmentation"]
+    if seg["k_min"] > len(X):
+        raise ConfigError(
+            f"segmentation.k_min={seg['k_min']} is more than the {len(X):,} customers to "
+            f"cluster. Fix: pass a smaller --k (config: [segmentation] k_min/k_max), at most "
+            f"{len(X):,}, or score more customers (check --as-of)."
+        )
+    if seg["k_max"] > len(X):
+        raise ConfigError(
+            f"segmentation.k_max={seg['k_max']} is more than the {len(X):,} customers to "
+            f"cluster. Fix: set [segmentation] k_max <= {len(X):,} (or a smaller --k), or "
+            "use more data (check --as-of)."
+        )
     return select_k(
         X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
         covariance_types=seg["covariance_types"], stability=seg["stability"],
@@ -350,7 +381,7 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     from segml.features import make_preprocessor, pareto
     from segml.persistence import SegmentModel, load_model, save_model
     from segml.projection import project_2d
-    from segml.rules import builtin_segmenter, compare_segmentations
+    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
     from segml.scoring import score_features
 
     timings: dict[str, float] = {}
@@ -368,6 +399,9 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     progress(f"building features as of {as_of.date()}")
     fs = build_run_features(cfg, data)
     X, frame = model_matrix(cfg, fs)
+    # before any fitting: rule sets whose features this data lacks are skipped, not failed
+    rules_skipped = {name: miss for name in cfg["rules"]["sets"]
+                     if (miss := builtin_missing_columns(name, fs.frame.columns))}
     tick("features")
 
     seg_cfg = cfg["segmentation"]
@@ -403,10 +437,13 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     named = labels.map(names).rename("segment_name")
     tick("profile")
 
-    progress(f"rule segments ({', '.join(cfg['rules']['sets'])}) and comparison")
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
+             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
+                if rules_skipped else ""))
     rule_labels: dict[str, pd.Series] = {}
     comparisons: dict[str, Any] = {}
-    for set_name in cfg["rules"]["sets"]:
+    for set_name in run_sets:
         rs = builtin_segmenter(set_name).fit(fs.frame)
         rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
                                           name=set_name)
@@ -452,9 +489,15 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
                               random_state=seg_cfg["random_state"]),
         scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
-        truth=truth, timings=timings,
+        truth=truth, timings=timings, rules_skipped=rules_skipped,
     )
     return result
+
+
+def _skip_note(missing: list[str]) -> str:
+    """Say why a rule set was skipped: the features it needs that the data lacks."""
+    shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+    return f"needs {shown}, which this data has no transactions (or columns) for"
 
 
 def _segments_table(run: RunResult) -> pd.DataFrame:
@@ -540,6 +583,7 @@ def write_run(run: RunResult, *, overwrite: bool = False) -> dict[str, Path]:
         "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
                     for k, v in run.quality.items()},
         "model_path": str(run.model_path),
+        "rules_skipped": {k: _skip_note(v) for k, v in run.rules_skipped.items()},
         "timings_s": run.timings,
     }
     with atomic_dir(folder, overwrite=overwrite) as tmp:
@@ -580,6 +624,8 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
         print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+    for name, missing in run.rules_skipped.items():
+        print(f"note: rule set {name!r} skipped: {_skip_note(missing)}")
     print(f"model: {run.model_path}")
     if outputs and run.outputs:
         print(f"report: {run.outputs['report']}")
