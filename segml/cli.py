@@ -82,7 +82,8 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             data[key] = str(val)
     for item in getattr(args, "map", []) or []:
         if "=" not in item:
-            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN, e.g. --map amount=value.")
+            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN. Fix: write it as "
+                          "--map amount=value (config: [data.mapping] amount = \"value\").")
         k, v = item.split("=", 1)
         data.setdefault("mapping", {})[k.strip()] = v.strip()
     if data:
@@ -161,14 +162,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
-    from segml.pipeline import build_run_features, load_data
+    from segml._atomic import check_writable, write_with
+    from segml.pipeline import build_run_features, check_run_config, load_data
 
+    out = Path(args.out)
+    _check_out_suffix(out, "features")
+    check_writable(out, overwrite=args.force)
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
-    out = Path(args.out)
-    if out.suffix == ".csv":
+    if out.suffix.lower() == ".csv":
         write_with(out, lambda p: fs.frame.to_csv(p), overwrite=args.force)
     else:
         write_with(out, lambda p: fs.frame.to_parquet(p), overwrite=args.force)
@@ -193,9 +197,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_select_k(args: argparse.Namespace) -> int:
-    from segml.pipeline import build_run_features, load_data, model_matrix, run_select_k
+    from segml.pipeline import (
+        build_run_features,
+        check_run_config,
+        load_data,
+        model_matrix,
+        run_select_k,
+    )
 
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
     X, _ = model_matrix(cfg, fs)
@@ -241,6 +252,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out_suffix(out: Path, command: str) -> None:
+    """Refuse an ``--out`` that is neither .csv nor .parquet (it was written as CSV anyway)."""
+    from segml.errors import ConfigError
+
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(
+            f"--out {str(out)[-60:]}: segml {command} writes .csv or .parquet, not "
+            f"{out.suffix or 'a file without extension'!r}. Fix: end --out with .csv or .parquet."
+        )
+
+
 def _score_report_path(out: Path) -> Path:
     """Return where ``segml score`` writes its report: ``<out stem>.report.json`` beside it."""
     return out.with_name(f"{out.stem}.report.json")
@@ -266,19 +288,21 @@ def _print_score_report(report: dict[str, Any]) -> None:
 def _cmd_score(args: argparse.Namespace) -> int:
     from segml._atomic import check_writable, write_with
     from segml.persistence import load_model
-    from segml.pipeline import load_data, score_data
+    from segml.pipeline import check_run_config, load_data, score_data
 
     out = Path(args.out)
+    _check_out_suffix(out, "score")
     report_path = _score_report_path(out)
     check_writable(out, overwrite=args.force)
     check_writable(report_path, overwrite=args.force)
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     model = load_model(args.model)
     data = load_data(cfg, progress=lambda m: None)
     res = score_data(model, data, cfg, impute_missing=args.impute_missing,
                      unknown=args.unknown)
     scored = res.frame
-    if out.suffix == ".parquet":
+    if out.suffix.lower() == ".parquet":
         write_with(out, lambda p: scored.to_parquet(p, index=False), overwrite=args.force)
     else:
         write_with(out, lambda p: scored.to_csv(p, index=False), overwrite=args.force)

@@ -32,6 +32,7 @@ __all__ = [
     "write_run",
     "print_run_summary",
     "score_data",
+    "check_run_config",
 ]
 
 #: Number of progress steps :func:`run_pipeline` reports.
@@ -215,8 +216,8 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
     if data["loader"]:
         name = data["loader"]
         if name not in _LOADERS:
-            raise ConfigError(f"config: data.loader={name!r} is unknown; use one of "
-                              f"{', '.join(_LOADERS)}.")
+            raise ConfigError(f"config: data.loader={name!r} is unknown. Fix: pass --loader "
+                              f"(config: [data] loader) with one of {', '.join(_LOADERS)}.")
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
@@ -267,10 +268,49 @@ def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
                 "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
             )
         return pd.Timestamp(data.default_as_of)
+    return _parse_as_of(as_of)
+
+
+def _parse_as_of(as_of: Any) -> pd.Timestamp:
     try:
         return pd.Timestamp(as_of)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"features.as_of={as_of!r} is not a date (use YYYY-MM-DD).") from exc
+        raise ConfigError(
+            f"features.as_of={str(as_of)[:40]!r} is not a date. Fix: pass --as-of YYYY-MM-DD "
+            "(config: [features] as_of = \"YYYY-MM-DD\")."
+        ) from exc
+
+
+def check_run_config(cfg: dict[str, Any]) -> None:
+    """Check what can be checked before any data is loaded or model fitted.
+
+    ``features.as_of`` parses as a date and is set for real data (a loader or your files),
+    and every ``rules.sets`` name is a built-in rule set. ``segml run``/``fit``/``report``
+    (through :func:`run_pipeline`) and ``segml score``/``features``/``select-k`` call it first.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option, the CLI flag and the fix.
+    """
+    from segml.rules import builtin_missing_columns
+
+    as_of = cfg["features"]["as_of"]
+    data = cfg["data"]
+    if as_of is not None:
+        _parse_as_of(as_of)
+    elif data["loader"] or data["transactions"] or data["customers"]:
+        raise ConfigError(
+            "features.as_of is required for real data: segml never defaults it to the last "
+            "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
+        )
+    for name in cfg["rules"]["sets"]:
+        builtin_missing_columns(name, [])
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -315,7 +355,11 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
     if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
         frame = frame[~frame["is_prospect"].astype(bool)]
     if len(frame) < 3:
-        raise ConfigError(f"only {len(frame)} customers to cluster; need at least 3.")
+        raise ConfigError(
+            f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "
+            "(customers first seen later are left out) and the input files, or set "
+            "[features] buyers_only = false to cluster prospects too."
+        )
     X = make_preprocessor(fs.spec, frame).fit_transform(frame)
     return X, frame
 
@@ -393,6 +437,7 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         timings[name] = round(now - t, 3)
         t = now
 
+    check_run_config(cfg)
     data = load_data(cfg, progress=progress, overwrite=data_overwrite)
     tick("load")
     as_of = _as_of(cfg, data)

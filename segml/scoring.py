@@ -176,7 +176,8 @@ def _check_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
-            f"features should be a pandas DataFrame, got {type(frame).__name__}."
+            f"features should be a pandas DataFrame, got {type(frame).__name__}. Fix: pass "
+            "the feature frame (FeatureSet.frame), or use score() on the raw tables."
         )
     if len(frame) == 0:
         raise SchemaError(
@@ -319,7 +320,8 @@ def score_features(
     """
     _check_policy(unknown)
     if not isinstance(explain, (int, np.integer)) or explain < 0:
-        raise ConfigError(f"explain={explain!r} should be a non-negative integer.")
+        raise ConfigError(f"explain={explain!r} should be a non-negative integer. Fix: pass "
+                          "explain=0 (no drivers) or a small count such as 3.")
     if not isinstance(features, pd.DataFrame):
         raise SchemaError(
             f"features should be a pandas DataFrame, got {type(features).__name__}. Fix: pass "
@@ -481,7 +483,7 @@ def score(
         from segml.features import build_features
     except ImportError as exc:  # pragma: no cover - depends on the features layer
         raise ConfigError(
-            "score() needs segml.features.build_features; score a prepared frame with "
+            "score() needs segml.features.build_features. Fix: score a prepared frame with "
             "score_features() instead."
         ) from exc
     fs = build_features(

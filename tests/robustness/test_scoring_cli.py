@@ -323,3 +323,57 @@ def test_customer_only_mall_runs_end_to_end_with_rules_skipped(tmp_path, capsys,
     got = pd.read_csv(tmp_path / "mall.csv", dtype={"customer_id": str})
     assert got["segment_id"].tolist() == seg.set_index("customer_id").loc[
         got["customer_id"], "segment_id"].tolist()
+
+
+# --------------------------------------------------------------- refused before any loading
+
+MISSING_MODEL = "no/such/model"  # loading it would fail: these must stop earlier
+
+EARLY_CASES = [
+    pytest.param(["score", MISSING_MODEL, "--as-of", "2024-13-45", "--out", "s.csv"],
+                 r"features\.as_of='2024-13-45' is not a date\. Fix: pass --as-of YYYY-MM-DD",
+                 {"features": {"as_of": "2024-13-45"}}, id="score-bad-as-of"),
+    pytest.param(["score", MISSING_MODEL, "--out", "s.xlsx"],
+                 r"--out s\.xlsx: segml score writes \.csv or \.parquet, not '\.xlsx'",
+                 None, id="score-out-xlsx"),
+    pytest.param(["features", "--out", "f"],
+                 r"segml features writes \.csv or \.parquet, not 'a file without extension'",
+                 None, id="features-out-no-extension"),
+    pytest.param(["features", "--loader", "mall_customers", "--path", "no/such.csv",
+                  "--out", "f.parquet"],
+                 r"features\.as_of is required for real data.*pass --as-of",
+                 {"data": {"loader": "mall_customers"}}, id="features-real-data-no-as-of"),
+    pytest.param(["score", MISSING_MODEL, "--customers", "no/such.csv", "--out", "s.csv"],
+                 r"features\.as_of is required for real data",
+                 {"data": {"customers": "no/such.csv"}}, id="score-real-data-no-as-of"),
+    pytest.param(["validate-data", "--map", "amount"],
+                 r"--map 'amount': expected CANON=COLUMN\. Fix: .*--map amount=value",
+                 None, id="map-without-equals"),
+    pytest.param(["select-k", "--loader", "nope", "--as-of", "2024-01-01", "--quiet"],
+                 r"data\.loader='nope' is unknown\. Fix: pass --loader .*mall_customers",
+                 None, id="unknown-loader"),
+]
+
+
+@pytest.mark.parametrize(("argv", "match", "config"), EARLY_CASES)
+def test_refused_before_loading(tmp_path, capsys, monkeypatch, argv, match, config):
+    from segml.pipeline import check_run_config
+
+    monkeypatch.chdir(tmp_path)
+    cli_error(argv, capsys, match=match)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no demo generated
+    if config is not None:
+        with pytest.raises(ConfigError, match=match.split(r"\. Fix")[0]):
+            check_run_config(validate_config(config))
+
+
+def test_unknown_rule_set_is_refused_before_fitting(tmp_path, capsys):
+    from segml.pipeline import check_run_config
+
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text() + '[rules]\nsets = ["rfm_groups", "rfm"]\n')
+    cli_error(["run", "--config", str(cfg), "--quiet"], capsys,
+              match=r"unknown built-in rule set 'rfm'\. Fix: .*\[rules\] sets")
+    assert not (tmp_path / "demo").exists() and not (tmp_path / "models").exists()
+    with pytest.raises(ConfigError, match=r"unknown built-in rule set 'rfm'"):
+        check_run_config(validate_config({"rules": {"sets": ["rfm"]}}))
