@@ -116,7 +116,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from segml.datasets import make_portfolio
+    from segml.errors import ConfigError
 
+    if not 2 <= args.n_segments <= args.n_customers:
+        raise ConfigError(
+            f"--n-customers {args.n_customers} --n-segments {args.n_segments}: need "
+            "2 <= n-segments <= n-customers. Fix: pass e.g. "
+            "--n-customers 4000 --n-segments 5 (config: [demo] n_customers, n_segments)."
+        )
     pf = make_portfolio(args.n_customers, n_segments=args.n_segments,
                         random_state=args.random_state)
     pf.write(args.out, overwrite=args.force, format=args.format)

@@ -377,3 +377,14 @@ def test_unknown_rule_set_is_refused_before_fitting(tmp_path, capsys):
     assert not (tmp_path / "demo").exists() and not (tmp_path / "models").exists()
     with pytest.raises(ConfigError, match=r"unknown built-in rule set 'rfm'"):
         check_run_config(validate_config({"rules": {"sets": ["rfm"]}}))
+
+
+@pytest.mark.parametrize(("n", "k"), [("0", "5"), ("50", "0"), ("5", "9"), ("-3", "2")],
+                         ids=["no-customers", "no-segments", "more-segments-than-customers",
+                              "negative-customers"])
+def test_generate_numeric_flags_are_checked_first(tmp_path, capsys, n, k):
+    out = tmp_path / "g"
+    cli_error(["generate", "--n-customers", n, "--n-segments", k, "--out", str(out)], capsys,
+              match=rf"--n-customers {n} --n-segments {k}: need 2 <= n-segments <= "
+                    r"n-customers\. Fix: ")
+    assert not out.exists()
