@@ -235,21 +235,14 @@ def _check_k_flag(k: int | None) -> None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from segml.config import validate_config
-    from segml.errors import ConfigError
-
-    _check_k_flag(args.k)
-    if args.name is not None and not args.name.strip():
-        raise ConfigError("--name '': the model name is empty. Fix: pass --name NAME, or leave "
-                          "it out to name the model after the data and as_of.")
+    _check_k_flag(args.k)  # before anything is loaded; so `if args.k:` below sees k >= 2
     cfg = _config_from_args(args)
-    if args.k is not None:
+    if args.k:
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.algorithm:
         cfg["segmentation"]["algorithms"] = [args.algorithm]
     if args.name:
         cfg["output"]["model_name"] = args.name
-    cfg = validate_config(cfg)
     from segml.pipeline import N_STEPS, print_run_summary, run_pipeline
 
     progress = _Progress(N_STEPS, quiet=args.quiet)
@@ -494,17 +487,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fit)
 
     p = _add(sub, "score", "score customers with a saved model",
-             "segml score models/demo --out scores.csv\n"
+             "segml score models/demo --out scores.csv   # + scores.report.json beside it\n"
              "segml score models/cdnow --loader cdnow --as-of 1998-06-30 --out s.parquet")
-    p.add_argument("model", type=Path)
+    p.add_argument("model", type=Path, help="the model folder (positional, no --model)")
     _data_args(p)
-    p.add_argument("--out", type=Path, required=True,
-                   help="scores file (.csv or .parquet); the report goes to <stem>.report.json")
-    p.add_argument("--force", action="store_true", help="replace existing scores and report")
     p.add_argument("--impute-missing", action="store_true",
                    help="impute model columns the data lacks (counted in the report)")
     p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
                    help="category levels not seen in training: score as unknown or stop")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--force", action="store_true")
     p.set_defaults(func=_cmd_score)
 
     p = _add(sub, "compare", "compare two segmentations (CSV/Parquet with customer_id)",
