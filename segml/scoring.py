@@ -131,7 +131,9 @@ def _prospect_mask(model: SegmentModel, frame: pd.DataFrame) -> np.ndarray | Non
 
 
 def _missing_columns_error(missing: list[str], what: str) -> SchemaError:
-    shown = ", ".join(repr(c) for c in missing[:6]) + (", ..." if len(missing) > 6 else "")
+    shown = ", ".join(repr(c) for c in missing[:6])
+    if len(missing) > 6:
+        shown += f" and {len(missing) - 6} more"
     return SchemaError(
         f"{what} lacks {len(missing)} column(s) the model reads: {shown}. Scoring them would "
         "impute every value and can move customers to another segment. Fix: add the "

@@ -388,3 +388,34 @@ def test_generate_numeric_flags_are_checked_first(tmp_path, capsys, n, k):
               match=rf"--n-customers {n} --n-segments {k}: need 2 <= n-segments <= "
                     r"n-customers\. Fix: ")
     assert not out.exists()
+
+
+def test_score_customers_only_with_a_transactions_model(demo_run, tmp_path, capsys):
+    """A model fitted on transactions cannot score a customers table alone: say what lacks."""
+    argv = ["score", str(demo_run["model"]), "--customers", str(demo_run["root"] / "cust.csv"),
+            "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")]
+    msg = cli_error(argv, capsys, match=r"scoring data lacks 34 column\(s\) the model reads: "
+                                        r"'recency_days', 'frequency', 'monetary', .* and 28 "
+                                        r"more\. ")
+    assert "--impute-missing" in msg
+    model = load_model(demo_run["model"])
+    cust, _ = validate_customers(demo_run["cust"])
+    with pytest.raises(SchemaError, match=r"lacks 34 column\(s\) the model reads: "
+                                          r"'recency_days'"):
+        score(model, None, cust, AS_OF)
+
+
+def test_score_a_batch_of_prospects_only(demo_run):
+    from segml.features import build_features
+
+    model = load_model(demo_run["model"])
+    tx, _ = validate_transactions(demo_run["tx"], customers=demo_run["cust"])
+    cust, _ = validate_customers(demo_run["cust"])
+    frame = build_features(tx, cust, AS_OF, model.feature_spec, state=model.feature_state).frame
+    pros = frame[frame["is_prospect"].astype(bool)]
+    res = score_features(model, pros)
+    assert len(res.frame) == 48 and res.report["rows_scored"] == 0
+    assert (res.frame["segment_id"] == -1).all()
+    assert set(res.frame["segment_name"]) == {PROSPECT_SEGMENT_NAME}
+    assert res.report["customers_left_out"] == {"prospects": 48}
+    assert res.report["no_fit_share"] == 0.0
