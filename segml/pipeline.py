@@ -311,6 +311,39 @@ def check_run_config(cfg: dict[str, Any]) -> None:
         )
     for name in cfg["rules"]["sets"]:
         builtin_missing_columns(name, [])
+    _check_segmentation(cfg["segmentation"])
+
+
+def _check_segmentation(seg: dict[str, Any]) -> None:
+    """Check the [segmentation] values select_k and the fit would only reject after loading."""
+    from segml.cluster import ALGORITHMS, COVARIANCE_TYPES
+
+    def bad(key: str, value: Any, need: str, flag: str = "") -> ConfigError:
+        also = f" (or {flag})" if flag else ""
+        return ConfigError(f"config: segmentation.{key}={value!r} {need}. Fix: set [segmentation] "
+                           f"{key}{also} in the config file (segml init shows every key).")
+
+    algos = list(seg["algorithms"])
+    if not algos or any(a not in ALGORITHMS for a in algos):
+        raise bad("algorithms", algos, f"should be a non-empty list of {', '.join(ALGORITHMS)}",
+                  "segml fit --algorithm")
+    covs = list(seg["covariance_types"])
+    if not covs or any(c not in COVARIANCE_TYPES for c in covs):
+        raise bad("covariance_types", covs,
+                  f"should be a non-empty list of {', '.join(COVARIANCE_TYPES)}")
+    if seg["n_stability"] < 1:
+        raise bad("n_stability", seg["n_stability"], "should be at least 1 (refits per k)")
+    if not 0.0 <= seg["min_segment_share"] < 1.0:
+        raise bad("min_segment_share", seg["min_segment_share"], "should be in [0, 1)")
+    fss = seg["fit_sample_size"]
+    if fss is not None and fss != "auto" and (
+        isinstance(fss, bool) or not isinstance(fss, int) or fss < seg["k_max"]
+    ):
+        raise bad("fit_sample_size", fss,
+                  f"should be 'auto' or an integer >= k_max={seg['k_max']}")
+    if isinstance(seg["n_jobs"], bool) or not isinstance(seg["n_jobs"], int) \
+            or seg["n_jobs"] == 0:
+        raise bad("n_jobs", seg["n_jobs"], "should be a non-zero integer (-1: all cores)")
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -370,17 +403,13 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
     from segml.cluster import select_k
 
     seg = cfg["segmentation"]
-    if seg["k_min"] > len(X):
+    if seg["k_max"] >= len(X):
+        which = "k_min" if seg["k_min"] >= len(X) else "k_max"
         raise ConfigError(
-            f"segmentation.k_min={seg['k_min']} is more than the {len(X):,} customers to "
-            f"cluster. Fix: pass a smaller --k (config: [segmentation] k_min/k_max), at most "
-            f"{len(X):,}, or score more customers (check --as-of)."
-        )
-    if seg["k_max"] > len(X):
-        raise ConfigError(
-            f"segmentation.k_max={seg['k_max']} is more than the {len(X):,} customers to "
-            f"cluster. Fix: set [segmentation] k_max <= {len(X):,} (or a smaller --k), or "
-            "use more data (check --as-of)."
+            f"segmentation.{which}={seg[which]} needs more customers: only {len(X):,} to "
+            f"cluster, and k must be below that. Fix: pass a smaller --k (config: "
+            f"[segmentation] k_min/k_max, at most {len(X) - 1:,}), or use more data "
+            "(check --as-of)."
         )
     return select_k(
         X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],

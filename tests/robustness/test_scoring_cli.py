@@ -281,11 +281,14 @@ def test_fit_k_below_two_is_refused_before_loading(tmp_path, capsys, k):
 def test_fit_k_above_the_customers_is_refused_before_fitting(tmp_path, capsys):
     cfg = _config(tmp_path, n_customers=60)
     cli_error(["fit", "--config", str(cfg), "--k", "500", "--quiet"], capsys,
-              match=r"segmentation\.k_min=500 is more than the \d+ customers to cluster")
+              match=r"segmentation\.k_min=500 needs more customers: only \d+ to cluster")
     assert not (tmp_path / "models").exists()
     X = pd.DataFrame({"x": np.arange(10.0)})
     cfg_k = validate_config({"segmentation": {"k_min": 3, "k_max": 12}})
-    with pytest.raises(ConfigError, match=r"k_max=12 is more than the 10 customers"):
+    with pytest.raises(ConfigError, match=r"k_max=12 needs more customers: only 10 to cluster"):
+        run_select_k(cfg_k, X, progress=False)
+    cfg_k = validate_config({"segmentation": {"k_min": 3, "k_max": 10}})  # k == n: too many
+    with pytest.raises(ConfigError, match=r"k_max=10 needs more customers: only 10 to cluster"):
         run_select_k(cfg_k, X, progress=False)
 
 
@@ -419,3 +422,39 @@ def test_score_a_batch_of_prospects_only(demo_run):
     assert set(res.frame["segment_name"]) == {PROSPECT_SEGMENT_NAME}
     assert res.report["customers_left_out"] == {"prospects": 48}
     assert res.report["no_fit_share"] == 0.0
+
+
+SEGMENTATION_CASES = [
+    pytest.param('algorithms = ["foo"]', r"segmentation\.algorithms=\['foo'\] should be a "
+                 r"non-empty list of kmeans.*segml fit --algorithm", id="unknown-algorithm"),
+    pytest.param("algorithms = []", r"segmentation\.algorithms=\[\] should be a non-empty",
+                 id="no-algorithm"),
+    pytest.param('covariance_types = ["weird"]', r"segmentation\.covariance_types=\['weird'\]",
+                 id="unknown-covariance"),
+    pytest.param("n_stability = 0", r"segmentation\.n_stability=0 should be at least 1",
+                 id="no-stability-refits"),
+    pytest.param("min_segment_share = 2.0",
+                 r"segmentation\.min_segment_share=2\.0 should be in \[0, 1\)", id="share-2"),
+    pytest.param("fit_sample_size = 0",
+                 r"segmentation\.fit_sample_size=0 should be 'auto' or an integer >= k_max=4",
+                 id="fit-sample-0"),
+    pytest.param("n_jobs = 0", r"segmentation\.n_jobs=0 should be a non-zero integer",
+                 id="n-jobs-0-was-a-traceback"),
+]
+
+
+@pytest.mark.parametrize(("line", "match"), SEGMENTATION_CASES)
+def test_segmentation_config_refused_before_loading(tmp_path, capsys, line, match):
+    import tomllib
+
+    from segml.pipeline import check_run_config
+
+    cfg = _config(tmp_path)
+    key = line.split(" = ")[0]
+    text = re.sub(rf"^{key} = .*\n", "", cfg.read_text(), flags=re.M)  # replace, not repeat
+    cfg.write_text(text.replace("[segmentation]\n", f"[segmentation]\n{line}\n"))
+    cli_error(["select-k", "--config", str(cfg), "--quiet"], capsys, match=match)
+    assert not (tmp_path / "demo").exists()  # refused before the demo was generated
+    raw = tomllib.loads(cfg.read_text())
+    with pytest.raises(ConfigError, match=match):
+        check_run_config(validate_config(raw))
