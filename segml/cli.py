@@ -93,7 +93,8 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             data[key] = getattr(args, key)
     for item in getattr(args, "map", []) or []:
         if "=" not in item:
-            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN, e.g. --map amount=value.")
+            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN. Fix: write it as "
+                          "--map amount=value (config: [data.mapping] amount = \"value\").")
         k, v = item.split("=", 1)
         data.setdefault("mapping", {})[k.strip()] = v.strip()
     if data:
@@ -126,7 +127,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from segml.datasets import make_portfolio
+    from segml.errors import ConfigError
 
+    if not 2 <= args.n_segments <= args.n_customers:
+        raise ConfigError(
+            f"--n-customers {args.n_customers} --n-segments {args.n_segments}: need "
+            "2 <= n-segments <= n-customers. Fix: pass e.g. "
+            "--n-customers 4000 --n-segments 5 (config: [demo] n_customers, n_segments)."
+        )
     pf = make_portfolio(args.n_customers, n_segments=args.n_segments,
                         random_state=args.random_state)
     pf.write(args.out, overwrite=args.force, format=args.format)
@@ -161,21 +169,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     data = load_data(cfg, progress=lambda m: None)
     for rep in data.quality.values():
         print(rep)
-    print(f"\n{data.name}: OK — {len(data.customers):,} customers"
-          + (f", {len(data.transactions):,} transactions" if data.transactions is not None
-             else ""))
+    parts = []
+    if data.customers is not None:
+        parts.append(f"{len(data.customers):,} customers")
+    if data.transactions is not None:
+        parts.append(f"{len(data.transactions):,} transactions of "
+                     f"{data.transactions['customer_id'].nunique():,} customers")
+    print(f"\n{data.name}: OK — " + (", ".join(parts) or "no rows"))
     return 0
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
-    from segml.pipeline import build_run_features, load_data
+    from segml._atomic import check_writable, write_with
+    from segml.pipeline import build_run_features, check_run_config, load_data
 
+    out = Path(args.out)
+    _check_out_suffix(out, "features")
+    check_writable(out, overwrite=args.force)
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
-    out = Path(args.out)
-    if out.suffix == ".csv":
+    if out.suffix.lower() == ".csv":
         write_with(out, lambda p: fs.frame.to_csv(p), overwrite=args.force)
     else:
         write_with(out, lambda p: fs.frame.to_parquet(p), overwrite=args.force)
@@ -200,9 +215,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_select_k(args: argparse.Namespace) -> int:
-    from segml.pipeline import build_run_features, load_data, model_matrix, run_select_k
+    from segml.pipeline import (
+        build_run_features,
+        check_run_config,
+        load_data,
+        model_matrix,
+        run_select_k,
+    )
 
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
     X, _ = model_matrix(cfg, fs)
@@ -212,7 +234,19 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_k_flag(k: int | None) -> None:
+    """Refuse ``--k`` below 2 before anything is loaded (k <= customers is checked later)."""
+    from segml.errors import ConfigError
+
+    if k is not None and k < 2:
+        raise ConfigError(
+            f"--k {k}: a segmentation needs at least 2 segments. Fix: pass --k 2 or more "
+            "(config: [segmentation] k_min = k_max = K), or leave --k out to choose k."
+        )
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_k_flag(args.k)  # before anything is loaded; so `if args.k:` below sees k >= 2
     cfg = _config_from_args(args)
     if args.k:
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
@@ -229,39 +263,133 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
-    from segml.persistence import load_model
-    from segml.pipeline import load_data, score_data
+def _check_out_suffix(out: Path, command: str) -> None:
+    """Refuse an ``--out`` that is neither .csv nor .parquet (it was written as CSV anyway)."""
+    from segml.errors import ConfigError
 
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(
+            f"--out {str(out)[-60:]}: segml {command} writes .csv or .parquet, not "
+            f"{out.suffix or 'a file without extension'!r}. Fix: end --out with .csv or .parquet."
+        )
+
+
+def _score_report_path(out: Path) -> Path:
+    """Return where ``segml score`` writes its report: ``<out stem>.report.json`` beside it."""
+    return out.with_name(f"{out.stem}.report.json")
+
+
+def _print_score_report(report: dict[str, Any]) -> None:
+    left = report.get("customers_left_out", {})
+    print(f"rows in {report['n_rows']:,}; scored {report['rows_scored']:,}; "
+          f"prospects (segment -1) {left.get('prospects', 0):,}; not-yet customers left out "
+          f"{left.get('not_yet_customers') if left.get('not_yet_customers') is not None else 'n/a'}"
+          f"; fits no segment {report.get('fits_no_segment', 0):,}")
+    for key, label in (("columns_imputed", "columns absent, imputed"),
+                       ("missing_imputed", "values imputed"),
+                       ("unseen_categories", "unseen category levels"),
+                       ("out_of_range", "values outside the training range")):
+        val = report.get(key)
+        if val:
+            shown = (", ".join(f"{k}={v:,}" for k, v in val.items()) if isinstance(val, dict)
+                     else ", ".join(map(str, val)))
+            print(f"{label}: {shown}")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable, write_with
+    from segml.persistence import load_model
+    from segml.pipeline import check_run_config, load_data, score_data
+
+    out = Path(args.out)
+    _check_out_suffix(out, "score")
+    report_path = _score_report_path(out)
+    check_writable(out, overwrite=args.force)
+    check_writable(report_path, overwrite=args.force)
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     model = load_model(args.model)
     data = load_data(cfg, progress=lambda m: None)
-    scored = score_data(model, data, cfg)
-    out = Path(args.out)
-    if out.suffix == ".parquet":
+    res = score_data(model, data, cfg, impute_missing=args.impute_missing,
+                     unknown=args.unknown)
+    scored = res.frame
+    if out.suffix.lower() == ".parquet":
         write_with(out, lambda p: scored.to_parquet(p, index=False), overwrite=args.force)
     else:
         write_with(out, lambda p: scored.to_csv(p, index=False), overwrite=args.force)
+    report = {"model": str(args.model), "output": str(out), **res.to_dict()}
+    write_with(report_path, lambda p: p.write_text(json.dumps(report, indent=2, default=str)
+                                                   + "\n"), overwrite=args.force)
     counts = scored["segment_name"].value_counts().sort_index()
     print(counts.to_string())
-    print(f"\nscored {len(scored):,} customers -> {out}")
+    print()
+    _print_score_report(report)
+    print(f"\nscored {res.report['rows_scored']:,} customers -> {out} (report: {report_path})")
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _read_labels(path: Path, column: str | None) -> Any:
+    """Read one segmentation file for ``segml compare``: customer_id -> label Series."""
+    from segml.errors import SchemaError
+    from segml.io import read_table
 
+    df = read_table(path, dtype={"customer_id": str})
+    cols = [str(c) for c in df.columns]
+    shown = ", ".join(repr(c) for c in cols[:8]) + (", ..." if len(cols) > 8 else "")
+    if "customer_id" not in df.columns:
+        raise SchemaError(
+            f"{path.name}: no 'customer_id' column (columns: {shown}). Fix: name the id "
+            "column customer_id in the file (segml compare aligns the two files on it)."
+        )
+    labels = [c for c in cols if c != "customer_id"]
+    if column is None:
+        if not labels:
+            raise SchemaError(
+                f"{path.name}: only a customer_id column, no label column to compare. Fix: "
+                "add a label column (e.g. segment_name), or compare segments.csv of a run."
+            )
+        column = "segment_name" if "segment_name" in labels else labels[0]
+    elif column not in df.columns or column == "customer_id":
+        raise SchemaError(
+            f"{path.name}: no label column {column!r} (columns: {shown}). Fix: pass "
+            "--column with one of these columns, or leave it out to use segment_name "
+            "(or the first non-id column)."
+        )
+    ids = df["customer_id"]
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        ex = ", ".join(repr(str(v)[:20]) for v in dup.unique()[:3])
+        raise SchemaError(
+            f"{path.name}: customer_id has {len(dup):,} duplicated row(s), e.g. {ex}; a "
+            "segmentation gives one label per customer. Fix: keep one row per customer_id."
+        )
+    return df.set_index("customer_id")[column]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from segml.errors import SchemaError
     from segml.rules import compare_segmentations
 
-    def read(path: Path) -> pd.Series:
-        from segml.io import read_table
-
-        df = read_table(path, dtype={"customer_id": str})
-        col = args.column or ("segment_name" if "segment_name" in df.columns else df.columns[1])
-        return df.set_index("customer_id")[col]
-
-    res = compare_segmentations(read(args.a), read(args.b), names=(args.a.stem, args.b.stem))
+    a, b = _read_labels(args.a, args.column), _read_labels(args.b, args.column)
+    names = (args.a.stem, args.b.stem)
+    if names[0] == names[1]:
+        names = (f"{args.a.parent.name}/{args.a.stem}", f"{args.b.parent.name}/{args.b.stem}")
+    if names[0] == names[1]:
+        names = (f"{names[0]} (a)", f"{names[1]} (b)")
+    common = a.index.intersection(b.index)
+    if len(common) == 0:
+        ex_a = ", ".join(repr(str(v)[:20]) for v in a.index[:2])
+        ex_b = ", ".join(repr(str(v)[:20]) for v in b.index[:2])
+        raise SchemaError(
+            f"the two files share no customer_id: 0 of {len(a):,} ids in {args.a.name} are "
+            f"in {args.b.name} (e.g. {ex_a} vs {ex_b}). Fix: compare segmentations of the "
+            "same customers (same id format, e.g. no leading zeros lost)."
+        )
+    if len(common) < max(len(a), len(b)):
+        print(f"note: {len(common):,} customers are in both files; {len(a) - len(common):,} "
+              f"only in {args.a.name}, {len(b) - len(common):,} only in {args.b.name} "
+              "(left out of the comparison)")
+    res = compare_segmentations(a, b, names=names)
     print(res.summary())
     print(json.dumps(res.to_dict().get("scores", {}), indent=2))
     return 0
@@ -370,10 +498,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fit)
 
     p = _add(sub, "score", "score customers with a saved model",
-             "segml score models/demo --out scores.csv\n"
+             "segml score models/demo --out scores.csv   # + scores.report.json beside it\n"
              "segml score models/cdnow --loader cdnow --as-of 1998-06-30 --out s.parquet")
-    p.add_argument("model", type=Path)
+    p.add_argument("model", type=Path, help="the model folder (positional, no --model)")
     _data_args(p)
+    p.add_argument("--impute-missing", action="store_true",
+                   help="impute model columns the data lacks (counted in the report)")
+    p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
+                   help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=_cmd_score)

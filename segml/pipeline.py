@@ -32,6 +32,7 @@ __all__ = [
     "write_run",
     "print_run_summary",
     "score_data",
+    "check_run_config",
 ]
 
 #: Number of progress steps :func:`run_pipeline` reports.
@@ -87,6 +88,9 @@ class RunResult:
         Seconds per step.
     outputs : dict of str to pathlib.Path
         Files written by :func:`write_run`.
+    rules_skipped : dict of str to list of str
+        Rule sets of ``rules.sets`` that were not run, with the feature columns the data
+        lacks (e.g. a customers table without transactions has no RFM scores).
     """
 
     run_id: str
@@ -110,6 +114,7 @@ class RunResult:
     truth: pd.Series | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    rules_skipped: dict[str, list[str]] = field(default_factory=dict)
 
 
 Progress = Callable[[str], None]
@@ -211,14 +216,21 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
     if data["loader"]:
         name = data["loader"]
         if name not in _LOADERS:
-            raise ConfigError(f"config: data.loader={name!r} is unknown; use one of "
-                              f"{', '.join(_LOADERS)}.")
+            raise ConfigError(f"config: data.loader={name!r} is unknown. Fix: pass --loader "
+                              f"(config: [data] loader) with one of {', '.join(_LOADERS)}.")
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
             io.load_online_retail(data["path"] or "", sheet=data.get("sheet"))
-        return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
-                          quality=dict(ds.reports), aggregates=ds.features)
+        customers, aggregates = ds.customers, ds.features
+        if (ds.transactions is None and aggregates is not None and customers is not None
+                and not {"frequency", "monetary"} <= set(aggregates.columns)):
+            # per-customer attributes (e.g. Mall's spending score), not transaction totals:
+            # a customer-only source, so they join the customers table
+            customers = _join_attributes(customers, aggregates)
+            aggregates = None
+        return LoadedData(name=name, transactions=ds.transactions, customers=customers,
+                          quality=dict(ds.reports), aggregates=aggregates)
     if data["transactions"] or data["customers"]:
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
@@ -242,6 +254,14 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
     return _load_demo(cfg, overwrite=overwrite)
 
 
+def _join_attributes(customers: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """Join per-customer attribute columns (indexed by customer_id) onto the customers table."""
+    extra = extra.drop(columns=[c for c in extra.columns if c in customers.columns])
+    if "customer_id" in customers.columns:
+        return customers.join(extra, on="customer_id")
+    return customers.join(extra)
+
+
 def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
     as_of = cfg["features"]["as_of"]
     if as_of is None:
@@ -251,10 +271,82 @@ def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
                 "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
             )
         return pd.Timestamp(data.default_as_of)
+    return _parse_as_of(as_of)
+
+
+def _parse_as_of(as_of: Any) -> pd.Timestamp:
     try:
         return pd.Timestamp(as_of)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"features.as_of={as_of!r} is not a date (use YYYY-MM-DD).") from exc
+        raise ConfigError(
+            f"features.as_of={str(as_of)[:40]!r} is not a date. Fix: pass --as-of YYYY-MM-DD "
+            "(config: [features] as_of = \"YYYY-MM-DD\")."
+        ) from exc
+
+
+def check_run_config(cfg: dict[str, Any]) -> None:
+    """Check what can be checked before any data is loaded or model fitted.
+
+    ``features.as_of`` parses as a date and is set for real data (a loader or your files),
+    and every ``rules.sets`` name is a built-in rule set. ``segml run``/``fit``/``report``
+    (through :func:`run_pipeline`) and ``segml score``/``features``/``select-k`` call it first.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option, the CLI flag and the fix.
+    """
+    from segml.rules import builtin_missing_columns
+
+    as_of = cfg["features"]["as_of"]
+    data = cfg["data"]
+    if as_of is not None:
+        _parse_as_of(as_of)
+    elif data["loader"] or data["transactions"] or data["customers"]:
+        raise ConfigError(
+            "features.as_of is required for real data: segml never defaults it to the last "
+            "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
+        )
+    for name in cfg["rules"]["sets"]:
+        builtin_missing_columns(name, [])
+    _check_segmentation(cfg["segmentation"])
+
+
+def _check_segmentation(seg: dict[str, Any]) -> None:
+    """Check the [segmentation] values select_k and the fit would only reject after loading."""
+    from segml.cluster import ALGORITHMS, COVARIANCE_TYPES
+
+    def bad(key: str, value: Any, need: str, flag: str = "") -> ConfigError:
+        also = f" (or {flag})" if flag else ""
+        return ConfigError(f"config: segmentation.{key}={value!r} {need}. Fix: set [segmentation] "
+                           f"{key}{also} in the config file (segml init shows every key).")
+
+    algos = list(seg["algorithms"])
+    if not algos or any(a not in ALGORITHMS for a in algos):
+        raise bad("algorithms", algos, f"should be a non-empty list of {', '.join(ALGORITHMS)}",
+                  "segml fit --algorithm")
+    covs = list(seg["covariance_types"])
+    if not covs or any(c not in COVARIANCE_TYPES for c in covs):
+        raise bad("covariance_types", covs,
+                  f"should be a non-empty list of {', '.join(COVARIANCE_TYPES)}")
+    if seg["n_stability"] < 1:
+        raise bad("n_stability", seg["n_stability"], "should be at least 1 (refits per k)")
+    if not 0.0 <= seg["min_segment_share"] < 1.0:
+        raise bad("min_segment_share", seg["min_segment_share"], "should be in [0, 1)")
+    fss = seg["fit_sample_size"]
+    if fss is not None and fss != "auto" and (
+        isinstance(fss, bool) or not isinstance(fss, int) or fss < seg["k_max"]
+    ):
+        raise bad("fit_sample_size", fss,
+                  f"should be 'auto' or an integer >= k_max={seg['k_max']}")
+    if isinstance(seg["n_jobs"], bool) or not isinstance(seg["n_jobs"], int) \
+            or seg["n_jobs"] == 0:
+        raise bad("n_jobs", seg["n_jobs"], "should be a non-zero integer (-1: all cores)")
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -299,7 +391,11 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
     if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
         frame = frame[~frame["is_prospect"].astype(bool)]
     if len(frame) < 3:
-        raise ConfigError(f"only {len(frame)} customers to cluster; need at least 3.")
+        raise ConfigError(
+            f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "
+            "(customers first seen later are left out) and the input files, or set "
+            "[features] buyers_only = false to cluster prospects too."
+        )
     X = make_preprocessor(fs.spec, frame).fit_transform(frame)
     return X, frame
 
@@ -310,6 +406,14 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
     from segml.cluster import select_k
 
     seg = cfg["segmentation"]
+    if seg["k_max"] >= len(X):
+        which = "k_min" if seg["k_min"] >= len(X) else "k_max"
+        raise ConfigError(
+            f"segmentation.{which}={seg[which]} needs more customers: only {len(X):,} to "
+            f"cluster, and k must be below that. Fix: pass a smaller --k (config: "
+            f"[segmentation] k_min/k_max, at most {len(X) - 1:,}), or use more data "
+            "(check --as-of)."
+        )
     return select_k(
         X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
         covariance_types=seg["covariance_types"], stability=seg["stability"],
@@ -353,7 +457,7 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     from segml.features import make_preprocessor, pareto
     from segml.persistence import SegmentModel, load_model, save_model
     from segml.projection import project_2d
-    from segml.rules import builtin_segmenter, compare_segmentations
+    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
     from segml.scoring import score_features
 
     timings: dict[str, float] = {}
@@ -365,12 +469,16 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         timings[name] = round(now - t, 3)
         t = now
 
+    check_run_config(cfg)
     data = load_data(cfg, progress=progress, overwrite=data_overwrite)
     tick("load")
     as_of = _as_of(cfg, data)
     progress(f"building features as of {as_of.date()}")
     fs = build_run_features(cfg, data)
     X, frame = model_matrix(cfg, fs)
+    # before any fitting: rule sets whose features this data lacks are skipped, not failed
+    rules_skipped = {name: miss for name in cfg["rules"]["sets"]
+                     if (miss := builtin_missing_columns(name, fs.frame.columns))}
     tick("features")
 
     seg_cfg = cfg["segmentation"]
@@ -406,10 +514,13 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     named = labels.map(names).rename("segment_name")
     tick("profile")
 
-    progress(f"rule segments ({', '.join(cfg['rules']['sets'])}) and comparison")
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
+             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
+                if rules_skipped else ""))
     rule_labels: dict[str, pd.Series] = {}
     comparisons: dict[str, Any] = {}
-    for set_name in cfg["rules"]["sets"]:
+    for set_name in run_sets:
         rs = builtin_segmenter(set_name).fit(fs.frame)
         rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
                                           name=set_name)
@@ -455,9 +566,15 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
                               random_state=seg_cfg["random_state"]),
         scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
-        truth=truth, timings=timings,
+        truth=truth, timings=timings, rules_skipped=rules_skipped,
     )
     return result
+
+
+def _skip_note(missing: list[str]) -> str:
+    """Say why a rule set was skipped: the features it needs that the data lacks."""
+    shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+    return f"needs {shown}, which this data has no transactions (or columns) for"
 
 
 def _segments_table(run: RunResult) -> pd.DataFrame:
@@ -543,6 +660,7 @@ def write_run(run: RunResult, *, overwrite: bool = False) -> dict[str, Path]:
         "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
                     for k, v in run.quality.items()},
         "model_path": str(run.model_path),
+        "rules_skipped": {k: _skip_note(v) for k, v in run.rules_skipped.items()},
         "timings_s": run.timings,
     }
     with atomic_dir(folder, overwrite=overwrite) as tmp:
@@ -583,21 +701,29 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
         print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+    for name, missing in run.rules_skipped.items():
+        print(f"note: rule set {name!r} skipped: {_skip_note(missing)}")
     print(f"model: {run.model_path}")
     if outputs and run.outputs:
         print(f"report: {run.outputs['report']}")
         print(f"segments: {run.outputs['segments']}")
 
 
-def score_data(model: Any, data: LoadedData, cfg: dict[str, Any]) -> pd.DataFrame:
-    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``)."""
-    from segml.features import build_features
-    from segml.scoring import score_features
+def score_data(model: Any, data: LoadedData, cfg: dict[str, Any], *,
+               impute_missing: bool = False, unknown: str = "ignore") -> Any:
+    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``).
 
-    as_of = _as_of(cfg, data)
-    fs = build_features(data.transactions, data.customers, as_of, model.feature_spec,
-                        state=model.feature_state, aggregates=data.aggregates)
-    frame = fs.frame
-    if "is_prospect" in frame.columns:
-        frame = frame[~frame["is_prospect"].astype(bool)]
-    return score_features(model, frame).frame
+    Runs :func:`segml.scoring.score`, so ``segml score``, ``score()`` and the run's
+    ``segments.csv`` share one policy: prospects get ``segment_id`` -1 and
+    "prospect (not clustered)", not-yet customers are left out and counted, and a model
+    column the data lacks is an error unless ``impute_missing``.
+
+    Returns
+    -------
+    segml.scoring.ScoreResult
+        The score table (``.frame``) and the scoring report (``.report``).
+    """
+    from segml.scoring import score
+
+    return score(model, data.transactions, data.customers, _as_of(cfg, data),
+                 aggregates=data.aggregates, impute_missing=impute_missing, unknown=unknown)
