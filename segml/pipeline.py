@@ -223,15 +223,19 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
         cust = None
+        values = {k: data[k] for k in ("errors", "dayfirst", "date_sentinels", "dedupe")}
         if data["customers"]:
-            cust, quality["customers"] = io.read_customers(data["customers"],
-                                                           data["customer_mapping"])
+            cust, quality["customers"] = io.read_customers(
+                data["customers"], data["customer_mapping"],
+                date_format=data["customer_date_format"], **values)
         tx = None
         if data["transactions"]:
             tx, quality["transactions"] = io.read_transactions(
                 data["transactions"], data["mapping"], customers=cust,
                 negative_amounts=data["negative_amounts"],
                 timestamp_format=data["timestamp_format"],
+                exclude_products=data["exclude_products"] or None,
+                exclude_product_pattern=data["exclude_product_pattern"], **values,
             )
         stem = Path(data["transactions"] or data["customers"]).stem
         return LoadedData(name=stem, transactions=tx, customers=cust, quality=quality)

@@ -460,8 +460,8 @@ def _refuse_numbers(s: pd.Series, num: np.ndarray, mask: np.ndarray, table: str,
                     opt: DateOption) -> SchemaError:
     what, special = _number_hint(num[mask])
     return _fail(table, column, f"holds plain numbers where dates are expected: {what}",
-                 s, mask, f"if they are dates, {opt.use(special)} (also: excel, epoch_s, "
-                 "epoch_ms); otherwise map the real date column")
+                 s, mask, f"if they are dates, {opt.use(special)} (formats for numbers: excel, "
+                 "epoch_s, epoch_ms); otherwise map the real date column")
 
 
 def _to_datetime(
@@ -668,8 +668,11 @@ def _parse_day_month(text: pd.Series, s: pd.Series, table: str, column: str,
         raise _fail(table, column,
                     f"contradicts dayfirst={dayfirst}: these values only make sense "
                     f"{'month' if dayfirst else 'day'}-first", s, contra,
-                    f"correct those rows, or pass dayfirst={not dayfirst} if the whole column "
-                    "is written that way")
+                    "correct those rows, or pass " + _opt(f"dayfirst={not dayfirst}",
+                                                          f"dayfirst = {str(not dayfirst).lower()}",
+                                                          "--dayfirst" if not dayfirst
+                                                          else "--monthfirst")
+                    + " if the whole column is written that way")
     order = r"\4-\3-\1" if dayfirst else r"\4-\1-\3"
     iso = text.str.replace(pattern, order + (r" \5:\6" if with_time else ""), regex=True)
     if with_time:
@@ -1033,7 +1036,7 @@ def validate_transactions(
     non_product = np.zeros(len(frame), dtype=bool)
     if codes or pattern is not None:
         product = frame["product"]
-        non_product = product.isin(codes).to_numpy(dtype=bool)
+        non_product = product.isin(codes).to_numpy(dtype=bool, copy=True)
         if pattern is not None:
             non_product |= product.str.contains(pattern, regex=True, na=False).to_numpy(bool)
 
