@@ -581,6 +581,10 @@ def _parse_numbers(s: pd.Series, table: str, column: str, fmt: str | None,
             raise _refuse_numbers(s, num, present & ~ymd, table, column, opt)
         # integers such as 19970101 are dates in YYYYMMDD form (CDNOW)
         fmt = "%Y%m%d"
+    frac = present & ~whole
+    if frac.any():
+        raise _fail(table, column, "holds fractional numbers where dates are expected", s,
+                    frac, f"fix those rows, or {opt.use('excel')} if they are Excel serial days")
     return pd.to_datetime(text, errors="coerce", format=fmt)
 
 
@@ -1038,7 +1042,8 @@ def validate_transactions(
         product = frame["product"]
         non_product = product.isin(codes).to_numpy(dtype=bool, copy=True)
         if pattern is not None:
-            non_product |= product.str.contains(pattern, regex=True, na=False).to_numpy(bool)
+            hits = [v for v in product.dropna().unique() if pattern.search(v)]
+            non_product |= product.isin(hits).to_numpy(dtype=bool)
 
     drop = np.zeros(len(frame), dtype=bool)
     if not dedupe:
@@ -1171,7 +1176,9 @@ def validate_customers(
                     "fill them, or pass " + _opt("errors='exclude'", 'errors = "exclude"',
                                                  "--errors exclude")
                     + " to drop and count those rows")
-    dup = ids.duplicated(keep=False).to_numpy(dtype=bool) & ~missing & ~duplicate
+    dup = np.zeros(len(ids), dtype=bool)
+    rest = ~missing & ~duplicate
+    dup[rest] = ids[rest].duplicated(keep=False).to_numpy(dtype=bool)
     if dup.any():
         exact = _duplicate_rows(src)
         copies = ("; they are exact copies: pass " + _opt("dedupe=True", "dedupe = true",
