@@ -411,7 +411,16 @@ _DAY_FIX = _opt("dayfirst=True or False", "dayfirst = true/false", "--dayfirst/-
 
 
 def _has_tz_suffix(s: pd.Series) -> np.ndarray:
-    return s.astype("str").str.contains(_TZ_SUFFIX, regex=True, na=False).to_numpy(dtype=bool)
+    """Which values end with a time and a UTC offset (``10:00+01:00``, ``10:00Z``)."""
+    text = s.astype("str")
+    # an offset follows a date and a time, so it starts after the 10th character: a cheap
+    # test on the tails leaves the full pattern to the few candidates
+    cand = text.str.slice(10).str.contains(r"[+Z-]|UTC", regex=True, na=False)
+    cand = cand.to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=bool)
+    if cand.any():
+        out[cand] = text[cand].str.contains(_TZ_SUFFIX, regex=True, na=False).to_numpy(bool)
+    return out
 
 
 class _Dates(NamedTuple):
@@ -509,7 +518,8 @@ def _to_datetime(
                     f"fix or remove those rows, or {opt.use('%d-%m-%Y')} with your layout")
     sentinel = present & (
         (parsed < _DATE_RANGE[0]) | (parsed >= _DATE_RANGE[1])
-        | parsed.dt.strftime("%Y-%m-%d").isin(SENTINEL_DAYS)
+        | np.isin(parsed.to_numpy().astype("datetime64[D]"),
+                  np.array(SENTINEL_DAYS, dtype="datetime64[D]"))
     ).to_numpy(dtype=bool)
     if sentinel.any():
         if sentinels != "exclude":
@@ -588,9 +598,10 @@ def _parse_numbers(s: pd.Series, table: str, column: str, fmt: str | None,
     return pd.to_datetime(text, errors="coerce", format=fmt)
 
 
+#: Text date layouts, tested in this order on the values not yet classified.
 _KINDS = {
-    "ISO dates (YYYY-MM-DD)": _ISO_DATE,
     "ISO date-times (YYYY-MM-DD HH:MM)": _ISO_DATE + _ISO_TIME,
+    "ISO dates (YYYY-MM-DD)": _ISO_DATE,
     "day/month dates (DD/MM/YYYY or MM/DD/YYYY)": _DMY,
     "day/month date-times": _DMY + _DMY_TIME,
     "YYYYMMDD numbers": _YYYYMMDD,
@@ -613,7 +624,10 @@ def _parse_text(text: pd.Series, s: pd.Series, table: str, column: str, fmt: str
     masks: dict[str, np.ndarray] = {}
     taken = ~present
     for kind, pattern in _KINDS.items():
-        m = ~taken & text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        m = np.zeros(len(text), dtype=bool)
+        todo = np.flatnonzero(~taken)
+        if len(todo):
+            m[todo] = text.iloc[todo].str.fullmatch(pattern).fillna(False).to_numpy(bool)
         masks[kind] = m
         taken = taken | m
     used = [k for k, m in masks.items() if m.any()]
@@ -826,12 +840,24 @@ def _product_filter(exclude_products: Any,
     return codes, compiled
 
 
-def _duplicate_rows(src: pd.DataFrame) -> np.ndarray:
-    """Rows that repeat an earlier row exactly (every input column equal)."""
+def _duplicate_rows(src: pd.DataFrame, keys: pd.DataFrame | None = None) -> np.ndarray:
+    """Rows that repeat an earlier row exactly (every input column equal).
+
+    ``keys`` (values derived row by row from ``src``, e.g. parsed id and timestamp) narrow
+    the search: rows equal everywhere are equal on the keys, so the full comparison only
+    runs on rows whose keys repeat.
+    """
+    out = np.zeros(len(src), dtype=bool)
+    cand = (keys.duplicated(keep=False).to_numpy(dtype=bool) if keys is not None
+            else np.ones(len(src), dtype=bool))
+    if not cand.any():
+        return out
+    sub = src.loc[cand]
     try:
-        return src.duplicated(keep="first").to_numpy(dtype=bool)
+        out[cand] = sub.duplicated(keep="first").to_numpy(dtype=bool)
     except TypeError:  # unhashable cells (lists...): compare their text
-        return src.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+        out[cand] = sub.astype("str").duplicated(keep="first").to_numpy(dtype=bool)
+    return out
 
 
 def _reconcile_ids(frame: pd.DataFrame, customers: pd.DataFrame | pd.Series,
@@ -996,7 +1022,6 @@ def validate_transactions(
         )
     report = DataQualityReport(table=table, n_input_rows=len(df), ignored_columns=ignored)
     src = df.reset_index(drop=True)  # positions == row numbers; the caller's frame is untouched
-    duplicate = _duplicate_rows(src)
     out: dict[str, pd.Series] = {}
     exclude_hint = _opt("errors='exclude'", 'errors = "exclude"', "--errors exclude")
 
@@ -1031,6 +1056,7 @@ def validate_transactions(
         else:
             out[canon] = _to_string(s)
     frame = pd.DataFrame(out)
+    duplicate = _duplicate_rows(src, frame[["customer_id", "timestamp"]])
 
     amount_missing = frame["amount"].isna().to_numpy(dtype=bool)
     if amount_missing.any() and errors == "raise":
