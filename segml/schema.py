@@ -614,7 +614,38 @@ _KINDS = {
 def _parse_text(text: pd.Series, s: pd.Series, table: str, column: str, fmt: str | None,
                 present: np.ndarray, dayfirst: bool | None, utc: bool,
                 opt: DateOption) -> pd.Series:
-    """Parse date text: with ``fmt``, or by the one layout every value shares."""
+    """Parse date text: with ``fmt``, or by the one layout every value shares.
+
+    The work is done once per distinct text (a date column holds few distinct days);
+    error messages still name rows of ``s``.
+    """
+    codes, uniq = pd.factorize(text.where(present))
+    if len(uniq) == 0:
+        return pd.Series(np.full(len(text), np.datetime64("NaT", "ns")))
+    rows = _Rows(codes)
+    parsed = _parse_unique(pd.Series(np.asarray(uniq, dtype=object), dtype="str"), s, rows,
+                           table, column, fmt, dayfirst, utc, opt)
+    vals = parsed.to_numpy()[np.clip(codes, 0, None)]
+    vals[codes < 0] = np.datetime64("NaT")
+    return pd.Series(vals)
+
+
+class _Rows:
+    """Map a mask over distinct values back to a mask over rows."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        self.codes = codes
+
+    def __call__(self, mask: np.ndarray) -> np.ndarray:
+        padded = np.append(np.asarray(mask, dtype=bool), False)  # code -1 (missing) -> False
+        return padded[self.codes]
+
+
+def _parse_unique(text: pd.Series, s: pd.Series, rows: _Rows, table: str, column: str,
+                  fmt: str | None, dayfirst: bool | None, utc: bool,
+                  opt: DateOption) -> pd.Series:
+    """:func:`_parse_text` on distinct, present values."""
+    present = np.ones(len(text), dtype=bool)
     if fmt in ("excel", "epoch_s", "epoch_ms"):
         num = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         return _numeric_dates(num, fmt)
@@ -632,7 +663,7 @@ def _parse_text(text: pd.Series, s: pd.Series, table: str, column: str, fmt: str
         taken = taken | m
     used = [k for k, m in masks.items() if m.any()]
     if len(used) > 1:
-        detail = "; ".join(f"{int(masks[k].sum()):,} {k}, e.g. {_first(s, masks[k])}"
+        detail = "; ".join(f"{int(rows(masks[k]).sum()):,} {k}, e.g. {_first(s, rows(masks[k]))}"
                            for k in used[:4])
         if set(used) == {"ISO dates (YYYY-MM-DD)", "ISO date-times (YYYY-MM-DD HH:MM)"}:
             fix = (f"{opt.use('ISO8601')} to accept ISO dates with and without a time (a date "
@@ -643,13 +674,13 @@ def _parse_text(text: pd.Series, s: pd.Series, table: str, column: str, fmt: str
     kind = used[0] if used else None
     if kind == "plain numbers":
         num = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        raise _refuse_numbers(s, num, present, table, column, opt)
+        raise _refuse_numbers(s, num[rows.codes], rows(present), table, column, opt)
     if kind == "YYYYMMDD numbers":
         return pd.to_datetime(text, errors="coerce", format="%Y%m%d")
     if kind == "dates with month names":
         return pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
     if kind is not None and kind.startswith("day/month"):
-        return _parse_day_month(text, s, table, column, present, dayfirst, opt,
+        return _parse_day_month(text, s, rows, table, column, dayfirst, opt,
                                 with_time=kind.endswith("times"))
     # ISO, or nothing recognised (then every value is NaT and reported as unparseable)
     out = pd.to_datetime(text.where(taken & present), errors="coerce", format="ISO8601",
@@ -657,15 +688,15 @@ def _parse_text(text: pd.Series, s: pd.Series, table: str, column: str, fmt: str
     return out.dt.tz_localize(None) if utc else out
 
 
-def _parse_day_month(text: pd.Series, s: pd.Series, table: str, column: str,
-                     present: np.ndarray, dayfirst: bool | None, opt: DateOption,
-                     *, with_time: bool) -> pd.Series:
+def _parse_day_month(text: pd.Series, s: pd.Series, rows: _Rows, table: str, column: str,
+                     dayfirst: bool | None, opt: DateOption, *, with_time: bool) -> pd.Series:
     """Parse ``DD/MM/YYYY`` or ``MM/DD/YYYY`` text, choosing the order from evidence only."""
     pattern = "^" + _DMY + (_DMY_TIME if with_time else "") + "$"
     first = pd.to_numeric(text.str.replace(pattern, r"\1", regex=True), errors="coerce")
     second = pd.to_numeric(text.str.replace(pattern, r"\3", regex=True), errors="coerce")
-    day_ev = present & (first > 12).fillna(False).to_numpy(dtype=bool)
-    month_ev = present & (second > 12).fillna(False).to_numpy(dtype=bool)
+    day_ev = rows((first > 12).fillna(False).to_numpy(dtype=bool))
+    month_ev = rows((second > 12).fillna(False).to_numpy(dtype=bool))
+    present = rows(np.ones(len(text), dtype=bool))
     layout = opt.use("%d/%m/%Y").removeprefix("pass ")
     if day_ev.any() and month_ev.any():
         raise SchemaError(
