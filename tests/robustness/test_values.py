@@ -425,3 +425,23 @@ def test_duplicate_count_matches_pandas_and_ignores_row_order(rows, rnd):
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
                                   b.sort_values(key).reset_index(drop=True))
     assert len(a) == len(df.drop_duplicates())
+
+
+# --------------------------------------------------------------------------- real data
+
+TA_FENG = {"customer_id": "CUSTOMER_ID", "timestamp": "TRANSACTION_DT", "amount": "SALES_PRICE",
+           "quantity": "AMOUNT", "product": "PRODUCT_ID"}
+
+
+def test_ta_feng_first_days_are_ambiguous_until_the_order_is_given(shared_data):
+    # the first 30,000 lines are 11/1/2000 .. 11/5/2000: both parts <= 12, so M/D vs D/M
+    # cannot be told from the values (the full file shows it: 11/13/2000 ...)
+    path = shared_data / "ta_feng_all_months_merged.csv.gz"
+    read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig", "nrows": 30_000}
+    with pytest.raises(SchemaError, match=r"timestamp: is ambiguous.*row 0: '11/1/2000'"):
+        read_transactions(path, TA_FENG, sep=",", read_kwargs=read)
+    frame, rep = read_transactions(path, TA_FENG, sep=",", read_kwargs=read, dayfirst=False)
+    assert frame["timestamp"].min() == pd.Timestamp("2000-11-01")
+    assert frame["timestamp"].max() == pd.Timestamp("2000-11-05")
+    assert frame["customer_id"].str.len().eq(8).all()  # zero-padded ids kept as text
+    assert rep.n_output_rows == 30_000
