@@ -22,8 +22,10 @@ import pandas as pd
 
 from segml.errors import InputFileError
 from segml.schema import (
+    TIMESTAMP_FORMAT,
     DataQualityReport,
     Validated,
+    _to_datetime,
     _to_id,
     validate_customers,
     validate_transactions,
@@ -39,6 +41,7 @@ __all__ = [
     "load_marketing_campaign",
     "load_mall_customers",
     "load_online_retail",
+    "ONLINE_RETAIL_NON_PRODUCTS",
 ]
 
 
@@ -427,8 +430,17 @@ _ONLINE_RETAIL_COLUMNS = {
 }
 
 
+#: Online Retail stock codes that are not products: postage (POST, DOT), carriage (C2),
+#: manual entries (M, m), bank charges, Amazon fees, CRUK commission, discounts (D), samples
+#: (S), bad-debt adjustments (B), PADS. Pass as ``exclude_products`` to leave them out.
+ONLINE_RETAIL_NON_PRODUCTS = ("POST", "DOT", "C2", "M", "m", "BANK CHARGES", "AMAZONFEE",
+                              "CRUK", "D", "S", "B", "PADS")
+
+
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
-                       *, date_format: str | None = None) -> Dataset:
+                       *, date_format: str | None = None, dayfirst: bool | None = None,
+                       exclude_products: list[str] | tuple[str, ...] | None = None,
+                       exclude_product_pattern: str | None = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
     Both layouts are recognised (``InvoiceNo``/``Invoice``, ``UnitPrice``/
@@ -443,6 +455,9 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     - Negative-quantity rows that are not ``C`` invoices (stock adjustments)
       are also treated as returns; zero-price rows are kept and counted.
     - Each customer's country is the country of their most recent invoice.
+    - Non-product lines (postage, fees, manual adjustments) are kept unless
+      ``exclude_products`` (e.g. :data:`ONLINE_RETAIL_NON_PRODUCTS`) or
+      ``exclude_product_pattern`` name them; excluded lines are counted.
 
     Parameters
     ----------
@@ -450,6 +465,10 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         The Excel/CSV/Parquet export, or an already-read frame.
     date_format : str, optional
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
+    dayfirst : bool, optional
+        Day/month order of text dates whose values do not show it.
+    exclude_products, exclude_product_pattern : optional
+        Stock codes (or a regex) of lines that are not sales, excluded and counted.
 
     Returns
     -------
@@ -486,13 +505,16 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         "quantity": quantity,
         "status": np.where(returned, "returned", "completed"),
     })
-    tx, tx_report = validate_transactions(tx_raw, errors="exclude", timestamp_format=date_format)
+    tx, tx_report = validate_transactions(
+        tx_raw, errors="exclude", timestamp_format=date_format, dayfirst=dayfirst,
+        exclude_products=list(exclude_products) if exclude_products else None,
+        exclude_product_pattern=exclude_product_pattern)
     tx_report.add("flagged", "cancellation invoices (C...) kept as returns", int(cancelled.sum()))
     cust_country = (
         pd.DataFrame({"customer_id": tx["customer_id"]})
         .drop_duplicates()
-        .merge(_last_country(tx_raw, raw[cols["country"]], date_format), on="customer_id",
-               how="left")
+        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, dayfirst),
+               on="customer_id", how="left")
     )
     customers, c_report = validate_customers(cust_country)
     return Dataset(name="online_retail", transactions=tx, customers=customers,
@@ -501,11 +523,13 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
                           "rows without customer id excluded and counted"])
 
 
-def _last_country(tx_raw: pd.DataFrame, country: pd.Series,
-                  date_format: str | None) -> pd.DataFrame:
-    """Country of each customer's most recent invoice, ids normalised like the contract."""
+def _last_country(tx_raw: pd.DataFrame, country: pd.Series, date_format: str | None,
+                  dayfirst: bool | None) -> pd.DataFrame:
+    """Country of each customer's most recent invoice, ids and dates read like the contract."""
     ids, missing = _to_id(tx_raw["customer_id"], "transactions", "customer_id")
-    ts = pd.to_datetime(tx_raw["timestamp"], errors="coerce", format=date_format or "mixed")
+    ts = _to_datetime(tx_raw["timestamp"], "transactions", "timestamp", date_format,
+                      DataQualityReport("transactions", len(tx_raw)), dayfirst=dayfirst,
+                      sentinels="exclude", opt=TIMESTAMP_FORMAT).values
     frame = pd.DataFrame({"customer_id": ids, "timestamp": ts, "country": country.astype("str")})
     frame = frame[~missing & ts.notna().to_numpy()]
     frame = frame.sort_values(["customer_id", "timestamp"], kind="stable")

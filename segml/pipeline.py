@@ -216,7 +216,10 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
-            io.load_online_retail(data["path"] or "")
+            io.load_online_retail(data["path"] or "", date_format=data["timestamp_format"],
+                                  dayfirst=data["dayfirst"],
+                                  exclude_products=data["exclude_products"] or None,
+                                  exclude_product_pattern=data["exclude_product_pattern"])
         return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
                           quality=dict(ds.reports), aggregates=ds.features)
     if data["transactions"] or data["customers"]:

@@ -445,3 +445,27 @@ def test_ta_feng_first_days_are_ambiguous_until_the_order_is_given(shared_data):
     assert frame["timestamp"].max() == pd.Timestamp("2000-11-05")
     assert frame["customer_id"].str.len().eq(8).all()  # zero-padded ids kept as text
     assert rep.n_output_rows == 30_000
+
+
+def test_online_retail_non_product_lines_excluded_through_loader_and_cli(tmp_path, capsys):
+    from segml.io import ONLINE_RETAIL_NON_PRODUCTS, load_online_retail
+
+    path = tmp_path / "retail.csv"
+    path.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n"
+        "536365,POST,POSTAGE,1,12/1/2010 8:26,18.0,17850.0,United Kingdom\n"
+        "536366,BANK CHARGES,Bank Charges,1,12/13/2010 9:00,15.0,13047.0,France\n"
+        "536367,22752,SET,3,12/13/2010 10:00,7.65,13047.0,France\n"
+    )
+    d = load_online_retail(path, exclude_products=ONLINE_RETAIL_NON_PRODUCTS)
+    rep = d.reports["transactions"]
+    assert rep.excluded == {"non-product lines (exclude_products / exclude_product_pattern)": 2}
+    assert d.transactions["product"].tolist() == ["22752", "85123A"]
+    assert d.transactions["timestamp"].tolist() == [pd.Timestamp("2010-12-13 10:00"),
+                                                    pd.Timestamp("2010-12-01 08:26")]
+    assert d.customers.set_index("customer_id")["country"].to_dict() == {
+        "13047": "France", "17850": "United Kingdom"}
+    out, _ = cli_ok(["validate-data", "--loader", "online_retail", "--path", str(path),
+                     "--exclude-product-pattern", "^(POST|BANK CHARGES)$"], capsys)
+    assert "non-product lines" in out
