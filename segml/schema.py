@@ -683,8 +683,10 @@ def _parse_unique(text: pd.Series, s: pd.Series, rows: _Rows, table: str, column
         return _parse_day_month(text, s, rows, table, column, dayfirst, opt,
                                 with_time=kind.endswith("times"))
     # ISO, or nothing recognised (then every value is NaT and reported as unparseable)
-    out = pd.to_datetime(text.where(taken & present), errors="coerce", format="ISO8601",
-                         utc=utc)
+    iso = text.where(taken & present)
+    if utc:  # pandas' ISO parser knows Z and +hh:mm, not a "UTC" suffix
+        iso = iso.str.replace(r"\s*UTC$", "+00:00", regex=True)
+    out = pd.to_datetime(iso, errors="coerce", format="ISO8601", utc=utc)
     return out.dt.tz_localize(None) if utc else out
 
 

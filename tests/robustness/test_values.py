@@ -75,6 +75,8 @@ REFUSED = [
      r"placeholder or out-of-range dates.*row 0: '1900-01-01'.*date_sentinels='exclude'"),
     ("date-year-0001", ["1,0001-01-01,10", "2,2024-01-05,5"], [], {},
      r"placeholder or out-of-range dates.*row 0: '0001-01-01'"),
+    ("date-excel-zero-placeholder", ["1,0,10", "2,45292,5"], ["--date-format", "excel"],
+     {"timestamp_format": "excel"}, r"placeholder or out-of-range dates.*row 0: 0\."),
     ("date-two-digit-year", ["1,05/01/24,10", "2,17/01/24,5"], [], {},
      r"cannot be parsed as dates: 2 offending.*row 0: '05/01/24'.*--date-format"),
     ("date-february-31", ["1,31/02/2024,10", "2,15/01/2024,5"], [], {},
@@ -235,6 +237,8 @@ def test_far_dates_in_datetime_dtype_refused_not_overflowing():
                  id="iso-with-and-without-time-by-option"),
     pytest.param(["1,20240105,1", "2,20240106,1"], [], {}, ["2024-01-05", "2024-01-06"],
                  id="yyyymmdd-text"),
+    pytest.param(["1,2024-01-05 10:00 UTC,1", "2,2024-01-06T23:30:00+01:00,1"], [], {},
+                 ["2024-01-05 10:00", "2024-01-06 22:30"], id="utc-suffix-and-offset"),
     pytest.param(['1,"Jan 5, 2024",1', "2,6 February 2024,1"], [], {},
                  ["2024-01-05", "2024-02-06"], id="month-names"),
 ])
