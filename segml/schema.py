@@ -346,7 +346,7 @@ def _to_id(s: pd.Series, table: str, column: str) -> tuple[pd.Series, np.ndarray
     """Make ids canonical text; return ``(ids, missing)``.
 
     The canonical form of an id is text: integers (of any dtype) are written in
-    decimal without sign padding (``12345``); integral floats lose their
+    decimal digits (``12345``); integral floats lose their
     fraction (``12345.0`` -> ``12345``), and so does text that spells one
     (``"12345.0"`` -> ``"12345"``, as spreadsheets write integer ids); any other
     text is kept verbatim after stripping surrounding spaces. Zero-padded text is
@@ -371,8 +371,9 @@ def _to_id(s: pd.Series, table: str, column: str) -> tuple[pd.Series, np.ndarray
             mask = np.isin(codes, hit)
             raise _fail(
                 table, column, f"has ids that are {bad}", s, mask,
-                "read the id column as text (segml reads CSV ids as text; for a DataFrame use "
-                "df[col].astype(str) on the original data, or int64 instead of float64)",
+                "store the ids as text or int64 at the source, e.g. re-export the Parquet file "
+                "from the original ids (float64 cannot hold every id exactly; segml reads CSV "
+                "ids as text)",
             )
     lookup = np.array([c if c is not None else "" for c in canon] + [""], dtype=object)
     missing_u = np.array([c is None for c in canon] + [True], dtype=bool)
