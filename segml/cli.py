@@ -71,6 +71,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     v.add_argument("--date-format", metavar="FORMAT",
                    help="layout of the transaction dates: strptime ('%%d/%%m/%%Y'), ISO8601, "
                    "excel, epoch_s or epoch_ms ([data] timestamp_format)")
+    v.add_argument("--customer-date-format", metavar="FORMAT",
+                   help="layout of the customers' signup_date ([data] customer_date_format)")
     order = v.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
                        help="01/02/2024 is 1 February (when the values do not show it)")
@@ -105,6 +107,7 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         k, v = item.split("=", 1)
         data.setdefault("mapping", {})[k.strip()] = v.strip()
     for key, attr in (("timestamp_format", "date_format"), ("dayfirst", "dayfirst"),
+                      ("customer_date_format", "customer_date_format"),
                       ("date_sentinels", "date_sentinels"), ("errors", "errors"),
                       ("dedupe", "dedupe"), ("exclude_product_pattern", "exclude_product_pattern")):
         if getattr(args, attr, None) is not None:

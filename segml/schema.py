@@ -406,7 +406,8 @@ class DateOption(NamedTuple):
 
 
 TIMESTAMP_FORMAT = DateOption("timestamp_format", "timestamp_format", "--date-format")
-CUSTOMER_DATE_FORMAT = DateOption("date_format", "customer_date_format", None)
+CUSTOMER_DATE_FORMAT = DateOption("date_format", "customer_date_format",
+                                  "--customer-date-format")
 _NO_FORMAT = DateOption()
 _DAY_FIX = _opt("dayfirst=True or False", "dayfirst = true/false", "--dayfirst/--monthfirst")
 

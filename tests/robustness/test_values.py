@@ -144,7 +144,8 @@ def test_config_checks_value_options(tmp_path, capsys):
                  id="signup-sentinel-1900"),
     pytest.param("signup_date", ["2020-01-05", "2020-02-01 10:00", ""],
                  r"customers\.signup_date: mixes date layouts.*date_format='ISO8601'.*"
-                 r"customer_date_format", id="signup-mixed-time"),
+                 r"customer_date_format.*--customer-date-format 'ISO8601'",
+                 id="signup-mixed-time"),
     pytest.param("income", ["inf", "10", "20"],
                  r"customers\.income: has infinite values.*row 0: inf\.", id="income-inf"),
 ])
@@ -473,3 +474,32 @@ def test_online_retail_non_product_lines_excluded_through_loader_and_cli(tmp_pat
     out, _ = cli_ok(["validate-data", "--loader", "online_retail", "--path", str(path),
                      "--exclude-product-pattern", "^(POST|BANK CHARGES)$"], capsys)
     assert "non-product lines" in out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.dates(min_value=pd.Timestamp("1990-01-01").date(),
+                         max_value=pd.Timestamp("2098-12-31").date()), min_size=1, max_size=20),
+       st.booleans(), st.randoms(use_true_random=False))
+def test_day_month_order_comes_from_evidence_only(dates, day_first, rnd):
+    layout = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    df = pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(dates))],
+                       "timestamp": [d.strftime(layout) for d in dates], "amount": 1.0})
+    df = df.sample(frac=1.0, random_state=rnd.randint(0, 10_000))  # order must not matter
+    expected = {f"c{i}": pd.Timestamp(d) for i, d in enumerate(dates)}
+    if any(d.day > 12 for d in dates):  # some value shows the order
+        frame, _ = validate_transactions(df)
+        assert frame.set_index("customer_id")["timestamp"].to_dict() == expected
+    else:
+        with pytest.raises(SchemaError, match=r"timestamp: is ambiguous"):
+            validate_transactions(df)
+    frame, _ = validate_transactions(df, dayfirst=day_first)
+    assert frame.set_index("customer_id")["timestamp"].to_dict() == expected
+
+
+def test_customer_date_format_flag_reaches_the_customers_table(tmp_path, capsys):
+    t, c = files(tmp_path, ["1,2024-01-05,10"],
+                 customers="customer_id,signup_date\n1,2020-01-05\n2,2020-02-01 10:00\n")
+    cli_ok(argv(t, c, "--customer-date-format", "ISO8601"), capsys)
+    frame, _ = read_customers(c, date_format="ISO8601")
+    assert frame["signup_date"].tolist() == [pd.Timestamp("2020-01-05"),
+                                             pd.Timestamp("2020-02-01 10:00")]
