@@ -922,8 +922,10 @@ def _reconcile_ids(frame: pd.DataFrame, customers: pd.DataFrame | pd.Series,
         if norm(tx_set).isin(norm(known_set)).mean() >= 0.5:
             hint = f" They would match if {how}."
             break
-    show = ", ".join(repr(v) for v in tx_set[~found][:3])
-    show_c = ", ".join(repr(v) for v in known_set[:3])
+    def short(values: pd.Index) -> str:
+        return ", ".join(repr(v if len(v) <= 24 else v[:21] + "...") for v in values[:3])
+
+    show, show_c = short(tx_set[~found]), short(known_set)
     raise SchemaError(
         f"transactions.customer_id: only {int(found.sum()):,} of {len(tx_set):,} customer ids "
         f"({found.mean():.1%}) are in the customers table — transactions have e.g. {show}; "

@@ -503,3 +503,10 @@ def test_customer_date_format_flag_reaches_the_customers_table(tmp_path, capsys)
     frame, _ = read_customers(c, date_format="ISO8601")
     assert frame["signup_date"].tolist() == [pd.Timestamp("2020-01-05"),
                                              pd.Timestamp("2020-02-01 10:00")]
+
+
+def test_id_mismatch_message_stays_short_with_long_ids(tmp_path, capsys):
+    long_ids = [f"{'X' * 300}{i}" for i in range(3)]
+    t, c = files(tmp_path, [f"{i},2024-01-05,1" for i in long_ids])
+    message = cli_error(argv(t, c), capsys, match=r"only 0 of 3 customer ids.*'XXXXXXXXX")
+    assert "X" * 30 not in message
