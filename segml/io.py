@@ -219,7 +219,8 @@ def _path(path: str | os.PathLike[str] | None, filename: str) -> Path:
 # --------------------------------------------------------------------------- CDNOW
 
 
-def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = False) -> Dataset:
+def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = False,
+               dedupe: bool = False) -> Dataset:
     """Load the CDNOW transaction log (Fader & Hardie) onto the contracts.
 
     ``CDNOW_master.txt`` has a header (``customer_id date number_of_cds
@@ -236,6 +237,9 @@ def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = Fal
         ``sample``) in the shared data folder.
     sample : bool, default False
         Read the 1/10 sample's five-column layout.
+    dedupe : bool, default False
+        Drop lines that repeat an earlier line exactly (the master file has 255; they are
+        counted either way).
 
     Returns
     -------
@@ -251,7 +255,8 @@ def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = Fal
     else:
         raw = read_table(p, sep=r"\s+", dtype={"customer_id": str, "date": str})
     mapping = {"timestamp": "date", "amount": "dollar_value", "quantity": "number_of_cds"}
-    tx, tx_report = validate_transactions(raw, mapping, timestamp_format="%Y%m%d")
+    tx, tx_report = validate_transactions(raw, mapping, timestamp_format="%Y%m%d",
+                                          dedupe=dedupe)
     customers, c_report = validate_customers(
         pd.DataFrame({"customer_id": np.sort(tx["customer_id"].unique())})
     )
@@ -439,6 +444,7 @@ ONLINE_RETAIL_NON_PRODUCTS = ("POST", "DOT", "C2", "M", "m", "BANK CHARGES", "AM
 
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
                        *, date_format: str | None = None, dayfirst: bool | None = None,
+                       dedupe: bool = False,
                        exclude_products: list[str] | tuple[str, ...] | None = None,
                        exclude_product_pattern: str | None = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
@@ -467,6 +473,8 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
     dayfirst : bool, optional
         Day/month order of text dates whose values do not show it.
+    dedupe : bool, default False
+        Drop exact duplicate lines (counted either way).
     exclude_products, exclude_product_pattern : optional
         Stock codes (or a regex) of lines that are not sales, excluded and counted.
 
@@ -506,7 +514,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         "status": np.where(returned, "returned", "completed"),
     })
     tx, tx_report = validate_transactions(
-        tx_raw, errors="exclude", timestamp_format=date_format, dayfirst=dayfirst,
+        tx_raw, errors="exclude", timestamp_format=date_format, dayfirst=dayfirst, dedupe=dedupe,
         exclude_products=list(exclude_products) if exclude_products else None,
         exclude_product_pattern=exclude_product_pattern)
     tx_report.add("flagged", "cancellation invoices (C...) kept as returns", int(cancelled.sum()))

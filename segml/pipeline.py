@@ -188,6 +188,35 @@ _LOADERS = {
 }
 
 
+#: The [data] value options each named loader honours; setting another one is an error
+#: rather than silently ignored.
+_LOADER_VALUE_OPTIONS = {
+    "cdnow": ("dedupe",),
+    "cdnow_sample": ("dedupe",),
+    "online_retail": ("dedupe", "dayfirst", "exclude_products", "exclude_product_pattern"),
+}
+_VALUE_OPTIONS = ("errors", "dayfirst", "date_sentinels", "customer_date_format", "dedupe",
+                  "exclude_products", "exclude_product_pattern")
+
+
+def _loader_value_options(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the [data] value options loader ``name`` takes; refuse the ones it ignores."""
+    from segml.config import DEFAULTS
+
+    supported = _LOADER_VALUE_OPTIONS.get(name, ())
+    given = {k: data[k] for k in _VALUE_OPTIONS if data[k] != DEFAULTS["data"][k]}
+    ignored = [k for k in given if k not in supported]
+    if ignored:
+        flag = "--" + ignored[0].replace("_", "-")
+        raise ConfigError(
+            f"config: data.{ignored[0]} ({flag}) has no effect with loader {name!r}, which "
+            f"applies its own documented rules. Fix: remove it"
+            + (f" (this loader takes: {', '.join(supported)})" if supported else "")
+            + ", or read the file with data.transactions / --transactions instead."
+        )
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in given.items()}
+
+
 def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
               overwrite: bool = False) -> LoadedData:
     """Load and validate the run's data: a named loader, the user's files, or the demo.
@@ -215,11 +244,10 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
                               f"{', '.join(_LOADERS)}.")
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
+        kwargs = {**kwargs, **_loader_value_options(name, data)}
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
             io.load_online_retail(data["path"] or "", date_format=data["timestamp_format"],
-                                  dayfirst=data["dayfirst"],
-                                  exclude_products=data["exclude_products"] or None,
-                                  exclude_product_pattern=data["exclude_product_pattern"])
+                                  **kwargs)
         return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
                           quality=dict(ds.reports), aggregates=ds.features)
     if data["transactions"] or data["customers"]:

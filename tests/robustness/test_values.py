@@ -510,3 +510,19 @@ def test_id_mismatch_message_stays_short_with_long_ids(tmp_path, capsys):
     t, c = files(tmp_path, [f"{i},2024-01-05,1" for i in long_ids])
     message = cli_error(argv(t, c), capsys, match=r"only 0 of 3 customer ids.*'XXXXXXXXX")
     assert "X" * 30 not in message
+
+
+def test_loaders_take_dedupe_or_refuse_options_they_ignore(shared_data, capsys):
+    from segml.io import load_cdnow
+
+    sample = shared_data / "CDNOW_sample.txt"
+    d = load_cdnow(sample, sample=True, dedupe=True)
+    assert d.reports["transactions"].excluded == {"exact duplicate rows (dedupe)": 21}
+    assert len(d.transactions) == 6_919 - 21
+    out, _ = cli_ok(["validate-data", "--loader", "cdnow_sample", "--path", str(sample),
+                     "--dedupe"], capsys)
+    assert "exact duplicate rows (dedupe)" in out
+    cli_error(["validate-data", "--loader", "mall_customers", "--dedupe"], capsys,
+              match=r"data\.dedupe \(--dedupe\) has no effect with loader 'mall_customers'")
+    cli_error(["validate-data", "--loader", "cdnow", "--exclude-products", "POST"], capsys,
+              match=r"data\.exclude_products .*no effect with loader 'cdnow'.*takes: dedupe")
