@@ -75,6 +75,27 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--thousands", help="thousands mark ('.' when --decimal is ','; '' for none)")
     g.add_argument("--sheet", help="Excel sheet of the transactions file")
     g.add_argument("--customer-sheet", help="Excel sheet of the customers file")
+    v = p.add_argument_group("value parsing (config [data] keys of the same names)")
+    v.add_argument("--date-format", metavar="FORMAT",
+                   help="layout of the transaction dates: strptime ('%%d/%%m/%%Y'), ISO8601, "
+                   "excel, epoch_s or epoch_ms ([data] timestamp_format)")
+    v.add_argument("--customer-date-format", metavar="FORMAT",
+                   help="layout of the customers' signup_date ([data] customer_date_format)")
+    order = v.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       help="01/02/2024 is 1 February (when the values do not show it)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="01/02/2024 is 2 January")
+    v.add_argument("--date-sentinels", choices=["error", "exclude"],
+                   help="placeholder dates such as 1900-01-01 or 9999-12-31")
+    v.add_argument("--errors", choices=["raise", "exclude"],
+                   help="rows with a missing customer id, date or amount (excluded are counted)")
+    v.add_argument("--dedupe", action="store_const", const=True,
+                   help="drop exact duplicate rows (counted either way)")
+    v.add_argument("--exclude-products", metavar="CODES",
+                   help="comma-separated product codes that are not sales, e.g. POST,DOT,M")
+    v.add_argument("--exclude-product-pattern", metavar="REGEX",
+                   help="regex for product codes that are not sales, e.g. '^(POST|DOT)$'")
 
 
 def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,6 +118,15 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
                           "--map amount=value (config: [data.mapping] amount = \"value\").")
         k, v = item.split("=", 1)
         data.setdefault("mapping", {})[k.strip()] = v.strip()
+    for key, attr in (("timestamp_format", "date_format"), ("dayfirst", "dayfirst"),
+                      ("customer_date_format", "customer_date_format"),
+                      ("date_sentinels", "date_sentinels"), ("errors", "errors"),
+                      ("dedupe", "dedupe"), ("exclude_product_pattern", "exclude_product_pattern")):
+        if getattr(args, attr, None) is not None:
+            data[key] = getattr(args, attr)
+    if getattr(args, "exclude_products", None) is not None:
+        data["exclude_products"] = [c.strip() for c in args.exclude_products.split(",")
+                                    if c.strip()]
     if data:
         over["data"] = data
     if getattr(args, "as_of", None):

@@ -193,6 +193,35 @@ _LOADERS = {
 }
 
 
+#: The [data] value options each named loader honours; setting another one is an error
+#: rather than silently ignored.
+_LOADER_VALUE_OPTIONS = {
+    "cdnow": ("dedupe",),
+    "cdnow_sample": ("dedupe",),
+    "online_retail": ("dedupe", "dayfirst", "exclude_products", "exclude_product_pattern"),
+}
+_VALUE_OPTIONS = ("errors", "dayfirst", "date_sentinels", "customer_date_format", "dedupe",
+                  "exclude_products", "exclude_product_pattern")
+
+
+def _loader_value_options(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the [data] value options loader ``name`` takes; refuse the ones it ignores."""
+    from segml.config import DEFAULTS
+
+    supported = _LOADER_VALUE_OPTIONS.get(name, ())
+    given = {k: data[k] for k in _VALUE_OPTIONS if data[k] != DEFAULTS["data"][k]}
+    ignored = [k for k in given if k not in supported]
+    if ignored:
+        flag = "--" + ignored[0].replace("_", "-")
+        raise ConfigError(
+            f"config: data.{ignored[0]} ({flag}) has no effect with loader {name!r}, which "
+            f"applies its own documented rules. Fix: remove it"
+            + (f" (this loader takes: {', '.join(supported)})" if supported else "")
+            + ", or read the file with data.transactions / --transactions instead."
+        )
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in given.items()}
+
+
 def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
               overwrite: bool = False) -> LoadedData:
     """Load and validate the run's data: a named loader, the user's files, or the demo.
@@ -220,8 +249,10 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
                               f"(config: [data] loader) with one of {', '.join(_LOADERS)}.")
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
+        kwargs = {**kwargs, **_loader_value_options(name, data)}
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
-            io.load_online_retail(data["path"] or "", sheet=data.get("sheet"))
+            io.load_online_retail(data["path"] or "", date_format=data["timestamp_format"],
+                                  sheet=data.get("sheet"), **kwargs)
         customers, aggregates = ds.customers, ds.features
         if (ds.transactions is None and aggregates is not None and customers is not None
                 and not {"frequency", "monetary"} <= set(aggregates.columns)):
@@ -236,10 +267,12 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         quality: dict[str, Any] = {}
         reading = {k: data.get(k) for k in ("sep", "encoding", "decimal", "thousands")}
         cust = None
+        values = {k: data[k] for k in ("errors", "dayfirst", "date_sentinels", "dedupe")}
         if data["customers"]:
-            cust, quality["customers"] = io.read_customers(data["customers"],
-                                                           data["customer_mapping"], **reading,
-                                                           sheet=data.get("customer_sheet"))
+            cust, quality["customers"] = io.read_customers(
+                data["customers"], data["customer_mapping"], **reading,
+                sheet=data.get("customer_sheet"),
+                date_format=data["customer_date_format"], **values)
         tx = None
         if data["transactions"]:
             tx, quality["transactions"] = io.read_transactions(
@@ -247,6 +280,8 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
                 sheet=data.get("sheet"),
                 negative_amounts=data["negative_amounts"],
                 timestamp_format=data["timestamp_format"],
+                exclude_products=data["exclude_products"] or None,
+                exclude_product_pattern=data["exclude_product_pattern"], **values,
             )
         stem = Path(data["transactions"] or data["customers"]).stem
         return LoadedData(name=stem, transactions=tx, customers=cust, quality=quality)
