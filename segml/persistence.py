@@ -88,6 +88,7 @@ __all__ = [
     "save_model",
     "stage_model",
     "load_model",
+    "load_staged",
     "verify_model",
     "list_models",
     "check_model_target",
@@ -966,12 +967,20 @@ def read_manifest(path: str | Path, *, key: bytes | None = None) -> dict[str, An
         signature/key do not agree.
     """
     folder = _resolve(path)
-    mpath, hpath = folder / MANIFEST, folder / MANIFEST_HASH
+    _refuse_temporary(folder)
+    return _read_manifest(folder, key)
+
+
+def _refuse_temporary(folder: Path) -> None:
     if is_temporary(folder):
         raise ModelIntegrityError(
             f"{folder} is a temporary folder left by an unfinished save; segml never loads it. "
             "Fix: load the model by its name (e.g. models/<name>) and delete this folder."
         )
+
+
+def _read_manifest(folder: Path, key: bytes | None) -> dict[str, Any]:
+    mpath, hpath = folder / MANIFEST, folder / MANIFEST_HASH
     if not mpath.is_file() or not hpath.is_file():
         raise ModelIntegrityError(
             f"{folder} is not a segml model folder: {MANIFEST} or {MANIFEST_HASH} is missing. "
@@ -1043,7 +1052,8 @@ def verify_model(path: str | Path, *, key: bytes | None = None) -> dict[str, Any
         Any mismatch, missing or unlisted file, or a temporary folder.
     """
     folder = _resolve(path)
-    manifest = read_manifest(folder, key=key)
+    _refuse_temporary(folder)
+    manifest = _read_manifest(folder, key)
     _check_files(folder, manifest)
     return manifest
 
@@ -1193,7 +1203,31 @@ def load_model(
         Non-portable library versions, or a newer model format.
     """
     folder = _resolve(path)
-    manifest = read_manifest(folder, key=key)
+    _refuse_temporary(folder)
+    return _load_folder(folder, key=key, strict_versions=strict_versions, trusted=trusted)
+
+
+def load_staged(staged: StagedModel, *, key: bytes | None = None) -> SegmentModel:
+    """Load a model that is staged but not yet published (same checks as :func:`load_model`).
+
+    Parameters
+    ----------
+    staged : StagedModel
+        Output of :func:`stage_model`.
+    key : bytes, optional
+        The key it was signed with.
+
+    Returns
+    -------
+    SegmentModel
+    """
+    return _load_folder(staged.folder, key=key, strict_versions=True, trusted=None)
+
+
+def _load_folder(
+    folder: Path, *, key: bytes | None, strict_versions: bool, trusted: Sequence[str] | None
+) -> SegmentModel:
+    manifest = _read_manifest(folder, key)
     fmt = int(manifest.get("format_version", 0))
     if fmt > MODEL_FORMAT_VERSION:
         raise ModelVersionError(
