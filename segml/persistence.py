@@ -40,6 +40,7 @@ that, sign with ``key=`` (HMAC-SHA256 of the manifest, which pins every file's h
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -761,10 +762,15 @@ class StagedModel:
                         "(overwrite=True in Python) to replace it, or choose another name."
                     ) from exc
             self._claimed = True
-        except (OutputExistsError, ConfigError):
+        except BaseException as exc:
+            if self._version is not None and not self._claimed:
+                # the name was not pointed at it: give the version back to the temporary
+                with contextlib.suppress(OSError):
+                    os.rename(self._version, self.folder)
+                self._version = None
+            if isinstance(exc, OSError) and not isinstance(exc, SegmlError):
+                raise write_error(final, exc) from exc
             raise
-        except OSError as exc:
-            raise write_error(final, exc) from exc
         return final
 
     def unpublish(self) -> None:
@@ -1322,8 +1328,9 @@ def list_models(root: str | Path = "models", *, key: bytes | None = None) -> pd.
                 except (OSError, ValueError):
                     m = {}
                 verified = False
-                status = "signed: pass the key to verify" if "is signed" in str(exc) else \
-                    str(exc).split(". Fix:")[0][:160]
+                why = str(exc).split(". Fix:")[0].replace(f"{real}{os.sep}", "")
+                status = "signed: pass the key to verify" if "is signed" in why else \
+                    why.replace(str(real), "folder")[:200]
             name, _, ver = p.name.partition("@")
             v = m.get("versions") or {}
             rows.append({
