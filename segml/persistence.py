@@ -867,7 +867,8 @@ def stage_model(
         if format == "joblib":
             joblib.dump(payload, tmp / fname, compress=compress)
         else:
-            sio.dump(payload, tmp / fname, compression=8, compresslevel=min(max(compress, 0), 9))
+            sio.dump(_skops_encode(payload, {}), tmp / fname, compression=8,
+                     compresslevel=min(max(compress, 0), 9))
         body["serializer"] = format
         body["files"] = {
             fname: {"sha256": _sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
@@ -1144,6 +1145,64 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
     return diffs
 
 
+class _SkopsTimestamp:
+    """A ``pandas.Timestamp`` inside a skops file (skops cannot rebuild Timestamps)."""
+
+    def __init__(self, iso: str) -> None:
+        self.iso = iso
+
+
+def _skops_encode(obj: Any, seen: dict[int, Any]) -> Any:
+    """Return ``obj`` with every Timestamp in segml objects/containers swapped for a stand-in.
+
+    Objects are copied only where something changes; the caller's model is not touched.
+    """
+    if isinstance(obj, pd.Timestamp):
+        return _SkopsTimestamp(obj.isoformat())
+    if id(obj) in seen:
+        return seen[id(obj)]
+    seen[id(obj)] = obj
+    if isinstance(obj, dict):
+        new = {k: _skops_encode(v, seen) for k, v in obj.items()}
+        out: Any = obj if all(new[k] is v for k, v in obj.items()) else type(obj)(new)
+    elif isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
+        items = [_skops_encode(v, seen) for v in obj]
+        out = obj if all(a is b for a, b in zip(items, obj, strict=True)) else type(obj)(items)
+    elif (type(obj).__module__ or "").startswith("segml.") and hasattr(obj, "__dict__"):
+        changed = {k: e for k, v in vars(obj).items() if (e := _skops_encode(v, seen)) is not v}
+        out = obj
+        if changed:
+            out = copy.copy(obj)
+            for k, v in changed.items():
+                object.__setattr__(out, k, v)
+    else:
+        out = obj
+    seen[id(obj)] = out
+    return out
+
+
+def _skops_decode(obj: Any, seen: set[int]) -> Any:
+    """Undo :func:`_skops_encode` in place on a freshly loaded payload."""
+    if isinstance(obj, _SkopsTimestamp):
+        return pd.Timestamp(obj.iso)
+    if id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            obj[k] = _skops_decode(v, seen)
+    elif isinstance(obj, list):
+        obj[:] = [_skops_decode(v, seen) for v in obj]
+    elif isinstance(obj, tuple):
+        return type(obj)(_skops_decode(v, seen) for v in obj) if type(obj) is tuple else obj
+    elif (type(obj).__module__ or "").startswith("segml.") and hasattr(obj, "__dict__"):
+        for k, v in list(vars(obj).items()):
+            d = _skops_decode(v, seen)
+            if d is not v:
+                object.__setattr__(obj, k, d)
+    return obj
+
+
 def _skops() -> Any:
     try:
         import skops.io as sio
@@ -1169,7 +1228,7 @@ def _load_skops(path: Path, trusted: Sequence[str] | None) -> Any:
             f"{path} holds types that are not trusted: {refused}. Inspect them and pass "
             "load_model(..., trusted=[...]) if you trust them."
         )
-    return sio.load(path, trusted=list(untrusted))
+    return _skops_decode(sio.load(path, trusted=list(untrusted)), set())
 
 
 def load_model(

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import joblib
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -562,3 +563,37 @@ def test_failed_run_leaves_no_model_and_no_run_folder(workdir, capsys, monkeypat
               match=r"could not write reports/demo-20241231: no space left.*Fix: free")
     assert sorted(p.name for p in (workdir / "models").iterdir()) == []  # ... and taken back
     assert sorted(p.name for p in (workdir / "reports").iterdir()) == []
+
+
+def test_skops_keeps_the_feature_state_dates(tmp_path, model):
+    pytest.importorskip("skops.io")
+    from segml.datasets import make_portfolio
+    from segml.features import build_features
+
+    pf = make_portfolio(150, random_state=0)
+    fs = build_features(pf.transactions, pf.customers, pf.as_of)
+    dated = renamed(model, "dated")
+    dated.feature_state = fs.state
+    path = save_model(dated, root=tmp_path, format="skops")
+    assert fs.state.as_of == pd.Timestamp("2024-12-31")  # the caller's object is untouched
+    loaded = load_model(path)
+    assert isinstance(loaded.feature_state.as_of, pd.Timestamp)
+    assert loaded.feature_state.as_of == fs.state.as_of
+
+
+@pytest.mark.slow
+def test_fit_writes_a_signed_skops_model_that_score_needs_the_key_for(workdir, capsys,
+                                                                      monkeypatch):
+    monkeypatch.setenv("SEGML_TEST_KEY", "s3cret")
+    cli_ok(["fit", "--config", "c.toml", "--name", "sk", "--model-format", "skops",
+            "--key-env", "SEGML_TEST_KEY", "--quiet"], capsys)
+    real = Path(os.path.realpath(workdir / "models" / "sk"))
+    assert sorted(p.name for p in real.iterdir()) == [MANIFEST, MANIFEST_HASH, "model.skops"]
+    assert not (workdir / "reports").exists()  # fit writes no report
+    out, _ = cli_ok(["models", "show", "models/sk", "--key-env", "SEGML_TEST_KEY"], capsys)
+    assert json.loads(out)["serializer"] == "skops"
+    cli_error(["score", "models/sk", "--config", "c.toml", "--out", "s.csv"], capsys,
+              match=r"is signed \(HMAC-SHA256\) and no key was given.*--key-env")
+    out, _ = cli_ok(["score", "models/sk", "--config", "c.toml", "--out", "s.csv",
+                     "--key-env", "SEGML_TEST_KEY"], capsys)
+    assert "scored" in out and (workdir / "s.csv").is_file()
