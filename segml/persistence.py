@@ -1375,6 +1375,12 @@ def list_models(root: str | Path = "models", *, key: bytes | None = None) -> pd.
             if p.name in current:
                 continue  # listed as its name's "current" row
             real = _resolve(p)
+            if _link_target(p) is not None and not real.exists():
+                rows.append({c: None for c in cols} | {
+                    "name": p.name, "version": "current", "path": str(p), "created": pd.NaT,
+                    "as_of": pd.NaT, "verified": False,
+                    "status": f"points to {real.name}, which is missing"})
+                continue
             if not real.is_dir() or not (real / MANIFEST).is_file():
                 continue
             try:

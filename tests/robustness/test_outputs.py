@@ -395,6 +395,10 @@ def test_listing_says_verified_only_after_checking_every_hash(tmp_path, model, c
     row = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert " True " in row["signed"]
     cli_error(["models", "show", str(bad)], capsys, match=r"does not match its sha256.*Fix:")
+    shutil.rmtree(os.path.realpath(bad))  # a version deleted by hand: the name dangles
+    row = list_models("models").set_index("name").loc["bad"]
+    assert not row["verified"] and row["status"] == "points to bad@v1, which is missing"
+    cli_error(["models", "show", str(bad)], capsys, match=r"is not a segml model folder.*Fix:")
     assert verify_model(good)["name"] == "m1"
     assert verify_model(signed, key=b"k3y")["name"] == "signed"
 
