@@ -749,7 +749,12 @@ class StagedModel:
             if overwrite:
                 link = final.with_name(f".{final.name}.{secrets.token_hex(6)}.link")
                 os.symlink(version.name, link)
-                os.replace(link, final)
+                try:
+                    os.replace(link, final)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        link.unlink()
+                    raise
             else:
                 try:
                     os.symlink(version.name, final)
@@ -774,7 +779,12 @@ class StagedModel:
         return final
 
     def unpublish(self) -> None:
-        """Undo :meth:`publish` (the run that made the model failed afterwards)."""
+        """Undo :meth:`publish` (the run that made the model failed afterwards).
+
+        The name points back to the previous version (or is removed when there was
+        none) and the new version is deleted. Best effort: it can itself fail on a
+        disk with no room left for the link.
+        """
         if not self._claimed or self._version is None:
             return
         final = self.target
@@ -1132,8 +1142,8 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
         raise ModelVersionError(
             "model was saved with library versions whose pickles are not portable: "
             + "; ".join(errors)
-            + ". Re-train and save it with the running versions, or install the saved ones "
-            "(load_model(..., strict_versions=False) tries anyway)."
+            + ". Fix: re-train and save it with the running versions, or install the saved "
+            "ones (load_model(..., strict_versions=False) tries anyway)."
         )
     diffs = errors + notes
     if diffs:
@@ -1208,8 +1218,8 @@ def _skops() -> Any:
         import skops.io as sio
     except ImportError as exc:
         raise ConfigError(
-            "format='skops' needs the skops package (pip install skops); "
-            "or use the default joblib format."
+            "format='skops' needs the skops package. Fix: pip install skops, or use the "
+            "default joblib format (--model-format joblib / format='joblib')."
         ) from exc
     return sio
 
@@ -1225,7 +1235,7 @@ def _load_skops(path: Path, trusted: Sequence[str] | None) -> Any:
     )
     if refused:
         raise ModelIntegrityError(
-            f"{path} holds types that are not trusted: {refused}. Inspect them and pass "
+            f"{path} holds types that are not trusted: {refused}. Fix: inspect them and pass "
             "load_model(..., trusted=[...]) if you trust them."
         )
     return _skops_decode(sio.load(path, trusted=list(untrusted)), set())

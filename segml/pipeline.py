@@ -8,6 +8,7 @@ pipeline and look at the results without touching the disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -720,7 +721,8 @@ def write_run(run: RunResult, *, overwrite: bool = False,
                     published = True
         except BaseException:
             if published:
-                staged.unpublish()
+                with contextlib.suppress(OSError):  # keep the original error
+                    staged.unpublish()
             raise
     finally:
         if staged is not None:

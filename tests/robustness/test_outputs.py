@@ -44,6 +44,7 @@ from segml.persistence import (
     load_model,
     read_manifest,
     save_model,
+    stage_model,
     verify_model,
 )
 from segml.pipeline import RUN_MARKER, check_outputs
@@ -292,6 +293,20 @@ def test_older_model_folder_is_kept_as_a_version_on_overwrite(tmp_path, model):
     assert read_manifest(tmp_path / "legacy@v1") == old
     assert os.readlink(legacy) == "legacy@v2"
     assert load_model(legacy).n_train == 200
+
+
+def test_a_published_model_can_be_taken_back(tmp_path, model):
+    first = save_model(model, root=tmp_path)
+    staged = stage_model(model, root=tmp_path)
+    assert staged.publish(overwrite=True) == first
+    assert os.readlink(first) == "m1@v2"
+    staged.unpublish()  # the run failed after publishing: back to the previous model
+    assert os.readlink(first) == "m1@v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m1", "m1@v1"]
+    fresh = stage_model(renamed(model, "m2"), root=tmp_path)
+    fresh.publish()
+    fresh.unpublish()  # no previous model: the name goes away
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m1", "m1@v1"]
 
 
 # ------------------------------------------------------------------------------- 5. killed writes
