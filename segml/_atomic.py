@@ -37,6 +37,7 @@ __all__ = [
     "write_text",
     "write_with",
     "check_writable",
+    "check_parent",
     "check_name",
     "check_replaceable_dir",
     "write_error",
@@ -152,6 +153,43 @@ def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
     p = Path(path)
     if os.path.lexists(p) and not overwrite:
         raise OutputExistsError(_exists_message(p))
+    return p
+
+
+def check_parent(path: str | os.PathLike[str], *, option: str) -> Path:
+    """Check, before any work, that ``path`` can be created in a writable folder.
+
+    Its nearest existing ancestor must be a folder this process may write to.
+
+    Parameters
+    ----------
+    path : path-like
+        The output about to be written.
+    option : str
+        The setting that chose the location, for the fix (e.g. ``"[output] reports_dir"``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ConfigError
+        An ancestor of ``path`` is a file.
+    OutputWriteError
+        The folder is not writable.
+    """
+    p = Path(path)
+    anc = p.parent
+    while not os.path.lexists(anc) and anc != anc.parent:
+        anc = anc.parent
+    if os.path.lexists(anc) and not anc.is_dir():
+        raise ConfigError(
+            f"{anc} is a file, not a folder, so {p} cannot be written. Fix: point {option} "
+            "at a folder, or move that file away."
+        )
+    if os.path.lexists(anc) and not os.access(anc, os.W_OK | os.X_OK):
+        raise write_error(p, PermissionError(errno.EACCES, "Permission denied", str(anc)))
     return p
 
 

@@ -597,8 +597,10 @@ def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
         segml's where an output goes.
     OutputExistsError
         An output exists and ``overwrite`` is false.
+    OutputWriteError
+        An output folder is not writable.
     """
-    from segml._atomic import check_name, check_replaceable_dir
+    from segml._atomic import check_name, check_parent, check_replaceable_dir
     from segml.persistence import _check_name, check_model_target
 
     out = cfg["output"]
@@ -622,12 +624,14 @@ def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
     plan: dict[str, Any] = {"run_id": run_id, "run_folder": None, "model_name": model_name,
                             "model_path": None}
     if report:
+        check_parent(Path(out["reports_dir"]) / run_id, option="[output] reports_dir")
         plan["run_folder"] = check_replaceable_dir(
             Path(out["reports_dir"]) / run_id, overwrite=overwrite, marker=RUN_MARKER,
             known=_RUN_FILES, what="run folder")
     if model:
         _check_name(model_name)
         out["model_name"] = model_name
+        check_parent(Path(out["models_dir"]) / model_name, option="[output] models_dir")
         plan["model_path"] = check_model_target(Path(out["models_dir"]) / model_name,
                                                 overwrite=overwrite)
     data = cfg["data"]

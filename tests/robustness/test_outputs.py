@@ -210,6 +210,34 @@ def test_any_accepted_name_stays_inside_its_folder(name):
     assert target.parent == root and not name.startswith(".")
 
 
+@pytest.mark.parametrize("option", ["reports_dir", "models_dir"])
+def test_output_folder_that_is_a_file_is_refused_before_work(workdir, monkeypatch, capsys,
+                                                             option):
+    no_work(monkeypatch)
+    (workdir / "taken").write_text("a file")
+    (workdir / "bad.toml").write_text(SMALL + f'[output]\n{option} = "taken/sub"\n')
+    cli_error(["run", "--config", "bad.toml"], capsys,
+              match=rf"taken is a file, not a folder.*Fix: point \[output\] {option}")
+    cfg = validate_config({"output": {option: "taken/sub"}})
+    with pytest.raises(ConfigError, match=r"taken is a file, not a folder"):
+        check_outputs(cfg, overwrite=False)
+    assert (workdir / "taken").read_text() == "a file"
+
+
+def test_output_folder_not_writable_is_refused_before_work(workdir, monkeypatch, capsys):
+    no_work(monkeypatch)
+    (workdir / "ro").mkdir()
+    (workdir / "bad.toml").write_text(SMALL + '[output]\nreports_dir = "ro/reports"\n')
+    real = os.access
+    monkeypatch.setattr(_atomic.os, "access",  # tests may run as root, which may write anywhere
+                        lambda p, mode, **k: False if Path(p).name == "ro" else real(p, mode))
+    cli_error(["run", "--config", "bad.toml"], capsys,
+              match=r"could not write ro/reports/demo-20241231: permission denied.*Fix: make ro/")
+    with pytest.raises(OutputWriteError, match=r"permission denied"):
+        check_outputs(validate_config({"output": {"reports_dir": "ro/reports"}}), overwrite=False)
+    assert list((workdir / "ro").iterdir()) == []
+
+
 # ----------------------------------------------------------------- 4. --force and foreign folders
 def _foreign_run_folder(root: Path) -> Path:
     folder = root / "reports" / RUN_ID
