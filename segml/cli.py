@@ -331,6 +331,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if args.action == "list":
         table = list_models(args.root, key=key)
         print(table.to_string(index=False) if len(table) else f"no models under {args.root}/")
+        from segml._atomic import is_temporary
+
+        left = sorted(p.name for p in args.root.iterdir() if is_temporary(p)) \
+            if args.root.is_dir() else []
+        if left:
+            print(f"note: {len(left)} temporary folder(s) of interrupted saves under "
+                  f"{args.root}/ ({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}) are "
+                  "never loaded; delete them when no save is running.", file=sys.stderr)
     else:
         if not args.name:
             from segml.errors import ConfigError

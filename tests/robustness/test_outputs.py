@@ -354,10 +354,58 @@ def test_leftovers_of_a_killed_save_are_never_listed_or_loaded(tmp_path, model, 
         read_manifest(leftover)
     cli_error(["models", "show", str(leftover)], capsys,
               match=r"temporary folder left by an unfinished save.*Fix: load the model by its")
-    out, _ = cli_ok(["models", "list"], capsys)
+    out, err = cli_ok(["models", "list"], capsys)
     assert ".tmp" not in out and "0123456789ab" not in out
+    assert "note: 2 temporary folder(s) of interrupted saves" in err
     save_model(model, root="models", overwrite=True)  # leftovers do not block a new save
     assert os.readlink(path) == "m1@v2"
+
+
+KILLED_SAVER = """
+import sys, time, joblib
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from segml.persistence import SegmentModel, save_model
+from tests.persistence.conftest import make_features, make_preprocessor
+
+X = make_features(120, seed=2)
+pipe = Pipeline([("pre", make_preprocessor()), ("km", KMeans(3, n_init=1))]).fit(X)
+model = SegmentModel.from_training(pipe, X, name="m1")
+
+def half_written(obj, path, **kw):
+    open(path, "wb").write(b"half a pickle")
+    print("WRITING", flush=True)
+    time.sleep(60)
+
+joblib.dump = half_written
+save_model(model, root=sys.argv[1], overwrite=True)
+"""
+
+
+def test_a_save_killed_midway_leaves_only_an_ignored_temporary(tmp_path, model):
+    import signal
+    import subprocess
+    import sys
+
+    root = tmp_path / "models"
+    save_model(model, root=root)
+    before = load_model(root / "m1").manifest["created"]
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SAVER, str(root)],
+                            stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert proc.stdout.readline().strip() == "WRITING"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    leftovers = [p for p in root.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1 and _atomic.is_temporary(leftovers[0])
+    assert list_models(root)[["name", "version"]].values.tolist() == [["m1", "current"]]
+    assert load_model(root / "m1").manifest["created"] == before  # the model is untouched
+    with pytest.raises(ModelIntegrityError, match="temporary folder left by an unfinished"):
+        load_model(leftovers[0])
+    save_model(model, root=root, overwrite=True)
+    assert os.readlink(root / "m1") == "m1@v2"
 
 
 # ----------------------------------------------------------------------------------- 6. disk full
