@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -325,7 +326,11 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
 
 
 def _run_id(cfg: dict[str, Any], data: LoadedData, as_of: pd.Timestamp) -> str:
-    return cfg["output"]["run_id"] or f"{data.name}-{as_of:%Y%m%d}"
+    if cfg["output"]["run_id"]:
+        return cfg["output"]["run_id"]
+    # a default from a file name ("Online Retail II.xlsx") becomes a plain folder name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(data.name)).lstrip("._-")[:100] or "data"
+    return f"{stem}-{as_of:%Y%m%d}"
 
 
 def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,

@@ -175,6 +175,19 @@ def test_run_id_must_be_a_plain_name(workdir, monkeypatch, capsys, command, run_
     assert not Path("/tmp/segml-abs").exists()
 
 
+@pytest.mark.parametrize(("stem", "run_id"), [
+    ("Online Retail II", "Online_Retail_II-20101209"), ("../../etc/x", "x-20101209"),
+    (".hidden", "hidden-20101209"), ("ordini è già", "ordini_gi_-20101209"),
+])
+def test_default_run_id_from_a_file_name_is_made_plain(workdir, stem, run_id):
+    cfg = validate_config({"data": {"transactions": f"{stem}.csv"},
+                           "features": {"as_of": "2010-12-09"}})
+    plan = check_outputs(cfg, overwrite=False)
+    assert plan["run_id"] == run_id == cfg["output"]["run_id"]
+    assert plan["run_folder"] == Path("reports") / run_id
+    assert plan["model_path"] == Path("models") / run_id
+
+
 # ------------------------------------------------------------------------ 3. model names confined
 BAD_NAMES = {
     "separator": "a/b", "parent": "../m", "absolute": "/tmp/segml-abs-model", "empty": "",
