@@ -178,7 +178,7 @@ def test_run_id_must_be_a_plain_name(workdir, monkeypatch, capsys, command, run_
 @pytest.mark.parametrize(("stem", "run_id"), [
     ("Online Retail II", "Online_Retail_II-20101209"), ("../../etc/x", "x-20101209"),
     (".hidden", "hidden-20101209"), ("ordini è già", "ordini_gi_-20101209"),
-])
+], ids=["spaces", "path", "hidden", "accents"])
 def test_default_run_id_from_a_file_name_is_made_plain(workdir, stem, run_id):
     cfg = validate_config({"data": {"transactions": f"{stem}.csv"},
                            "features": {"as_of": "2010-12-09"}})
