@@ -259,6 +259,15 @@ def _foreign_run_folder(root: Path) -> Path:
     return folder
 
 
+def _run_folder_link(root: Path) -> Path:
+    elsewhere = root / "important"
+    elsewhere.mkdir()
+    (elsewhere / RUN_MARKER).write_text("even with a marker, a link is not replaced")
+    (root / "reports").mkdir()
+    os.symlink(elsewhere, root / "reports" / RUN_ID)
+    return elsewhere
+
+
 def _foreign_model_folder(root: Path) -> Path:
     folder = root / "models" / RUN_ID
     folder.mkdir(parents=True)
@@ -285,6 +294,7 @@ def _foreign_demo_folder(root: Path) -> Path:
 
 FOREIGN = {
     "run-folder": (_foreign_run_folder, "run", r"is not a run folder written by segml"),
+    "run-folder-link": (_run_folder_link, "run", r"is not a run folder written by segml"),
     "model-folder": (_foreign_model_folder, "fit", r"is not a segml model folder"),
     "model-link-elsewhere": (_foreign_model_link, "fit", r"is not a segml model folder"),
     "demo-data-folder": (_foreign_demo_folder, "report",
