@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
@@ -96,6 +97,43 @@ def _data_args(p: argparse.ArgumentParser) -> None:
                    help="comma-separated product codes that are not sales, e.g. POST,DOT,M")
     v.add_argument("--exclude-product-pattern", metavar="REGEX",
                    help="regex for product codes that are not sales, e.g. '^(POST|DOT)$'")
+
+
+def _key_args(p: argparse.ArgumentParser, what: str) -> None:
+    g = p.add_argument_group("signing key (HMAC-SHA256; never on the command line itself)")
+    k = g.add_mutually_exclusive_group()
+    k.add_argument("--key-file", type=Path, metavar="PATH",
+                   help=f"read the key to {what} from this file (key= in Python)")
+    k.add_argument("--key-env", metavar="VAR",
+                   help=f"read the key to {what} from this environment variable")
+
+
+def _key(args: argparse.Namespace) -> bytes | None:
+    """Return the signing key named by ``--key-file`` / ``--key-env`` (None without them)."""
+    from segml.errors import ConfigError
+
+    path, var = getattr(args, "key_file", None), getattr(args, "key_env", None)
+    if path is not None:
+        try:
+            key = Path(path).read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            raise ConfigError(
+                f"--key-file {path}: cannot read it ({exc.strerror or exc}). Fix: pass a "
+                "readable file that holds the key (key=b'...' in Python), or use --key-env VAR."
+            ) from exc
+        if not key:
+            raise ConfigError(f"--key-file {path} is empty. Fix: put the key in that file "
+                              "(key=b'...' in Python), or use --key-env VAR.")
+        return key
+    if var is not None:
+        value = os.environ.get(var, "")
+        if not value:
+            raise ConfigError(
+                f"--key-env {var}: that environment variable is not set or is empty. Fix: "
+                f"export {var}=<key> first, or use --key-file PATH (key=b'...' in Python)."
+            )
+        return value.encode("utf-8")
+    return None
 
 
 def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -230,14 +268,25 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline, write_run
+    from segml.pipeline import (
+        N_STEPS,
+        check_outputs,
+        print_run_summary,
+        run_pipeline,
+        write_run,
+    )
 
     cfg = _config_from_args(args)
-    if args.run_id:
+    if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force)  # every output, before any work
     progress = _Progress(N_STEPS + 1, quiet=args.quiet)
-    result = run_pipeline(cfg, progress=progress)
-    progress("writing the run folder and report")
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, publish_model=False, key=key)
+    progress("writing the run folder and report, publishing the model")
     write_run(result, overwrite=args.force)
     progress.done()
     print_run_summary(result)
@@ -282,12 +331,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.algorithm:
         cfg["segmentation"]["algorithms"] = [args.algorithm]
-    if args.name:
+    if args.name is not None:
         cfg["output"]["model_name"] = args.name
-    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    from segml.pipeline import N_STEPS, check_outputs, print_run_summary, run_pipeline
 
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force, report=False)  # before any work
     progress = _Progress(N_STEPS, quiet=args.quiet)
-    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force)
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, key=key)
     progress.done()
     print_run_summary(result, outputs=False)
     return 0
@@ -338,7 +392,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     check_writable(report_path, overwrite=args.force)
     cfg = _config_from_args(args)
     check_run_config(cfg)
-    model = load_model(args.model)
+    model = load_model(args.model, key=_key(args))
     data = load_data(cfg, progress=lambda m: None)
     res = score_data(model, data, cfg, impute_missing=args.impute_missing,
                      unknown=args.unknown)
@@ -426,30 +480,41 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from segml.pipeline import run_pipeline, write_run
+    from segml.pipeline import check_outputs, run_pipeline, write_run
 
     cfg = _config_from_args(args)
-    if args.run_id:
+    if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
-    result = run_pipeline(cfg, progress=_Progress(99, quiet=True))
-    write_run(result, overwrite=args.force)
+    check_outputs(cfg, overwrite=args.force, model=False)  # the report folder only
+    result = run_pipeline(cfg, progress=_Progress(99, quiet=True), publish_model=False,
+                          data_overwrite=args.force)
+    write_run(result, overwrite=args.force, publish_model=False)  # no model is saved
     print(f"report: {result.outputs['report']}")
     return 0
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from segml.persistence import list_models, read_manifest
+    from segml.persistence import list_models, verify_model
 
+    key = _key(args)
     if args.action == "list":
-        table = list_models(args.root)
+        table = list_models(args.root, key=key)
         print(table.to_string(index=False) if len(table) else f"no models under {args.root}/")
+        from segml._atomic import is_temporary
+
+        left = sorted(p.name for p in args.root.iterdir() if is_temporary(p)) \
+            if args.root.is_dir() else []
+        if left:
+            print(f"note: {len(left)} temporary folder(s) of interrupted saves under "
+                  f"{args.root}/ ({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}) are "
+                  "never loaded; delete them when no save is running.", file=sys.stderr)
     else:
         if not args.name:
             from segml.errors import ConfigError
 
             raise ConfigError("models show needs a model folder, e.g. segml models show "
-                              "models/demo")
-        print(json.dumps(read_manifest(args.name), indent=2, default=str))
+                              "models/demo. Fix: name one from `segml models list`.")
+        print(json.dumps(verify_model(args.name, key=key), indent=2, default=str))
     return 0
 
 
@@ -483,8 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
              "segml run\nsegml run --config segml.toml --force\n"
              "segml run --loader cdnow --as-of 1998-06-30 --run-id cdnow")
     _data_args(p)
-    p.add_argument("--run-id", help="name of the run folder (default from data and as_of)")
-    p.add_argument("--force", action="store_true", help="replace an existing run folder/model")
+    p.add_argument("--run-id", help="name of the run folder (default from data and as_of); "
+                   "a plain name, no path")
+    p.add_argument("--force", action="store_true",
+                   help="replace segml's existing run folder and model (kept as a version)")
+    p.add_argument("--model-format", choices=["joblib", "skops"],
+                   help="model file format ([output] model_format; default joblib)")
+    _key_args(p, "sign the model with")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_run)
 
@@ -524,6 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algorithm", choices=["kmeans", "minibatch", "bisecting", "gmm"])
     p.add_argument("--name", help="model name under models/")
     p.add_argument("--force", action="store_true", help="replace (and version) an existing model")
+    p.add_argument("--model-format", choices=["joblib", "skops"],
+                   help="model file format ([output] model_format; default joblib)")
+    _key_args(p, "sign the model with")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_fit)
 
@@ -538,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--force", action="store_true")
+    _key_args(p, "check a signed model with")
     p.set_defaults(func=_cmd_score)
 
     p = _add(sub, "compare", "compare two segmentations (CSV/Parquet with customer_id)",
@@ -547,11 +621,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column", help="label column (default segment_name or the 2nd column)")
     p.set_defaults(func=_cmd_compare)
 
-    p = _add(sub, "report", "run the pipeline and write only the report folder",
-             "segml report --config segml.toml --run-id q4 --force")
+    p = _add(sub, "report", "run the pipeline and write only the report folder (no model "
+             "is saved)", "segml report --config segml.toml --run-id q4 --force")
     _data_args(p)
-    p.add_argument("--run-id")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--run-id", help="name of the run folder; a plain name, no path")
+    p.add_argument("--force", action="store_true", help="replace segml's existing run folder")
     p.set_defaults(func=_cmd_report)
 
     p = _add(sub, "models", "list saved models or show one manifest",
@@ -559,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "show"])
     p.add_argument("name", nargs="?", type=Path)
     p.add_argument("--root", type=Path, default=Path("models"))
+    _key_args(p, "verify signed models with")
     p.set_defaults(func=_cmd_models)
     return parser
 

@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
         "model_name": None,
         "run_id": None,
         "formats": ["csv", "parquet"],
+        "model_format": "joblib",
     },
 }
 
@@ -150,6 +151,7 @@ reports_dir = "reports"             # the run folder is reports/<run_id>/
 models_dir = "models"
 # model_name = "my-model"
 # run_id = "2024-q4"
+# model_format = "skops"            # joblib (default) | skops (loads without pickle code)
 """
 
 

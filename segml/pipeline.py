@@ -8,7 +8,9 @@ pipeline and look at the results without touching the disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,8 @@ __all__ = [
     "run_select_k",
     "run_pipeline",
     "write_run",
+    "check_outputs",
+    "RUN_MARKER",
     "print_run_summary",
     "score_data",
     "check_run_config",
@@ -91,6 +95,9 @@ class RunResult:
     rules_skipped : dict of str to list of str
         Rule sets of ``rules.sets`` that were not run, with the feature columns the data
         lacks (e.g. a customers table without transactions has no RFM scores).
+    staged_model : segml.persistence.StagedModel or None
+        The saved model while it waits for :func:`write_run` to publish it
+        (``run_pipeline(..., publish_model=False)``); None once published or dropped.
     """
 
     run_id: str
@@ -115,6 +122,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     rules_skipped: dict[str, list[str]] = field(default_factory=dict)
+    staged_model: Any = None
 
 
 Progress = Callable[[str], None]
@@ -460,11 +468,16 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
 
 
 def _run_id(cfg: dict[str, Any], data: LoadedData, as_of: pd.Timestamp) -> str:
-    return cfg["output"]["run_id"] or f"{data.name}-{as_of:%Y%m%d}"
+    if cfg["output"]["run_id"]:
+        return cfg["output"]["run_id"]
+    # a default from a file name ("Online Retail II.xlsx") becomes a plain folder name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(data.name)).lstrip("._-")[:100] or "data"
+    return f"{stem}-{as_of:%Y%m%d}"
 
 
 def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
-                 save_overwrite: bool = True, data_overwrite: bool = False) -> RunResult:
+                 save_overwrite: bool = True, data_overwrite: bool = False,
+                 publish_model: bool = True, key: bytes | None = None) -> RunResult:
     """Run the whole pipeline; return every result (nothing but data/ and models/ written).
 
     Steps: load and validate → features as of a date → choose k → fit → validate →
@@ -481,6 +494,13 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         Replace an existing model of the same name (the old one is kept as a version).
     data_overwrite : bool, default False
         Regenerate a demo folder holding another portfolio.
+    publish_model : bool, default True
+        Publish the saved model under its name at once. With False the model is only
+        staged (written completely under a hidden temporary folder, ``result.staged_model``)
+        and :func:`write_run` publishes it once the run folder is written, so a failed
+        run leaves no model behind.
+    key : bytes, optional
+        Sign the model's manifest with HMAC-SHA256 (loading then needs the key).
 
     Returns
     -------
@@ -490,7 +510,7 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
 
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.features import make_preprocessor, pareto
-    from segml.persistence import SegmentModel, load_model, save_model
+    from segml.persistence import SegmentModel, load_staged, stage_model
     from segml.projection import project_2d
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
     from segml.scoring import score_features
@@ -576,33 +596,49 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         training_window=window, segment_names=names, segment_roles=roles,
         profiles=profiles, metrics=validation,
     )
-    model_path = save_model(model, root=cfg["output"]["models_dir"], overwrite=save_overwrite)
-    tick("save")
+    staged = stage_model(model, root=cfg["output"]["models_dir"], key=key,
+                         format=cfg["output"].get("model_format") or "joblib")
+    try:
+        tick("save")
 
-    progress("scoring customers with the reloaded model")
-    loaded = load_model(model_path)
-    scored = score_features(loaded, frame).frame
-    if not np.array_equal(scored["segment_id"].to_numpy(), labels.to_numpy()):
-        raise RuntimeError("the reloaded model does not reproduce the training labels")
-    tick("score")
+        progress("scoring customers with the reloaded model")
+        loaded = load_staged(staged, key=key)
+        scored = score_features(loaded, frame).frame
+        if not np.array_equal(scored["segment_id"].to_numpy(), labels.to_numpy()):
+            raise RuntimeError("the reloaded model does not reproduce the training labels")
+        tick("score")
+        model_path = staged.target
+        if publish_model:
+            staged.publish(overwrite=save_overwrite)
+            staged.discard()
+            staged = None
+    except BaseException:
+        staged.discard()
+        raise
 
-    truth = None
-    if data.truth is not None:
-        truth = data.truth
-        timings_ari = adjusted_rand_score(truth.loc[frame.index], labels)
-        selection.settings["ari_vs_planted_truth"] = float(timings_ari)
+    try:
+        truth = None
+        if data.truth is not None:
+            truth = data.truth
+            timings_ari = adjusted_rand_score(truth.loc[frame.index], labels)
+            selection.settings["ari_vs_planted_truth"] = float(timings_ari)
 
-    result = RunResult(
-        run_id=_run_id(cfg, data, as_of), config=cfg, data_name=data.name,
-        quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
-        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
-        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
-        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
-        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
-                              random_state=seg_cfg["random_state"]),
-        scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
-        truth=truth, timings=timings, rules_skipped=rules_skipped,
-    )
+        result = RunResult(
+            run_id=_run_id(cfg, data, as_of), config=cfg, data_name=data.name,
+            quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
+            selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
+            labels=labels, rule_labels=rule_labels, comparisons=comparisons,
+            pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
+            projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+                                  random_state=seg_cfg["random_state"]),
+            scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
+            truth=truth, timings=timings, rules_skipped=rules_skipped,
+                staged_model=staged,
+        )
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
     return result
 
 
@@ -657,58 +693,207 @@ def config_to_toml(cfg: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_run(run: RunResult, *, overwrite: bool = False) -> dict[str, Path]:
-    """Write the run folder ``<reports_dir>/<run_id>/`` atomically.
+#: Marker file inside every run folder segml writes; ``--force`` replaces only such folders.
+RUN_MARKER = ".segml-run"
+#: What a run folder of an older segml (without the marker) may hold.
+_RUN_FILES = frozenset({"report.html", "figures", "segments.csv", "segments.parquet",
+                        "profiles.csv", "metrics.json", "config.toml"})
+_DEMO_FILES = frozenset(f"{t}.{ext}" for t in ("transactions", "customers", "truth")
+                        for ext in ("parquet", "csv"))
+_MODEL_FORMATS = ("joblib", "skops")
+
+
+def _planned_run_id(cfg: dict[str, Any]) -> str:
+    """Work out the run id :func:`run_pipeline` will use, without loading any data."""
+    if cfg["output"]["run_id"]:
+        return cfg["output"]["run_id"]
+    data = cfg["data"]
+    default_as_of = None
+    if data["loader"]:
+        name = data["loader"]
+    elif data["transactions"] or data["customers"]:
+        name = Path(data["transactions"] or data["customers"]).stem
+    else:
+        import inspect
+
+        from segml.datasets import make_portfolio
+
+        name = "demo"
+        default_as_of = pd.Timestamp(inspect.signature(make_portfolio).parameters["end"].default)
+    as_of = _as_of(cfg, LoadedData(name=name, transactions=None, customers=None,
+                                   default_as_of=default_as_of))
+    return _run_id(cfg, LoadedData(name=name, transactions=None, customers=None), as_of)
+
+
+def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
+                  model: bool = True) -> dict[str, Any]:
+    """Check every output location of a run before any work starts; fix the run id.
+
+    Checks that the run id and model name are plain names confined to their folders,
+    that ``[output] model_format`` is known, and that the run folder, the model name and
+    the demo data folder either do not exist or (with ``overwrite``) are segml's own.
+    Sets ``cfg["output"]["run_id"]`` (and ``model_name`` when unset) to the names used,
+    so the run writes exactly what was checked.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration (updated in place).
+    overwrite : bool
+        ``--force``: replace segml's existing outputs.
+    report : bool, default True
+        The run writes a run folder (``segml run``, ``segml report``).
+    model : bool, default True
+        The run saves a model (``segml run``, ``segml fit``).
+
+    Returns
+    -------
+    dict
+        ``run_id``, ``run_folder`` (or None), ``model_name``, ``model_path`` (or None).
+
+    Raises
+    ------
+    ConfigError
+        A name that is not plain, an unknown model format, or a folder that is not
+        segml's where an output goes.
+    OutputExistsError
+        An output exists and ``overwrite`` is false.
+    OutputWriteError
+        An output folder is not writable.
+    """
+    from segml._atomic import check_name, check_parent, check_replaceable_dir
+    from segml.persistence import _check_name, check_model_target
+
+    out = cfg["output"]
+    fmt = out.get("model_format") or "joblib"
+    if fmt not in _MODEL_FORMATS:
+        raise ConfigError(
+            f"config: output.model_format={fmt!r} is not one of {_MODEL_FORMATS}. Fix: set "
+            "[output] model_format = \"joblib\" or \"skops\" (or --model-format)."
+        )
+    if out["run_id"] is not None:
+        check_name(out["run_id"], what="run id",
+                   fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                   "config); the run folder is <reports_dir>/<run id>.")
+    if out["model_name"] is not None:
+        _check_name(out["model_name"])
+    run_id = check_name(_planned_run_id(cfg), what="run id",
+                        fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                        "config).")
+    out["run_id"] = run_id
+    model_name = out["model_name"] or run_id
+    plan: dict[str, Any] = {"run_id": run_id, "run_folder": None, "model_name": model_name,
+                            "model_path": None}
+    if report:
+        check_parent(Path(out["reports_dir"]) / run_id, option="[output] reports_dir")
+        plan["run_folder"] = check_replaceable_dir(
+            Path(out["reports_dir"]) / run_id, overwrite=overwrite, marker=RUN_MARKER,
+            known=_RUN_FILES, what="run folder")
+    if model:
+        _check_name(model_name)
+        out["model_name"] = model_name
+        check_parent(Path(out["models_dir"]) / model_name, option="[output] models_dir")
+        plan["model_path"] = check_model_target(Path(out["models_dir"]) / model_name,
+                                                overwrite=overwrite)
+    data = cfg["data"]
+    demo = Path(cfg["demo"]["folder"])
+    if (overwrite and not (data["loader"] or data["transactions"] or data["customers"])
+            and demo.exists()):
+        check_replaceable_dir(demo, overwrite=True, marker=RUN_MARKER, known=_DEMO_FILES,
+                              what="demo data folder")
+    return plan
+
+
+def write_run(run: RunResult, *, overwrite: bool = False,
+              publish_model: bool = True) -> dict[str, Path]:
+    """Write the run folder ``<reports_dir>/<run_id>/`` atomically (and publish the model).
 
     Contents: ``report.html`` (self-contained), ``figures/*.png``, ``segments.csv`` and
     ``segments.parquet`` (customer -> segment, name, role, confidence, rule segments),
-    ``profiles.csv``, ``metrics.json`` and ``config.toml`` (the configuration used).
+    ``profiles.csv``, ``metrics.json``, ``config.toml`` (the configuration used) and the
+    marker ``.segml-run`` (``overwrite`` replaces only folders that have it).
+
+    When the run's model is staged (``run_pipeline(..., publish_model=False)``), it is
+    published right before the run folder is moved into place, and taken back if that
+    fails: a failed run leaves neither a run folder nor a model.
 
     Parameters
     ----------
     run : RunResult
         Output of :func:`run_pipeline`.
     overwrite : bool, default False
-        Replace an existing run folder (``--force``).
+        Replace an existing run folder and model (``--force``); the previous model
+        stays as a version.
+    publish_model : bool, default True
+        Publish a staged model. False (``segml report``) drops it: only the report is
+        written.
 
     Returns
     -------
     dict of str to Path
         What was written (also stored in ``run.outputs``).
     """
-    from segml._atomic import atomic_dir
+    from segml._atomic import atomic_dir, check_name, check_replaceable_dir
+    from segml.persistence import check_model_target
     from segml.report import make_figures, render_report
 
-    folder = Path(run.config["output"]["reports_dir"]) / run.run_id
-    figures = make_figures(run)
-    segments = _segments_table(run)
-    metrics = {
-        "run_id": run.run_id,
-        "data": run.data_name,
-        "as_of": str(run.features.as_of.date()),
-        "n_customers": int(len(run.features.frame)),
-        "n_clustered": int(len(run.labels)),
-        "selection": run.selection.to_dict(),
-        "validation": run.validation.to_dict(),
-        "comparisons": {k: v.to_dict().get("scores", {}) for k, v in run.comparisons.items()},
-        "pareto": run.pareto.to_dict() if run.pareto is not None else None,
-        "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
-                    for k, v in run.quality.items()},
-        "model_path": str(run.model_path),
-        "rules_skipped": {k: _skip_note(v) for k, v in run.rules_skipped.items()},
-        "timings_s": run.timings,
-    }
-    with atomic_dir(folder, overwrite=overwrite) as tmp:
-        (tmp / "figures").mkdir()
-        for key, png in figures.items():
-            (tmp / "figures" / f"{key}.png").write_bytes(png)
-        segments.to_csv(tmp / "segments.csv", index=False, lineterminator="\n")
-        segments.to_parquet(tmp / "segments.parquet", index=False)
-        run.profiles.table.to_csv(tmp / "profiles.csv", lineterminator="\n")
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-        (tmp / "config.toml").write_text(config_to_toml(run.config))
-        run.outputs = {"folder": folder, "report": folder / "report.html"}
-        (tmp / "report.html").write_text(render_report(run, figures), encoding="utf-8")
+    staged = run.staged_model
+    try:
+        check_name(run.run_id, what="run id",
+                   fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                   "config).")
+        if staged is not None and not publish_model:
+            run.model_path = None
+        folder = Path(run.config["output"]["reports_dir"]) / run.run_id
+        check_replaceable_dir(folder, overwrite=overwrite, marker=RUN_MARKER, known=_RUN_FILES,
+                              what="run folder")
+        if staged is not None and publish_model:
+            check_model_target(staged.target, overwrite=overwrite)
+        figures = make_figures(run)
+        segments = _segments_table(run)
+        metrics = {
+            "run_id": run.run_id,
+            "data": run.data_name,
+            "as_of": str(run.features.as_of.date()),
+            "n_customers": int(len(run.features.frame)),
+            "n_clustered": int(len(run.labels)),
+            "selection": run.selection.to_dict(),
+            "validation": run.validation.to_dict(),
+            "comparisons": {k: v.to_dict().get("scores", {}) for k, v in run.comparisons.items()},
+            "pareto": run.pareto.to_dict() if run.pareto is not None else None,
+            "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
+                        for k, v in run.quality.items()},
+            "model_path": None if run.model_path is None else str(run.model_path),
+            "rules_skipped": {k: _skip_note(v) for k, v in run.rules_skipped.items()},
+            "timings_s": run.timings,
+        }
+        published = False
+        try:
+            with atomic_dir(folder, overwrite=overwrite, marker=RUN_MARKER,
+                            known=_RUN_FILES) as tmp:
+                (tmp / "figures").mkdir()
+                for key, png in figures.items():
+                    (tmp / "figures" / f"{key}.png").write_bytes(png)
+                segments.to_csv(tmp / "segments.csv", index=False, lineterminator="\n")
+                segments.to_parquet(tmp / "segments.parquet", index=False)
+                run.profiles.table.to_csv(tmp / "profiles.csv", lineterminator="\n")
+                (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str)
+                                                  + "\n")
+                (tmp / "config.toml").write_text(config_to_toml(run.config))
+                run.outputs = {"folder": folder, "report": folder / "report.html"}
+                (tmp / "report.html").write_text(render_report(run, figures), encoding="utf-8")
+                if staged is not None and publish_model:
+                    staged.publish(overwrite=overwrite)
+                    published = True
+        except BaseException:
+            if published:
+                with contextlib.suppress(OSError):  # keep the original error
+                    staged.unpublish()
+            raise
+    finally:
+        if staged is not None:
+            staged.discard()
+            run.staged_model = None
     run.outputs.update({
         "segments": folder / "segments.csv", "profiles": folder / "profiles.csv",
         "metrics": folder / "metrics.json", "figures": folder / "figures",
