@@ -20,6 +20,7 @@ from segml.value.bgnbd import (
     bgnbd_log_likelihood,
     bgnbd_probability_alive,
 )
+from segml.value.forward import calibration_holdout_table, forward_value
 from segml.value.gamma_gamma import (
     GammaGamma,
     GammaGammaParams,
@@ -28,6 +29,8 @@ from segml.value.gamma_gamma import (
     gamma_gamma_conditional_expected_spend,
     gamma_gamma_log_likelihood,
 )
+from segml.value.plot import plot_calibration_holdout
+from segml.value.simulate import simulate_bgnbd
 from segml.value.summary import TIME_UNITS, rfm_summary
 
 __all__ = [
@@ -45,5 +48,9 @@ __all__ = [
     "frequency_monetary_independence",
     "gamma_gamma_log_likelihood",
     "gamma_gamma_conditional_expected_spend",
+    "forward_value",
+    "calibration_holdout_table",
+    "plot_calibration_holdout",
+    "simulate_bgnbd",
     "ConvergenceWarning",
 ]

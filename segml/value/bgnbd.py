@@ -123,25 +123,42 @@ def bgnbd_log_likelihood(params: BGNBDParams | Any, x: Any, t_x: Any, T: Any) ->
 
 
 def _neg_ll_and_grad(
-    theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray
+    theta: np.ndarray, xu: np.ndarray, inv: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+    w: np.ndarray,
 ) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood and its gradient in the log-parameters ``theta``."""
+    """Mean negative log-likelihood and its gradient in the log-parameters ``theta``.
+
+    ``x`` is given as its distinct values ``xu`` and ``inv`` (``x = xu[inv]``): every special
+    function depends on ``x`` alone, so it is evaluated once per distinct count.
+    """
     r, alpha, a, b = np.exp(theta)
-    a1, a2, a3, rep = _ll_terms((r, alpha, a, b), x, t_x, T)
+    rep_u = xu > 0
+    rx_u = r + xu
+    b_rep_u = np.where(rep_u, b + xu - 1.0, b)
+    blab = betaln(a, b)
+    d_ab, d_abx = digamma(a + b), digamma(a + b + xu)
+    # x-only pieces, per distinct x
+    c1 = gammaln(rx_u) - gammaln(r) + r * np.log(alpha)
+    c2 = betaln(a, b + xu) - blab
+    c3 = betaln(a + 1.0, b_rep_u) - blab
+    dr1 = digamma(rx_u) - digamma(r) + np.log(alpha)
+    da2 = d_ab - d_abx
+    da3 = digamma(a + 1.0) - digamma(a) + d_ab - d_abx
+    db2 = digamma(b + xu) - d_abx - digamma(b) + d_ab
+    db3 = digamma(b_rep_u) - d_abx - digamma(b) + d_ab
+    rx, rep = rx_u[inv], rep_u[inv]
+    log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+    a2 = c2[inv] - rx * log_aT
+    a3 = np.where(rep, c3[inv] - rx * log_atx, -np.inf)
     lse = np.logaddexp(a2, a3)
     w3 = np.where(rep, expit(a3 - a2), 0.0)  # share of the "dropped out at t_x" term
     w2 = 1.0 - w3
-    rx = r + x
-    d_ab, d_abx = digamma(a + b), digamma(a + b + x)
-    log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-    g_r = digamma(rx) - digamma(r) + np.log(alpha) - w2 * log_aT - w3 * log_atx
+    g_r = dr1[inv] - w2 * log_aT - w3 * log_atx
     g_alpha = r / alpha - w2 * rx / (alpha + T) - w3 * rx / (alpha + t_x)
-    g_a = w2 * (d_ab - d_abx) + w3 * (digamma(a + 1.0) - digamma(a) + d_ab - d_abx)
-    b_rep = np.where(rep, b + x - 1.0, b)
-    g_b = (w2 * (digamma(b + x) - d_abx - digamma(b) + d_ab)
-           + w3 * (digamma(b_rep) - d_abx - digamma(b) + d_ab))
+    g_a = w2 * da2[inv] + w3 * da3[inv]
+    g_b = w2 * db2[inv] + w3 * db3[inv]
     total = w.sum()
-    ll = float(np.dot(w, a1 + lse)) / total
+    ll = float(np.dot(w, c1[inv] + lse)) / total
     grad = np.array([np.dot(w, g) for g in (g_r, g_alpha, g_a, g_b)]) / total
     grad *= np.array([r, alpha, a, b])  # chain rule to the log-parameters
     return -ll, -grad
@@ -344,13 +361,16 @@ class BGNBD:
                 + "; the dropout parameters a, b are not identified. Fix: lengthen the "
                 "calibration period (calibration_end later) or use a coarser customer base."
             )
-        keys = np.column_stack([x, t_x, T])
-        uniq, counts = np.unique(keys, axis=0, return_counts=True)
-        ux, utx, uT = uniq.T
-        w = counts.astype("float64")
+        # Collapse identical rows (hash grouping; day-resolution data repeat a lot).
+        counts = pd.DataFrame({"x": x, "t_x": t_x, "T": T}).groupby(
+            ["x", "t_x", "T"], sort=False).size()
+        ux, utx, uT = (counts.index.get_level_values(i).to_numpy(dtype="float64")
+                       for i in range(3))
+        w = counts.to_numpy(dtype="float64")
+        xu, inv = np.unique(ux, return_inverse=True)
         theta0 = np.log((init or BGNBDParams(1.0, 1.0, 1.0, 1.0)).as_array())
         res = minimize(
-            _neg_ll_and_grad, theta0, args=(ux, utx, uT, w), jac=True, method="L-BFGS-B",
+            _neg_ll_and_grad, theta0, args=(xu, inv, utx, uT, w), jac=True, method="L-BFGS-B",
             bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
             options={"ftol": self.tol, "gtol": self.tol, "maxiter": 1000},
         )

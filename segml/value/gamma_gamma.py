@@ -115,17 +115,25 @@ def _ll(prm: tuple[float, float, float], x: np.ndarray, m: np.ndarray) -> np.nda
             + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
 
 
-def _neg_ll_and_grad(theta: np.ndarray, x: np.ndarray, m: np.ndarray) -> tuple[float, np.ndarray]:
+def _neg_ll_and_grad(
+    theta: np.ndarray, xu: np.ndarray, inv: np.ndarray, x: np.ndarray, m: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood and gradient; x-only special functions per distinct x."""
     p, q, g = np.exp(theta)
+    pxu = p * xu
+    c = gammaln(pxu + q) - gammaln(pxu) - gammaln(q) + q * np.log(g) + pxu * np.log(xu)
+    d_pxq = digamma(pxu + q)
+    dp = d_pxq - digamma(pxu) + np.log(xu)
     px = p * x
-    log_gmx = np.log(g + m * x)
-    d_pxq = digamma(px + q)
-    g_p = x * (d_pxq - digamma(px) + np.log(m) + np.log(x) - log_gmx)
-    g_q = d_pxq - digamma(q) + np.log(g) - log_gmx
-    g_g = q / g - (px + q) / (g + m * x)
+    log_m = np.log(m)
+    gmx = g + m * x
+    log_gmx = np.log(gmx)
     n = len(x)
-    ll = float(_ll((p, q, g), x, m).sum()) / n
-    grad = np.array([g_p.sum(), g_q.sum(), g_g.sum()]) / n * np.array([p, q, g])
+    ll = float(np.sum(c[inv] + (px - 1.0) * log_m - (px + q) * log_gmx)) / n
+    g_p = np.sum(x * (dp[inv] + log_m - log_gmx))
+    g_q = np.sum(d_pxq[inv] - log_gmx) + n * (np.log(g) - digamma(q))
+    g_g = n * q / g - np.sum((px + q) / gmx)
+    grad = np.array([g_p, g_q, g_g]) / n * np.array([p, q, g])
     return -ll, -grad
 
 
@@ -298,7 +306,8 @@ class GammaGamma:
         x, m = _check_spend(x[rep], m[rep], "GammaGamma.fit")
         start = init or GammaGammaParams(1.0, 1.0, float(np.mean(m)))
         res = minimize(
-            _neg_ll_and_grad, np.log(start.as_array()), args=(x, m), jac=True,
+            _neg_ll_and_grad, np.log(start.as_array()), args=(*np.unique(x, return_inverse=True),
+                                                              x, m), jac=True,
             method="L-BFGS-B", bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
             options={"ftol": self.tol, "gtol": self.tol, "maxiter": 1000},
         )
