@@ -101,9 +101,10 @@ def test_cdnow_calibration_holdout_totals(shared_data):
     assert tab["actual"].round(3).tolist() == [0.237, 0.697, 1.393, 1.56, 2.532, 2.947, 3.862,
                                                6.359]
     # Regression pin of the predicted side at the fitted parameters (not a published value):
-    # the model forecasts 1,653 of the 1,882 holdout purchase days, per group within 0.35.
+    # the model forecasts 1,653 of the 1,882 holdout purchase days, under-forecasting every
+    # group by at most 0.37 per customer.
     assert tab["predicted_total"].sum() == pytest.approx(1653.4, abs=0.1)
-    assert np.all(np.abs(tab["predicted"] - tab["actual"]) < 0.35)
+    assert np.all((tab["actual"] - tab["predicted"]).between(0, 0.37))
 
 
 def test_errors():
