@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
+from threadpoolctl import threadpool_limits
 
 from segml.errors import ConfigError, DataQualityWarning, NotFittedError, SchemaError
 from segml.value._common import LOG_BOUND, as_columns
@@ -305,12 +306,14 @@ class GammaGamma:
             )
         x, m = _check_spend(x[rep], m[rep], "GammaGamma.fit")
         start = init or GammaGammaParams(1.0, 1.0, float(np.mean(m)))
-        res = minimize(
-            _neg_ll_and_grad, np.log(start.as_array()), args=(*np.unique(x, return_inverse=True),
-                                                              x, m), jac=True,
-            method="L-BFGS-B", bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
-            options={"ftol": self.tol, "gtol": self.tol, "maxiter": 1000},
-        )
+        # L-BFGS-B's BLAS calls on 3-4 parameters only lose time to thread start-up/spinning.
+        with threadpool_limits(1, user_api="blas"):
+            xu, inv = np.unique(x, return_inverse=True)
+            res = minimize(
+                _neg_ll_and_grad, np.log(start.as_array()), args=(xu, inv, x, m), jac=True,
+                method="L-BFGS-B", bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
+                options={"ftol": self.tol, "gtol": self.tol, "maxiter": 1000},
+            )
         p, q, g = np.exp(res.x)
         self.params_ = GammaGammaParams(float(p), float(q), float(g))
         self.log_likelihood_ = float(-res.fun * n)
