@@ -170,11 +170,24 @@ def _run(python: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _compare(a: str, b: str, pa: dict, pb: dict) -> dict:
+def _compare(data: str, a: str, b: str, pa: dict, pb: dict) -> dict:
     import numpy as np
 
+    from segml.value import bgnbd_log_likelihood, gamma_gamma_log_likelihood
+
+    d = np.load(data)
+    rep = (d["x"] > 0) & (d["monetary"] > 0)
+
+    def lls(p: dict) -> tuple[float, float]:
+        bg = bgnbd_log_likelihood([p["r"], p["alpha"], p["a"], p["b"]], d["x"], d["t_x"], d["T"])
+        gg = gamma_gamma_log_likelihood([p["p"], p["q"], p["gamma"]], d["x"][rep],
+                                        d["monetary"][rep])
+        return float(bg.sum()), float(gg.sum())
+
+    (bg_a, gg_a), (bg_b, gg_b) = lls(pa), lls(pb)
     da, db = np.load(a), np.load(b)
-    out = {"params_max_rel": max(abs(pa[k] - pb[k]) / abs(pb[k]) for k in pa)}
+    out = {"params_max_rel": max(abs(pa[k] - pb[k]) / abs(pb[k]) for k in pa),
+           "bgnbd_ll_segml_minus_other": bg_a - bg_b, "gg_ll_segml_minus_other": gg_a - gg_b}
     for k in ("p_alive", "e39", "spend"):
         x, y = da[k], db[k]
         ok = np.isfinite(x) & np.isfinite(y)
@@ -191,6 +204,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default="")
     args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))  # the driver compares with this checkout's segml.value
     work = Path(args.workdir or tempfile.mkdtemp(prefix="segml_btyd_"))
     work.mkdir(parents=True, exist_ok=True)
     print(json.dumps({"python": platform.python_version(), "load_avg": os.getloadavg(),
@@ -211,7 +225,7 @@ def main() -> None:
             lt = _run(args.other_python, "lifetimes", npz, lt_out)
             print(f"{name} lifetimes:", json.dumps(lt))
             if "error" not in lt:
-                print(f"{name} diff:", json.dumps(_compare(seg_out, lt_out, seg["params"],
+                print(f"{name} diff:", json.dumps(_compare(npz, seg_out, lt_out, seg["params"],
                                                            lt["params"])))
     print(json.dumps({"load_avg_end": os.getloadavg()}))
 

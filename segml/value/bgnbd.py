@@ -176,6 +176,27 @@ def _hyp_ratio(
     return one_minus_z ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
 
 
+def _scaled_one_minus_h(
+    p: tuple[float, float, float, float], t: np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """``(a+b+x-1)/(a-1) * (1 - _hyp_ratio)``, the non-P(alive) factor of FHL eq. 10.
+
+    When ``c = a+b+x-1`` vanishes (``x = 0`` and ``a + b = 1``) 2F1 has a pole; the product
+    has the finite limit ``r z (1-z)^{a-1} 2F1(1-r, a; 2; z)``, used for ``|c| < 1e-9``.
+    """
+    r, alpha, a, b = p
+    c = a + b + x - 1.0
+    near = np.abs(c) < 1e-9
+    x_safe = np.where(near, x - c + 1.0, x)  # makes c = 1 where the limit is used instead
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        regular = (a + b + x_safe - 1.0) / (a - 1.0) * (1.0 - _hyp_ratio(p, t, x_safe, T))
+    if not near.any():
+        return regular
+    z = t / (alpha + T + t)
+    limit = r * z * ((alpha + T) / (alpha + T + t)) ** (a - 1.0) * hyp2f1(1.0 - r, a, 2.0, z)
+    return np.where(near, limit, regular)
+
+
 def bgnbd_conditional_expected_purchases(
     params: BGNBDParams | Any, t: Any, x: Any, t_x: Any, T: Any
 ) -> np.ndarray:
@@ -210,8 +231,7 @@ def bgnbd_conditional_expected_purchases(
         raise ConfigError(f"t={t!r} must be finite and >= 0 (a horizon). Fix: pass e.g. t=52.")
     x, t_x, T, t_arr = np.broadcast_arrays(*check_summary_arrays(x, t_x, T, "BG/NBD"), t_arr)
     with np.errstate(over="ignore", invalid="ignore"):
-        h = _hyp_ratio(p, t_arr, x, T)
-        num = (a + b + x - 1.0) / (a - 1.0) * (1.0 - h)
+        num = _scaled_one_minus_h(p, t_arr, x, T)
         log_odds = (np.log(a) - np.log(np.where(x > 0, b + x - 1.0, 1.0))
                     + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
         out = num * np.where(x > 0, expit(-log_odds), 1.0)
@@ -271,10 +291,8 @@ def bgnbd_expected_purchases_new(params: BGNBDParams | Any, t: Any) -> np.ndarra
     t = np.asarray(t, dtype="float64")
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ConfigError(f"t={t!r} must be finite and >= 0. Fix: pass e.g. t=39.")
-    z = t / (alpha + t)
-    # Euler's identity as above with x = 0 and T = 0.
-    h = (alpha / (alpha + t)) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)
-    return (a + b - 1.0) / (a - 1.0) * (1.0 - h)
+    # The x = 0, T = 0 case of the conditional expectation (same Euler form and c -> 0 limit).
+    return _scaled_one_minus_h((r, alpha, a, b), t, np.zeros_like(t), np.zeros_like(t))
 
 
 class BGNBD:
@@ -287,7 +305,7 @@ class BGNBD:
     min_repeat_buyers : int, default 5
         Fewest customers with ``x >= 1`` ``fit`` accepts (``a`` and ``b`` are not identified
         without repeat buyers).
-    tol : float, default 1e-10
+    tol : float, default 1e-14
         ``ftol``/``gtol`` of L-BFGS-B on the mean log-likelihood.
 
     Attributes
@@ -313,7 +331,7 @@ class BGNBD:
 
     def __init__(
         self, *, min_customers: int = MIN_CUSTOMERS, min_repeat_buyers: int = MIN_REPEAT_BUYERS,
-        tol: float = 1e-10,
+        tol: float = 1e-14,
     ) -> None:
         self.min_customers = min_customers
         self.min_repeat_buyers = min_repeat_buyers

@@ -241,7 +241,7 @@ class GammaGamma:
         Fewest customers with ``x >= 1`` ``fit`` accepts.
     independence_threshold : float, default 0.3
         ``fit`` warns (``DataQualityWarning``) when the frequency/spend correlation exceeds it.
-    tol : float, default 1e-10
+    tol : float, default 1e-14
         ``ftol``/``gtol`` of L-BFGS-B.
 
     Attributes
@@ -260,7 +260,7 @@ class GammaGamma:
 
     def __init__(
         self, *, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
-        independence_threshold: float = 0.3, tol: float = 1e-10,
+        independence_threshold: float = 0.3, tol: float = 1e-14,
     ) -> None:
         self.min_repeat_customers = min_repeat_customers
         self.independence_threshold = independence_threshold

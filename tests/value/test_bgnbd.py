@@ -183,3 +183,15 @@ def test_degenerate_data_warn_with_what_to_try():
         BGNBD().fit(s)
     msgs = [str(w.message) for w in rec if issubclass(w.category, ConvergenceWarning)]
     assert msgs and any("Try:" in m for m in msgs)
+
+
+def test_pole_of_the_hypergeometric_at_a_plus_b_one_is_removed():
+    # x = 0 and a + b = 1 make 2F1's third argument 0; the product has a finite limit,
+    # continuous with the values on either side.
+    t = np.array([0.5, 5.0, 50.0])
+    at = bgnbd_conditional_expected_purchases((1.0, 1.0, 0.5, 0.5), t, 0, 0.0, 1.0)
+    for b in (0.5 - 1e-7, 0.5 + 1e-7):
+        near = bgnbd_conditional_expected_purchases((1.0, 1.0, 0.5, b), t, 0, 0.0, 1.0)
+        np.testing.assert_allclose(at, near, rtol=1e-6)
+    new = bgnbd_expected_purchases_new((1.0, 1.0, 0.5, 0.5), t)
+    assert np.all(np.isfinite(new)) and np.all(np.diff(new) > 0)
