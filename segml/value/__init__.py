@@ -5,10 +5,19 @@ and dropout) and ``GammaGamma`` (spend) are fitted on it; ``forward_value`` comb
 P(alive), expected purchases, expected spend and a discounted forward CLV;
 ``calibration_holdout_table`` checks predictions against a holdout period.
 
-Library decision: scipy only (see ``docs`` in :mod:`segml.value.bgnbd` and the commit log):
-``lifetimes`` is archived, ``btyd`` 0.1a1 installs but does not import on Python 3.11
-(its pinned ``autograd`` 1.4 imports ``inspect.getargspec``), and PyMC-Marketing brings
-pymc + pytensor for what is a four-parameter closed-form likelihood.
+Library decision (measured 2026-11-30, ``bench/results/btyd.md``): scipy only, already a segml
+dependency. The likelihoods are closed-form with three or four parameters. This implementation
+reproduces the published CDNOW fits to every printed digit, agrees with ``lifetimes`` 0.11.3 to
+about 1e-6, and fits 6-9x faster at 1M customers. ``lifetimes`` works with numpy 2 / pandas 3
+but is archived, and its weekly summary rounds T to whole weeks. ``btyd`` 0.1a1 installs but
+does not import on Python 3.11: its pinned ``autograd`` 1.4 uses ``inspect.getargspec``.
+PyMC-Marketing 0.19.2 works, but it is a ~800 MB Bayesian stack (pymc, pytensor, numba). With
+its default priors its MAP is not the MLE (a, b off by 11-14 %), and one MAP fit of the
+2,357-customer sample took 84 s.
+
+The API is built for the later features/scoring integration. The pure functions take arrays;
+the estimators (``BGNBD``, ``GammaGamma``) take the summary frame and return frames indexed by
+``customer_id``.
 """
 
 from segml.value._common import ConvergenceWarning

@@ -325,8 +325,8 @@ class BGNBD:
     >>> sim = simulate_bgnbd(2000, BGNBDParams(0.243, 4.414, 0.793, 2.426), T=39.0,
     ...                      random_state=0)
     >>> model = BGNBD().fit(sim)
-    >>> model.probability_alive(0, 0, 39.0)
-    array([1.])
+    >>> model.probability_alive([0, 2], [0.0, 30.0], [39.0, 39.0]).round(2)
+    array([1.  , 0.78])
     """
 
     def __init__(

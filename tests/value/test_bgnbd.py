@@ -195,3 +195,14 @@ def test_pole_of_the_hypergeometric_at_a_plus_b_one_is_removed():
         np.testing.assert_allclose(at, near, rtol=1e-6)
     new = bgnbd_expected_purchases_new((1.0, 1.0, 0.5, 0.5), t)
     assert np.all(np.isfinite(new)) and np.all(np.diff(new) > 0)
+
+
+def test_optimiser_failure_is_a_convergence_warning_with_what_to_try():
+    from types import SimpleNamespace
+
+    from segml.value.bgnbd import _warn_convergence
+
+    res = SimpleNamespace(success=False, message="ABNORMAL_TERMINATION_IN_LNSRCH",
+                          x=np.zeros(4))
+    with pytest.warns(ConvergenceWarning, match="ABNORMAL_TERMINATION.*Try: a different init"):
+        _warn_convergence("BGNBD", res, ["r", "alpha", "a", "b"])

@@ -111,3 +111,14 @@ def test_cdnow_sample_matches_published_summary(shared_data):
     cal = days[days["day"] <= "1997-09-30"]
     assert int(s["x"].sum()) == len(cal) - 2357 == 2457
     assert s["duration_holdout"].iloc[0] == 39.0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import segml.value.bgnbd
+    import segml.value.summary
+
+    for mod in (segml.value.summary, segml.value.bgnbd):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0
