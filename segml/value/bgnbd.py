@@ -20,9 +20,11 @@ Numerics
   precision for heavy buyers. It was checked against the untransformed form over CDNOW's
   range (x ≤ 29, T ≤ 39, t ≤ 78 weeks, fitted parameters: relative difference < 1e-12) and
   reproduces Hardie's published ``E[Y(39) | x=2, t_x=30.43, T=38.86] = 1.226``
-  (tests/value/test_bgnbd.py). ``scipy.special.hyp2f1``
-  is finite for ``0 <= z < 1``; results that are not finite raise ``FloatingPointError``
-  naming the inputs. The formula divides by ``a - 1``; ``a == 1`` exactly is not handled.
+  (tests/value/test_bgnbd.py). At the CDNOW parameters it is also finite far outside that
+  range (x ≤ 10,000, T ≤ 1,000, t ≤ 1e5; tested). Results that are not finite raise
+  ``FloatingPointError`` naming the inputs. The formula divides by ``a - 1``; for
+  ``|a - 1| < 1e-6`` it is evaluated as the mean of ``a = 1 ± 1e-5`` (smooth in ``a``,
+  error ~1e-10).
 
 Published check: on the CDNOW sample (2,357 customers, 39 calibration weeks) the fit gives
 ``r = 0.243, α = 4.414, a = 0.793, b = 2.426`` and log-likelihood −9582.4 (FHL 2005).
@@ -185,6 +187,9 @@ def _scaled_one_minus_h(
     has the finite limit ``r z (1-z)^{a-1} 2F1(1-r, a; 2; z)``, used for ``|c| < 1e-9``.
     """
     r, alpha, a, b = p
+    if abs(a - 1.0) < 1e-6:  # removable 0/0 at a = 1: symmetric average around it
+        lo, hi = (_scaled_one_minus_h((r, alpha, a1, b), t, x, T) for a1 in (1 - 1e-5, 1 + 1e-5))
+        return 0.5 * (lo + hi)
     c = a + b + x - 1.0
     near = np.abs(c) < 1e-9
     x_safe = np.where(near, x - c + 1.0, x)  # makes c = 1 where the limit is used instead
