@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
@@ -75,6 +76,64 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--thousands", help="thousands mark ('.' when --decimal is ','; '' for none)")
     g.add_argument("--sheet", help="Excel sheet of the transactions file")
     g.add_argument("--customer-sheet", help="Excel sheet of the customers file")
+    v = p.add_argument_group("value parsing (config [data] keys of the same names)")
+    v.add_argument("--date-format", metavar="FORMAT",
+                   help="layout of the transaction dates: strptime ('%%d/%%m/%%Y'), ISO8601, "
+                   "excel, epoch_s or epoch_ms ([data] timestamp_format)")
+    v.add_argument("--customer-date-format", metavar="FORMAT",
+                   help="layout of the customers' signup_date ([data] customer_date_format)")
+    order = v.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True,
+                       help="01/02/2024 is 1 February (when the values do not show it)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="01/02/2024 is 2 January")
+    v.add_argument("--date-sentinels", choices=["error", "exclude"],
+                   help="placeholder dates such as 1900-01-01 or 9999-12-31")
+    v.add_argument("--errors", choices=["raise", "exclude"],
+                   help="rows with a missing customer id, date or amount (excluded are counted)")
+    v.add_argument("--dedupe", action="store_const", const=True,
+                   help="drop exact duplicate rows (counted either way)")
+    v.add_argument("--exclude-products", metavar="CODES",
+                   help="comma-separated product codes that are not sales, e.g. POST,DOT,M")
+    v.add_argument("--exclude-product-pattern", metavar="REGEX",
+                   help="regex for product codes that are not sales, e.g. '^(POST|DOT)$'")
+
+
+def _key_args(p: argparse.ArgumentParser, what: str) -> None:
+    g = p.add_argument_group("signing key (HMAC-SHA256; never on the command line itself)")
+    k = g.add_mutually_exclusive_group()
+    k.add_argument("--key-file", type=Path, metavar="PATH",
+                   help=f"read the key to {what} from this file (key= in Python)")
+    k.add_argument("--key-env", metavar="VAR",
+                   help=f"read the key to {what} from this environment variable")
+
+
+def _key(args: argparse.Namespace) -> bytes | None:
+    """Return the signing key named by ``--key-file`` / ``--key-env`` (None without them)."""
+    from segml.errors import ConfigError
+
+    path, var = getattr(args, "key_file", None), getattr(args, "key_env", None)
+    if path is not None:
+        try:
+            key = Path(path).read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            raise ConfigError(
+                f"--key-file {path}: cannot read it ({exc.strerror or exc}). Fix: pass a "
+                "readable file that holds the key (key=b'...' in Python), or use --key-env VAR."
+            ) from exc
+        if not key:
+            raise ConfigError(f"--key-file {path} is empty. Fix: put the key in that file "
+                              "(key=b'...' in Python), or use --key-env VAR.")
+        return key
+    if var is not None:
+        value = os.environ.get(var, "")
+        if not value:
+            raise ConfigError(
+                f"--key-env {var}: that environment variable is not set or is empty. Fix: "
+                f"export {var}=<key> first, or use --key-file PATH (key=b'...' in Python)."
+            )
+        return value.encode("utf-8")
+    return None
 
 
 def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,9 +152,19 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             data[key] = getattr(args, key)
     for item in getattr(args, "map", []) or []:
         if "=" not in item:
-            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN, e.g. --map amount=value.")
+            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN. Fix: write it as "
+                          "--map amount=value (config: [data.mapping] amount = \"value\").")
         k, v = item.split("=", 1)
         data.setdefault("mapping", {})[k.strip()] = v.strip()
+    for key, attr in (("timestamp_format", "date_format"), ("dayfirst", "dayfirst"),
+                      ("customer_date_format", "customer_date_format"),
+                      ("date_sentinels", "date_sentinels"), ("errors", "errors"),
+                      ("dedupe", "dedupe"), ("exclude_product_pattern", "exclude_product_pattern")):
+        if getattr(args, attr, None) is not None:
+            data[key] = getattr(args, attr)
+    if getattr(args, "exclude_products", None) is not None:
+        data["exclude_products"] = [c.strip() for c in args.exclude_products.split(",")
+                                    if c.strip()]
     if data:
         over["data"] = data
     if getattr(args, "as_of", None) is not None:  # --as-of "" is refused, not ignored
@@ -126,7 +195,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from segml.datasets import make_portfolio
+    from segml.errors import ConfigError
 
+    if not 2 <= args.n_segments <= args.n_customers:
+        raise ConfigError(
+            f"--n-customers {args.n_customers} --n-segments {args.n_segments}: need "
+            "2 <= n-segments <= n-customers. Fix: pass e.g. "
+            "--n-customers 4000 --n-segments 5 (config: [demo] n_customers, n_segments)."
+        )
     pf = make_portfolio(args.n_customers, n_segments=args.n_segments,
                         random_state=args.random_state)
     pf.write(args.out, overwrite=args.force, format=args.format)
@@ -161,21 +237,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     data = load_data(cfg, progress=lambda m: None)
     for rep in data.quality.values():
         print(rep)
-    print(f"\n{data.name}: OK — {len(data.customers):,} customers"
-          + (f", {len(data.transactions):,} transactions" if data.transactions is not None
-             else ""))
+    parts = []
+    if data.customers is not None:
+        parts.append(f"{len(data.customers):,} customers")
+    if data.transactions is not None:
+        parts.append(f"{len(data.transactions):,} transactions of "
+                     f"{data.transactions['customer_id'].nunique():,} customers")
+    print(f"\n{data.name}: OK — " + (", ".join(parts) or "no rows"))
     return 0
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
-    from segml.pipeline import build_run_features, load_data
+    from segml._atomic import check_writable, write_with
+    from segml.pipeline import build_run_features, check_run_config, load_data
 
+    out = Path(args.out)
+    _check_out_suffix(out, "features")
+    check_writable(out, overwrite=args.force)
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
-    out = Path(args.out)
-    if out.suffix == ".csv":
+    if out.suffix.lower() == ".csv":
         write_with(out, lambda p: fs.frame.to_csv(p), overwrite=args.force)
     else:
         write_with(out, lambda p: fs.frame.to_parquet(p), overwrite=args.force)
@@ -185,14 +268,25 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline, write_run
+    from segml.pipeline import (
+        N_STEPS,
+        check_outputs,
+        print_run_summary,
+        run_pipeline,
+        write_run,
+    )
 
     cfg = _config_from_args(args)
-    if args.run_id:
+    if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force)  # every output, before any work
     progress = _Progress(N_STEPS + 1, quiet=args.quiet)
-    result = run_pipeline(cfg, progress=progress)
-    progress("writing the run folder and report")
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, publish_model=False, key=key)
+    progress("writing the run folder and report, publishing the model")
     write_run(result, overwrite=args.force)
     progress.done()
     print_run_summary(result)
@@ -200,9 +294,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_select_k(args: argparse.Namespace) -> int:
-    from segml.pipeline import build_run_features, load_data, model_matrix, run_select_k
+    from segml.pipeline import (
+        build_run_features,
+        check_run_config,
+        load_data,
+        model_matrix,
+        run_select_k,
+    )
 
     cfg = _config_from_args(args)
+    check_run_config(cfg)
     data = load_data(cfg, progress=lambda m: None)
     fs = build_run_features(cfg, data)
     X, _ = model_matrix(cfg, fs)
@@ -212,86 +313,208 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_k_flag(k: int | None) -> None:
+    """Refuse ``--k`` below 2 before anything is loaded (k <= customers is checked later)."""
+    from segml.errors import ConfigError
+
+    if k is not None and k < 2:
+        raise ConfigError(
+            f"--k {k}: a segmentation needs at least 2 segments. Fix: pass --k 2 or more "
+            "(config: [segmentation] k_min = k_max = K), or leave --k out to choose k."
+        )
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_k_flag(args.k)  # before anything is loaded; so `if args.k:` below sees k >= 2
     cfg = _config_from_args(args)
     if args.k:
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.algorithm:
         cfg["segmentation"]["algorithms"] = [args.algorithm]
-    if args.name:
+    if args.name is not None:
         cfg["output"]["model_name"] = args.name
-    from segml.pipeline import N_STEPS, print_run_summary, run_pipeline
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    from segml.pipeline import N_STEPS, check_outputs, print_run_summary, run_pipeline
 
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force, report=False)  # before any work
     progress = _Progress(N_STEPS, quiet=args.quiet)
-    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force)
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, key=key)
     progress.done()
     print_run_summary(result, outputs=False)
     return 0
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
-    from segml._atomic import write_with
-    from segml.persistence import load_model
-    from segml.pipeline import load_data, score_data
+def _check_out_suffix(out: Path, command: str) -> None:
+    """Refuse an ``--out`` that is neither .csv nor .parquet (it was written as CSV anyway)."""
+    from segml.errors import ConfigError
 
-    cfg = _config_from_args(args)
-    model = load_model(args.model)
-    data = load_data(cfg, progress=lambda m: None)
-    scored = score_data(model, data, cfg)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(
+            f"--out {str(out)[-60:]}: segml {command} writes .csv or .parquet, not "
+            f"{out.suffix or 'a file without extension'!r}. Fix: end --out with .csv or .parquet."
+        )
+
+
+def _score_report_path(out: Path) -> Path:
+    """Return where ``segml score`` writes its report: ``<out stem>.report.json`` beside it."""
+    return out.with_name(f"{out.stem}.report.json")
+
+
+def _print_score_report(report: dict[str, Any]) -> None:
+    left = report.get("customers_left_out", {})
+    print(f"rows in {report['n_rows']:,}; scored {report['rows_scored']:,}; "
+          f"prospects (segment -1) {left.get('prospects', 0):,}; not-yet customers left out "
+          f"{left.get('not_yet_customers') if left.get('not_yet_customers') is not None else 'n/a'}"
+          f"; fits no segment {report.get('fits_no_segment', 0):,}")
+    for key, label in (("columns_imputed", "columns absent, imputed"),
+                       ("missing_imputed", "values imputed"),
+                       ("unseen_categories", "unseen category levels"),
+                       ("out_of_range", "values outside the training range")):
+        val = report.get(key)
+        if val:
+            shown = (", ".join(f"{k}={v:,}" for k, v in val.items()) if isinstance(val, dict)
+                     else ", ".join(map(str, val)))
+            print(f"{label}: {shown}")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable, write_with
+    from segml.persistence import load_model
+    from segml.pipeline import check_run_config, load_data, score_data
+
     out = Path(args.out)
-    if out.suffix == ".parquet":
+    _check_out_suffix(out, "score")
+    report_path = _score_report_path(out)
+    check_writable(out, overwrite=args.force)
+    check_writable(report_path, overwrite=args.force)
+    cfg = _config_from_args(args)
+    check_run_config(cfg)
+    model = load_model(args.model, key=_key(args))
+    data = load_data(cfg, progress=lambda m: None)
+    res = score_data(model, data, cfg, impute_missing=args.impute_missing,
+                     unknown=args.unknown)
+    scored = res.frame
+    if out.suffix.lower() == ".parquet":
         write_with(out, lambda p: scored.to_parquet(p, index=False), overwrite=args.force)
     else:
         write_with(out, lambda p: scored.to_csv(p, index=False), overwrite=args.force)
+    report = {"model": str(args.model), "output": str(out), **res.to_dict()}
+    write_with(report_path, lambda p: p.write_text(json.dumps(report, indent=2, default=str)
+                                                   + "\n"), overwrite=args.force)
     counts = scored["segment_name"].value_counts().sort_index()
     print(counts.to_string())
-    print(f"\nscored {len(scored):,} customers -> {out}")
+    print()
+    _print_score_report(report)
+    print(f"\nscored {res.report['rows_scored']:,} customers -> {out} (report: {report_path})")
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _read_labels(path: Path, column: str | None) -> Any:
+    """Read one segmentation file for ``segml compare``: customer_id -> label Series."""
+    from segml.errors import SchemaError
+    from segml.io import read_table
 
+    df = read_table(path, dtype={"customer_id": str})
+    cols = [str(c) for c in df.columns]
+    shown = ", ".join(repr(c) for c in cols[:8]) + (", ..." if len(cols) > 8 else "")
+    if "customer_id" not in df.columns:
+        raise SchemaError(
+            f"{path.name}: no 'customer_id' column (columns: {shown}). Fix: name the id "
+            "column customer_id in the file (segml compare aligns the two files on it)."
+        )
+    labels = [c for c in cols if c != "customer_id"]
+    if column is None:
+        if not labels:
+            raise SchemaError(
+                f"{path.name}: only a customer_id column, no label column to compare. Fix: "
+                "add a label column (e.g. segment_name), or compare segments.csv of a run."
+            )
+        column = "segment_name" if "segment_name" in labels else labels[0]
+    elif column not in df.columns or column == "customer_id":
+        raise SchemaError(
+            f"{path.name}: no label column {column!r} (columns: {shown}). Fix: pass "
+            "--column with one of these columns, or leave it out to use segment_name "
+            "(or the first non-id column)."
+        )
+    ids = df["customer_id"]
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        ex = ", ".join(repr(str(v)[:20]) for v in dup.unique()[:3])
+        raise SchemaError(
+            f"{path.name}: customer_id has {len(dup):,} duplicated row(s), e.g. {ex}; a "
+            "segmentation gives one label per customer. Fix: keep one row per customer_id."
+        )
+    return df.set_index("customer_id")[column]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from segml.errors import SchemaError
     from segml.rules import compare_segmentations
 
-    def read(path: Path) -> pd.Series:
-        from segml.io import read_table
-
-        df = read_table(path, dtype={"customer_id": str})
-        col = args.column or ("segment_name" if "segment_name" in df.columns else df.columns[1])
-        return df.set_index("customer_id")[col]
-
-    res = compare_segmentations(read(args.a), read(args.b), names=(args.a.stem, args.b.stem))
+    a, b = _read_labels(args.a, args.column), _read_labels(args.b, args.column)
+    names = (args.a.stem, args.b.stem)
+    if names[0] == names[1]:
+        names = (f"{args.a.parent.name}/{args.a.stem}", f"{args.b.parent.name}/{args.b.stem}")
+    if names[0] == names[1]:
+        names = (f"{names[0]} (a)", f"{names[1]} (b)")
+    common = a.index.intersection(b.index)
+    if len(common) == 0:
+        ex_a = ", ".join(repr(str(v)[:20]) for v in a.index[:2])
+        ex_b = ", ".join(repr(str(v)[:20]) for v in b.index[:2])
+        raise SchemaError(
+            f"the two files share no customer_id: 0 of {len(a):,} ids in {args.a.name} are "
+            f"in {args.b.name} (e.g. {ex_a} vs {ex_b}). Fix: compare segmentations of the "
+            "same customers (same id format, e.g. no leading zeros lost)."
+        )
+    if len(common) < max(len(a), len(b)):
+        print(f"note: {len(common):,} customers are in both files; {len(a) - len(common):,} "
+              f"only in {args.a.name}, {len(b) - len(common):,} only in {args.b.name} "
+              "(left out of the comparison)")
+    res = compare_segmentations(a, b, names=names)
     print(res.summary())
     print(json.dumps(res.to_dict().get("scores", {}), indent=2))
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from segml.pipeline import run_pipeline, write_run
+    from segml.pipeline import check_outputs, run_pipeline, write_run
 
     cfg = _config_from_args(args)
-    if args.run_id:
+    if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
-    result = run_pipeline(cfg, progress=_Progress(99, quiet=True))
-    write_run(result, overwrite=args.force)
+    check_outputs(cfg, overwrite=args.force, model=False)  # the report folder only
+    result = run_pipeline(cfg, progress=_Progress(99, quiet=True), publish_model=False,
+                          data_overwrite=args.force)
+    write_run(result, overwrite=args.force, publish_model=False)  # no model is saved
     print(f"report: {result.outputs['report']}")
     return 0
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from segml.persistence import list_models, read_manifest
+    from segml.persistence import list_models, verify_model
 
+    key = _key(args)
     if args.action == "list":
-        table = list_models(args.root)
+        table = list_models(args.root, key=key)
         print(table.to_string(index=False) if len(table) else f"no models under {args.root}/")
+        from segml._atomic import is_temporary
+
+        left = sorted(p.name for p in args.root.iterdir() if is_temporary(p)) \
+            if args.root.is_dir() else []
+        if left:
+            print(f"note: {len(left)} temporary folder(s) of interrupted saves under "
+                  f"{args.root}/ ({', '.join(left[:3])}{', ...' if len(left) > 3 else ''}) are "
+                  "never loaded; delete them when no save is running.", file=sys.stderr)
     else:
         if not args.name:
             from segml.errors import ConfigError
 
             raise ConfigError("models show needs a model folder, e.g. segml models show "
-                              "models/demo")
-        print(json.dumps(read_manifest(args.name), indent=2, default=str))
+                              "models/demo. Fix: name one from `segml models list`.")
+        print(json.dumps(verify_model(args.name, key=key), indent=2, default=str))
     return 0
 
 
@@ -325,8 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
              "segml run\nsegml run --config segml.toml --force\n"
              "segml run --loader cdnow --as-of 1998-06-30 --run-id cdnow")
     _data_args(p)
-    p.add_argument("--run-id", help="name of the run folder (default from data and as_of)")
-    p.add_argument("--force", action="store_true", help="replace an existing run folder/model")
+    p.add_argument("--run-id", help="name of the run folder (default from data and as_of); "
+                   "a plain name, no path")
+    p.add_argument("--force", action="store_true",
+                   help="replace segml's existing run folder and model (kept as a version)")
+    p.add_argument("--model-format", choices=["joblib", "skops"],
+                   help="model file format ([output] model_format; default joblib)")
+    _key_args(p, "sign the model with")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_run)
 
@@ -366,16 +594,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algorithm", choices=["kmeans", "minibatch", "bisecting", "gmm"])
     p.add_argument("--name", help="model name under models/")
     p.add_argument("--force", action="store_true", help="replace (and version) an existing model")
+    p.add_argument("--model-format", choices=["joblib", "skops"],
+                   help="model file format ([output] model_format; default joblib)")
+    _key_args(p, "sign the model with")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_fit)
 
     p = _add(sub, "score", "score customers with a saved model",
-             "segml score models/demo --out scores.csv\n"
+             "segml score models/demo --out scores.csv   # + scores.report.json beside it\n"
              "segml score models/cdnow --loader cdnow --as-of 1998-06-30 --out s.parquet")
-    p.add_argument("model", type=Path)
+    p.add_argument("model", type=Path, help="the model folder (positional, no --model)")
     _data_args(p)
+    p.add_argument("--impute-missing", action="store_true",
+                   help="impute model columns the data lacks (counted in the report)")
+    p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
+                   help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--force", action="store_true")
+    _key_args(p, "check a signed model with")
     p.set_defaults(func=_cmd_score)
 
     p = _add(sub, "compare", "compare two segmentations (CSV/Parquet with customer_id)",
@@ -385,11 +621,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column", help="label column (default segment_name or the 2nd column)")
     p.set_defaults(func=_cmd_compare)
 
-    p = _add(sub, "report", "run the pipeline and write only the report folder",
-             "segml report --config segml.toml --run-id q4 --force")
+    p = _add(sub, "report", "run the pipeline and write only the report folder (no model "
+             "is saved)", "segml report --config segml.toml --run-id q4 --force")
     _data_args(p)
-    p.add_argument("--run-id")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--run-id", help="name of the run folder; a plain name, no path")
+    p.add_argument("--force", action="store_true", help="replace segml's existing run folder")
     p.set_defaults(func=_cmd_report)
 
     p = _add(sub, "models", "list saved models or show one manifest",
@@ -397,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "show"])
     p.add_argument("name", nargs="?", type=Path)
     p.add_argument("--root", type=Path, default=Path("models"))
+    _key_args(p, "verify signed models with")
     p.set_defaults(func=_cmd_models)
     return parser
 

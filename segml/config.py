@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ DEFAULTS: dict[str, Any] = {
         "thousands": None,
         "sheet": None,
         "customer_sheet": None,
+        # value-parsing policies (segml.schema.validate_transactions / validate_customers)
+        "errors": "raise",
+        "dayfirst": None,
+        "date_sentinels": "error",
+        "customer_date_format": None,
+        "dedupe": False,
+        "exclude_products": [],
+        "exclude_product_pattern": None,
     },
     "demo": {
         "n_customers": 4000,
@@ -73,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
         "model_name": None,
         "run_id": None,
         "formats": ["csv", "parquet"],
+        "model_format": "joblib",
     },
 }
 
@@ -99,6 +109,14 @@ EXAMPLE_CONFIG = """\
 # thousands = "."                   # "" for none
 # sheet = "Orders"                  # Excel sheet of the transactions file
 # customer_sheet = "Customers"      # Excel sheet of the customers file
+# errors = "raise"                  # rows with a missing id/date/amount: raise | exclude (counted)
+# timestamp_format = "%d/%m/%Y"     # or "ISO8601" | "excel" | "epoch_s" | "epoch_ms"
+# dayfirst = true                   # 01/02/2024 is 1 February (only when the values don't show it)
+# date_sentinels = "error"          # 1900-01-01, 2099-12-31, 9999-...: error | exclude (counted)
+# customer_date_format = "%d-%m-%Y" # layout of the customers' signup_date
+# dedupe = false                    # true: drop exact duplicate rows (always counted)
+# exclude_products = ["POST", "DOT", "M", "BANK CHARGES"]  # non-product lines (counted)
+# exclude_product_pattern = "^(C2|AMAZONFEE)$"             # regex on product codes
 # [data.mapping]                    # canonical name = "your column"
 # customer_id = "CustomerCode"
 # timestamp = "OrderDate"
@@ -139,6 +157,7 @@ reports_dir = "reports"             # the run folder is reports/<run_id>/
 models_dir = "models"
 # model_name = "my-model"
 # run_id = "2024-q4"
+# model_format = "skops"            # joblib (default) | skops (loads without pickle code)
 """
 
 
@@ -231,6 +250,7 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
                               f"Fix: quote it, e.g. {key} = \"{data[key]}\".")
     if data["customers"] and not data["transactions"] and not data["loader"]:
         pass  # customer-only runs are allowed (attribute segmentation)
+    _check_data_values(data)
     if cfg["features"]["as_of"] is not None:  # strict ISO date, checked before any work
         parse_as_of(cfg["features"]["as_of"], where="config: features.as_of")
     _check_privacy(cfg["features"])
@@ -245,6 +265,38 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: segmentation.min_jaccard={seg['min_jaccard']} should be in "
                           "(0, 1].")
     return cfg
+
+
+def _check_data_values(data: dict[str, Any]) -> None:
+    """Check the [data] value-parsing options (choices, formats, the product regex)."""
+    for key, allowed in (("errors", ("raise", "exclude")), ("date_sentinels", ("error", "exclude")),
+                         ("negative_amounts", ("net", "drop", "error"))):
+        if data[key] not in allowed:
+            raise ConfigError(f"config: data.{key}={data[key]!r} is not valid. "
+                              f"Fix: use one of {', '.join(map(repr, allowed))}.")
+    if data["dayfirst"] is not None and not isinstance(data["dayfirst"], bool):
+        raise ConfigError(f"config: data.dayfirst={data['dayfirst']!r} must be true or false. "
+                          "Fix: write dayfirst = true (01/02/2024 is 1 February) or false.")
+    for key in ("timestamp_format", "customer_date_format"):
+        fmt = data[key]
+        if fmt is not None and (not isinstance(fmt, str) or (
+                "%" not in fmt and fmt not in ("ISO8601", "excel", "epoch_s", "epoch_ms"))):
+            raise ConfigError(
+                f"config: data.{key}={fmt!r} is neither a strptime format (with %, e.g. "
+                "\"%d/%m/%Y\") nor one of ISO8601, excel, epoch_s, epoch_ms. Fix: use one of those."
+            )
+    if not all(isinstance(c, str) for c in data["exclude_products"]):
+        raise ConfigError(f"config: data.exclude_products={data['exclude_products']!r} must be "
+                          'a list of product codes. Fix: e.g. exclude_products = ["POST", "DOT"].')
+    pattern = data["exclude_product_pattern"]
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(
+                f"config: data.exclude_product_pattern={pattern!r} is not a valid regular "
+                f'expression ({exc}). Fix: correct it, e.g. "^(POST|DOT|M)$".'
+            ) from exc
 
 
 def load_config(path: str | Path | None) -> dict[str, Any]:

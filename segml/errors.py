@@ -17,6 +17,7 @@ __all__ = [
     "ModelVersionError",
     "InputFileError",
     "OutputExistsError",
+    "OutputWriteError",
     "SegmlWarning",
     "DataQualityWarning",
     "ModelVersionWarning",
@@ -69,3 +70,7 @@ class DataQualityWarning(SegmlWarning):
 
 class ModelVersionWarning(SegmlWarning):
     """A saved model was written with different (but compatible) library versions."""
+
+
+class OutputWriteError(SegmlError, OSError):
+    """An output could not be written (disk full, permission denied); nothing partial was left."""

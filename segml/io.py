@@ -28,9 +28,11 @@ from segml.readers import clip, fix_option, number_text, read_table
 from segml.schema import (
     CUSTOMER_COLUMNS,
     PREFIX_KINDS,
+    TIMESTAMP_FORMAT,
     TRANSACTION_COLUMNS,
     DataQualityReport,
     Validated,
+    _to_datetime,
     _to_id,
     validate_customers,
     validate_transactions,
@@ -46,6 +48,7 @@ __all__ = [
     "load_marketing_campaign",
     "load_mall_customers",
     "load_online_retail",
+    "ONLINE_RETAIL_NON_PRODUCTS",
 ]
 
 
@@ -252,7 +255,8 @@ def _path(path: str | os.PathLike[str] | None, filename: str) -> Path:
 # --------------------------------------------------------------------------- CDNOW
 
 
-def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = False) -> Dataset:
+def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = False,
+               dedupe: bool = False) -> Dataset:
     """Load the CDNOW transaction log (Fader & Hardie) onto the contracts.
 
     ``CDNOW_master.txt`` has a header (``customer_id date number_of_cds
@@ -269,6 +273,9 @@ def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = Fal
         ``sample``) in the shared data folder.
     sample : bool, default False
         Read the 1/10 sample's five-column layout.
+    dedupe : bool, default False
+        Drop lines that repeat an earlier line exactly (the master file has 255; they are
+        counted either way).
 
     Returns
     -------
@@ -284,7 +291,8 @@ def load_cdnow(path: str | os.PathLike[str] | None = None, *, sample: bool = Fal
     else:
         raw = read_table(p, sep=r"\s+", dtype={"customer_id": str, "date": str})
     mapping = {"timestamp": "date", "amount": "dollar_value", "quantity": "number_of_cds"}
-    tx, tx_report = validate_transactions(raw, mapping, timestamp_format="%Y%m%d")
+    tx, tx_report = validate_transactions(raw, mapping, timestamp_format="%Y%m%d",
+                                          dedupe=dedupe)
     customers, c_report = validate_customers(
         pd.DataFrame({"customer_id": np.sort(tx["customer_id"].unique())})
     )
@@ -463,8 +471,18 @@ _ONLINE_RETAIL_COLUMNS = {
 }
 
 
+#: Online Retail stock codes that are not products: postage (POST, DOT), carriage (C2),
+#: manual entries (M, m), bank charges, Amazon fees, CRUK commission, discounts (D), samples
+#: (S), bad-debt adjustments (B), PADS. Pass as ``exclude_products`` to leave them out.
+ONLINE_RETAIL_NON_PRODUCTS = ("POST", "DOT", "C2", "M", "m", "BANK CHARGES", "AMAZONFEE",
+                              "CRUK", "D", "S", "B", "PADS")
+
+
 def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
-                       *, date_format: str | None = None,
+                       *, date_format: str | None = None, dayfirst: bool | None = None,
+                       dedupe: bool = False,
+                       exclude_products: list[str] | tuple[str, ...] | None = None,
+                       exclude_product_pattern: str | None = None,
                        sheet: str | int | None = None, as_of: Any = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
@@ -483,6 +501,9 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
       ``as_of`` (a customer who moved later keeps the old country as of that date); without
       ``as_of``, of their most recent invoice in the whole file (pass ``as_of`` whenever
       features are built at an earlier date, or the country leaks from the future).
+    - Non-product lines (postage, fees, manual adjustments) are kept unless
+      ``exclude_products`` (e.g. :data:`ONLINE_RETAIL_NON_PRODUCTS`) or
+      ``exclude_product_pattern`` name them; excluded lines are counted.
 
     Parameters
     ----------
@@ -490,6 +511,12 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         The Excel/CSV/Parquet export, or an already-read frame.
     date_format : str, optional
         Format of ``InvoiceDate`` when it is text (e.g. ``"%m/%d/%Y %H:%M"``).
+    dayfirst : bool, optional
+        Day/month order of text dates whose values do not show it.
+    dedupe : bool, default False
+        Drop exact duplicate lines (counted either way).
+    exclude_products, exclude_product_pattern : optional
+        Stock codes (or a regex) of lines that are not sales, excluded and counted.
     sheet : str or int, optional
         Sheet of an Excel export; required when it has several (Online Retail II
         ships one sheet per year).
@@ -533,13 +560,16 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
         "quantity": quantity,
         "status": np.where(returned, "returned", "completed"),
     })
-    tx, tx_report = validate_transactions(tx_raw, errors="exclude", timestamp_format=date_format)
+    tx, tx_report = validate_transactions(
+        tx_raw, errors="exclude", timestamp_format=date_format, dayfirst=dayfirst, dedupe=dedupe,
+        exclude_products=list(exclude_products) if exclude_products else None,
+        exclude_product_pattern=exclude_product_pattern)
     tx_report.add("flagged", "cancellation invoices (C...) kept as returns", int(cancelled.sum()))
     cust_country = (
         pd.DataFrame({"customer_id": tx["customer_id"]})
         .drop_duplicates()
-        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, cut), on="customer_id",
-               how="left")
+        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, dayfirst, cut),
+               on="customer_id", how="left")
     )
     customers, c_report = validate_customers(cust_country)
     return Dataset(name="online_retail", transactions=tx, customers=customers,
@@ -549,10 +579,15 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
 
 
 def _last_country(tx_raw: pd.DataFrame, country: pd.Series, date_format: str | None,
-                  cut: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Country of each customer's most recent invoice before ``cut`` (all when None)."""
+                  dayfirst: bool | None, cut: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Country of each customer's most recent invoice before ``cut`` (all when None).
+
+    Ids and dates are read like the contract.
+    """
     ids, missing = _to_id(tx_raw["customer_id"], "transactions", "customer_id")
-    ts = pd.to_datetime(tx_raw["timestamp"], errors="coerce", format=date_format or "mixed")
+    ts = _to_datetime(tx_raw["timestamp"], "transactions", "timestamp", date_format,
+                      DataQualityReport("transactions", len(tx_raw)), dayfirst=dayfirst,
+                      sentinels="exclude", opt=TIMESTAMP_FORMAT).values
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = pd.DataFrame({"customer_id": ids, "timestamp": ts, "country": country.astype("str")})

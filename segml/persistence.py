@@ -1,8 +1,8 @@
 """Saved segment models: the :class:`SegmentModel` bundle, its folder and its checks.
 
-A saved model is a folder (by default ``models/<name>/``)::
+A saved model is a folder (by default ``models/<name>`` is a link to ``models/<name>@v<N>/``)::
 
-    models/<name>/
+    models/<name>@v<N>/
         model.joblib      # fitted segmenter + FeatureState + FeatureSpec (pickle)
         manifest.json     # versions, as_of, window, contract, cut points, segments, metrics,
                           # drift reference, sha256 of every other file
@@ -14,10 +14,14 @@ Rules
   inner estimator, the bisecting tree's ``indices``, and for large trainings anything
   with one entry per training row) are stripped before saving; the manifest holds
   aggregates only (quantile edges, shares, ranges, levels).
-* **Atomic, never silently overwritten.** The folder is written under a temporary name
-  and renamed into place (:func:`segml._atomic.atomic_dir`). Saving onto an existing
-  model raises :class:`~segml.errors.OutputExistsError` unless ``overwrite=True``; then
-  the previous model is first kept as ``<name>@v<N>`` beside it (``N`` = 1, 2, ...).
+* **Atomic, never silently overwritten, never absent.** Each save writes a complete new
+  version under a hidden temporary name, renames it to ``<name>@v<N>`` and then points
+  the name (a relative symlink) at it with one atomic ``os.replace``: a reader of
+  ``models/<name>`` always sees a complete model, the previous versions stay. Saving onto
+  an existing name raises :class:`~segml.errors.OutputExistsError` unless
+  ``overwrite=True``; of two concurrent savers without ``overwrite`` exactly one wins
+  (the name is claimed with ``os.symlink``, which fails if it exists). Temporaries of a
+  killed save (``.<name>.<random>.tmp``) are never listed nor loaded.
 * **Checked before unpickling.** :func:`load_model` verifies ``manifest.sha256`` against
   ``manifest.json``, then every file's sha256 against the manifest, and only then unpickles.
 * **Versions.** A different scikit-learn major/minor release, or a different numpy/pandas
@@ -36,13 +40,16 @@ that, sign with ``key=`` (HMAC-SHA256 of the manifest, which pins every file's h
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
 import json
 import math
+import os
 import platform
 import re
+import secrets
 import shutil
 import warnings
 from collections.abc import Mapping, Sequence
@@ -56,7 +63,14 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from segml._atomic import atomic_dir, check_writable
+from segml._atomic import (
+    check_name,
+    check_writable,
+    is_temporary,
+    make_temp_dir,
+    rename_new,
+    write_error,
+)
 from segml._fastscore import CompiledScorer, split_segmenter
 from segml._numeric import to_float
 from segml.errors import (
@@ -64,10 +78,23 @@ from segml.errors import (
     ModelIntegrityError,
     ModelVersionError,
     ModelVersionWarning,
+    OutputExistsError,
     SchemaError,
+    SegmlError,
 )
 
-__all__ = ["SegmentModel", "save_model", "load_model", "list_models", "MODEL_FORMAT_VERSION"]
+__all__ = [
+    "SegmentModel",
+    "StagedModel",
+    "save_model",
+    "stage_model",
+    "load_model",
+    "load_staged",
+    "verify_model",
+    "list_models",
+    "check_model_target",
+    "MODEL_FORMAT_VERSION",
+]
 
 MODEL_FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
@@ -571,25 +598,314 @@ def _id_map(values: Any, k: int) -> dict[int, str]:
     return {i: str(v) for i, v in enumerate(vals[:k]) if v is not None}
 
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
 def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not _NAME_RE.match(name) or "@" in name:
-        raise ConfigError(
-            f"model name {name!r} is not valid; use letters, digits, '.', '_' and '-' "
-            "(starting with a letter or digit)."
-        )
+    check_name(
+        name, what="model name", forbid="@",
+        fix="use a plain name such as 'churn-2024q4' (--name or [output] model_name on the "
+        "CLI, name= in Python); the model is saved as <models_dir>/<name>.",
+    )
 
 
 # ----------------------------------------------------------------------------- save
+#: How a saved model sits in its folder of models (``root``)::
+#:
+#:     <root>/<name>          -> <name>@v3      # symlink: the current model
+#:     <root>/<name>@v1/ ...                     # every version, complete and never edited
+#:     <root>/<name>@v3/ ...
+#:
+#: A version folder is written under a hidden temporary name and renamed into place only
+#: when complete. The name is a relative symlink replaced with one ``os.replace``, so a
+#: reader of ``<root>/<name>`` sees either the previous or the new complete model, never
+#: none; a saver without ``overwrite`` claims the name with ``os.symlink``, which fails if
+#: another saver got there first. (A model folder of older segml releases under the name
+#: itself is moved to a version the first time it is overwritten.)
+_VERSION_RE = r"{name}@v(\d+)"
+
+
+def _versions_of(final: Path) -> list[tuple[int, Path]]:
+    pattern = re.compile(_VERSION_RE.format(name=re.escape(final.name)))
+    out = []
+    if final.parent.is_dir():
+        for p in final.parent.iterdir():
+            m = pattern.fullmatch(p.name)
+            if m:
+                out.append((int(m.group(1)), p))
+    return sorted(out)
+
+
 def _next_version(path: Path) -> Path:
-    n = 1
-    for p in path.parent.glob(f"{path.name}@v*"):
-        m = re.fullmatch(rf"{re.escape(path.name)}@v(\d+)", p.name)
-        if m:
-            n = max(n, int(m.group(1)) + 1)
+    found = _versions_of(path)
+    n = found[-1][0] + 1 if found else 1
     return path.with_name(f"{path.name}@v{n}")
+
+
+def _link_target(final: Path) -> str | None:
+    """Return the version a model name points to (None when ``final`` is not such a link)."""
+    if not final.is_symlink():
+        return None
+    target = os.readlink(final)
+    if re.fullmatch(_VERSION_RE.format(name=re.escape(final.name)), target):
+        return target
+    return None
+
+
+def _model_state(final: Path) -> str:
+    """``"absent"``, ``"link"`` (segml's name), ``"legacy"`` (older segml folder) or foreign."""
+    if not os.path.lexists(final):
+        return "absent"
+    if _link_target(final) is not None:
+        return "link"
+    if final.is_dir() and not final.is_symlink() and (final / MANIFEST).is_file():
+        try:
+            ok = json.loads((final / MANIFEST).read_bytes()).get("format") == "segml-model"
+        except (OSError, ValueError, AttributeError):
+            ok = False
+        if ok:
+            return "legacy"
+    return "foreign"
+
+
+def check_model_target(path: str | Path, *, overwrite: bool) -> Path:
+    """Check that a model may be saved at ``path`` (nothing is written).
+
+    Parameters
+    ----------
+    path : path-like
+        The model name's path (``<models_dir>/<name>``).
+    overwrite : bool
+        ``--force`` / ``overwrite=True``.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    OutputExistsError
+        A model exists there and ``overwrite`` is false.
+    ConfigError
+        Something that is not a segml model is there (never replaced).
+    """
+    final = Path(path)
+    state = _model_state(final)
+    if state == "foreign":
+        raise ConfigError(
+            f"{final} exists and is not a segml model folder; refusing to replace it "
+            "(--force / overwrite=True only replaces segml's own models). Fix: choose another "
+            "model name (--name / [output] model_name) or move that folder away yourself."
+        )
+    check_writable(final, overwrite=overwrite)
+    return final
+
+
+@dataclass
+class StagedModel:
+    """A model written completely under a hidden temporary folder, not yet published.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The temporary folder (``<root>/.<name>.<random>.tmp``); never listed or loaded
+        by :func:`load_model`.
+    target : pathlib.Path
+        The model name it will be published as (``<root>/<name>``).
+    """
+
+    folder: Path
+    target: Path
+    _version: Path | None = None
+    _previous: str | None = None
+    _claimed: bool = False
+
+    def publish(self, *, overwrite: bool = False) -> Path:
+        """Move the model into place as a new version and point its name at it.
+
+        Parameters
+        ----------
+        overwrite : bool, default False
+            Replace the current model of that name (it stays as its ``@v<N>`` version).
+
+        Returns
+        -------
+        pathlib.Path
+            The model name's path.
+
+        Raises
+        ------
+        OutputExistsError
+            ``overwrite`` is false and the name exists (also when another process
+            published it first).
+        ConfigError
+            Something that is not a segml model holds the name.
+        OutputWriteError
+            The disk is full or the folder is not writable.
+        """
+        final = self.target
+        check_model_target(final, overwrite=overwrite)
+        try:
+            if overwrite and _model_state(final) == "legacy":
+                _migrate_legacy(final)
+            self._previous = _link_target(final)
+            for _ in range(1000):
+                version = _next_version(final)
+                try:
+                    rename_new(self.folder, version)
+                    break
+                except OutputExistsError:  # a concurrent saver took that number
+                    continue
+            else:  # pragma: no cover
+                raise OutputExistsError(f"{final}: could not claim a free version number.")
+            self._version = version
+            if overwrite:
+                link = final.with_name(f".{final.name}.{secrets.token_hex(6)}.link")
+                os.symlink(version.name, link)
+                try:
+                    os.replace(link, final)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        link.unlink()
+                    raise
+            else:
+                try:
+                    os.symlink(version.name, final)
+                except FileExistsError as exc:  # another saver claimed the name first
+                    shutil.rmtree(version)
+                    self._version = None
+                    raise OutputExistsError(
+                        f"{final} already exists; refusing to overwrite it (another save of "
+                        "this name finished first). Fix: pass --force on the CLI "
+                        "(overwrite=True in Python) to replace it, or choose another name."
+                    ) from exc
+            self._claimed = True
+        except BaseException as exc:
+            if self._version is not None and not self._claimed:
+                # the name was not pointed at it: give the version back to the temporary
+                with contextlib.suppress(OSError):
+                    os.rename(self._version, self.folder)
+                self._version = None
+            if isinstance(exc, OSError) and not isinstance(exc, SegmlError):
+                raise write_error(final, exc) from exc
+            raise
+        return final
+
+    def unpublish(self) -> None:
+        """Undo :meth:`publish` (the run that made the model failed afterwards).
+
+        The name points back to the previous version (or is removed when there was
+        none) and the new version is deleted. Best effort: it can itself fail on a
+        disk with no room left for the link.
+        """
+        if not self._claimed or self._version is None:
+            return
+        final = self.target
+        if _link_target(final) == self._version.name:
+            if self._previous is not None:
+                link = final.with_name(f".{final.name}.{secrets.token_hex(6)}.link")
+                os.symlink(self._previous, link)
+                os.replace(link, final)
+            else:
+                final.unlink()
+        if _link_target(final) != self._version.name:
+            shutil.rmtree(self._version, ignore_errors=True)
+        self._claimed = False
+
+    def discard(self) -> None:
+        """Remove the temporary folder (when it was not published)."""
+        if os.path.lexists(self.folder):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _migrate_legacy(final: Path) -> None:
+    """Move an older segml model folder under the name to a version and link the name to it.
+
+    Between the two renames the name is briefly absent (once per model, on its first
+    overwrite by this segml).
+    """
+    for _ in range(1000):
+        keep = _next_version(final)
+        try:
+            rename_new(final, keep)
+            break
+        except OutputExistsError:
+            continue
+    os.symlink(keep.name, final)
+
+
+def stage_model(
+    model: SegmentModel,
+    path: str | Path | None = None,
+    *,
+    root: str | Path = "models",
+    key: bytes | None = None,
+    compress: int = 3,
+    format: str = "joblib",
+) -> StagedModel:
+    """Write ``model`` completely under a hidden temporary folder beside its final name.
+
+    Parameters are those of :func:`save_model`; :meth:`StagedModel.publish` puts it in
+    place and :meth:`StagedModel.discard` drops it. ``segml run`` publishes only after the
+    whole run succeeded.
+
+    Returns
+    -------
+    StagedModel
+    """
+    if not isinstance(model, SegmentModel):
+        raise ConfigError(
+            f"save_model expects a SegmentModel, got {type(model).__name__}; "
+            "build one with SegmentModel.from_training(segmenter, features)."
+        )
+    if format not in FORMATS:
+        raise ConfigError(
+            f"format={format!r} should be one of {FORMATS}. Fix: pass format='joblib' or "
+            "'skops' (--model-format / [output] model_format on the CLI)."
+        )
+    if key is not None and (not isinstance(key, bytes) or not key):
+        raise ConfigError("key must be non-empty bytes. Fix: pass key=b'...' (read it from a "
+                          "file or an environment variable, --key-file / --key-env on the CLI).")
+    if format == "skops":
+        sio = _skops()
+    if path is None:
+        _check_name(model.name)
+        final = Path(root) / model.name
+    else:
+        final = Path(path)
+        check_name(final.name, what=f"model path {str(final)!r}: its last part", forbid="@",
+                   fix="end the path with a plain name such as models/churn-2024q4.")
+    body = model.to_manifest()
+    body["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    tmp: Path | None = None
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = make_temp_dir(final)
+        payload = {
+            "segmenter": model.segmenter,
+            "feature_state": model.feature_state,
+            "feature_spec": model.feature_spec,
+        }
+        fname = MODEL_FILE if format == "joblib" else SKOPS_FILE
+        if format == "joblib":
+            joblib.dump(payload, tmp / fname, compress=compress)
+        else:
+            sio.dump(_skops_encode(payload, {}), tmp / fname, compression=8,
+                     compresslevel=min(max(compress, 0), 9))
+        body["serializer"] = format
+        body["files"] = {
+            fname: {"sha256": _sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
+        }
+        body["integrity"] = "sha256" if key is None else "hmac-sha256"
+        data = _dumps(body)
+        (tmp / MANIFEST).write_bytes(data)
+        (tmp / MANIFEST_HASH).write_text(_manifest_digest(data, key) + f"  {MANIFEST}\n")
+    except BaseException as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, SegmlError):
+            raise write_error(final, exc) from exc
+        raise
+    model.created = body["created"]
+    model.manifest = body
+    return StagedModel(folder=tmp, target=final)
 
 
 def save_model(
@@ -604,16 +920,21 @@ def save_model(
 ) -> Path:
     """Save ``model`` as a folder with ``model.joblib``, ``manifest.json`` and its hash.
 
+    The model is written completely under a hidden temporary name, then published as a
+    new version ``<path>@v<N>`` and the name ``<path>`` (a symlink) is pointed at it in
+    one atomic step: readers of ``<path>`` see the previous or the new model, never none
+    and never half of one. Previous versions are kept.
+
     Parameters
     ----------
     model : SegmentModel
         The bundle to save.
     path : path-like, optional
-        Model folder; defaults to ``<root>/<model.name>``.
+        Model name's path; defaults to ``<root>/<model.name>``.
     root : path-like, default "models"
         Folder of models when ``path`` is not given.
     overwrite : bool, default False
-        Replace an existing model. The previous one is kept as ``<path>@v<N>``.
+        Replace an existing model. The previous one stays as its ``<path>@v<N>``.
     key : bytes, optional
         Sign the manifest with HMAC-SHA256 instead of a plain sha256; loading then
         needs the same key.
@@ -626,61 +947,28 @@ def save_model(
     Returns
     -------
     pathlib.Path
-        The model folder.
+        The model name's path (load it with :func:`load_model`).
 
     Raises
     ------
     OutputExistsError
-        When the folder exists and ``overwrite`` is false.
+        When the name exists and ``overwrite`` is false (checked before writing, and
+        again atomically when publishing, so of two concurrent savers exactly one wins).
     ConfigError
-        When ``model`` is not a :class:`SegmentModel`.
+        When ``model`` is not a :class:`SegmentModel`, the name is not a plain name, or
+        something that is not a segml model holds the name.
+    OutputWriteError
+        Disk full or folder not writable; nothing is left behind.
     """
-    if not isinstance(model, SegmentModel):
-        raise ConfigError(
-            f"save_model expects a SegmentModel, got {type(model).__name__}; "
-            "build one with SegmentModel.from_training(segmenter, features)."
-        )
-    if format not in FORMATS:
-        raise ConfigError(f"format={format!r} should be one of {FORMATS}.")
-    if format == "skops":
-        sio = _skops()
-    final = Path(path) if path is not None else Path(root) / model.name
-    check_writable(final, overwrite=overwrite)
-    if final.exists():
-        if not (final / MANIFEST).is_file():
-            raise ConfigError(
-                f"{final} exists and is not a segml model folder; refusing to replace it."
-            )
-        keep = _next_version(final)
-        tmp_keep = keep.with_name(f".{keep.name}.tmp")
-        if tmp_keep.exists():
-            shutil.rmtree(tmp_keep)
-        shutil.copytree(final, tmp_keep)
-        tmp_keep.rename(keep)
-    body = model.to_manifest()
-    body["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    with atomic_dir(final, overwrite=True) as tmp:
-        payload = {
-            "segmenter": model.segmenter,
-            "feature_state": model.feature_state,
-            "feature_spec": model.feature_spec,
-        }
-        fname = MODEL_FILE if format == "joblib" else SKOPS_FILE
-        if format == "joblib":
-            joblib.dump(payload, tmp / fname, compress=compress)
-        else:
-            sio.dump(payload, tmp / fname, compression=8, compresslevel=min(max(compress, 0), 9))
-        body["serializer"] = format
-        body["files"] = {
-            fname: {"sha256": _sha256_file(tmp / fname), "bytes": (tmp / fname).stat().st_size}
-        }
-        body["integrity"] = "sha256" if key is None else "hmac-sha256"
-        data = _dumps(body)
-        (tmp / MANIFEST).write_bytes(data)
-        (tmp / MANIFEST_HASH).write_text(_manifest_digest(data, key) + f"  {MANIFEST}\n")
-    model.created = body["created"]
-    model.manifest = body
-    return final
+    final = Path(path) if path is not None else Path(root) / getattr(model, "name", "")
+    if isinstance(model, SegmentModel) and path is None:
+        _check_name(model.name)
+    check_model_target(final, overwrite=overwrite)
+    staged = stage_model(model, path, root=root, key=key, compress=compress, format=format)
+    try:
+        return staged.publish(overwrite=overwrite)
+    finally:
+        staged.discard()
 
 
 # ----------------------------------------------------------------------------- load
@@ -705,35 +993,95 @@ def read_manifest(path: str | Path, *, key: bytes | None = None) -> dict[str, An
         When the folder is not a model, the manifest does not match its hash, or the
         signature/key do not agree.
     """
-    folder = Path(path)
+    folder = _resolve(path)
+    _refuse_temporary(folder)
+    return _read_manifest(folder, key)
+
+
+def _refuse_temporary(folder: Path) -> None:
+    if is_temporary(folder):
+        raise ModelIntegrityError(
+            f"{folder} is a temporary folder left by an unfinished save; segml never loads it. "
+            "Fix: load the model by its name (e.g. models/<name>) and delete this folder."
+        )
+
+
+def _read_manifest(folder: Path, key: bytes | None) -> dict[str, Any]:
     mpath, hpath = folder / MANIFEST, folder / MANIFEST_HASH
     if not mpath.is_file() or not hpath.is_file():
         raise ModelIntegrityError(
-            f"{folder} is not a segml model folder: {MANIFEST} or {MANIFEST_HASH} is missing."
+            f"{folder} is not a segml model folder: {MANIFEST} or {MANIFEST_HASH} is missing. "
+            "Fix: pass a model folder (see `segml models list`)."
         )
     data = mpath.read_bytes()
     recorded = hpath.read_text(encoding="utf-8").split()[0] if hpath.stat().st_size else ""
     signed = recorded.startswith("hmac-sha256:")
     if signed and key is None:
         raise ModelIntegrityError(
-            f"{folder} is signed (HMAC-SHA256); pass the key it was saved with (key=...)."
+            f"{folder} is signed (HMAC-SHA256) and no key was given. Fix: pass the key it was "
+            "saved with: --key-file PATH or --key-env VAR on the CLI (key=b'...' in Python)."
         )
     if not signed and key is not None:
         raise ModelIntegrityError(
-            f"{folder} is not signed but a key was given; refusing an unsigned model."
+            f"{folder} is not signed but a key was given; refusing an unsigned model. Fix: "
+            "load a model saved with that key, or drop --key-file/--key-env (key=) if you "
+            "trust this unsigned one."
         )
     if not hmac.compare_digest(recorded, _manifest_digest(data, key)):
         what = "signature" if signed else "sha256"
         raise ModelIntegrityError(
             f"{folder / MANIFEST} does not match the {what} in {MANIFEST_HASH}: the manifest was "
-            "edited or corrupted (or the key is wrong). Refusing to load."
+            "edited or corrupted (or the key is wrong). Refusing to load. Fix: check the key "
+            "(--key-file/--key-env, key=), or restore the model from a kept version "
+            "(<name>@v<N>) or a backup, or save it again."
         )
     try:
         manifest = json.loads(data)
     except json.JSONDecodeError as exc:  # pragma: no cover - hash matched a bad file
         raise ModelIntegrityError(f"{mpath} is not valid JSON: {exc}") from exc
     if manifest.get("format") != "segml-model":
-        raise ModelIntegrityError(f"{mpath} is not a segml model manifest.")
+        raise ModelIntegrityError(f"{mpath} is not a segml model manifest. Fix: pass a model "
+                                  "folder (see `segml models list`).")
+    return manifest
+
+
+def _resolve(path: str | Path) -> Path:
+    """Follow a model name's symlink(s) once, so every later read sees the same version."""
+    p = Path(path)
+    for _ in range(8):
+        if not p.is_symlink():
+            return p
+        target = Path(os.readlink(p))
+        p = target if target.is_absolute() else p.parent / target
+    return p
+
+
+def verify_model(path: str | Path, *, key: bytes | None = None) -> dict[str, Any]:
+    """Check a saved model's manifest hash (or signature) and every file's sha256.
+
+    Nothing is unpickled.
+
+    Parameters
+    ----------
+    path : path-like
+        Model name or version folder.
+    key : bytes, optional
+        HMAC key for signed models.
+
+    Returns
+    -------
+    dict
+        The verified manifest.
+
+    Raises
+    ------
+    ModelIntegrityError
+        Any mismatch, missing or unlisted file, or a temporary folder.
+    """
+    folder = _resolve(path)
+    _refuse_temporary(folder)
+    manifest = _read_manifest(folder, key)
+    _check_files(folder, manifest)
     return manifest
 
 
@@ -751,12 +1099,14 @@ def _check_files(folder: Path, manifest: Mapping[str, Any]) -> None:
             raise ModelIntegrityError(
                 f"{p} does not match its sha256 in the manifest (expected "
                 f"{meta.get('sha256')}, got {got}): the file was corrupted or altered. "
-                "Refusing to unpickle it."
+                "Refusing to unpickle it. Fix: restore the model from a kept version "
+                "(<name>@v<N>) or a backup, or save it again."
             )
     known = set(files) | {MANIFEST, MANIFEST_HASH}
     extra = sorted(p.name for p in folder.iterdir() if p.name not in known)
     if extra:
-        raise ModelIntegrityError(f"{folder} holds files not in its manifest: {extra}.")
+        raise ModelIntegrityError(f"{folder} holds files not in its manifest: {extra}. Fix: "
+                                  "remove them (segml never adds files to a saved model).")
 
 
 def _mm(v: str) -> tuple[int, ...]:
@@ -802,8 +1152,8 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
         raise ModelVersionError(
             "model was saved with library versions whose pickles are not portable: "
             + "; ".join(errors)
-            + ". Re-train and save it with the running versions, or install the saved ones "
-            "(load_model(..., strict_versions=False) tries anyway)."
+            + ". Fix: re-train and save it with the running versions, or install the saved "
+            "ones (load_model(..., strict_versions=False) tries anyway)."
         )
     diffs = errors + notes
     if diffs:
@@ -815,13 +1165,71 @@ def check_versions(saved: Mapping[str, str], *, strict: bool = True) -> list[str
     return diffs
 
 
+class _SkopsTimestamp:
+    """A ``pandas.Timestamp`` inside a skops file (skops cannot rebuild Timestamps)."""
+
+    def __init__(self, iso: str) -> None:
+        self.iso = iso
+
+
+def _skops_encode(obj: Any, seen: dict[int, Any]) -> Any:
+    """Return ``obj`` with every Timestamp in segml objects/containers swapped for a stand-in.
+
+    Objects are copied only where something changes; the caller's model is not touched.
+    """
+    if isinstance(obj, pd.Timestamp):
+        return _SkopsTimestamp(obj.isoformat())
+    if id(obj) in seen:
+        return seen[id(obj)]
+    seen[id(obj)] = obj
+    if isinstance(obj, dict):
+        new = {k: _skops_encode(v, seen) for k, v in obj.items()}
+        out: Any = obj if all(new[k] is v for k, v in obj.items()) else type(obj)(new)
+    elif isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
+        items = [_skops_encode(v, seen) for v in obj]
+        out = obj if all(a is b for a, b in zip(items, obj, strict=True)) else type(obj)(items)
+    elif (type(obj).__module__ or "").startswith("segml.") and hasattr(obj, "__dict__"):
+        changed = {k: e for k, v in vars(obj).items() if (e := _skops_encode(v, seen)) is not v}
+        out = obj
+        if changed:
+            out = copy.copy(obj)
+            for k, v in changed.items():
+                object.__setattr__(out, k, v)
+    else:
+        out = obj
+    seen[id(obj)] = out
+    return out
+
+
+def _skops_decode(obj: Any, seen: set[int]) -> Any:
+    """Undo :func:`_skops_encode` in place on a freshly loaded payload."""
+    if isinstance(obj, _SkopsTimestamp):
+        return pd.Timestamp(obj.iso)
+    if id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            obj[k] = _skops_decode(v, seen)
+    elif isinstance(obj, list):
+        obj[:] = [_skops_decode(v, seen) for v in obj]
+    elif isinstance(obj, tuple):
+        return type(obj)(_skops_decode(v, seen) for v in obj) if type(obj) is tuple else obj
+    elif (type(obj).__module__ or "").startswith("segml.") and hasattr(obj, "__dict__"):
+        for k, v in list(vars(obj).items()):
+            d = _skops_decode(v, seen)
+            if d is not v:
+                object.__setattr__(obj, k, d)
+    return obj
+
+
 def _skops() -> Any:
     try:
         import skops.io as sio
     except ImportError as exc:
         raise ConfigError(
-            "format='skops' needs the skops package (pip install skops); "
-            "or use the default joblib format."
+            "format='skops' needs the skops package. Fix: pip install skops, or use the "
+            "default joblib format (--model-format joblib / format='joblib')."
         ) from exc
     return sio
 
@@ -837,10 +1245,10 @@ def _load_skops(path: Path, trusted: Sequence[str] | None) -> Any:
     )
     if refused:
         raise ModelIntegrityError(
-            f"{path} holds types that are not trusted: {refused}. Inspect them and pass "
+            f"{path} holds types that are not trusted: {refused}. Fix: inspect them and pass "
             "load_model(..., trusted=[...]) if you trust them."
         )
-    return sio.load(path, trusted=list(untrusted))
+    return _skops_decode(sio.load(path, trusted=list(untrusted)), set())
 
 
 def load_model(
@@ -879,16 +1287,48 @@ def load_model(
     ModelVersionError
         Non-portable library versions, or a newer model format.
     """
-    folder = Path(path)
-    manifest = read_manifest(folder, key=key)
+    folder = _resolve(path)
+    _refuse_temporary(folder)
+    return _load_folder(folder, key=key, strict_versions=strict_versions, trusted=trusted)
+
+
+def load_staged(staged: StagedModel, *, key: bytes | None = None) -> SegmentModel:
+    """Load a model that is staged but not yet published (same checks as :func:`load_model`).
+
+    Parameters
+    ----------
+    staged : StagedModel
+        Output of :func:`stage_model`.
+    key : bytes, optional
+        The key it was signed with.
+
+    Returns
+    -------
+    SegmentModel
+    """
+    return _load_folder(staged.folder, key=key, strict_versions=True, trusted=None)
+
+
+def _load_folder(
+    folder: Path, *, key: bytes | None, strict_versions: bool, trusted: Sequence[str] | None
+) -> SegmentModel:
+    manifest = _read_manifest(folder, key)
     fmt = int(manifest.get("format_version", 0))
     if fmt > MODEL_FORMAT_VERSION:
         raise ModelVersionError(
             f"model format {fmt} is newer than this segml understands ({MODEL_FORMAT_VERSION}); "
-            "upgrade segml."
+            "Fix: upgrade segml (pip install -U segml) or load it with the segml that saved it."
         )
     _check_files(folder, manifest)
-    check_versions(manifest.get("versions", {}), strict=strict_versions)
+    saved = manifest.get("versions")
+    if not isinstance(saved, Mapping) or not saved.get("scikit-learn"):
+        raise ModelVersionError(
+            f"{folder / MANIFEST} has no 'versions' block naming the scikit-learn it was saved "
+            "with, so segml cannot tell whether its pickle is safe to load here; refusing it. "
+            "Fix: re-train and save the model with this segml (segml fit, or save_model in "
+            "Python)."
+        )
+    check_versions(saved, strict=strict_versions)
     if manifest.get("serializer") == "skops":
         payload = _load_skops(folder / SKOPS_FILE, trusted)
     else:
@@ -920,50 +1360,71 @@ def load_model(
 
 
 # ----------------------------------------------------------------------------- listing
-def list_models(root: str | Path = "models") -> pd.DataFrame:
+def list_models(root: str | Path = "models", *, key: bytes | None = None) -> pd.DataFrame:
     """Table of the models under ``root`` (current ones and kept ``@vN`` versions).
 
-    Manifests are read and hash-checked (``verified``); nothing is unpickled.
+    Each model is verified like :func:`load_model` does before unpickling (manifest hash
+    or signature, then every file's sha256); nothing is unpickled. ``verified`` is true
+    only when all of that passed. Hidden folders (temporaries of unfinished saves) are
+    never listed; a version is listed once, as ``current`` when its name points to it.
 
     Parameters
     ----------
     root : path-like, default "models"
         Folder of model folders.
+    key : bytes, optional
+        HMAC key, to verify signed models (without it they are listed as not verified).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``name, version, path, created, as_of, algorithm, k, n_train,
-        segml_version, sklearn_version, verified``; one row per folder, sorted.
+        segml_version, sklearn_version, verified, status``; one row per model, sorted.
+        ``status`` is ``"ok"`` or why it is not verified.
     """
     cols = [
         "name", "version", "path", "created", "as_of", "algorithm", "k", "n_train",
-        "segml_version", "sklearn_version", "verified",
+        "segml_version", "sklearn_version", "verified", "status",
     ]
     rows = []
     base = Path(root)
     if base.is_dir():
-        for p in sorted(base.iterdir()):
-            if not p.is_dir() or p.name.startswith(".") or not (p / MANIFEST).is_file():
+        entries = sorted(p for p in base.iterdir() if not p.name.startswith("."))
+        current = {_link_target(p) for p in entries} - {None}
+        for p in entries:
+            if p.name in current:
+                continue  # listed as its name's "current" row
+            real = _resolve(p)
+            if _link_target(p) is not None and not real.exists():
+                rows.append({c: None for c in cols} | {
+                    "name": p.name, "version": "current", "path": str(p), "created": pd.NaT,
+                    "as_of": pd.NaT, "verified": False,
+                    "status": f"points to {real.name}, which is missing"})
+                continue
+            if not real.is_dir() or not (real / MANIFEST).is_file():
                 continue
             try:
-                m = read_manifest(p)
-                verified = True
-            except ModelIntegrityError:
+                m = verify_model(real, key=key)
+                verified, status = True, "ok"
+            except ModelIntegrityError as exc:
                 try:
-                    m = json.loads((p / MANIFEST).read_bytes())
-                except (json.JSONDecodeError, UnicodeDecodeError):
+                    m = json.loads((real / MANIFEST).read_bytes())
+                    m = m if isinstance(m, dict) else {}
+                except (OSError, ValueError):
                     m = {}
                 verified = False
+                why = str(exc).split(". Fix:")[0].replace(f"{real}{os.sep}", "")
+                status = "signed: pass the key to verify" if "is signed" in why else \
+                    why.replace(str(real), "folder")[:200]
             name, _, ver = p.name.partition("@")
-            v = m.get("versions", {})
+            v = m.get("versions") or {}
             rows.append({
                 "name": name, "version": ver or "current", "path": str(p),
                 "created": pd.Timestamp(m["created"]) if m.get("created") else pd.NaT,
                 "as_of": pd.Timestamp(m["as_of"]) if m.get("as_of") else pd.NaT,
                 "algorithm": m.get("algorithm"), "k": m.get("k"), "n_train": m.get("n_train"),
                 "segml_version": v.get("segml"), "sklearn_version": v.get("scikit-learn"),
-                "verified": verified,
+                "verified": verified, "status": status,
             })
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["name", "version"], kind="stable").reset_index(drop=True)

@@ -8,7 +8,9 @@ pipeline and look at the results without touching the disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,8 +32,11 @@ __all__ = [
     "run_select_k",
     "run_pipeline",
     "write_run",
+    "check_outputs",
+    "RUN_MARKER",
     "print_run_summary",
     "score_data",
+    "check_run_config",
 ]
 
 #: Number of progress steps :func:`run_pipeline` reports.
@@ -87,6 +92,12 @@ class RunResult:
         Seconds per step.
     outputs : dict of str to pathlib.Path
         Files written by :func:`write_run`.
+    rules_skipped : dict of str to list of str
+        Rule sets of ``rules.sets`` that were not run, with the feature columns the data
+        lacks (e.g. a customers table without transactions has no RFM scores).
+    staged_model : segml.persistence.StagedModel or None
+        The saved model while it waits for :func:`write_run` to publish it
+        (``run_pipeline(..., publish_model=False)``); None once published or dropped.
     """
 
     run_id: str
@@ -110,6 +121,8 @@ class RunResult:
     truth: pd.Series | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    rules_skipped: dict[str, list[str]] = field(default_factory=dict)
+    staged_model: Any = None
 
 
 Progress = Callable[[str], None]
@@ -188,6 +201,35 @@ _LOADERS = {
 }
 
 
+#: The [data] value options each named loader honours; setting another one is an error
+#: rather than silently ignored.
+_LOADER_VALUE_OPTIONS = {
+    "cdnow": ("dedupe",),
+    "cdnow_sample": ("dedupe",),
+    "online_retail": ("dedupe", "dayfirst", "exclude_products", "exclude_product_pattern"),
+}
+_VALUE_OPTIONS = ("errors", "dayfirst", "date_sentinels", "customer_date_format", "dedupe",
+                  "exclude_products", "exclude_product_pattern")
+
+
+def _loader_value_options(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the [data] value options loader ``name`` takes; refuse the ones it ignores."""
+    from segml.config import DEFAULTS
+
+    supported = _LOADER_VALUE_OPTIONS.get(name, ())
+    given = {k: data[k] for k in _VALUE_OPTIONS if data[k] != DEFAULTS["data"][k]}
+    ignored = [k for k in given if k not in supported]
+    if ignored:
+        flag = "--" + ignored[0].replace("_", "-")
+        raise ConfigError(
+            f"config: data.{ignored[0]} ({flag}) has no effect with loader {name!r}, which "
+            f"applies its own documented rules. Fix: remove it"
+            + (f" (this loader takes: {', '.join(supported)})" if supported else "")
+            + ", or read the file with data.transactions / --transactions instead."
+        )
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in given.items()}
+
+
 def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
               overwrite: bool = False) -> LoadedData:
     """Load and validate the run's data: a named loader, the user's files, or the demo.
@@ -211,24 +253,35 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
     if data["loader"]:
         name = data["loader"]
         if name not in _LOADERS:
-            raise ConfigError(f"config: data.loader={name!r} is unknown; use one of "
-                              f"{', '.join(_LOADERS)}.")
+            raise ConfigError(f"config: data.loader={name!r} is unknown. Fix: pass --loader "
+                              f"(config: [data] loader) with one of {', '.join(_LOADERS)}.")
         progress(f"loading {name}")
         fn, kwargs = _LOADERS[name]
+        kwargs = {**kwargs, **_loader_value_options(name, data)}
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
-            io.load_online_retail(data["path"] or "", sheet=data.get("sheet"),
-                                  as_of=cfg["features"]["as_of"])
-        return LoadedData(name=name, transactions=ds.transactions, customers=ds.customers,
-                          quality=dict(ds.reports), aggregates=ds.features)
+            io.load_online_retail(data["path"] or "", date_format=data["timestamp_format"],
+                                  sheet=data.get("sheet"), as_of=cfg["features"]["as_of"],
+                                  **kwargs)
+        customers, aggregates = ds.customers, ds.features
+        if (ds.transactions is None and aggregates is not None and customers is not None
+                and not {"frequency", "monetary"} <= set(aggregates.columns)):
+            # per-customer attributes (e.g. Mall's spending score), not transaction totals:
+            # a customer-only source, so they join the customers table
+            customers = _join_attributes(customers, aggregates)
+            aggregates = None
+        return LoadedData(name=name, transactions=ds.transactions, customers=customers,
+                          quality=dict(ds.reports), aggregates=aggregates)
     if data["transactions"] or data["customers"]:
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
         reading = {k: data.get(k) for k in ("sep", "encoding", "decimal", "thousands")}
         cust = None
+        values = {k: data[k] for k in ("errors", "dayfirst", "date_sentinels", "dedupe")}
         if data["customers"]:
-            cust, quality["customers"] = io.read_customers(data["customers"],
-                                                           data["customer_mapping"], **reading,
-                                                           sheet=data.get("customer_sheet"))
+            cust, quality["customers"] = io.read_customers(
+                data["customers"], data["customer_mapping"], **reading,
+                sheet=data.get("customer_sheet"),
+                date_format=data["customer_date_format"], **values)
         tx = None
         if data["transactions"]:
             tx, quality["transactions"] = io.read_transactions(
@@ -236,11 +289,21 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
                 sheet=data.get("sheet"),
                 negative_amounts=data["negative_amounts"],
                 timestamp_format=data["timestamp_format"],
+                exclude_products=data["exclude_products"] or None,
+                exclude_product_pattern=data["exclude_product_pattern"], **values,
             )
         stem = Path(data["transactions"] or data["customers"]).stem
         return LoadedData(name=stem, transactions=tx, customers=cust, quality=quality)
     progress(f"generating the demo portfolio into {cfg['demo']['folder']}/")
     return _load_demo(cfg, overwrite=overwrite)
+
+
+def _join_attributes(customers: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """Join per-customer attribute columns (indexed by customer_id) onto the customers table."""
+    extra = extra.drop(columns=[c for c in extra.columns if c in customers.columns])
+    if "customer_id" in customers.columns:
+        return customers.join(extra, on="customer_id")
+    return customers.join(extra)
 
 
 def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
@@ -252,9 +315,79 @@ def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
                 "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
             )
         return pd.Timestamp(data.default_as_of)
+    return _parse_as_of(as_of)
+
+
+def _parse_as_of(as_of: Any) -> pd.Timestamp:
+    """Strict ISO date (see :func:`segml._asof.parse_as_of`)."""
     from segml._asof import parse_as_of
 
     return parse_as_of(as_of, where="config: features.as_of")
+
+
+def check_run_config(cfg: dict[str, Any]) -> None:
+    """Check what can be checked before any data is loaded or model fitted.
+
+    ``features.as_of`` parses as a date and is set for real data (a loader or your files),
+    and every ``rules.sets`` name is a built-in rule set. ``segml run``/``fit``/``report``
+    (through :func:`run_pipeline`) and ``segml score``/``features``/``select-k`` call it first.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option, the CLI flag and the fix.
+    """
+    from segml.rules import builtin_missing_columns
+
+    as_of = cfg["features"]["as_of"]
+    data = cfg["data"]
+    if as_of is not None:
+        _parse_as_of(as_of)
+    elif data["loader"] or data["transactions"] or data["customers"]:
+        raise ConfigError(
+            "features.as_of is required for real data: segml never defaults it to the last "
+            "date in the data. Fix: set [features] as_of = \"YYYY-MM-DD\" or pass --as-of."
+        )
+    for name in cfg["rules"]["sets"]:
+        builtin_missing_columns(name, [])
+    _check_segmentation(cfg["segmentation"])
+
+
+def _check_segmentation(seg: dict[str, Any]) -> None:
+    """Check the [segmentation] values select_k and the fit would only reject after loading."""
+    from segml.cluster import ALGORITHMS, COVARIANCE_TYPES
+
+    def bad(key: str, value: Any, need: str, flag: str = "") -> ConfigError:
+        also = f" (or {flag})" if flag else ""
+        return ConfigError(f"config: segmentation.{key}={value!r} {need}. Fix: set [segmentation] "
+                           f"{key}{also} in the config file (segml init shows every key).")
+
+    algos = list(seg["algorithms"])
+    if not algos or any(a not in ALGORITHMS for a in algos):
+        raise bad("algorithms", algos, f"should be a non-empty list of {', '.join(ALGORITHMS)}",
+                  "segml fit --algorithm")
+    covs = list(seg["covariance_types"])
+    if not covs or any(c not in COVARIANCE_TYPES for c in covs):
+        raise bad("covariance_types", covs,
+                  f"should be a non-empty list of {', '.join(COVARIANCE_TYPES)}")
+    if seg["n_stability"] < 1:
+        raise bad("n_stability", seg["n_stability"], "should be at least 1 (refits per k)")
+    if not 0.0 <= seg["min_segment_share"] < 1.0:
+        raise bad("min_segment_share", seg["min_segment_share"], "should be in [0, 1)")
+    fss = seg["fit_sample_size"]
+    if fss is not None and fss != "auto" and (
+        isinstance(fss, bool) or not isinstance(fss, int) or fss < seg["k_max"]
+    ):
+        raise bad("fit_sample_size", fss,
+                  f"should be 'auto' or an integer >= k_max={seg['k_max']}")
+    if isinstance(seg["n_jobs"], bool) or not isinstance(seg["n_jobs"], int) \
+            or seg["n_jobs"] == 0:
+        raise bad("n_jobs", seg["n_jobs"], "should be a non-zero integer (-1: all cores)")
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -308,7 +441,11 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
     if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
         frame = frame[~frame["is_prospect"].astype(bool)]
     if len(frame) < 3:
-        raise ConfigError(f"only {len(frame)} customers to cluster; need at least 3.")
+        raise ConfigError(
+            f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "
+            "(customers first seen later are left out) and the input files, or set "
+            "[features] buyers_only = false to cluster prospects too."
+        )
     X = make_preprocessor(fs.spec, frame).fit_transform(frame)
     return X, frame
 
@@ -319,6 +456,14 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
     from segml.cluster import select_k
 
     seg = cfg["segmentation"]
+    if seg["k_max"] >= len(X):
+        which = "k_min" if seg["k_min"] >= len(X) else "k_max"
+        raise ConfigError(
+            f"segmentation.{which}={seg[which]} needs more customers: only {len(X):,} to "
+            f"cluster, and k must be below that. Fix: pass a smaller --k (config: "
+            f"[segmentation] k_min/k_max, at most {len(X) - 1:,}), or use more data "
+            "(check --as-of)."
+        )
     return select_k(
         X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
         covariance_types=seg["covariance_types"], stability=seg["stability"],
@@ -330,11 +475,16 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
 
 
 def _run_id(cfg: dict[str, Any], data: LoadedData, as_of: pd.Timestamp) -> str:
-    return cfg["output"]["run_id"] or f"{data.name}-{as_of:%Y%m%d}"
+    if cfg["output"]["run_id"]:
+        return cfg["output"]["run_id"]
+    # a default from a file name ("Online Retail II.xlsx") becomes a plain folder name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(data.name)).lstrip("._-")[:100] or "data"
+    return f"{stem}-{as_of:%Y%m%d}"
 
 
 def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
-                 save_overwrite: bool = True, data_overwrite: bool = False) -> RunResult:
+                 save_overwrite: bool = True, data_overwrite: bool = False,
+                 publish_model: bool = True, key: bytes | None = None) -> RunResult:
     """Run the whole pipeline; return every result (nothing but data/ and models/ written).
 
     Steps: load and validate → features as of a date → choose k → fit → validate →
@@ -351,6 +501,13 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         Replace an existing model of the same name (the old one is kept as a version).
     data_overwrite : bool, default False
         Regenerate a demo folder holding another portfolio.
+    publish_model : bool, default True
+        Publish the saved model under its name at once. With False the model is only
+        staged (written completely under a hidden temporary folder, ``result.staged_model``)
+        and :func:`write_run` publishes it once the run folder is written, so a failed
+        run leaves no model behind.
+    key : bytes, optional
+        Sign the model's manifest with HMAC-SHA256 (loading then needs the key).
 
     Returns
     -------
@@ -360,9 +517,9 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
 
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.features import make_preprocessor, pareto
-    from segml.persistence import SegmentModel, load_model, save_model
+    from segml.persistence import SegmentModel, load_staged, stage_model
     from segml.projection import project_2d
-    from segml.rules import builtin_segmenter, compare_segmentations
+    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
     from segml.scoring import score_features
 
     timings: dict[str, float] = {}
@@ -374,12 +531,16 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         timings[name] = round(now - t, 3)
         t = now
 
+    check_run_config(cfg)
     data = load_data(cfg, progress=progress, overwrite=data_overwrite)
     tick("load")
     as_of = _as_of(cfg, data)
     progress(f"building features as of {as_of.date()}")
     fs = build_run_features(cfg, data)
     X, frame = model_matrix(cfg, fs)
+    # before any fitting: rule sets whose features this data lacks are skipped, not failed
+    rules_skipped = {name: miss for name in cfg["rules"]["sets"]
+                     if (miss := builtin_missing_columns(name, fs.frame.columns))}
     tick("features")
 
     seg_cfg = cfg["segmentation"]
@@ -415,10 +576,13 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
     named = labels.map(names).rename("segment_name")
     tick("profile")
 
-    progress(f"rule segments ({', '.join(cfg['rules']['sets'])}) and comparison")
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
+             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
+                if rules_skipped else ""))
     rule_labels: dict[str, pd.Series] = {}
     comparisons: dict[str, Any] = {}
-    for set_name in cfg["rules"]["sets"]:
+    for set_name in run_sets:
         rs = builtin_segmenter(set_name).fit(fs.frame)
         rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
                                           name=set_name)
@@ -439,34 +603,56 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = _quiet,
         training_window=window, segment_names=names, segment_roles=roles,
         profiles=profiles, metrics=validation,
     )
-    model_path = save_model(model, root=cfg["output"]["models_dir"], overwrite=save_overwrite)
-    tick("save")
+    staged = stage_model(model, root=cfg["output"]["models_dir"], key=key,
+                         format=cfg["output"].get("model_format") or "joblib")
+    try:
+        tick("save")
 
-    progress("scoring customers with the reloaded model")
-    loaded = load_model(model_path)
-    scored = score_features(loaded, frame).frame
-    if not np.array_equal(scored["segment_id"].to_numpy(), labels.to_numpy()):
-        raise RuntimeError("the reloaded model does not reproduce the training labels")
-    tick("score")
+        progress("scoring customers with the reloaded model")
+        loaded = load_staged(staged, key=key)
+        scored = score_features(loaded, frame).frame
+        if not np.array_equal(scored["segment_id"].to_numpy(), labels.to_numpy()):
+            raise RuntimeError("the reloaded model does not reproduce the training labels")
+        tick("score")
+        model_path = staged.target
+        if publish_model:
+            staged.publish(overwrite=save_overwrite)
+            staged.discard()
+            staged = None
+    except BaseException:
+        staged.discard()
+        raise
 
-    truth = None
-    if data.truth is not None:
-        truth = data.truth
-        timings_ari = adjusted_rand_score(truth.loc[frame.index], labels)
-        selection.settings["ari_vs_planted_truth"] = float(timings_ari)
+    try:
+        truth = None
+        if data.truth is not None:
+            truth = data.truth
+            timings_ari = adjusted_rand_score(truth.loc[frame.index], labels)
+            selection.settings["ari_vs_planted_truth"] = float(timings_ari)
 
-    result = RunResult(
-        run_id=_run_id(cfg, data, as_of), config=cfg, data_name=data.name,
-        quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
-        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
-        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
-        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
-        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
-                              random_state=seg_cfg["random_state"]),
-        scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
-        truth=truth, timings=timings,
-    )
+        result = RunResult(
+            run_id=_run_id(cfg, data, as_of), config=cfg, data_name=data.name,
+            quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
+            selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
+            labels=labels, rule_labels=rule_labels, comparisons=comparisons,
+            pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
+            projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+                                  random_state=seg_cfg["random_state"]),
+            scores=scored, model_path=model_path, manifest=dict(loaded.manifest or {}),
+            truth=truth, timings=timings, rules_skipped=rules_skipped,
+                staged_model=staged,
+        )
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
     return result
+
+
+def _skip_note(missing: list[str]) -> str:
+    """Say why a rule set was skipped: the features it needs that the data lacks."""
+    shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+    return f"needs {shown}, which this data has no transactions (or columns) for"
 
 
 def _segments_table(run: RunResult) -> pd.DataFrame:
@@ -514,57 +700,207 @@ def config_to_toml(cfg: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_run(run: RunResult, *, overwrite: bool = False) -> dict[str, Path]:
-    """Write the run folder ``<reports_dir>/<run_id>/`` atomically.
+#: Marker file inside every run folder segml writes; ``--force`` replaces only such folders.
+RUN_MARKER = ".segml-run"
+#: What a run folder of an older segml (without the marker) may hold.
+_RUN_FILES = frozenset({"report.html", "figures", "segments.csv", "segments.parquet",
+                        "profiles.csv", "metrics.json", "config.toml"})
+_DEMO_FILES = frozenset(f"{t}.{ext}" for t in ("transactions", "customers", "truth")
+                        for ext in ("parquet", "csv"))
+_MODEL_FORMATS = ("joblib", "skops")
+
+
+def _planned_run_id(cfg: dict[str, Any]) -> str:
+    """Work out the run id :func:`run_pipeline` will use, without loading any data."""
+    if cfg["output"]["run_id"]:
+        return cfg["output"]["run_id"]
+    data = cfg["data"]
+    default_as_of = None
+    if data["loader"]:
+        name = data["loader"]
+    elif data["transactions"] or data["customers"]:
+        name = Path(data["transactions"] or data["customers"]).stem
+    else:
+        import inspect
+
+        from segml.datasets import make_portfolio
+
+        name = "demo"
+        default_as_of = pd.Timestamp(inspect.signature(make_portfolio).parameters["end"].default)
+    as_of = _as_of(cfg, LoadedData(name=name, transactions=None, customers=None,
+                                   default_as_of=default_as_of))
+    return _run_id(cfg, LoadedData(name=name, transactions=None, customers=None), as_of)
+
+
+def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
+                  model: bool = True) -> dict[str, Any]:
+    """Check every output location of a run before any work starts; fix the run id.
+
+    Checks that the run id and model name are plain names confined to their folders,
+    that ``[output] model_format`` is known, and that the run folder, the model name and
+    the demo data folder either do not exist or (with ``overwrite``) are segml's own.
+    Sets ``cfg["output"]["run_id"]`` (and ``model_name`` when unset) to the names used,
+    so the run writes exactly what was checked.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration (updated in place).
+    overwrite : bool
+        ``--force``: replace segml's existing outputs.
+    report : bool, default True
+        The run writes a run folder (``segml run``, ``segml report``).
+    model : bool, default True
+        The run saves a model (``segml run``, ``segml fit``).
+
+    Returns
+    -------
+    dict
+        ``run_id``, ``run_folder`` (or None), ``model_name``, ``model_path`` (or None).
+
+    Raises
+    ------
+    ConfigError
+        A name that is not plain, an unknown model format, or a folder that is not
+        segml's where an output goes.
+    OutputExistsError
+        An output exists and ``overwrite`` is false.
+    OutputWriteError
+        An output folder is not writable.
+    """
+    from segml._atomic import check_name, check_parent, check_replaceable_dir
+    from segml.persistence import _check_name, check_model_target
+
+    out = cfg["output"]
+    fmt = out.get("model_format") or "joblib"
+    if fmt not in _MODEL_FORMATS:
+        raise ConfigError(
+            f"config: output.model_format={fmt!r} is not one of {_MODEL_FORMATS}. Fix: set "
+            "[output] model_format = \"joblib\" or \"skops\" (or --model-format)."
+        )
+    if out["run_id"] is not None:
+        check_name(out["run_id"], what="run id",
+                   fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                   "config); the run folder is <reports_dir>/<run id>.")
+    if out["model_name"] is not None:
+        _check_name(out["model_name"])
+    run_id = check_name(_planned_run_id(cfg), what="run id",
+                        fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                        "config).")
+    out["run_id"] = run_id
+    model_name = out["model_name"] or run_id
+    plan: dict[str, Any] = {"run_id": run_id, "run_folder": None, "model_name": model_name,
+                            "model_path": None}
+    if report:
+        check_parent(Path(out["reports_dir"]) / run_id, option="[output] reports_dir")
+        plan["run_folder"] = check_replaceable_dir(
+            Path(out["reports_dir"]) / run_id, overwrite=overwrite, marker=RUN_MARKER,
+            known=_RUN_FILES, what="run folder")
+    if model:
+        _check_name(model_name)
+        out["model_name"] = model_name
+        check_parent(Path(out["models_dir"]) / model_name, option="[output] models_dir")
+        plan["model_path"] = check_model_target(Path(out["models_dir"]) / model_name,
+                                                overwrite=overwrite)
+    data = cfg["data"]
+    demo = Path(cfg["demo"]["folder"])
+    if (overwrite and not (data["loader"] or data["transactions"] or data["customers"])
+            and demo.exists()):
+        check_replaceable_dir(demo, overwrite=True, marker=RUN_MARKER, known=_DEMO_FILES,
+                              what="demo data folder")
+    return plan
+
+
+def write_run(run: RunResult, *, overwrite: bool = False,
+              publish_model: bool = True) -> dict[str, Path]:
+    """Write the run folder ``<reports_dir>/<run_id>/`` atomically (and publish the model).
 
     Contents: ``report.html`` (self-contained), ``figures/*.png``, ``segments.csv`` and
     ``segments.parquet`` (customer -> segment, name, role, confidence, rule segments),
-    ``profiles.csv``, ``metrics.json`` and ``config.toml`` (the configuration used).
+    ``profiles.csv``, ``metrics.json``, ``config.toml`` (the configuration used) and the
+    marker ``.segml-run`` (``overwrite`` replaces only folders that have it).
+
+    When the run's model is staged (``run_pipeline(..., publish_model=False)``), it is
+    published right before the run folder is moved into place, and taken back if that
+    fails: a failed run leaves neither a run folder nor a model.
 
     Parameters
     ----------
     run : RunResult
         Output of :func:`run_pipeline`.
     overwrite : bool, default False
-        Replace an existing run folder (``--force``).
+        Replace an existing run folder and model (``--force``); the previous model
+        stays as a version.
+    publish_model : bool, default True
+        Publish a staged model. False (``segml report``) drops it: only the report is
+        written.
 
     Returns
     -------
     dict of str to Path
         What was written (also stored in ``run.outputs``).
     """
-    from segml._atomic import atomic_dir
+    from segml._atomic import atomic_dir, check_name, check_replaceable_dir
+    from segml.persistence import check_model_target
     from segml.report import make_figures, render_report
 
-    folder = Path(run.config["output"]["reports_dir"]) / run.run_id
-    figures = make_figures(run)
-    segments = _segments_table(run)
-    metrics = {
-        "run_id": run.run_id,
-        "data": run.data_name,
-        "as_of": str(run.features.as_of.date()),
-        "n_customers": int(len(run.features.frame)),
-        "n_clustered": int(len(run.labels)),
-        "selection": run.selection.to_dict(),
-        "validation": run.validation.to_dict(),
-        "comparisons": {k: v.to_dict().get("scores", {}) for k, v in run.comparisons.items()},
-        "pareto": run.pareto.to_dict() if run.pareto is not None else None,
-        "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
-                    for k, v in run.quality.items()},
-        "model_path": str(run.model_path),
-        "timings_s": run.timings,
-    }
-    with atomic_dir(folder, overwrite=overwrite) as tmp:
-        (tmp / "figures").mkdir()
-        for key, png in figures.items():
-            (tmp / "figures" / f"{key}.png").write_bytes(png)
-        segments.to_csv(tmp / "segments.csv", index=False, lineterminator="\n")
-        segments.to_parquet(tmp / "segments.parquet", index=False)
-        run.profiles.table.to_csv(tmp / "profiles.csv", lineterminator="\n")
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-        (tmp / "config.toml").write_text(config_to_toml(run.config))
-        run.outputs = {"folder": folder, "report": folder / "report.html"}
-        (tmp / "report.html").write_text(render_report(run, figures), encoding="utf-8")
+    staged = run.staged_model
+    try:
+        check_name(run.run_id, what="run id",
+                   fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
+                   "config).")
+        if staged is not None and not publish_model:
+            run.model_path = None
+        folder = Path(run.config["output"]["reports_dir"]) / run.run_id
+        check_replaceable_dir(folder, overwrite=overwrite, marker=RUN_MARKER, known=_RUN_FILES,
+                              what="run folder")
+        if staged is not None and publish_model:
+            check_model_target(staged.target, overwrite=overwrite)
+        figures = make_figures(run)
+        segments = _segments_table(run)
+        metrics = {
+            "run_id": run.run_id,
+            "data": run.data_name,
+            "as_of": str(run.features.as_of.date()),
+            "n_customers": int(len(run.features.frame)),
+            "n_clustered": int(len(run.labels)),
+            "selection": run.selection.to_dict(),
+            "validation": run.validation.to_dict(),
+            "comparisons": {k: v.to_dict().get("scores", {}) for k, v in run.comparisons.items()},
+            "pareto": run.pareto.to_dict() if run.pareto is not None else None,
+            "quality": {k: (v.to_dict() if hasattr(v, "to_dict") else v)
+                        for k, v in run.quality.items()},
+            "model_path": None if run.model_path is None else str(run.model_path),
+            "rules_skipped": {k: _skip_note(v) for k, v in run.rules_skipped.items()},
+            "timings_s": run.timings,
+        }
+        published = False
+        try:
+            with atomic_dir(folder, overwrite=overwrite, marker=RUN_MARKER,
+                            known=_RUN_FILES) as tmp:
+                (tmp / "figures").mkdir()
+                for key, png in figures.items():
+                    (tmp / "figures" / f"{key}.png").write_bytes(png)
+                segments.to_csv(tmp / "segments.csv", index=False, lineterminator="\n")
+                segments.to_parquet(tmp / "segments.parquet", index=False)
+                run.profiles.table.to_csv(tmp / "profiles.csv", lineterminator="\n")
+                (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str)
+                                                  + "\n")
+                (tmp / "config.toml").write_text(config_to_toml(run.config))
+                run.outputs = {"folder": folder, "report": folder / "report.html"}
+                (tmp / "report.html").write_text(render_report(run, figures), encoding="utf-8")
+                if staged is not None and publish_model:
+                    staged.publish(overwrite=overwrite)
+                    published = True
+        except BaseException:
+            if published:
+                with contextlib.suppress(OSError):  # keep the original error
+                    staged.unpublish()
+            raise
+    finally:
+        if staged is not None:
+            staged.discard()
+            run.staged_model = None
     run.outputs.update({
         "segments": folder / "segments.csv", "profiles": folder / "profiles.csv",
         "metrics": folder / "metrics.json", "figures": folder / "figures",
@@ -592,21 +928,29 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
         print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+    for name, missing in run.rules_skipped.items():
+        print(f"note: rule set {name!r} skipped: {_skip_note(missing)}")
     print(f"model: {run.model_path}")
     if outputs and run.outputs:
         print(f"report: {run.outputs['report']}")
         print(f"segments: {run.outputs['segments']}")
 
 
-def score_data(model: Any, data: LoadedData, cfg: dict[str, Any]) -> pd.DataFrame:
-    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``)."""
-    from segml.features import build_features
-    from segml.scoring import score_features
+def score_data(model: Any, data: LoadedData, cfg: dict[str, Any], *,
+               impute_missing: bool = False, unknown: str = "ignore") -> Any:
+    """Score the customers of ``data`` with a loaded model (features as of ``features.as_of``).
 
-    as_of = _as_of(cfg, data)
-    fs = build_features(data.transactions, data.customers, as_of, model.feature_spec,
-                        state=model.feature_state, aggregates=data.aggregates)
-    frame = fs.frame
-    if "is_prospect" in frame.columns:
-        frame = frame[~frame["is_prospect"].astype(bool)]
-    return score_features(model, frame).frame
+    Runs :func:`segml.scoring.score`, so ``segml score``, ``score()`` and the run's
+    ``segments.csv`` share one policy: prospects get ``segment_id`` -1 and
+    "prospect (not clustered)", not-yet customers are left out and counted, and a model
+    column the data lacks is an error unless ``impute_missing``.
+
+    Returns
+    -------
+    segml.scoring.ScoreResult
+        The score table (``.frame``) and the scoring report (``.report``).
+    """
+    from segml.scoring import score
+
+    return score(model, data.transactions, data.customers, _as_of(cfg, data),
+                 aggregates=data.aggregates, impute_missing=impute_missing, unknown=unknown)

@@ -519,9 +519,15 @@ def _section_segments(run: Any, figures: Mapping[str, bytes]) -> str:
 
 def _section_rules(run: Any, figures: Mapping[str, bytes]) -> str:
     comparisons = getattr(run, "comparisons", None) or {}
+    skipped = getattr(run, "rules_skipped", None) or {}
+    notes = "".join(
+        _note(f"Rule set {name} skipped: it needs {', '.join(missing)}, which this data "
+              "(no transactions, or no such columns) does not give.")
+        for name, missing in skipped.items()
+    )
     if not comparisons:
-        return _note("No rule-set comparison in this run.")
-    parts = []
+        return notes + _note("No rule-set comparison in this run.")
+    parts = [notes]
     for name, comp in comparisons.items():
         parts.append(f"<h3>{_e(name)}</h3>")
         scores = dict(getattr(comp, "scores", None) or {})
@@ -535,6 +541,29 @@ def _section_rules(run: Any, figures: Mapping[str, bytes]) -> str:
         if isinstance(matching, pd.DataFrame) and not matching.empty:
             parts.append("<p>Best one-to-one matches:</p>" + _table(matching, index=False))
     return "".join(parts)
+
+
+def score_command(run: Any) -> str:
+    """Return the ``segml score`` command line that scores the run's data with its model.
+
+    Parameters
+    ----------
+    run : segml.pipeline.RunResult
+        A run whose model was saved; ``run.outputs["folder"]`` (set by ``write_run``)
+        locates the run's ``config.toml``.
+
+    Returns
+    -------
+    str
+        E.g. ``segml score models/demo --config reports/demo/config.toml --out scored.csv``.
+    """
+    import shlex
+
+    where = str(getattr(run, "model_path", None) or "models/<name>")
+    folder = (getattr(run, "outputs", None) or {}).get("folder")
+    config = str(Path(folder) / "config.toml") if folder is not None else "<run>/config.toml"
+    return (f"segml score {shlex.quote(where)} --config {shlex.quote(config)} "
+            "--out scored.csv")
 
 
 def _section_model(run: Any, figures: Mapping[str, bytes]) -> str:
@@ -576,8 +605,12 @@ def _section_model(run: Any, figures: Mapping[str, bytes]) -> str:
     ))
     where = str(path) if path is not None else "models/<name>"
     parts.append("<h3>How to score new customers</h3>")
-    parts.append(f"<pre>segml score --model {_e(where)} --out scored.csv  "
-                 "# plus the data options of `segml score --help`</pre>")
+    parts.append(f"<pre>{_e(score_command(run))}</pre>")
+    parts.append(_note(
+        "This scores this run's data again (its config.toml); to score other customers, "
+        "replace --config with --transactions/--customers/--loader and --as-of. "
+        "The scores go to scored.csv, the scoring report to scored.report.json."
+    ))
     parts.append(
         "<pre>from segml.persistence import load_model\n"
         "from segml.scoring import score\n\n"

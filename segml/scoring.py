@@ -7,7 +7,9 @@ scikit-learn pipeline.
 
 Input policy
 ------------
-* missing column -> :class:`~segml.errors.SchemaError` naming it;
+* missing column -> :class:`~segml.errors.SchemaError` naming every one, unless
+  ``impute_missing=True`` (CLI ``segml score --impute-missing``): then the whole column
+  is imputed as at fit and listed in the report (``columns_imputed``);
 * extra columns -> ignored; column order -> irrelevant;
 * empty input -> :class:`~segml.errors.SchemaError`;
 * a numeric column holding text that is not a number -> :class:`SchemaError`;
@@ -17,6 +19,18 @@ Input policy
   column and warned once with :class:`~segml.errors.DataQualityWarning`;
   ``unknown="error"``: :class:`SchemaError` naming the column and levels;
 * numeric values outside the training range -> scored, counted (``out_of_range``).
+
+Prospects and not-yet customers
+-------------------------------
+One policy for ``segml run`` (``segments.csv``), ``segml score``, :func:`score`,
+:func:`score_features` and :func:`score_one`: a *prospect* (``is_prospect`` true: in the
+as-of universe but no purchase on or before ``as_of``) is never clustered; it is kept
+with ``segment_id`` -1 and ``segment_name`` "prospect (not clustered)" (no confidence,
+distance or drivers) and counted in ``report["customers_left_out"]["prospects"]``.
+(Exception: a model fitted with ``features.buyers_only = false`` clustered prospects, so
+its prospects are scored like everyone else.) A *not-yet customer* (first seen after
+``as_of``) is left out by the features layer and only counted
+(``report["customers_left_out"]["not_yet_customers"]``).
 
 Output columns
 --------------
@@ -43,7 +57,19 @@ from segml._fastscore import top_features
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
 from segml.persistence import SegmentModel
 
-__all__ = ["ScoreResult", "score", "score_features", "score_one"]
+__all__ = [
+    "PROSPECT_SEGMENT_ID",
+    "PROSPECT_SEGMENT_NAME",
+    "ScoreResult",
+    "score",
+    "score_features",
+    "score_one",
+]
+
+#: ``segment_id`` of a prospect (never clustered; see the module docstring).
+PROSPECT_SEGMENT_ID = -1
+#: ``segment_name`` of a prospect.
+PROSPECT_SEGMENT_NAME = "prospect (not clustered)"
 
 _POLICIES = ("ignore", "error")
 
@@ -57,8 +83,11 @@ class ScoreResult:
     frame : pandas.DataFrame
         One row per customer (see the module docstring for the columns).
     report : dict
-        ``n_rows``, ``missing_imputed`` / ``unseen_categories`` / ``out_of_range``
-        (column -> count, only non-zero), ``ignored_columns``, ``no_fit_share``,
+        ``n_rows`` (rows in), ``rows_scored`` (rows given a segment),
+        ``missing_imputed`` / ``unseen_categories`` / ``out_of_range`` (column -> count,
+        only non-zero), ``columns_imputed`` (whole columns absent and imputed),
+        ``ignored_columns``, ``customers_left_out`` (``prospects``, and from :func:`score`
+        ``not_yet_customers``), ``fits_no_segment`` (count), ``no_fit_share``,
         ``fallback_branches``.
     """
 
@@ -76,7 +105,42 @@ class ScoreResult:
 
 def _check_policy(unknown: str) -> None:
     if unknown not in _POLICIES:
-        raise ConfigError(f"unknown={unknown!r} should be one of {_POLICIES}.")
+        raise ConfigError(
+            f"unknown={unknown!r} should be one of {_POLICIES}. Fix: pass unknown='ignore' "
+            "or 'error' (CLI: segml score --unknown ignore|error)."
+        )
+
+
+def _clusters_prospects(model: SegmentModel) -> bool:
+    """Whether the model was fitted on prospects too (``features.buyers_only = false``).
+
+    A prospect has ``frequency`` 0 (no purchase in the window), so a training minimum of
+    0 means prospects were clustered; buyers-only models have a minimum of at least 1.
+    """
+    spec = model.contract.get("frequency") or {}
+    lo = spec.get("min")
+    return lo is not None and float(lo) <= 0
+
+
+def _prospect_mask(model: SegmentModel, frame: pd.DataFrame) -> np.ndarray | None:
+    """Rows that get the prospect policy, or None when no row does."""
+    if "is_prospect" not in frame.columns or _clusters_prospects(model):
+        return None
+    mask = frame["is_prospect"].fillna(False).to_numpy(dtype=bool)
+    return mask if mask.any() else None
+
+
+def _missing_columns_error(missing: list[str], what: str) -> SchemaError:
+    shown = ", ".join(repr(c) for c in missing[:6])
+    if len(missing) > 6:
+        shown += f" and {len(missing) - 6} more"
+    return SchemaError(
+        f"{what} lacks {len(missing)} column(s) the model reads: {shown}. Scoring them would "
+        "impute every value and can move customers to another segment. Fix: add the "
+        "column(s) to the input, or impute them as at fit on purpose with "
+        "impute_missing=True (CLI: segml score --impute-missing); the scoring report "
+        "counts them."
+    )
 
 
 def _customer_ids(frame: pd.DataFrame, id_column: str) -> Any:
@@ -104,7 +168,7 @@ def _float_values(s: pd.Series) -> np.ndarray:
 
 
 def _check_frame(
-    model: SegmentModel, frame: Any, unknown: str
+    model: SegmentModel, frame: Any, unknown: str, impute_missing: bool = False
 ) -> tuple[dict[str, pd.Series], dict[str, Any], dict[str, tuple[np.ndarray, list[Any]]]]:
     """Select, convert and count the model's columns; never changes ``frame``.
 
@@ -114,17 +178,18 @@ def _check_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(
-            f"features should be a pandas DataFrame, got {type(frame).__name__}."
+            f"features should be a pandas DataFrame, got {type(frame).__name__}. Fix: pass "
+            "the feature frame (FeatureSet.frame), or use score() on the raw tables."
         )
     if len(frame) == 0:
-        raise SchemaError("no customers to score: the feature frame has 0 rows.")
+        raise SchemaError(
+            "no customers to score: the feature frame has 0 rows. Fix: check the input "
+            "files and --as-of (Python: as_of)."
+        )
     cols = model.columns
     missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"feature frame lacks column(s) {missing} the model was trained on; "
-            "build the features with the model's FeatureSpec (score() does this)."
-        )
+    if missing and not impute_missing:
+        raise _missing_columns_error(missing, "the feature frame")
     # the model's columns as a name -> Series mapping: ``frame[cols]`` would copy the
     # numeric block (a pandas take), and the scorer reads columns by name anyway
     work: dict[str, Any] = {}
@@ -136,8 +201,12 @@ def _check_frame(
     levels_by_col = model.level_sets()
     for c in cols:
         spec = model.contract.get(c, {})
-        s = frame[c]
         kind = spec.get("kind")
+        if c in missing:
+            s = pd.Series(np.nan if kind in ("numeric", "bool") else None, index=frame.index,
+                          dtype="float64" if kind in ("numeric", "bool") else "object")
+        else:
+            s = frame[c]
         if kind in ("numeric", "bool") and not (
             pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
         ):
@@ -148,7 +217,8 @@ def _check_frame(
                 ex = sorted({str(v) for v in s[bad].head(5)})
                 raise SchemaError(
                     f"column {c!r} should be numeric (trained as {spec.get('dtype')}) but holds "
-                    f"non-numeric values such as {ex}; convert it before scoring."
+                    f"non-numeric values such as {ex}. Fix: convert or blank those values in "
+                    "the input before scoring."
                 )
             n_na = int(na.sum())
             s = num.astype(np.float64)
@@ -176,8 +246,9 @@ def _check_frame(
     if unseen and unknown == "error":
         detail = "; ".join(f"{c!r}: {examples[c]}" for c in unseen)
         raise SchemaError(
-            f"categories not seen in training in {detail}. Pass unknown='ignore' to score them "
-            "as the fitted encoder treats unknown levels (counted in the report)."
+            f"categories not seen in training in {detail}. Fix: pass unknown='ignore' (CLI: "
+            "segml score --unknown ignore, the default) to score them as the fitted encoder "
+            "treats unknown levels (counted in the report), or map them to trained levels."
         )
     if unseen:
         detail = ", ".join(f"{c!r} ({n} rows, e.g. {examples[c]})" for c, n in unseen.items())
@@ -190,6 +261,7 @@ def _check_frame(
     report = {
         "n_rows": int(len(frame)),
         "missing_imputed": miss_counts,
+        "columns_imputed": list(missing),
         "unseen_categories": unseen,
         "out_of_range": out_range,
         "ignored_columns": ignored,
@@ -204,8 +276,12 @@ def score_features(
     unknown: str = "ignore",
     explain: int = 3,
     id_column: str = "customer_id",
+    impute_missing: bool = False,
 ) -> ScoreResult:
     """Score a prepared feature frame (one row per customer).
+
+    Prospects (``is_prospect`` true) get ``segment_id`` -1 and the name
+    :data:`PROSPECT_SEGMENT_NAME` instead of a segment (module docstring).
 
     Parameters
     ----------
@@ -221,6 +297,9 @@ def score_features(
         How many ``driver_<i>`` columns to add (0 for none; faster).
     id_column : str, default "customer_id"
         Column holding the ids when they are not the index.
+    impute_missing : bool, default False
+        Impute model columns the frame lacks (as at fit) instead of raising; they are
+        listed in ``report["columns_imputed"]`` and counted in ``missing_imputed``.
 
     Returns
     -------
@@ -230,8 +309,8 @@ def score_features(
     Raises
     ------
     SchemaError
-        Empty input, a missing column, a non-numeric numeric column, or unseen
-        categories with ``unknown="error"``.
+        Empty input, a missing column (without ``impute_missing``), a non-numeric
+        numeric column, or unseen categories with ``unknown="error"``.
     ConfigError
         For an invalid ``unknown`` or ``explain``.
 
@@ -243,13 +322,47 @@ def score_features(
     """
     _check_policy(unknown)
     if not isinstance(explain, (int, np.integer)) or explain < 0:
-        raise ConfigError(f"explain={explain!r} should be a non-negative integer.")
-    work, report, factorized = _check_frame(model, features, unknown)
+        raise ConfigError(f"explain={explain!r} should be a non-negative integer. Fix: pass "
+                          "explain=0 (no drivers) or a small count such as 3.")
+    if not isinstance(features, pd.DataFrame):
+        raise SchemaError(
+            f"features should be a pandas DataFrame, got {type(features).__name__}. Fix: pass "
+            "the feature frame (FeatureSet.frame), or use score() on the raw tables."
+        )
+    prospects = _prospect_mask(model, features)
+    buyers = features if prospects is None else features[~prospects]
+    n_prospects = 0 if prospects is None else int(prospects.sum())
+    if len(buyers) == 0 and n_prospects:
+        report = _empty_report(model, features, impute_missing)
+        frame = _prospect_rows(model, features, id_column, explain)
+    else:
+        work, report, factorized = _check_frame(model, buyers, unknown, impute_missing)
+        frame = _assign(model, buyers, work, factorized, explain, id_column)
+        if n_prospects:
+            frame = _merge_prospects(model, features, prospects, frame, id_column, explain)
+    no_fit = frame["fits_no_segment"].to_numpy(dtype=bool)
+    scored = frame["segment_id"].to_numpy() != PROSPECT_SEGMENT_ID
+    report["n_rows"] = int(len(features))
+    report["rows_scored"] = int(scored.sum())
+    report["customers_left_out"] = {"prospects": n_prospects}
+    report["fits_no_segment"] = int(no_fit.sum())
+    report["no_fit_share"] = float(no_fit[scored].mean()) if scored.any() else 0.0
+    report["fallback_branches"] = list(model.scorer.fallbacks)
+    return ScoreResult(frame=frame, report=report)
+
+
+def _segment_names(model: SegmentModel) -> list[str]:
+    return [model.segment_names.get(j, f"segment_{j}") for j in range(model.n_segments)]
+
+
+def _assign(model: SegmentModel, features: pd.DataFrame, work: dict[str, Any],
+            factorized: dict[str, Any], explain: int, id_column: str) -> pd.DataFrame:
+    """Run the compiled scorer on the checked columns; return the score table."""
     scorer = model.scorer
     a, idx = scorer.assign_frame(work, explain=int(explain), factorized=factorized)
     thr = model.no_fit_threshold()
     no_fit = a.distance > thr[a.labels]
-    names = [model.segment_names.get(j, f"segment_{j}") for j in range(model.n_segments)]
+    names = _segment_names(model)
     if len(set(names)) == len(names):
         seg_name: Any = pd.Categorical.from_codes(a.labels, categories=names)
     else:
@@ -266,28 +379,80 @@ def score_features(
         fnames = scorer.feature_names_out()
         for i in range(idx.shape[1]):
             out[f"driver_{i + 1}"] = pd.Categorical.from_codes(idx[:, i], categories=fnames)
-    frame = pd.DataFrame(out)
-    report["no_fit_share"] = float(no_fit.mean())
-    report["fallback_branches"] = list(scorer.fallbacks)
-    return ScoreResult(frame=frame, report=report)
+    return pd.DataFrame(out)
+
+
+def _prospect_rows(model: SegmentModel, features: pd.DataFrame, id_column: str,
+                   explain: int) -> pd.DataFrame:
+    """Score-table rows of prospects: segment -1, no confidence, distance or drivers."""
+    n = len(features)
+    out: dict[str, Any] = {
+        "customer_id": _customer_ids(features, id_column),
+        "segment_id": np.full(n, PROSPECT_SEGMENT_ID, dtype=np.int64),
+        "segment_name": np.full(n, PROSPECT_SEGMENT_NAME, dtype=object),
+        "confidence": np.full(n, np.nan),
+        "distance": np.full(n, np.nan),
+        "fits_no_segment": np.zeros(n, dtype=bool),
+    }
+    for i in range(int(explain)):
+        out[f"driver_{i + 1}"] = np.full(n, None, dtype=object)
+    return pd.DataFrame(out)
+
+
+def _merge_prospects(model: SegmentModel, features: pd.DataFrame, prospects: np.ndarray,
+                     scored: pd.DataFrame, id_column: str, explain: int) -> pd.DataFrame:
+    """Put the prospect rows back among the scored rows, in the input's order."""
+    pros = _prospect_rows(model, features[prospects], id_column, explain)
+    order = np.concatenate([np.flatnonzero(~prospects), np.flatnonzero(prospects)])
+    both = pd.concat(
+        [scored.astype({c: "object" for c in scored.columns if str(scored[c].dtype) == "category"}),
+         pros.reindex(columns=scored.columns)],
+        ignore_index=True,
+    )
+    both = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    names = _segment_names(model) + [PROSPECT_SEGMENT_NAME]
+    if len(set(names)) == len(names):
+        both["segment_name"] = pd.Categorical(both["segment_name"], categories=names)
+    return both
+
+
+def _empty_report(model: SegmentModel, features: pd.DataFrame,
+                  impute_missing: bool) -> dict[str, Any]:
+    """Return the check report of a batch of prospects only (nothing checked)."""
+    missing = [c for c in model.columns if c not in features.columns]
+    return {
+        "missing_imputed": {},
+        "columns_imputed": missing if impute_missing else [],
+        "unseen_categories": {},
+        "out_of_range": {},
+        "ignored_columns": [str(c) for c in features.columns if c not in set(model.columns)],
+    }
 
 
 def score(
     model: SegmentModel,
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | None,
     customers: pd.DataFrame | None,
     as_of: Any,
     *,
     unknown: str = "ignore",
     explain: int = 3,
+    impute_missing: bool = False,
+    aggregates: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Build features with the model's spec and frozen state, then score them.
+
+    What ``segml score`` runs. Policy (see the module docstring): a model column the
+    data cannot provide (e.g. the customers table has no ``region``) is an error unless
+    ``impute_missing=True``; prospects get ``segment_id`` -1 / "prospect (not
+    clustered)"; not-yet customers (first seen after ``as_of``) are left out and
+    counted. Everything repaired or left out is counted in ``report``.
 
     Parameters
     ----------
     model : SegmentModel
         The saved model.
-    transactions, customers : pandas.DataFrame
+    transactions, customers : pandas.DataFrame or None
         Canonical tables (see docs/CONTRACTS.md).
     as_of : timestamp-like
         Feature date of the new batch (inclusive day boundary).
@@ -295,15 +460,24 @@ def score(
         Unseen category policy.
     explain : int, default 3
         Number of driver columns.
+    impute_missing : bool, default False
+        Impute model columns the data lacks (CLI ``--impute-missing``) instead of raising.
+    aggregates : pandas.DataFrame, optional
+        Per-customer aggregates of a source that ships totals instead of transactions.
 
     Returns
     -------
     ScoreResult
         See :func:`score_features`; ``report["feature_report"]`` holds the features
-        layer's report when it gives one.
+        layer's report, ``report["customers_left_out"]["not_yet_customers"]`` the
+        customers first seen after ``as_of`` (None when the features layer does not
+        count them).
 
     Raises
     ------
+    SchemaError
+        A model column the data lacks (without ``impute_missing``), and the errors of
+        :func:`score_features`.
     ConfigError
         When the features layer is not available.
     """
@@ -311,17 +485,41 @@ def score(
         from segml.features import build_features
     except ImportError as exc:  # pragma: no cover - depends on the features layer
         raise ConfigError(
-            "score() needs segml.features.build_features; score a prepared frame with "
+            "score() needs segml.features.build_features. Fix: score a prepared frame with "
             "score_features() instead."
         ) from exc
     fs = build_features(
-        transactions, customers, as_of, spec=model.feature_spec, state=model.feature_state
+        transactions, customers, as_of, spec=model.feature_spec, state=model.feature_state,
+        aggregates=aggregates,
     )
-    res = score_features(model, fs.frame, unknown=unknown, explain=explain)
     rep = getattr(fs, "report", None)
-    if rep is not None:
-        res.report["feature_report"] = rep.to_dict() if hasattr(rep, "to_dict") else rep
+    rep = (rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)) if rep is not None else {}
+    # the frozen state fills columns this data lacks with NaN: not a value to impute quietly
+    absent = [c for c in rep.get("columns_absent_vs_state", []) if c in set(model.columns)]
+    frame = fs.frame.drop(columns=absent) if absent else fs.frame
+    if absent and not impute_missing:
+        raise _missing_columns_error(absent, "the scoring data")
+    res = score_features(model, frame, unknown=unknown, explain=explain,
+                         impute_missing=impute_missing)
+    res.report["customers_left_out"]["not_yet_customers"] = _not_yet(rep)
+    if rep:
+        res.report["feature_report"] = rep
     return res
+
+
+def _not_yet(feature_report: Mapping[str, Any]) -> int | None:
+    """Return the customers first seen after as_of as the features layer counts them."""
+    for key in ("not_yet_customers", "n_not_yet_customers", "n_not_yet"):
+        v = feature_report.get(key)
+        if isinstance(v, (int, np.integer)):
+            return int(v)
+        if isinstance(v, Mapping) and isinstance(v.get("n"), (int, np.integer)):
+            return int(v["n"])
+    return None
+
+
+def _is_true(v: Any) -> bool:
+    return not _is_na(v) and bool(v)
 
 
 def _is_na(v: Any) -> bool:
@@ -334,8 +532,12 @@ def score_one(
     *,
     unknown: str = "ignore",
     explain: int = 3,
+    impute_missing: bool = False,
 ) -> dict[str, Any]:
     """Score one customer given as a mapping of feature name -> value (CRM path).
+
+    A prospect (``record["is_prospect"]`` true) gets ``segment_id`` -1 and
+    "prospect (not clustered)", as in :func:`score` (module docstring).
 
     No DataFrame is built (when every branch is compiled), so this takes tens of
     microseconds.
@@ -350,6 +552,9 @@ def score_one(
         Unseen category policy (no warning here: see ``unseen`` in the result).
     explain : int, default 3
         Number of drivers to list.
+    impute_missing : bool, default False
+        Treat features the record lacks as missing (imputed as at fit, listed in
+        ``imputed``) instead of raising.
 
     Returns
     -------
@@ -365,18 +570,33 @@ def score_one(
     """
     _check_policy(unknown)
     if not isinstance(record, Mapping):
-        raise SchemaError(f"record should be a mapping of feature -> value, got {type(record)}.")
+        raise SchemaError(
+            f"record should be a mapping of feature -> value, got {type(record).__name__}. "
+            "Fix: pass a dict such as FeatureSet.frame.iloc[0].to_dict()."
+        )
     cols = model.columns
+    if _is_true(record.get("is_prospect")) and not _clusters_prospects(model):
+        return {
+            "customer_id": record.get("customer_id"),
+            "segment_id": PROSPECT_SEGMENT_ID,
+            "segment_name": PROSPECT_SEGMENT_NAME,
+            "confidence": math.nan,
+            "distance": math.nan,
+            "fits_no_segment": False,
+            "drivers": [],
+            "imputed": [],
+            "unseen": [],
+        }
     missing = [c for c in cols if c not in record]
-    if missing:
-        raise SchemaError(f"record lacks feature(s) {missing} the model was trained on.")
+    if missing and not impute_missing:
+        raise _missing_columns_error(missing, "the record")
     contract = model.contract
     levels = model.level_sets()
     rec: dict[str, Any] = {}
     imputed: list[str] = []
     unseen: list[str] = []
     for c in cols:
-        v = record[c]
+        v = record.get(c)
         spec = contract.get(c, {})
         kind = spec.get("kind")
         if _is_na(v):
@@ -387,7 +607,8 @@ def score_one(
                 v = float(v)
             except (TypeError, ValueError):
                 raise SchemaError(
-                    f"feature {c!r} should be numeric but got {v!r}; convert it before scoring."
+                    f"feature {c!r} should be numeric but got {str(v)[:40]!r}. Fix: convert it "
+                    "to a number (or None for missing) before scoring."
                 ) from None
         elif kind == "category" and c in levels and str(v) not in levels[c]:
             unseen.append(c)
@@ -396,7 +617,8 @@ def score_one(
         raise SchemaError(
             "categories not seen in training: "
             + ", ".join(f"{c!r}={record[c]!r}" for c in unseen)
-            + ". Pass unknown='ignore' to score them as unknown."
+            + ". Fix: pass unknown='ignore' to score them as unknown, or map them to trained "
+            "levels."
         )
     scorer = model.scorer
     z = scorer.matrix_one(rec)

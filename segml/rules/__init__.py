@@ -6,7 +6,7 @@
 - :func:`compare_segmentations` -> :class:`ComparisonResult`: clusters vs rules (or any pair).
 """
 
-from segml.rules.builtin import builtin_segmenter
+from segml.rules.builtin import builtin_missing_columns, builtin_segmenter
 from segml.rules.compare import ComparisonResult, compare_segmentations
 from segml.rules.expr import parse, unparse
 from segml.rules.lookalike import LookalikeScorer
@@ -20,6 +20,7 @@ __all__ = [
     "Rule",
     "RuleSegmenter",
     "RuleSet",
+    "builtin_missing_columns",
     "builtin_segmenter",
     "compare_segmentations",
     "parse",

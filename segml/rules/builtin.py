@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from segml.errors import ConfigError
 from segml.rules.lookalike import LookalikeScorer
 from segml.rules.ruleset import BUILTIN_RULESETS, RuleSet
 from segml.rules.segmenter import RuleSegmenter
 
-__all__ = ["builtin_segmenter"]
+__all__ = ["builtin_missing_columns", "builtin_segmenter"]
+
+#: Columns a built-in set can do without: filled with a constant or computed on the fly.
+_OPTIONAL = {"lifecycle": ("showed_interest", "lookalike_score", "is_lookalike")}
+
+
+def builtin_missing_columns(name: str, columns: Iterable[str]) -> list[str]:
+    """Return the feature columns the built-in rule set ``name`` needs that ``columns`` lacks.
+
+    The pipeline calls this before fitting, so a rule set whose features the data cannot
+    give (e.g. RFM scores on a customers table without transactions) is skipped with a
+    note instead of failing after the clustering.
+
+    Parameters
+    ----------
+    name : str
+        A built-in rule set (:data:`~segml.rules.BUILTIN_RULESETS`).
+    columns : iterable of str
+        The feature frame's columns.
+
+    Returns
+    -------
+    list of str
+        Missing columns in the rule set's order; empty when the set can run.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown rule set name.
+
+    Examples
+    --------
+    >>> builtin_missing_columns("abc", ["gender", "age"])
+    ['abc_class']
+    """
+    if name not in BUILTIN_RULESETS:
+        raise ConfigError(
+            f"unknown built-in rule set {name!r}. Fix: use some of {', '.join(BUILTIN_RULESETS)} "
+            "in [rules] sets (Python: builtin_segmenter(name))."
+        )
+    have = set(columns)
+    optional = _OPTIONAL.get(name, ())
+    return [c for c in RuleSet.builtin(name).columns if c not in have and c not in optional]
 
 
 def builtin_segmenter(
@@ -52,7 +94,8 @@ def builtin_segmenter(
     """
     if name not in BUILTIN_RULESETS:
         raise ConfigError(
-            f"unknown built-in rule set {name!r}; available: {', '.join(BUILTIN_RULESETS)}"
+            f"unknown built-in rule set {name!r}; available: {', '.join(BUILTIN_RULESETS)}. "
+            "Fix: use one of them in [rules] sets (Python: builtin_segmenter(name))."
         )
     rules = RuleSet.builtin(name)
     if name == "lifecycle":

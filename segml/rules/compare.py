@@ -382,7 +382,8 @@ def compare_segmentations(
     0.75
     """
     if not isinstance(names, tuple | list) or len(names) != 2 or len({str(n) for n in names}) != 2:
-        raise ConfigError(f"names={names!r} should be two different strings")
+        raise ConfigError(f"names={names!r} should be two different strings. Fix: pass "
+                          "names=('clusters', 'rules') or other distinct labels.")
     na, nb = str(names[0]), str(names[1])
     if not 0 < min_share <= 1:
         raise ConfigError(f"min_share={min_share!r} should be in (0, 1]")
@@ -394,7 +395,8 @@ def compare_segmentations(
     for s, n in ((sa, na), (sb, nb)):
         if not s.index.is_unique:
             dup = s.index[s.index.duplicated()].unique()[:5].tolist()
-            raise SchemaError(f"{n} labels: the index (customer_id) has duplicates, e.g. {dup}")
+            raise SchemaError(f"{n} labels: the index (customer_id) has duplicates, e.g. "
+                              f"{dup}. Fix: keep one label per customer_id.")
     common = sa.index.intersection(sb.index, sort=False)
     n_only_a = len(sa) - len(common)
     n_only_b = len(sb) - len(common)
@@ -404,8 +406,8 @@ def compare_segmentations(
     la, lb = la[ok], lb[ok]
     if len(la) == 0:
         raise SchemaError(
-            f"no customer has a label in both {na} and {nb} (check that both are indexed by "
-            "customer_id)"
+            f"no customer has a label in both {na} and {nb}. Fix: index both by the same "
+            "customer_id (same id format) and compare segmentations of the same customers."
         )
     lev_a, lev_b = _levels(sa), _levels(sb)
     ca, cb = _codes(la, lev_a), _codes(lb, lev_b)

@@ -97,7 +97,7 @@ def test_small_run_writes_the_run_folder_and_refuses_overwrite(tmp_path, monkeyp
     assert "report: reports/demo-20241231/report.html" in out
     names = {p.name for p in run.iterdir()}
     assert names == {"report.html", "figures", "segments.csv", "segments.parquet",
-                     "profiles.csv", "metrics.json", "config.toml"}
+                     "profiles.csv", "metrics.json", "config.toml", ".segml-run"}
     seg = pd.read_csv(run / "segments.csv", dtype={"customer_id": str})
     assert len(seg) == 600 and seg["customer_id"].is_unique
     prospects = seg["segment_name"] == "prospect (not clustered)"

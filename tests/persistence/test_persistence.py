@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -191,7 +192,9 @@ def test_overwrite_refused_then_versioned(tmp_path, kmeans_model):
     first = read_manifest(path)
     save_model(kmeans_model, root=tmp_path, overwrite=True)
     save_model(kmeans_model, root=tmp_path, overwrite=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "demo@v1", "demo@v2"]
+    # the name is a link to the newest version; every version is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "demo@v1", "demo@v2", "demo@v3"]
+    assert os.readlink(tmp_path / "demo") == "demo@v3"
     assert read_manifest(tmp_path / "demo@v1") == first
     assert load_model(tmp_path / "demo@v2").n_train == 600
     table = list_models(tmp_path)

@@ -100,10 +100,24 @@ def test_ids_from_column(kmeans_model, features):
 
 
 def test_missing_column_named(kmeans_model, features):
-    with pytest.raises(SchemaError, match=r"lacks column\(s\) \['gender'\] the model was trained"):
+    with pytest.raises(SchemaError, match=r"feature frame lacks 1 column\(s\) the model reads: "
+                       r"'gender'\..*Fix: .*impute_missing=True \(CLI: segml score "
+                       r"--impute-missing\)"):
         score_features(kmeans_model, features.drop(columns="gender"))
-    with pytest.raises(SchemaError, match=r"record lacks feature\(s\) \['gender'\]"):
+    with pytest.raises(SchemaError, match=r"record lacks 1 column\(s\) the model reads: 'gender'"):
         score_one(kmeans_model, features.drop(columns="gender").iloc[0].to_dict())
+
+
+def test_missing_column_imputed_on_request_is_counted(kmeans_model, features):
+    res = score_features(kmeans_model, features.drop(columns="gender"), impute_missing=True)
+    assert res.report["columns_imputed"] == ["gender"]
+    assert res.report["missing_imputed"]["gender"] == len(features)
+    assert res.report["rows_scored"] == len(features)
+    row = features.drop(columns="gender").iloc[1]
+    assert not row.isna().any()
+    one = score_one(kmeans_model, row.to_dict(), impute_missing=True)
+    assert one["imputed"] == ["gender"]
+    assert one["segment_id"] == int(res.frame["segment_id"].iloc[1])
 
 
 def test_empty_and_wrong_type(kmeans_model, features):

@@ -84,8 +84,10 @@ def test_section_contents(page):
     assert "precious" in s["segments"] and "to win back" in s["segments"]
     assert "value_index >= 1.5" in s["segments"]
     assert "rfm_groups" in s["clusters-vs-rules"] and "champions" in s["clusters-vs-rules"]
-    assert "models/tiny" in s["model-card"] and "segml score --model models/tiny" in s[
+    # the real syntax: the model folder is positional (there is no --model option)
+    assert "models/tiny" in s["model-card"] and "segml score models/tiny --config " in s[
         "model-card"]
+    assert "--model" not in s["model-card"]
     assert "load_model('models/tiny')" in s["model-card"]
 
 

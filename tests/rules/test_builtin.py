@@ -225,3 +225,30 @@ def test_lifecycle_copes_without_optional_columns():
     # a frame that has the column uses it
     with_col = frame.assign(showed_interest=[False] * 8 + [True, False, False])
     assert seg.predict(with_col)["p1"] == "potential"
+
+
+@pytest.mark.parametrize(
+    ("name", "columns", "missing"),
+    [
+        ("rfm_groups", ["gender", "age"], ["r_score", "f_score", "m_score"]),
+        ("abc", ["gender", "age"], ["abc_class"]),
+        ("portfolio_roles", ["age"], ["is_prospect", "abc_class", "recency_days", "frequency"]),
+        # showed_interest is filled, look-alike columns are computed: not required
+        ("lifecycle", ["age"], ["is_prospect", "recency_days"]),
+        ("lifecycle", ["is_prospect", "recency_days"], []),
+        ("abc", ["abc_class"], []),
+    ],
+    ids=["rfm-customers-only", "abc-customers-only", "roles-customers-only",
+         "lifecycle-customers-only", "lifecycle-ok", "abc-ok"],
+)
+def test_builtin_missing_columns(name, columns, missing):
+    from segml.rules import builtin_missing_columns
+
+    assert builtin_missing_columns(name, columns) == missing
+
+
+def test_builtin_missing_columns_unknown_set():
+    from segml.rules import builtin_missing_columns
+
+    with pytest.raises(ConfigError, match=r"unknown built-in rule set 'rfm'\. Fix: .*\[rules\]"):
+        builtin_missing_columns("rfm", [])

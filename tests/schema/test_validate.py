@@ -147,7 +147,7 @@ def test_zero_amounts_kept_or_dropped_and_counted():
 
 
 def test_rows_after_as_of_counted_not_dropped():
-    df = tx(timestamp=["2024-01-02 23:59", "2024-01-03 00:00", "2024-01-01"])
+    df = tx(timestamp=["2024-01-02 23:59", "2024-01-03 00:00", "2024-01-01 00:00"])
     frame, rep = validate_transactions(df, as_of="2024-01-02")
     assert len(frame) == 3
     assert rep.flagged == {"rows after as_of (kept here; features exclude them)": 1}
