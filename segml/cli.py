@@ -167,7 +167,7 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
                                     if c.strip()]
     if data:
         over["data"] = data
-    if getattr(args, "as_of", None):
+    if getattr(args, "as_of", None) is not None:  # --as-of "" is refused, not ignored
         over["features"] = {"as_of": args.as_of}
     if over:
         merged = {**cfg}

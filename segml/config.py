@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from segml._asof import parse_as_of
 from segml.errors import ConfigError
 
 __all__ = ["DEFAULTS", "EXAMPLE_CONFIG", "load_config", "validate_config"]
@@ -55,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
         "spec": None,
         "weights": {},
         "buyers_only": True,
+        "min_level_customers": None,
+        "allow_identifiers": None,
     },
     "segmentation": {
         "algorithms": ["kmeans", "gmm"],
@@ -127,7 +130,10 @@ folder = "data/demo"
 
 [features]
 # as_of = "2024-12-31"              # REQUIRED for real data: features use rows up to this day
+#                                   # (ISO YYYY-MM-DD; a TOML date 2024-12-31 works too)
 # lookback_days = 730               # optional window before as_of
+# min_level_customers = 5           # category levels of fewer customers: never in a model
+# allow_identifiers = ["member_code"]  # identifier-like columns included deliberately
 # [features.weights]                # family weights in the k-means distance
 # value = 2.0                       # "value counts double"
 
@@ -187,6 +193,23 @@ def _check(section: dict[str, Any], defaults: dict[str, Any], path: tuple[str, .
                 )
 
 
+def _check_privacy(features: dict[str, Any]) -> None:
+    mlc, allow = features["min_level_customers"], features["allow_identifiers"]
+    if mlc is not None and (isinstance(mlc, bool) or not isinstance(mlc, int) or mlc < 1):
+        raise ConfigError(
+            f"config: features.min_level_customers={mlc!r} should be a whole number >= 1 "
+            "(customers a category level needs to be stored in a model). Fix: [features] "
+            "min_level_customers = 5 (Python: FeatureSpec(min_level_customers=5))."
+        )
+    if allow is not None and (not isinstance(allow, list)
+                              or not all(isinstance(c, str) for c in allow)):
+        raise ConfigError(
+            f"config: features.allow_identifiers={allow!r} should be a list of column names. "
+            'Fix: [features] allow_identifiers = ["column"] (Python: '
+            'FeatureSpec(allow_identifiers=["column"])).'
+        )
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for k, v in over.items():
@@ -228,6 +251,9 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     if data["customers"] and not data["transactions"] and not data["loader"]:
         pass  # customer-only runs are allowed (attribute segmentation)
     _check_data_values(data)
+    if cfg["features"]["as_of"] is not None:  # strict ISO date, checked before any work
+        parse_as_of(cfg["features"]["as_of"], where="config: features.as_of")
+    _check_privacy(cfg["features"])
     seg = cfg["segmentation"]
     if not 2 <= seg["k_min"] <= seg["k_max"]:
         raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segml._asof import parse_as_of
 from segml.errors import InputFileError, SchemaError
 from segml.readers import clip, fix_option, number_text, read_table
 from segml.schema import (
@@ -482,7 +483,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
                        dedupe: bool = False,
                        exclude_products: list[str] | tuple[str, ...] | None = None,
                        exclude_product_pattern: str | None = None,
-                       sheet: str | int | None = None) -> Dataset:
+                       sheet: str | int | None = None, as_of: Any = None) -> Dataset:
     """Load UCI Online Retail / Online Retail II onto the contracts.
 
     Both layouts are recognised (``InvoiceNo``/``Invoice``, ``UnitPrice``/
@@ -496,7 +497,10 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
       excluded and counted (they cannot be attributed to anyone).
     - Negative-quantity rows that are not ``C`` invoices (stock adjustments)
       are also treated as returns; zero-price rows are kept and counted.
-    - Each customer's country is the country of their most recent invoice.
+    - Each customer's country is the country of their most recent invoice *on or before*
+      ``as_of`` (a customer who moved later keeps the old country as of that date); without
+      ``as_of``, of their most recent invoice in the whole file (pass ``as_of`` whenever
+      features are built at an earlier date, or the country leaks from the future).
     - Non-product lines (postage, fees, manual adjustments) are kept unless
       ``exclude_products`` (e.g. :data:`ONLINE_RETAIL_NON_PRODUCTS`) or
       ``exclude_product_pattern`` name them; excluded lines are counted.
@@ -516,11 +520,15 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     sheet : str or int, optional
         Sheet of an Excel export; required when it has several (Online Retail II
         ships one sheet per year).
+    as_of : date-like, optional
+        Derive the country from invoices on or before this day only (ISO ``YYYY-MM-DD``,
+        see :func:`segml._asof.parse_as_of`). ``segml run`` passes ``features.as_of``.
 
     Returns
     -------
     Dataset
     """
+    cut = None if as_of is None else parse_as_of(as_of).normalize() + pd.Timedelta(days=1)
     if isinstance(path_or_frame, pd.DataFrame):
         raw = path_or_frame
         source = "frame"
@@ -560,7 +568,7 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
     cust_country = (
         pd.DataFrame({"customer_id": tx["customer_id"]})
         .drop_duplicates()
-        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, dayfirst),
+        .merge(_last_country(tx_raw, raw[cols["country"]], date_format, dayfirst, cut),
                on="customer_id", how="left")
     )
     customers, c_report = validate_customers(cust_country)
@@ -571,13 +579,21 @@ def load_online_retail(path_or_frame: str | os.PathLike[str] | pd.DataFrame,
 
 
 def _last_country(tx_raw: pd.DataFrame, country: pd.Series, date_format: str | None,
-                  dayfirst: bool | None) -> pd.DataFrame:
-    """Country of each customer's most recent invoice, ids and dates read like the contract."""
+                  dayfirst: bool | None, cut: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Country of each customer's most recent invoice before ``cut`` (all when None).
+
+    Ids and dates are read like the contract.
+    """
     ids, missing = _to_id(tx_raw["customer_id"], "transactions", "customer_id")
     ts = _to_datetime(tx_raw["timestamp"], "transactions", "timestamp", date_format,
                       DataQualityReport("transactions", len(tx_raw)), dayfirst=dayfirst,
                       sentinels="exclude", opt=TIMESTAMP_FORMAT).values
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = pd.DataFrame({"customer_id": ids, "timestamp": ts, "country": country.astype("str")})
-    frame = frame[~missing & ts.notna().to_numpy()]
+    keep = ~missing & ts.notna().to_numpy()
+    if cut is not None:
+        keep &= (ts < cut).to_numpy()
+    frame = frame[keep]
     frame = frame.sort_values(["customer_id", "timestamp"], kind="stable")
     return frame.groupby("customer_id", sort=True).tail(1)[["customer_id", "country"]]

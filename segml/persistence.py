@@ -204,7 +204,8 @@ def _kind(s: pd.Series) -> str:
     return "category"
 
 
-def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+def input_contract(frame: pd.DataFrame, columns: Sequence[str], *,
+                   min_level: int = 1) -> dict[str, Any]:
     """Describe the training feature columns: kind, dtype, levels, ranges, missing share.
 
     Parameters
@@ -213,6 +214,9 @@ def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any
         Training feature frame.
     columns : sequence of str
         Columns the segmenter reads.
+    min_level : int, default 1
+        Category levels held by fewer rows are not listed (the feature spec's
+        ``min_level_customers``: no customer-level value in a saved model).
 
     Returns
     -------
@@ -237,16 +241,20 @@ def input_contract(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any
             entry["min"] = _jsonable(s.min())
             entry["max"] = _jsonable(s.max())
         elif kind == "category":
-            levels = sorted({str(x) for x in pd.unique(s.dropna())})
+            counts = s.dropna().astype(str).value_counts()
+            levels = sorted(str(x) for x in counts.index[counts >= min_level])
             entry["n_levels"] = len(levels)
             # high-cardinality columns (postcode, city) keep no level list: unseen levels there
-            # are left to the fitted encoder (frequency encoding maps them to 0).
-            entry["levels"] = levels if len(levels) <= _MAX_LEVELS else None
+            # are left to the fitted encoder (frequency encoding maps them to 0). So do columns
+            # with levels too rare to store: those are indistinguishable from unseen ones.
+            folded = len(levels) < len(counts)
+            entry["levels"] = levels if len(levels) <= _MAX_LEVELS and not folded else None
         out[str(c)] = entry
     return out
 
 
-def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int) -> dict[str, Any]:
+def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int,
+               min_level: int = 1) -> dict[str, Any]:
     """Training distribution per feature for PSI: quantile edges and shares (no rows)."""
     ref: dict[str, Any] = {}
     n = len(frame)
@@ -266,8 +274,9 @@ def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int) ->
         elif spec["kind"] in ("category", "bool"):
             counts = s.dropna().astype(str).value_counts()
             top = counts.iloc[:_MAX_REF_LEVELS]
+            top = top[top >= min_level]  # rarer levels go to "other", never named
             shares_c = {str(k): float(v) / n for k, v in top.items()}
-            other = float(counts.iloc[_MAX_REF_LEVELS:].sum()) / n if n else 0.0
+            other = float(counts.sum() - top.sum()) / n if n else 0.0
             ref[c] = {"kind": "category", "shares": shares_c, "other": other, "missing": miss}
     return ref
 
@@ -455,8 +464,9 @@ class SegmentModel:
         if feature_state is not None:
             feature_state = copy.deepcopy(feature_state)
             _strip_rows(feature_state, n, removed, "feature_state", set())
-        contract = input_contract(features, scorer.required_columns)
-        reference = _reference(features, contract, n_bins)
+        min_level = int(getattr(feature_spec, "min_level_customers", 1))
+        contract = input_contract(features, scorer.required_columns, min_level=min_level)
+        reference = _reference(features, contract, n_bins, min_level)
         z = scorer.matrix(features)
         a = scorer.assign(z)
         k = len(parts.label_map)

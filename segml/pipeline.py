@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +260,8 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         kwargs = {**kwargs, **_loader_value_options(name, data)}
         ds = getattr(io, fn)(data["path"], **kwargs) if name != "online_retail" else \
             io.load_online_retail(data["path"] or "", date_format=data["timestamp_format"],
-                                  sheet=data.get("sheet"), **kwargs)
+                                  sheet=data.get("sheet"), as_of=cfg["features"]["as_of"],
+                                  **kwargs)
         customers, aggregates = ds.customers, ds.features
         if (ds.transactions is None and aggregates is not None and customers is not None
                 and not {"frequency", "monetary"} <= set(aggregates.columns)):
@@ -318,13 +319,10 @@ def _as_of(cfg: dict[str, Any], data: LoadedData) -> pd.Timestamp:
 
 
 def _parse_as_of(as_of: Any) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"features.as_of={str(as_of)[:40]!r} is not a date. Fix: pass --as-of YYYY-MM-DD "
-            "(config: [features] as_of = \"YYYY-MM-DD\")."
-        ) from exc
+    """Strict ISO date (see :func:`segml._asof.parse_as_of`)."""
+    from segml._asof import parse_as_of
+
+    return parse_as_of(as_of, where="config: features.as_of")
 
 
 def check_run_config(cfg: dict[str, Any]) -> None:
@@ -414,6 +412,15 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
                         lookback_days=fcfg["lookback_days"], aggregates=data.aggregates)
     if fcfg["weights"]:
         fs.spec = fs.spec.with_weights(**fcfg["weights"])
+    if fcfg.get("min_level_customers") is not None:
+        fs.spec = replace(fs.spec, min_level_customers=fcfg["min_level_customers"])
+    if fcfg.get("allow_identifiers"):
+        allow = list(dict.fromkeys([*fs.spec.allow_identifiers, *fcfg["allow_identifiers"]]))
+        fs.spec = replace(fs.spec, allow_identifiers=allow)
+    if fcfg.get("min_level_customers") is not None:
+        from segml.features.privacy import rare_level_rows
+
+        fs.report["rare_levels_folded"] = rare_level_rows(fs.frame, fs.spec)
     return fs
 
 

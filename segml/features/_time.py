@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from segml._asof import parse_as_of
 from segml.errors import ConfigError, SchemaError
 
 __all__ = ["to_as_of", "cutoff", "window_start", "filter_as_of", "days_between", "AsOfRows"]
@@ -34,13 +35,15 @@ _ONE_DAY = pd.Timedelta(days=1)
 
 
 def to_as_of(as_of: Any) -> pd.Timestamp:
-    """Parse ``as_of`` into a tz-naive :class:`pandas.Timestamp`.
+    """Parse ``as_of`` strictly into a tz-naive :class:`pandas.Timestamp`.
 
     Parameters
     ----------
     as_of : str, datetime, date, numpy.datetime64 or pandas.Timestamp
-        The as-of date. Anything :class:`pandas.Timestamp` accepts. A tz-aware value is converted
-        to UTC and made naive.
+        The as-of date. Text must be ISO ``YYYY-MM-DD`` (optionally with a time of day
+        ``YYYY-MM-DDTHH:MM:SS``); ``12/01/2024``, ``2024``, ``20241231`` and numbers are
+        refused (see :func:`segml._asof.parse_as_of`). A tz-aware value is converted to UTC
+        and made naive.
 
     Returns
     -------
@@ -50,30 +53,14 @@ def to_as_of(as_of: Any) -> pd.Timestamp:
     Raises
     ------
     ConfigError
-        When ``as_of`` is None, NaT or cannot be parsed.
+        When ``as_of`` is None, NaT, a number or not an ISO date.
 
     Examples
     --------
     >>> to_as_of("1998-06-30")
     Timestamp('1998-06-30 00:00:00')
     """
-    if as_of is None:
-        raise ConfigError(
-            "as_of is required and is never defaulted to the last date in the data; "
-            "pass the date the features describe, e.g. as_of='1998-06-30'."
-        )
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"as_of={as_of!r} is not a date; pass something pandas.Timestamp accepts, "
-            "e.g. '1998-06-30'."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"as_of={as_of!r} is missing (NaT); pass a real date, e.g. '1998-06-30'.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
+    return parse_as_of(as_of)
 
 
 def cutoff(as_of: Any) -> pd.Timestamp:

@@ -22,10 +22,12 @@ into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
 ``standard``    to float, median imputation + indicator, ``StandardScaler``
 ``winsor``      to float, median imputation + indicator, 1 %/99 % clipping, ``StandardScaler``
 ``onehot``      :class:`~segml.features.encoders.RareOneHot` (missing is a level, levels
-                seen in fewer than 1 % of rows grouped into ``<column>_other``)
+                seen in fewer than 1 % of rows grouped into ``<column>_other``; levels of
+                fewer than ``spec.min_level_customers`` customers are not even stored)
 ``ordinal``     ordered labels to codes (:class:`~segml.features.encoders.OrdinalScale`;
                 numeric columns used as they are), median imputation + indicator, standard
-``frequency``   :class:`~segml.features.encoders.FrequencyEncoder`, standard scaling
+``frequency``   :class:`~segml.features.encoders.FrequencyEncoder` (levels of fewer than
+                ``spec.min_level_customers`` customers count as unseen), standard scaling
 ``passthrough`` to float (booleans 0/1), median imputation + indicator
 ============== ===========================================================================
 
@@ -37,18 +39,26 @@ family's expected squared-distance budget is proportional to its weight.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
 
-from segml.errors import ConfigError, SchemaError
-from segml.features._time import cutoff, to_as_of
+from segml.errors import ConfigError, DataQualityWarning, SchemaError
+from segml.features._time import (
+    _timestamp_values,
+    cutoff,
+    days_between,
+    to_as_of,
+    window_start,
+)
 from segml.features.clv import historical_clv
 from segml.features.encoders import (
     CANONICAL_LEVELS,
@@ -63,6 +73,7 @@ from segml.features.encoders import (
     normalize_level,
     normalize_levels,
 )
+from segml.features.privacy import check_identifiers, rare_level_rows
 from segml.features.relationship import GrowthPotential, _relationship
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
 from segml.features.spec import FeatureSpec
@@ -143,7 +154,12 @@ class FeatureSet:
     state : FeatureState
         Fitted pieces for rebuilding the same columns on new customers.
     report : dict
-        Counts: ``n_customers``, ``n_prospects``, ``rows_after_as_of``,
+        Counts: ``n_customers``, ``n_prospects``, ``not_yet_customers`` (first seen after
+        ``as_of``: left out), ``rows_after_as_of``, ``rows_before_window`` (before the
+        lookback window), ``rows_cancelled`` (status ``cancelled`` in the window, ignored),
+        ``days_after_last_transaction`` (with transactions),
+        ``rare_levels_folded`` (per onehot/frequency column, rows whose level is held by
+        fewer than ``spec.min_level_customers`` customers: folded, never stored),
         ``customers_only_in_transactions``, ``implausible_birth_years``,
         ``missing`` (per attribute column), ``unknown_levels`` (per column),
         ``missing_income``, ``dropped_customer_columns``, ``state_reused``.
@@ -203,10 +219,124 @@ def _customer_table(customers: Any) -> pd.DataFrame | None:
     return out.sort_index()
 
 
-def _rows_after(transactions: Any, as_of: pd.Timestamp) -> int:
-    if isinstance(transactions, pd.DataFrame) and "timestamp" in transactions.columns:
-        return int((transactions["timestamp"] >= cutoff(as_of)).sum())
-    return 0
+@dataclass
+class _TxDates:
+    """Dates of the transactions that decide the as-of universe and the row counts."""
+
+    first: pd.Series  # customer_id (str) -> first timestamp, any row, any status
+    start: pd.Timestamp | None  # first and last timestamp of the data (None when empty)
+    end: pd.Timestamp | None
+    n_after_as_of: int
+    n_before_window: int
+    n_cancelled: int  # rows in the window ignored because their status is "cancelled"
+
+
+def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _TxDates:
+    """First row per customer, the data's date range and the rows the features leave out."""
+    if isinstance(transactions, pl.LazyFrame | pl.DataFrame):
+        names = transactions.collect_schema().names()
+        cols = [c for c in ("customer_id", "timestamp", "status") if c in names]
+        transactions = transactions.select(cols)
+        if isinstance(transactions, pl.LazyFrame):
+            transactions = transactions.collect()
+        transactions = transactions.to_pandas()
+    if not isinstance(transactions, pd.DataFrame) or "customer_id" not in transactions.columns:
+        raise SchemaError(
+            "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
+            "Fix: validate it with segml.schema.validate_transactions."
+        )
+    ts = _timestamp_values(transactions)
+    end = cutoff(as_of).to_datetime64()
+    before_end = ts < end
+    n_before = 0
+    in_window = before_end
+    start = window_start(as_of, lookback)
+    if start is not None:
+        n_before = int((before_end & (ts < start.to_datetime64())).sum())
+        in_window = before_end & (ts >= start.to_datetime64())
+    n_cancelled = 0
+    if "status" in transactions.columns:
+        cancelled = (transactions["status"] == "cancelled").fillna(False).to_numpy(dtype=bool)
+        n_cancelled = int((cancelled & in_window).sum())
+    ids = transactions["customer_id"].astype("str")
+    grouped = (
+        pl.DataFrame({"customer_id": pl.Series(ids.to_numpy(dtype=object), dtype=pl.String),
+                      "timestamp": ts})
+        .group_by("customer_id")
+        .agg(pl.col("timestamp").min())
+        .sort("customer_id")
+    )
+    first = pd.Series(
+        grouped["timestamp"].to_numpy(),
+        index=pd.Index(grouped["customer_id"].to_list(), dtype="str", name="customer_id"),
+    )
+    valid = ts[~np.isnat(ts)]
+    return _TxDates(
+        first=first,
+        start=pd.Timestamp(valid.min()) if len(valid) else None,
+        end=pd.Timestamp(valid.max()) if len(valid) else None,
+        n_after_as_of=int((~before_end).sum()),
+        n_before_window=n_before,
+        n_cancelled=n_cancelled,
+    )
+
+
+#: An as_of at most this many days after the last transaction is not warned about (weekends,
+#: holidays, an export a few days old); the gap is always in the report
+#: (``days_after_last_transaction``).
+_QUIET_DAYS_AFTER_END = 7
+
+
+def _check_range(dates: _TxDates, as_of: pd.Timestamp, report: dict[str, Any]) -> None:
+    """Refuse an ``as_of`` before the data; warn when it is over a week past the data's end."""
+    if dates.start is None or dates.end is None:
+        return
+    span = f"{dates.start.date()}..{dates.end.date()}"
+    fix = (
+        f"Fix: pick an as_of inside the data's range {span}: config [features] as_of / CLI "
+        "--as-of, Python build_features(as_of=...)."
+    )
+    if cutoff(as_of) <= dates.start:
+        raise ConfigError(
+            f"as_of={as_of.date()} is before the first transaction ({dates.start.date()}); "
+            f"no customer has a row on or before it, so there is nothing to build features on. "
+            + fix
+        )
+    days = days_between(as_of, dates.end)
+    report["days_after_last_transaction"] = max(int(days), 0)
+    if days > _QUIET_DAYS_AFTER_END:
+        warnings.warn(
+            f"as_of={as_of.date()} is {days} day(s) after the last transaction "
+            f"({dates.end.date()}; the data covers {span}): recency and tenure keep growing "
+            "past the end of the data, so every customer looks that much less active. "
+            f"Check that the file is complete. {fix}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def _not_yet(
+    table: pd.DataFrame | None, first_tx: pd.Series | None, as_of: pd.Timestamp
+) -> pd.Index:
+    """Return the table's customers first seen (transaction or signup) after ``as_of``."""
+    if table is None:
+        return pd.Index([], dtype="str", name="customer_id")
+    first = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    if first_tx is not None:
+        first = first_tx.reindex(table.index).astype("datetime64[ns]")
+    if "signup_date" in table.columns:
+        try:
+            signup = pd.to_datetime(table["signup_date"])
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(
+                "customers 'signup_date' holds values that are not dates. Fix: validate the "
+                "table with segml.schema.validate_customers (it parses and counts them)."
+            ) from exc
+        if isinstance(signup.dtype, pd.DatetimeTZDtype):
+            signup = signup.dt.tz_convert("UTC").dt.tz_localize(None)
+        first = pd.concat([first, signup.astype("datetime64[ns]")], axis=1).min(axis=1)
+    late = first.notna() & (first >= cutoff(as_of))
+    return table.index[late.to_numpy(dtype=bool)]
 
 
 def _aggregates(aggregates: pd.DataFrame) -> pd.DataFrame:
@@ -322,6 +452,12 @@ def build_features(
 ) -> FeatureSet:
     """Build the raw feature frame of every customer as of ``as_of``.
 
+    **The as-of universe.** A customer is in the frame when they have a transaction on or
+    before ``as_of``, a ``signup_date`` on or before it, or no dated attribute at all
+    (prospects: no purchase yet). A customer whose first appearance (first transaction or
+    signup, whichever exist) is after ``as_of`` is *not yet a customer*: left out and
+    counted in ``report["not_yet_customers"]``.
+
     Parameters
     ----------
     transactions : DataFrame or None
@@ -329,8 +465,10 @@ def build_features(
         ``as_of`` are ignored and counted. None for customer-only data.
     customers : DataFrame or None
         Canonical customers table (``customer_id`` column or index).
-    as_of : date-like
-        The as-of date (required; see ``docs/CONTRACTS.md`` for the boundary).
+    as_of : str, date, datetime or pandas.Timestamp
+        The as-of date (required; see ``docs/CONTRACTS.md`` for the boundary). Text must be
+        ISO ``YYYY-MM-DD`` (optionally ``YYYY-MM-DDTHH:MM:SS``). It may not precede the
+        first transaction.
     spec : FeatureSpec, optional
         Model spec; None uses :meth:`FeatureSpec.default` of the frame's columns.
         Its ``levels`` normalise ordinal labels and restrict nominal vocabularies.
@@ -357,7 +495,14 @@ def build_features(
     SchemaError
         When the customers table has no, missing or duplicated ids.
     ConfigError
-        When ``as_of`` is missing or an argument is out of range.
+        When ``as_of`` is missing, not an ISO date, before the first transaction, or an
+        argument is out of range.
+
+    Warns
+    -----
+    DataQualityWarning
+        When ``as_of`` is more than a week after the last transaction (the message gives
+        the data's date range and the gap in days).
 
     Examples
     --------
@@ -365,7 +510,7 @@ def build_features(
     >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01"]),
     ...     "amount": [10.0, 30.0, 5.0]})
-    >>> fs = build_features(tx, pd.DataFrame({"customer_id": ["a", "c"]}), "2024-03-31")
+    >>> fs = build_features(tx, pd.DataFrame({"customer_id": ["a", "c"]}), "2024-03-05")
     >>> fs.frame[["frequency", "monetary", "rfm_code", "abc_class"]].to_dict("index")["c"]
     {'frequency': 0, 'monetary': 0.0, 'rfm_code': '000', 'abc_class': 'none'}
     >>> fs.report["customers_only_in_transactions"]
@@ -385,6 +530,21 @@ def build_features(
     report: dict[str, Any] = {"state_reused": state is not None}
     lookback = state.lookback_days if state is not None else lookback_days
 
+    # 0. the as-of universe: customers first seen after as_of do not exist yet ----------------
+    dates = None
+    if transactions is not None:
+        dates = _tx_dates(transactions, as_of, lookback)
+        _check_range(dates, as_of, report)
+    late = _not_yet(table, None if dates is None else dates.first, as_of)
+    n_late_tx = 0
+    if dates is not None:
+        known = table.index if table is not None else pd.Index([], dtype="str")
+        only_tx = dates.first[~dates.first.index.isin(known)]
+        n_late_tx = int((only_tx >= cutoff(as_of)).sum())
+    report["not_yet_customers"] = len(late) + n_late_tx
+    if table is not None and len(late):
+        table = table.drop(index=late)
+
     # 1. transaction features ------------------------------------------------------------
     tf: pd.DataFrame | None
     cat_levels = chan_levels = None
@@ -400,13 +560,16 @@ def build_features(
         cat_levels = tf.attrs.get("category_levels")
         chan_levels = tf.attrs.get("channel_levels")
         tf.attrs = {}
-        report["rows_after_as_of"] = _rows_after(transactions, as_of)
+        report["rows_after_as_of"] = dates.n_after_as_of if dates is not None else 0
+        report["rows_before_window"] = dates.n_before_window if dates is not None else 0
+        report["rows_cancelled"] = dates.n_cancelled if dates is not None else 0
     elif aggregates is not None:
         tf = _aggregates(aggregates)
-        report["rows_after_as_of"] = 0
+        tf = tf.drop(index=tf.index.intersection(late))
+        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
     else:
         tf = None
-        report["rows_after_as_of"] = 0
+        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
 
     ids = table.index if table is not None else pd.Index([], dtype="str", name="customer_id")
     if tf is not None:
@@ -517,6 +680,7 @@ def build_features(
     report["n_customers"] = len(frame)
     if spec is None:
         spec = FeatureSpec.default(frame.columns)
+    report["rare_levels_folded"] = rare_level_rows(frame, spec)
     return FeatureSet(frame=frame, spec=spec, as_of=as_of, state=new_state, report=report)
 
 
@@ -552,9 +716,10 @@ def _group_pipeline(
 ) -> Any:
     """One pipeline for all columns of a family sharing a transform (``ordinal-text`` apart)."""
     if kind == "onehot":
-        return RareOneHot(min_frequency=0.01)
+        return RareOneHot(min_frequency=0.01, min_count=spec.min_level_customers)
     if kind == "frequency":
-        return Pipeline([("freq", FrequencyEncoder()), ("scale", StandardScaler())])
+        return Pipeline([("freq", FrequencyEncoder(min_count=spec.min_level_customers)),
+                         ("scale", StandardScaler())])
     if kind == "ordinal-text":
         levels: dict[str, Any] = {}
         for col in columns:
@@ -619,14 +784,19 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
     ------
     ConfigError
         When a spec column is not in the frame, a text column has a numeric
-        transform, or an ordinal text column has no known order.
+        transform, an ordinal text column has no known order, or a column looks like a
+        personal identifier and is not in ``spec.allow_identifiers``
+        (:mod:`segml.features.privacy`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> f = pd.DataFrame({"monetary": [10.0, 100.0, None], "region": ["n", "s", "n"]})
     >>> spec = FeatureSpec.default(f.columns)
-    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()
+    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()  # levels of < 5 customers
+    ['monetary', 'missingindicator_monetary', 'region_other']
+    >>> few = FeatureSpec.from_dict({**spec.to_dict(), "min_level_customers": 1})
+    >>> make_preprocessor(few, f).fit_transform(f).columns.tolist()
     ['monetary', 'missingindicator_monetary', 'region_n', 'region_s']
     """
     if not isinstance(spec, FeatureSpec):
@@ -641,6 +811,7 @@ def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransform
         )
     if not spec.families:
         raise ConfigError("feature spec has no family; the model matrix would be empty.")
+    check_identifiers(frame, spec.columns(), spec.allow_identifiers)
     blocks = []
     for name, fam in spec.families.items():
         groups = _family_groups(fam.columns, frame)

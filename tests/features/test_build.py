@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import warnings
+from dataclasses import replace
 
 import joblib
 import numpy as np
@@ -10,7 +12,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from segml.errors import ConfigError, SchemaError
+from segml.errors import ConfigError, DataQualityWarning, SchemaError
 from segml.features import (
     FeatureSet,
     FeatureSpec,
@@ -165,8 +167,13 @@ def test_state_reuse_freezes_cut_points_for_new_customers(fs):
     ]
 
 
+def _structural(spec: FeatureSpec) -> FeatureSpec:
+    """The 4-customer frames test the matrix layout: no privacy floor on level counts."""
+    return replace(spec, min_level_customers=1)
+
+
 def test_model_matrix_finite_named_and_frozen(fs):
-    pre = make_preprocessor(fs.spec, fs.frame)
+    pre = make_preprocessor(_structural(fs.spec), fs.frame)
     X = pre.fit_transform(fs.frame)
     assert isinstance(X, pd.DataFrame)
     assert X.index.tolist() == fs.frame.index.tolist()
@@ -204,7 +211,7 @@ def test_model_matrix_finite_named_and_frozen(fs):
 
 
 def test_family_weights_set_the_budget(fs):
-    spec = fs.spec.with_weights(value=2.0)
+    spec = _structural(fs.spec.with_weights(value=2.0))
     X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
     budget = {}
     for fam in spec.families:
@@ -386,7 +393,7 @@ def test_every_family_builds_encodes_and_weights():
     assert set(fs.spec.families) == {
         "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
         "geographic", "psychographic"}
-    pre = make_preprocessor(fs.spec, f)
+    pre = make_preprocessor(_structural(fs.spec), f)
     X = pre.fit_transform(f)
     assert np.isfinite(X.to_numpy()).all()
     for name in ("city_freq", "company_size", "is_b2b", "interest_sustainability",
@@ -491,12 +498,23 @@ def test_property_rows_after_as_of_never_change_the_frame(rows, known):
     cu = pd.DataFrame({"customer_id": pd.array(known, dtype="str"),
                        "region": pd.array(["n"] * len(known), dtype="str")})
     as_of = pd.Timestamp("2024-02-29")
-    base = build_features(tx[tx["timestamp"] <= as_of], cu, as_of)
-    full = build_features(tx, cu, as_of)
-    pd.testing.assert_frame_equal(base.frame, full.frame)
     in_window = set(tx.loc[tx["timestamp"] <= as_of, "customer_id"])
-    expected = sorted(in_window | set(known))
+    if not in_window:  # as_of before the first transaction: nothing to build on
+        with pytest.raises(ConfigError, match="is before the first transaction"):
+            build_features(tx, cu, as_of)
+        return
+    # the truncated data may end weeks before as_of: that warning is tested elsewhere
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        base = build_features(tx[tx["timestamp"] <= as_of], cu, as_of)
+        full = build_features(tx, cu, as_of)
+    # a known customer whose only rows are after as_of is not a customer yet (not a prospect);
+    # without those rows they would be a prospect. Everybody else's features are unchanged.
+    late = set(tx["customer_id"]) - in_window
+    pd.testing.assert_frame_equal(base.frame.drop(index=sorted(late & set(known))), full.frame)
+    expected = sorted(in_window | (set(known) - late))
     assert full.frame.index.tolist() == expected
+    assert full.report["not_yet_customers"] == len(late)
     assert full.report["customers_only_in_transactions"] == len(in_window - set(known))
     assert full.report["rows_after_as_of"] == int((tx["timestamp"] > as_of).sum())
     if len(full.frame):

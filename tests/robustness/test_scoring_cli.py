@@ -334,7 +334,8 @@ MISSING_MODEL = "no/such/model"  # loading it would fail: these must stop earlie
 
 EARLY_CASES = [
     pytest.param(["score", MISSING_MODEL, "--as-of", "2024-13-45", "--out", "s.csv"],
-                 r"features\.as_of='2024-13-45' is not a date\. Fix: pass --as-of YYYY-MM-DD",
+                 r"features\.as_of='2024-13-45' is not a valid calendar date\. Fix: write the "
+                 r"date as YYYY-MM-DD.*CLI --as-of 2024-12-31",
                  {"features": {"as_of": "2024-13-45"}}, id="score-bad-as-of"),
     pytest.param(["score", MISSING_MODEL, "--out", "s.xlsx"],
                  r"--out s\.xlsx: segml score writes \.csv or \.parquet, not '\.xlsx'",
