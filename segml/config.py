@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -176,7 +177,8 @@ def _check(section: dict[str, Any], defaults: dict[str, Any], path: tuple[str, .
         if isinstance(default, dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"config: {where!r} must be a table ([{where}]), "
-                                  f"got {type(value).__name__}.")
+                                  f"got {type(value).__name__}. Fix: write it as a [{where}] "
+                                  "section (`segml init` writes a commented example).")
             if (*path, key) not in _FREE_TABLES:
                 _check(value, default, (*path, key))
         elif default is not None and value is not None:
@@ -189,7 +191,8 @@ def _check(section: dict[str, Any], defaults: dict[str, Any], path: tuple[str, .
             if not ok:
                 raise ConfigError(
                     f"config: {where!r} must be {type(default).__name__} "
-                    f"(like {default!r}), got {value!r}."
+                    f"(like {default!r}), got {value!r}. Fix: write it like "
+                    f"{key} = {_toml_literal(default)}."
                 )
 
 
@@ -220,6 +223,15 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _toml_literal(value: Any) -> str:
+    """Write a default as TOML, for a message's Fix (``true``, ``"text"``, ``["a", "b"]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | list):
+        return json.dumps(value)
+    return repr(value)
+
+
 def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     """Check ``raw`` against :data:`DEFAULTS` and return the merged configuration.
 
@@ -243,7 +255,8 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     data = cfg["data"]
     if data["loader"] and (data["transactions"] or data["customers"]):
         raise ConfigError("config: set either data.loader or data.transactions/customers, "
-                          "not both.")
+                          "not both. Fix: pass --loader or --transactions/--customers, not "
+                          "both (remove one from [data]).")
     for key in ("sep", "encoding", "decimal", "thousands", "sheet", "customer_sheet"):
         if data[key] is not None and not isinstance(data[key], str):
             raise ConfigError(f"config: data.{key} must be a string, got {data[key]!r}. "
@@ -257,13 +270,17 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     seg = cfg["segmentation"]
     if not 2 <= seg["k_min"] <= seg["k_max"]:
         raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "
-                          f"k_min={seg['k_min']}, k_max={seg['k_max']}.")
+                          f"k_min={seg['k_min']}, k_max={seg['k_max']}. Fix: set [segmentation] "
+                          "k_min and k_max so that 2 <= k_min <= k_max (or pass --k K to "
+                          "segml fit).")
     if seg["rule"] not in ("largest_stable", "votes"):
         raise ConfigError(f"config: segmentation.rule={seg['rule']!r} should be "
-                          "'largest_stable' or 'votes'.")
+                          "'largest_stable' or 'votes'. Fix: [segmentation] rule = "
+                          "\"largest_stable\" (or \"votes\").")
     if not 0.0 < seg["min_jaccard"] <= 1.0:
         raise ConfigError(f"config: segmentation.min_jaccard={seg['min_jaccard']} should be in "
-                          "(0, 1].")
+                          "(0, 1]. Fix: [segmentation] min_jaccard = 0.85 (Hennig's 'highly "
+                          "stable'), or another value in (0, 1].")
     return cfg
 
 
@@ -326,5 +343,6 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}.") from exc
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}. Fix: correct that line "
+                          "(strings need quotes; `segml init` writes a valid example).") from exc
     return validate_config(raw)
