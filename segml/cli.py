@@ -67,6 +67,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--customers", type=Path, help="your customers file")
     g.add_argument("--map", action="append", default=[], metavar="CANON=COLUMN",
                    help="column mapping for the transactions file, repeatable")
+    g.add_argument("--customer-map", action="append", default=[], metavar="CANON=COLUMN",
+                   help="column mapping for the customers file, repeatable")
     g.add_argument("--as-of", help="features use rows up to this day (required for real data)")
     g.add_argument("--sep", help="separator of both text files: one character, 'tab' or '\\s+' "
                    "(default: sniffed; refused when ambiguous)")
@@ -76,6 +78,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--thousands", help="thousands mark ('.' when --decimal is ','; '' for none)")
     g.add_argument("--sheet", help="Excel sheet of the transactions file")
     g.add_argument("--customer-sheet", help="Excel sheet of the customers file")
+    g.add_argument("--ignore-columns", metavar="COLS",
+                   help="comma-separated file columns to leave out, in either file "
+                   "([data] ignore_columns)")
     v = p.add_argument_group("value parsing (config [data] keys of the same names)")
     v.add_argument("--date-format", metavar="FORMAT",
                    help="layout of the transaction dates: strptime ('%%d/%%m/%%Y'), ISO8601, "
@@ -150,12 +155,19 @@ def _config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("sep", "encoding", "decimal", "thousands", "sheet", "customer_sheet"):
         if getattr(args, key, None) is not None:
             data[key] = getattr(args, key)
-    for item in getattr(args, "map", []) or []:
-        if "=" not in item:
-            raise ConfigError(f"--map {item!r}: expected CANON=COLUMN. Fix: write it as "
-                          "--map amount=value (config: [data.mapping] amount = \"value\").")
-        k, v = item.split("=", 1)
-        data.setdefault("mapping", {})[k.strip()] = v.strip()
+    if getattr(args, "ignore_columns", None):
+        data["ignore_columns"] = [c.strip() for c in args.ignore_columns.split(",") if c.strip()]
+    for flag, key, example in (("map", "mapping", "amount=value"),
+                               ("customer_map", "customer_mapping", "customer_id=cust_no")):
+        for item in getattr(args, flag, []) or []:
+            if "=" not in item:
+                canon, col = example.split("=")
+                raise ConfigError(
+                    f"--{flag.replace('_', '-')} {item!r}: expected CANON=COLUMN. Fix: write it "
+                    f"as --{flag.replace('_', '-')} {example} (config: [data.{key}] {canon} = "
+                    f"\"{col}\").")
+            k, v = item.split("=", 1)
+            data.setdefault(key, {})[k.strip()] = v.strip()
     for key, attr in (("timestamp_format", "date_format"), ("dayfirst", "dayfirst"),
                       ("customer_date_format", "customer_date_format"),
                       ("date_sentinels", "date_sentinels"), ("errors", "errors"),

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
         "thousands": None,
         "sheet": None,
         "customer_sheet": None,
+        "ignore_columns": [],
         # value-parsing policies (segml.schema.validate_transactions / validate_customers)
         "errors": "raise",
         "dayfirst": None,
@@ -110,6 +111,7 @@ EXAMPLE_CONFIG = """\
 # thousands = "."                   # "" for none
 # sheet = "Orders"                  # Excel sheet of the transactions file
 # customer_sheet = "Customers"      # Excel sheet of the customers file
+# ignore_columns = ["age"]          # file columns to leave out (e.g. age bands, not numbers)
 # errors = "raise"                  # rows with a missing id/date/amount: raise | exclude (counted)
 # timestamp_format = "%d/%m/%Y"     # or "ISO8601" | "excel" | "epoch_s" | "epoch_ms"
 # dayfirst = true                   # 01/02/2024 is 1 February (only when the values don't show it)
@@ -302,6 +304,9 @@ def _check_data_values(data: dict[str, Any]) -> None:
                 f"config: data.{key}={fmt!r} is neither a strptime format (with %, e.g. "
                 "\"%d/%m/%Y\") nor one of ISO8601, excel, epoch_s, epoch_ms. Fix: use one of those."
             )
+    if not all(isinstance(c, str) for c in data["ignore_columns"]):
+        raise ConfigError(f"config: data.ignore_columns={data['ignore_columns']!r} must be a "
+                          'list of column names. Fix: e.g. ignore_columns = ["age"].')
     if not all(isinstance(c, str) for c in data["exclude_products"]):
         raise ConfigError(f"config: data.exclude_products={data['exclude_products']!r} must be "
                           'a list of product codes. Fix: e.g. exclude_products = ["POST", "DOT"].')

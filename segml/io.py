@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
                       *, sep: str | None = None, encoding: str | None = None,
                       decimal: str | None = None, thousands: str | None = None,
                       sheet: str | int | None = None, read_kwargs: Mapping[str, Any] | None = None,
-                      **validate_kwargs: Any) -> Validated:
+                      ignore_columns: Sequence[str] = (), **validate_kwargs: Any) -> Validated:
     """Read and validate a transactions file.
 
     Parameters
@@ -135,6 +135,10 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
         when omitted), decimal and thousands marks, Excel sheet.
     read_kwargs : dict, optional
         Extra arguments for the pandas reader.
+    ignore_columns : sequence of str, optional
+        File columns to leave out before validation (e.g. an ``age`` column holding bands
+        such as ``"45-54"`` where the contract wants a number); those the file lacks are
+        skipped, since one list serves both files of a run.
     **validate_kwargs
         Passed to :func:`segml.schema.validate_transactions`.
 
@@ -153,6 +157,7 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
     """
     raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
                      sheet=sheet, **_text_as_text(mapping, TRANSACTION_COLUMNS, read_kwargs))
+    raw = drop_ignored(raw, ignore_columns, "transactions")
     _check_number_marks(raw, mapping, TRANSACTION_COLUMNS, "transactions", decimal, thousands)
     return validate_transactions(raw, mapping, **validate_kwargs)
 
@@ -161,12 +166,19 @@ def read_customers(path: str | os.PathLike[str], mapping: Mapping[str, str] | No
                    *, sep: str | None = None, encoding: str | None = None,
                    decimal: str | None = None, thousands: str | None = None,
                    sheet: str | int | None = None, read_kwargs: Mapping[str, Any] | None = None,
-                   **validate_kwargs: Any) -> Validated:
+                   ignore_columns: Sequence[str] = (), **validate_kwargs: Any) -> Validated:
     """Read and validate a customers file (see :func:`read_transactions`)."""
     raw = read_table(path, sep=sep, encoding=encoding, decimal=decimal, thousands=thousands,
                      sheet=sheet, **_text_as_text(mapping, CUSTOMER_COLUMNS, read_kwargs))
+    raw = drop_ignored(raw, ignore_columns, "customers")
     _check_number_marks(raw, mapping, CUSTOMER_COLUMNS, "customers", decimal, thousands)
     return validate_customers(raw, mapping, **validate_kwargs)
+
+
+def drop_ignored(raw: pd.DataFrame, ignore: Sequence[str], table: str) -> pd.DataFrame:
+    """Drop the ``ignore_columns`` this file has; the validator lists them as ignored."""
+    present = [c for c in ignore if c in raw.columns]
+    return raw.drop(columns=present) if present else raw
 
 
 _DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+|[-+]?\d+,(?:\d{1,2}|\d{4,})")

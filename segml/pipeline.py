@@ -275,6 +275,7 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = _quiet,
         progress("reading and validating your files")
         quality: dict[str, Any] = {}
         reading = {k: data.get(k) for k in ("sep", "encoding", "decimal", "thousands")}
+        reading["ignore_columns"] = data.get("ignore_columns") or ()
         cust = None
         values = {k: data[k] for k in ("errors", "dayfirst", "date_sentinels", "dedupe")}
         if data["customers"]:

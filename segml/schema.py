@@ -251,6 +251,14 @@ def _fail(table: str, column: str, problem: str, values: pd.Series | None,
     return SchemaError(f"{where}: {problem}{detail}. Fix: {fix}")
 
 
+def _map_fix(table: str, canon: str, column: str = "COLUMN") -> str:
+    """How to map ``column`` onto ``canon`` from the CLI, the config and Python."""
+    flag, key = (("--customer-map", "customer_mapping") if table == "customers"
+                 else ("--map", "mapping"))
+    return (f"{flag} {canon}={column} on the CLI (config [data.{key}] {canon} = \"{column}\"; "
+            f"Python mapping={{{canon!r}: {column!r}}})")
+
+
 def _resolve_columns(
     df: pd.DataFrame,
     mapping: Mapping[str, str] | None,
@@ -303,7 +311,7 @@ def _resolve_columns(
             raise SchemaError(
                 f"{table}.{req}: required column {req!r} is missing.{hint} "
                 f"Columns present: {_names(present)}. "
-                f"Fix: rename your column to {req!r} or pass mapping={{{req!r}: '<your column>'}}."
+                f"Fix: rename your column to {req!r}, or map it: {_map_fix(table, req)}."
             )
     used = set(resolved.values())
     ignored = [c for c in present if c not in used]
@@ -762,6 +770,12 @@ def _parse_day_month(text: pd.Series, s: pd.Series, rows: _Rows, table: str, col
     return pd.to_datetime(iso, errors="coerce", format="ISO8601")
 
 
+#: A band or range written as text: ``45-54``, ``65+``, ``35-49K``, ``under 15K``.
+_NUM = r"\$?\d+(?:[.,]\d+)?\s*[kKmM]?"
+_BAND = (rf"(?i)\s*(?:(?:under|over|less than|more than|<|>)\s*{_NUM}|{_NUM}\s*(?:[-–]|to)\s*"
+         rf"{_NUM}|{_NUM}\s*\+|\$?\d+(?:[.,]\d+)?\s*[kKmM])\s*")
+
+
 def _to_float(s: pd.Series, table: str, column: str) -> pd.Series:
     """Parse numbers; refuse text that is not a number, infinities and magnitudes > 1e15."""
     if pd.api.types.is_bool_dtype(s.dtype):
@@ -774,10 +788,18 @@ def _to_float(s: pd.Series, table: str, column: str) -> pd.Series:
         parsed = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = (text.notna() & parsed.isna()).to_numpy(dtype=bool)
         if bad.any():
+            leave_out = (f"leave the column out: --ignore-columns {column} (config [data] "
+                         f"ignore_columns = [\"{column}\"]; Python: drop it from the frame)")
+            if text[bad].str.fullmatch(_BAND).mean() > 0.5:
+                raise _fail(
+                    table, column, "holds bands or ranges, not numbers", s, bad,
+                    "convert each band to a number before loading (e.g. its midpoint), or "
+                    + leave_out,
+                )
             raise _fail(
                 table, column, "has non-numeric values", s, bad,
                 "remove currency symbols and thousands separators, use '.' as the decimal "
-                "mark, or map another column",
+                "mark, map another column, or " + leave_out,
             )
     vals = parsed.to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
@@ -958,8 +980,9 @@ def _reconcile_ids(frame: pd.DataFrame, customers: pd.DataFrame | pd.Series,
         f"transactions.customer_id: only {int(found.sum()):,} of {len(tx_set):,} customer ids "
         f"({found.mean():.1%}) are in the customers table — transactions have e.g. {show}; "
         f"customers have e.g. {show_c}.{hint} Fix: map the same id column in both tables "
-        "(mapping={'customer_id': ...} for each; config [data.mapping] / "
-        "[data.customer_mapping] customer_id = \"COLUMN\"; CLI --map customer_id=COLUMN) "
+        "(CLI --map customer_id=COLUMN and --customer-map customer_id=COLUMN; config "
+        "[data.mapping] / [data.customer_mapping] customer_id = \"COLUMN\"; Python "
+        "mapping={'customer_id': ...} for each) "
         "and write the ids the same way in both files."
     )
 

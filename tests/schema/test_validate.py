@@ -36,7 +36,9 @@ def test_schema_error_is_segml_and_value_error():
 
 def test_missing_required_column():
     with pytest.raises(SchemaError, match=r"transactions\.amount: required column 'amount' is "
-                       r"missing.*Fix: rename your column to 'amount' or pass mapping"):
+                       r"missing.*Fix: rename your column to 'amount', or map it: --map "
+                       r"amount=COLUMN on the CLI \(config \[data.mapping\] amount = \"COLUMN\"; "
+                       r"Python mapping=\{'amount': 'COLUMN'\}\)"):
         validate_transactions(tx().drop(columns="amount"))
 
 
