@@ -13,9 +13,10 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from segml._numeric import to_float
+from segml._validation import check_fitted
 from segml.errors import ConfigError
 
 __all__ = ["Segmenter", "ALGORITHMS", "COVARIANCE_TYPES"]
@@ -382,7 +383,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     def _inner_matrix(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
+        check_fitted(self)
         return self._model_matrix(X, reset=False)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -470,7 +471,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         ndarray of str
             One name per segment.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return np.asarray(
             [f"distance_to_segment_{j}" for j in range(self.n_clusters_)], dtype=object
         )
