@@ -30,6 +30,7 @@ from scipy.special import ndtr
 
 from segml._atomic import atomic_dir
 from segml._planted_segments import SegmentProfile, select_profiles
+from segml._validation import check_date, check_int, check_share
 from segml.errors import ConfigError
 
 __all__ = ["Portfolio", "make_portfolio", "CITIES", "CATEGORIES", "CHANNELS", "MACRO_AREAS"]
@@ -280,37 +281,6 @@ def _top_share(values: np.ndarray, top: float) -> float:
     return float(np.sort(values)[::-1][:k].sum() / total)
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ConfigError(f"{name}={value} should be >= {minimum}.")
-    return int(value)
-
-
-def _check_share(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        0.0 <= float(value) < 1.0
-    ):
-        raise ConfigError(f"{name}={value!r} should be a number in [0, 1).")
-    return float(value)
-
-
-def _check_date(name: str, value: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name}={value!r} is not a date (use e.g. '2021-01-01').") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ConfigError(f"{name}={value!r} is not a date (use e.g. '2021-01-01').")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.normalize()
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -438,20 +408,20 @@ def make_portfolio(
     >>> set(p.transactions["customer_id"]) <= set(p.customers["customer_id"])
     True
     """
-    n = _check_int("n_customers", n_customers, 1)
-    k = _check_int("n_segments", n_segments, 2)
+    n = check_int("n_customers", n_customers, 1)
+    k = check_int("n_segments", n_segments, 2)
     if k > 32:
         raise ConfigError(f"n_segments={k} should be <= 32.")
-    prospect_share = _check_share("prospect_share", prospect_share)
-    b2b_share = _check_share("b2b_share", b2b_share)
-    missing_share = _check_share("missing_share", missing_share)
+    prospect_share = check_share("prospect_share", prospect_share)
+    b2b_share = check_share("b2b_share", b2b_share)
+    missing_share = check_share("missing_share", missing_share)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
         np.isfinite(noise) and noise >= 0
     ):
         raise ConfigError(f"noise={noise!r} should be a finite number >= 0.")
     noise = float(noise)
-    t0 = _check_date("start", start)
-    t1 = _check_date("end", end)
+    t0 = check_date("start", start)
+    t1 = check_date("end", end)
     if t1 < t0 + pd.Timedelta(days=27):
         raise ConfigError(
             f"end={t1.date()} should be at least 4 weeks after start={t0.date()}."

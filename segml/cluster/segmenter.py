@@ -16,7 +16,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import validate_data
 
 from segml._numeric import to_float
-from segml._validation import check_fitted
+from segml._validation import check_choice, check_fitted
 from segml.errors import ConfigError
 
 __all__ = ["Segmenter", "ALGORITHMS", "COVARIANCE_TYPES"]
@@ -167,12 +167,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigError(f"algorithm={self.algorithm!r} is not one of {ALGORITHMS}.")
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise ConfigError(
-                f"covariance_type={self.covariance_type!r} is not one of {COVARIANCE_TYPES}."
-            )
+        check_choice("algorithm", self.algorithm, ALGORITHMS)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
         for name in ("n_clusters", "n_init", "max_iter"):
             value = getattr(self, name)
             if name == "n_init" and isinstance(value, str) and value == "auto":
