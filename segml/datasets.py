@@ -29,6 +29,8 @@ import pyarrow.compute as pc
 from scipy.special import ndtr
 
 from segml._atomic import atomic_dir
+from segml._planted_segments import SegmentProfile, select_profiles
+from segml._validation import check_date, check_int, check_share
 from segml.errors import ConfigError
 
 __all__ = ["Portfolio", "make_portfolio", "CITIES", "CATEGORIES", "CHANNELS", "MACRO_AREAS"]
@@ -145,114 +147,6 @@ _PROSPECT_STAGE_P = np.array([0.30, 0.25, 0.22, 0.08, 0.15])
 _JOURNEY = ("first_contact", "meeting", "offer", "negotiation", "won", "lost")
 _INTERESTS = ("sustainability", "technology", "price", "brand")
 _SURVEYS = ("quality", "service", "price")
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """Parameters of one planted segment (means; ``noise`` scales the spread around them)."""
-
-    name: str
-    weight: float  # share of the B2C buyers (B2B buyers are all the b2b segment)
-    b2b: bool
-    rate: float  # orders per year while active
-    spend: float  # price tier (z-score of the products chosen)
-    lines: float  # mean extra lines per order
-    qty: float  # mean extra units per line
-    discount: float
-    cats: tuple[float, ...]  # category mix, CATEGORIES order
-    chans: tuple[float, ...]  # channel mix, CHANNELS order
-    signup: tuple[float, float]  # signup window, fractions of the period from ``start``
-    churn: float  # probability of stopping to buy partway
-    growth: float  # >0: order frequency rises over the customer's window
-    late_p: float  # probability of being a chronic late payer
-    return_p: float  # probability that a line is returned (scaled per category)
-    age: tuple[float, float]
-    income: float  # multiplier on the profession's median income
-    upscale: float  # tilt of the profession mix towards managers/professionals
-    female: float
-    macro: tuple[float, ...]  # multipliers on population weights, MACRO_AREAS order
-    interests: tuple[float, ...]  # probabilities, _INTERESTS order
-    survey: tuple[float, ...]  # Likert means, _SURVEYS order
-    satisfaction: float  # latent mean
-    complaints: float  # per year of tenure
-    response: float  # campaign response probability
-    # lead-source multipliers on the B2C mix, _LEAD_SOURCES order (B2B uses its own mix)
-    leads: tuple[float, ...] = (1.0,) * 8
-
-
-_PROFILES: tuple[_Profile, ...] = (
-    _Profile("loyal_high_value", 0.22, False, 6.0, 0.8, 1.0, 0.2, 0.03,
-             (0.15, 0.45, 0.12, 0.10, 0.13, 0.05), (0.60, 0.25, 0.13, 0.02),
-             (-1.5, 0.1), 0.0, 0.0, 0.01, 0.02, (54, 8), 1.5, 0.6, 0.55,
-             (0.9, 1.8, 1.4, 0.6, 0.5), (0.60, 0.25, 0.10, 0.85), (4.5, 4.5, 3.2),
-             1.4, 0.1, 0.25, (0.6, 0.3, 0.6, 2.5, 2.0, 1.5, 1.0, 1.0)),
-    _Profile("b2b_accounts", 0.0, True, 5.0, 0.4, 2.0, 3.0, 0.08,
-             (0.20, 0.15, 0.05, 0.03, 0.07, 0.50), (0.05, 0.15, 0.20, 0.60),
-             (-2.0, 0.4), 0.05, 0.0, 0.9, 0.015, (45, 10), 1.0, 0.0, 0.5,
-             (1.2, 1.3, 1.0, 0.8, 0.7), (0.40, 0.50, 0.30, 0.30), (3.6, 3.5, 3.0),
-             0.3, 0.4, 0.15),
-    _Profile("bargain_hunters", 0.26, False, 5.0, -1.0, 1.3, 0.6, 0.18,
-             (0.08, 0.12, 0.05, 0.45, 0.27, 0.03), (0.20, 0.72, 0.08, 0.0),
-             (-1.0, 0.45), 0.03, 0.0, 0.02, 0.10, (40, 8), 0.75, -0.5, 0.6,
-             (0.7, 0.7, 1.0, 1.7, 1.7), (0.20, 0.30, 0.90, 0.10), (3.2, 3.3, 4.4),
-             -0.2, 0.3, 0.55, (1.2, 0.6, 2.8, 0.5, 0.6, 0.3, 1.0, 1.0)),
-    _Profile("lapsed", 0.22, False, 3.0, 0.0, 0.8, 0.2, 0.05,
-             (0.20, 0.30, 0.15, 0.15, 0.15, 0.05), (0.70, 0.15, 0.15, 0.0),
-             (-0.75, 0.35), 1.0, 0.0, 0.03, 0.05, (48, 12), 1.0, 0.0, 0.5,
-             (1.0, 1.0, 1.4, 1.0, 1.0), (0.30, 0.20, 0.40, 0.30), (2.6, 2.3, 2.8),
-             -0.9, 0.8, 0.05),
-    _Profile("new_growing", 0.16, False, 6.0, 0.3, 1.0, 0.1, 0.05,
-             (0.50, 0.15, 0.03, 0.22, 0.05, 0.05), (0.10, 0.82, 0.08, 0.0),
-             (0.6, 0.93), 0.0, 2.0, 0.01, 0.05, (27, 4), 1.0, 0.2, 0.45,
-             (2.0, 1.0, 1.0, 0.6, 0.5), (0.30, 0.90, 0.45, 0.30), (3.8, 3.5, 3.8),
-             0.9, 0.1, 0.3, (1.0, 3.5, 0.6, 0.5, 0.3, 0.2, 1.0, 1.0)),
-    _Profile("seasonal_gardeners", 0.10, False, 3.0, 0.2, 1.4, 0.8, 0.04,
-             (0.03, 0.20, 0.65, 0.04, 0.05, 0.03), (0.75, 0.10, 0.15, 0.0),
-             (-1.0, 0.5), 0.03, 0.0, 0.01, 0.03, (62, 8), 1.05, 0.0, 0.5,
-             (0.9, 1.4, 1.3, 0.9, 0.9), (0.85, 0.15, 0.35, 0.30), (4.1, 4.2, 3.5),
-             0.8, 0.15, 0.3),
-    _Profile("late_payers", 0.10, False, 5.0, -0.2, 1.0, 0.3, 0.06,
-             (0.25, 0.30, 0.05, 0.20, 0.15, 0.05), (0.20, 0.25, 0.55, 0.0),
-             (-0.75, 0.5), 0.03, 0.0, 0.9, 0.06, (42, 10), 0.7, -0.4, 0.45,
-             (0.8, 0.8, 1.0, 1.4, 1.3), (0.20, 0.30, 0.60, 0.35), (3.0, 2.9, 2.6),
-             -0.3, 0.6, 0.15),
-    _Profile("tech_enthusiasts", 0.08, False, 2.5, 1.5, 0.5, 0.05, 0.02,
-             (0.80, 0.08, 0.02, 0.05, 0.0, 0.05), (0.10, 0.85, 0.05, 0.0),
-             (-0.75, 0.5), 0.03, 0.0, 0.01, 0.06, (36, 7), 1.6, 0.7, 0.25,
-             (1.5, 1.2, 1.1, 0.7, 0.6), (0.30, 0.95, 0.20, 0.60), (4.1, 3.7, 3.2),
-             0.6, 0.2, 0.25),
-)
-
-
-def _derived_profile(i: int) -> _Profile:
-    """Profile number ``i >= len(_PROFILES)``: a shifted variant of a B2C base profile."""
-    bases = [p for p in _PROFILES if not p.b2b]
-    k = i - len(_PROFILES)
-    base = bases[k % len(bases)]
-    variant = k // len(bases) + 2
-    sign = 1.0 if variant % 2 == 0 else -1.0
-    step = sign * (1 + (variant - 2) // 2)
-    return _Profile(
-        **{
-            **base.__dict__,
-            "name": f"{base.name}_{variant}",
-            "weight": base.weight * 0.6,
-            "rate": base.rate * 1.8**step,
-            "spend": base.spend + 0.9 * step,
-            "age": (float(np.clip(base.age[0] - 11 * step, 22, 75)), base.age[1]),
-            "macro": tuple(reversed(base.macro)),
-            "chans": tuple(np.roll(base.chans[:3], 1)) + (base.chans[3],),
-        }
-    )
-
-
-def _select_profiles(n_segments: int, with_b2b: bool) -> list[_Profile]:
-    pool = [p for p in _PROFILES if with_b2b or not p.b2b]
-    i = len(_PROFILES)
-    while len(pool) < n_segments:
-        pool.append(_derived_profile(i))
-        i += 1
-    return pool[:n_segments]
 
 
 # --------------------------------------------------------------------------- the result
@@ -387,37 +281,6 @@ def _top_share(values: np.ndarray, top: float) -> float:
     return float(np.sort(values)[::-1][:k].sum() / total)
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ConfigError(f"{name}={value} should be >= {minimum}.")
-    return int(value)
-
-
-def _check_share(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        0.0 <= float(value) < 1.0
-    ):
-        raise ConfigError(f"{name}={value!r} should be a number in [0, 1).")
-    return float(value)
-
-
-def _check_date(name: str, value: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name}={value!r} is not a date (use e.g. '2021-01-01').") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ConfigError(f"{name}={value!r} is not a date (use e.g. '2021-01-01').")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.normalize()
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -545,20 +408,20 @@ def make_portfolio(
     >>> set(p.transactions["customer_id"]) <= set(p.customers["customer_id"])
     True
     """
-    n = _check_int("n_customers", n_customers, 1)
-    k = _check_int("n_segments", n_segments, 2)
+    n = check_int("n_customers", n_customers, 1)
+    k = check_int("n_segments", n_segments, 2)
     if k > 32:
         raise ConfigError(f"n_segments={k} should be <= 32.")
-    prospect_share = _check_share("prospect_share", prospect_share)
-    b2b_share = _check_share("b2b_share", b2b_share)
-    missing_share = _check_share("missing_share", missing_share)
+    prospect_share = check_share("prospect_share", prospect_share)
+    b2b_share = check_share("b2b_share", b2b_share)
+    missing_share = check_share("missing_share", missing_share)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
         np.isfinite(noise) and noise >= 0
     ):
         raise ConfigError(f"noise={noise!r} should be a finite number >= 0.")
     noise = float(noise)
-    t0 = _check_date("start", start)
-    t1 = _check_date("end", end)
+    t0 = check_date("start", start)
+    t1 = check_date("end", end)
     if t1 < t0 + pd.Timedelta(days=27):
         raise ConfigError(
             f"end={t1.date()} should be at least 4 weeks after start={t0.date()}."
@@ -570,7 +433,7 @@ def make_portfolio(
             f"random_state={random_state!r} should be an int, a numpy Generator or None."
         )
     rng = np.random.default_rng(random_state)
-    profiles = _select_profiles(k, with_b2b=b2b_share > 0)
+    profiles = select_profiles(k, with_b2b=b2b_share > 0)
     n_days = int((t1 - t0).days) + 1
 
     seg, is_prospect, is_b2b = _assign_roles(rng, n, profiles, prospect_share, b2b_share)
@@ -610,7 +473,7 @@ def make_portfolio(
 
 
 def _assign_roles(
-    rng: np.random.Generator, n: int, profiles: list[_Profile],
+    rng: np.random.Generator, n: int, profiles: list[SegmentProfile],
     prospect_share: float, b2b_share: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact counts of prospects, B2B accounts and segments, shuffled over the ids.
@@ -643,12 +506,12 @@ def _assign_roles(
     return seg[perm], is_prospect[perm], is_b2b[perm]
 
 
-def _per_seg(profiles: list[_Profile], seg: np.ndarray, attr: str) -> np.ndarray:
+def _per_seg(profiles: list[SegmentProfile], seg: np.ndarray, attr: str) -> np.ndarray:
     return np.array([getattr(p, attr) for p in profiles], dtype=float)[seg]
 
 
 def _customers(
-    rng: np.random.Generator, profiles: list[_Profile], seg: np.ndarray,
+    rng: np.random.Generator, profiles: list[SegmentProfile], seg: np.ndarray,
     is_prospect: np.ndarray, is_b2b: np.ndarray, ids: pa.Array,
     t0: pd.Timestamp, t1: pd.Timestamp, n_days: int, noise: float, missing_share: float,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -828,7 +691,7 @@ def _customers(
 
 
 def _transactions(
-    rng: np.random.Generator, profiles: list[_Profile], seg: np.ndarray,
+    rng: np.random.Generator, profiles: list[SegmentProfile], seg: np.ndarray,
     is_prospect: np.ndarray, is_b2b: np.ndarray, ids: pa.Array,
     first_day: np.ndarray, last_day: np.ndarray, t0: pd.Timestamp, n_days: int,
     noise: float,

@@ -7,6 +7,8 @@ working for callers who do not know segml.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "SegmlError",
     "SchemaError",
@@ -40,8 +42,13 @@ class RuleSyntaxError(SegmlError, ValueError):
     """A rule expression cannot be parsed or refers to an unknown column."""
 
 
-class NotFittedError(SegmlError, AttributeError):
-    """An estimator was used before ``fit``."""
+class NotFittedError(SegmlError, _SklearnNotFittedError):
+    """An estimator was used before ``fit``.
+
+    Subclasses scikit-learn's :class:`sklearn.exceptions.NotFittedError` (itself a
+    ``ValueError`` and an ``AttributeError``), so ``except SegmlError``, scikit-learn's
+    ``except NotFittedError`` and ``except AttributeError`` all catch it.
+    """
 
 
 class ModelIntegrityError(SegmlError, ValueError):

@@ -1,7 +1,9 @@
 """The self-contained HTML report of one pipeline run.
 
 One HTML file, readable offline: CSS inline, figures as base64 PNG data URIs, no script, no
-external URL. Sections come in the order an analyst reads them, each with a stable id:
+external URL. The page skeleton and the stylesheet are package data
+(``segml/templates/report.html`` and ``report.css``); this module holds the logic. Sections
+come in the order an analyst reads them, each with a stable id:
 
 ``data-quality`` -> ``features`` -> ``choice-of-k`` -> ``segments`` -> ``clusters-vs-rules``
 -> ``model-card``.
@@ -18,11 +20,14 @@ its section; it never stops the report. Every table cell is escaped with :func:`
 from __future__ import annotations
 
 import base64
+import functools
 import html
+import importlib.resources
 import io
 import logging
 import math
 import os
+import string
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -51,47 +56,27 @@ _DPI = 100
 _MAX_PROFILE_FEATURES = 24
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_CSS = """
-:root { --ink: #1d2329; --muted: #5f6b76; --line: #d9dee3; --bg: #ffffff; --band: #f5f7f9; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-       color: var(--ink); background: var(--bg); }
-header { padding: 20px 32px 12px; border-bottom: 3px solid #1f77b4; background: var(--band); }
-header h1 { margin: 0 0 4px; font-size: 26px; }
-header p { margin: 2px 0; color: var(--muted); }
-nav ol { display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 0; margin: 10px 0 0;
-         list-style: none; counter-reset: s; }
-nav li { counter-increment: s; }
-nav li::before { content: counter(s) ". "; color: var(--muted); }
-nav a { color: #1f77b4; text-decoration: none; }
-main { padding: 8px 32px 40px; max-width: 1400px; }
-section { margin: 26px 0; padding-top: 8px; border-top: 1px solid var(--line); }
-h2 { font-size: 21px; margin: 10px 0; }
-h3 { font-size: 16px; margin: 18px 0 6px; }
-p.note { color: var(--muted); font-style: italic; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 10px 0; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 150px;
-        background: var(--band); }
-.card b { display: block; font-size: 20px; }
-.card span { color: var(--muted); font-size: 13px; }
-table { border-collapse: collapse; margin: 8px 0 14px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: var(--band); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px;
-          border: 1px solid #0003; vertical-align: -2px; margin-right: 6px; }
-ul.legend { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap;
-            gap: 4px 22px; }
-ul.legend span { color: var(--muted); font-size: 13px; }
-td { max-width: 560px; overflow-wrap: anywhere; }
-figure { margin: 12px 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 13px; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
-pre { background: var(--band); border: 1px solid var(--line); padding: 10px; overflow-x: auto;
-      font-size: 13px; }
-footer { padding: 12px 32px; color: var(--muted); border-top: 1px solid var(--line); }
-"""
+@functools.cache
+def _template(name: str) -> str:
+    """Return the text of a file in ``segml/templates`` (package data, read once)."""
+    try:
+        res = importlib.resources.files("segml") / "templates" / name
+        return res.read_text(encoding="utf-8")
+    except (NotADirectoryError, FileNotFoundError):
+        # setuptools' editable finder can add a non-directory entry to segml.__path__,
+        # which makes importlib.resources refuse the package; fall back to the source tree.
+        return (Path(__file__).resolve().parent / "templates" / name).read_text(encoding="utf-8")
+
+
+def _page(**parts: str) -> str:
+    """Fill ``report.html`` (a :class:`string.Template`) with the CSS and the rendered parts.
+
+    The template holds the page skeleton and ``report.css`` the inline stylesheet; the values
+    are inserted as they are (``$`` in them is not expanded).
+    """
+    return string.Template(_template("report.html")).substitute(
+        css=_template("report.css"), **parts
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,17 +692,9 @@ def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
             content = _note(f"This section could not be built: {type(exc).__name__}: {exc}")
         body.append(f'<section id="{sid}"><h2>{i}. {_e(title)}</h2>{content}</section>')
     version = _version()
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Segmentation report {_e(run_id)}</title>"
-        f"<style>{_CSS}</style></head><body>"
-        f"<header><h1>Customer segmentation report</h1><p>{_e(subtitle)}</p>"
-        f"{_glance(run)}<nav><ol>{nav}</ol></nav></header>"
-        f"<main>{''.join(body)}</main>"
-        f"<footer>Written by segml {_e(version)}. Self-contained: opens offline.</footer>"
-        "</body></html>\n"
+    return _page(
+        run_id=_e(run_id), subtitle=_e(subtitle), glance=_glance(run), nav=nav,
+        main="".join(body), version=_e(version),
     )
 
 

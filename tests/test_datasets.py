@@ -11,7 +11,16 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from segml.datasets import CITIES, MACRO_AREAS, Portfolio, _alloc, _top_share, make_portfolio
+from segml.datasets import (
+    CATEGORIES,
+    CHANNELS,
+    CITIES,
+    MACRO_AREAS,
+    Portfolio,
+    _alloc,
+    _top_share,
+    make_portfolio,
+)
 from segml.errors import ConfigError, OutputExistsError
 from segml.schema import ORDERED_LEVELS, validate_customers, validate_transactions
 
@@ -529,3 +538,24 @@ def test_scale_50k_customers_contract():
     assert tx["customer_id"].is_monotonic_increasing
     assert tx["customer_id"].isin(p.customers["customer_id"]).all()
     assert 0.5 <= p.summary()["top20_revenue_share"] <= 0.8
+
+
+def test_planted_profiles_are_named_data():
+    import dataclasses
+
+    from segml._planted_segments import SEGMENT_PROFILES, SegmentProfile, select_profiles
+
+    names = [p.name for p in SEGMENT_PROFILES]
+    assert len(set(names)) == len(names)
+    assert sum(p.b2b for p in SEGMENT_PROFILES) == 1
+    for p in SEGMENT_PROFILES:
+        assert isinstance(p, SegmentProfile)
+        assert len(p.cats) == len(CATEGORIES)
+        assert len(p.chans) == len(CHANNELS)
+        assert len(p.macro) == len(MACRO_AREAS)
+        assert len(p.interests) == 4 and len(p.survey) == 3 and len(p.leads) == 8
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SEGMENT_PROFILES[0].rate = 1.0  # type: ignore[misc]
+    more = select_profiles(len(SEGMENT_PROFILES) + 3, with_b2b=False)
+    assert [p.name for p in more[:3]] == [n for n in names if n != "b2b_accounts"][:3]
+    assert len({p.name for p in more}) == len(more)

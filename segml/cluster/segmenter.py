@@ -13,9 +13,10 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from segml._numeric import to_float
+from segml._validation import check_choice, check_fitted
 from segml.errors import ConfigError
 
 __all__ = ["Segmenter", "ALGORITHMS", "COVARIANCE_TYPES"]
@@ -166,12 +167,8 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigError(f"algorithm={self.algorithm!r} is not one of {ALGORITHMS}.")
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise ConfigError(
-                f"covariance_type={self.covariance_type!r} is not one of {COVARIANCE_TYPES}."
-            )
+        check_choice("algorithm", self.algorithm, ALGORITHMS)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
         for name in ("n_clusters", "n_init", "max_iter"):
             value = getattr(self, name)
             if name == "n_init" and isinstance(value, str) and value == "auto":
@@ -382,7 +379,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     def _inner_matrix(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
+        check_fitted(self)
         return self._model_matrix(X, reset=False)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -470,7 +467,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         ndarray of str
             One name per segment.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return np.asarray(
             [f"distance_to_segment_{j}" for j in range(self.n_clusters_)], dtype=object
         )

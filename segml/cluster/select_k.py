@@ -15,6 +15,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from segml._validation import check_choices
 from segml.cluster.metrics import cluster_stats
 from segml.cluster.segmenter import ALGORITHMS, COVARIANCE_TYPES, Segmenter
 from segml.cluster.silhouette import FULL_KIND, SAMPLE_KIND, sampled_silhouette
@@ -246,14 +247,6 @@ def _evaluate_one(
     return row
 
 
-def _check_choice(name: str, values: Iterable[str], allowed: Sequence[str]) -> tuple[str, ...]:
-    values = (values,) if isinstance(values, str) else tuple(values)
-    bad = [v for v in values if v not in allowed]
-    if not values or bad:
-        raise ConfigError(f"{name}={values!r} should be a non-empty subset of {tuple(allowed)}.")
-    return values
-
-
 def select_k(
     X: Any,
     *,
@@ -362,8 +355,8 @@ def select_k(
     ks = sorted({int(k) for k in k_range})
     if not ks or ks[0] < 2:
         raise ConfigError(f"k_range={ks!r} should hold integers >= 2.")
-    algos = _check_choice("algorithms", algorithms, ALGORITHMS)
-    covs = _check_choice("covariance_types", covariance_types, COVARIANCE_TYPES)
+    algos = check_choices("algorithms", algorithms, ALGORITHMS)
+    covs = check_choices("covariance_types", covariance_types, COVARIANCE_TYPES)
     if rule not in RULES:
         raise ConfigError(f"rule={rule!r} should be one of {RULES}.")
     if not 0.0 < min_jaccard <= 1.0:

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.metrics import silhouette_samples
 from sklearn.utils import check_random_state
 
+from segml._validation import check_at_least
 from segml.cluster.metrics import cluster_sums, encode_labels
 from segml.errors import ConfigError
 
@@ -180,8 +181,7 @@ def sqeuclidean_silhouette(
     >>> round(sqeuclidean_silhouette(X, [0, 0, 1, 1]).overall, 6)
     0.98995
     """
-    if int(chunk_size) < 1:
-        raise ConfigError(f"chunk_size={chunk_size} should be >= 1.")
+    check_at_least("chunk_size", chunk_size, 1)
     X, uniques, codes = _check_inputs(X, labels)
     n, _ = X.shape
     k = uniques.shape[0]
@@ -317,10 +317,8 @@ def sampled_silhouette(
     >>> round(r.mean, 4), r.kind
     (0.8997, 'silhouette_euclidean_sample')
     """
-    if int(sample_size) < 3:
-        raise ConfigError(f"sample_size={sample_size} should be >= 3.")
-    if int(n_bootstrap) < 1:
-        raise ConfigError(f"n_bootstrap={n_bootstrap} should be >= 1.")
+    check_at_least("sample_size", sample_size, 3)
+    check_at_least("n_bootstrap", n_bootstrap, 1)
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence={confidence} should be in the open interval (0, 1).")
     X, uniques, codes = _check_inputs(X, labels)

@@ -19,6 +19,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from segml._validation import check_at_least, check_choice
 from segml.errors import ConfigError
 
 __all__ = ["StabilityResult", "bootstrap_stability", "jaccard_per_cluster"]
@@ -177,10 +178,8 @@ def bootstrap_stability(
     StabilityResult
         Per-refit ARI and per-segment mean Jaccard.
     """
-    if method not in _METHODS:
-        raise ConfigError(f"method={method!r} is not one of {_METHODS}.")
-    if int(n_resamples) < 1:
-        raise ConfigError(f"n_resamples={n_resamples} should be >= 1.")
+    check_choice("method", method, _METHODS)
+    check_at_least("n_resamples", n_resamples, 1)
     if not 0.0 < sample_fraction <= 1.0:
         raise ConfigError(f"sample_fraction={sample_fraction} should be in (0, 1].")
     rng = check_random_state(random_state)

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted
 
+from segml._validation import check_fitted
 from segml.cluster.metrics import cluster_stats
 from segml.cluster.silhouette import FULL_KIND, sqeuclidean_silhouette
 from segml.cluster.stability import StabilityResult, bootstrap_stability
@@ -98,7 +98,7 @@ def validate_segments(
     ValidationResult
         Per-segment and overall quality; ``to_dict()`` for the report and the saved model.
     """
-    check_is_fitted(segmenter)
+    check_fitted(segmenter)
     Z = segmenter._inner_matrix(X)
     labels = segmenter.predict(X)
     k = int(segmenter.n_clusters_)

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.preprocessing import OneHotEncoder
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names_in, validate_data
 
+from segml._validation import check_fitted
 from segml.errors import ConfigError
 from segml.schema import ORDERED_LEVELS
 
@@ -214,7 +215,7 @@ class ToFloat(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         return _numeric(X, self, reset=False)
 
 
@@ -267,7 +268,7 @@ class LogMoney(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "n_negative_")
+        check_fitted(self, "n_negative_")
         arr = _numeric(X, self, reset=False)
         self.n_negative_ = int(np.sum(arr < 0))
         return np.sign(arr) * np.log1p(np.abs(arr))
@@ -284,7 +285,7 @@ class LogMoney(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "n_negative_")
+        check_fitted(self, "n_negative_")
         arr = np.asarray(X, dtype=np.float64)
         return np.sign(arr) * np.expm1(np.abs(arr))
 
@@ -355,7 +356,7 @@ class Winsorizer(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "lower_")
+        check_fitted(self, "lower_")
         arr = _numeric(X, self, reset=False)
         return np.clip(arr, self.lower_, self.upper_)
 
@@ -483,7 +484,7 @@ class AgeEncoder(_Base):
         -------
         ndarray of shape (n_samples, 2) or (n_samples, 1)
         """
-        check_is_fitted(self, "band_labels_")
+        check_fitted(self, "band_labels_")
         age, n_bad, n_missing = self._ages(X, reset=False)
         self.n_implausible_ = n_bad
         self.n_missing_ = n_missing
@@ -505,7 +506,7 @@ class AgeEncoder(_Base):
         -------
         pandas.Series of str
         """
-        check_is_fitted(self, "band_labels_")
+        check_fitted(self, "band_labels_")
         codes = np.asarray(codes, dtype=np.float64)
         labels = np.asarray([*self.band_labels_, np.nan], dtype=object)
         idx = np.where(np.isnan(codes), len(self.band_labels_), np.nan_to_num(codes)).astype(int)
@@ -523,7 +524,7 @@ class AgeEncoder(_Base):
         -------
         ndarray of str
         """
-        check_is_fitted(self, "band_labels_")
+        check_fitted(self, "band_labels_")
         _check_feature_names_in(self, input_features)
         names = ["age", "age_band"] if self.band_edges_.size else ["age"]
         return np.asarray(names, dtype=object)
@@ -739,7 +740,7 @@ class RareOneHot(_Base):
         -------
         ndarray of shape (n_samples, n_output_features)
         """
-        check_is_fitted(self, "encoder_")
+        check_fitted(self, "encoder_")
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         frame = self._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
@@ -762,7 +763,7 @@ class RareOneHot(_Base):
         -------
         ndarray of str
         """
-        check_is_fitted(self, "encoder_")
+        check_fitted(self, "encoder_")
         names = _check_feature_names_in(self, input_features)
         return self.encoder_.get_feature_names_out(names)
 
@@ -893,7 +894,7 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features), float64
         """
-        check_is_fitted(self, "levels_")
+        check_fitted(self, "levels_")
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         out, self.n_unknown_ = self._codes(X)
@@ -983,7 +984,7 @@ class FrequencyEncoder(_Base):
         -------
         ndarray of shape (n_samples, n_features), float64
         """
-        check_is_fitted(self, "frequencies_")
+        check_fitted(self, "frequencies_")
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         frame = RareOneHot._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
@@ -1008,7 +1009,7 @@ class FrequencyEncoder(_Base):
         -------
         ndarray of str
         """
-        check_is_fitted(self, "frequencies_")
+        check_fitted(self, "frequencies_")
         names = _check_feature_names_in(self, input_features)
         return np.asarray([f"{n}_freq" for n in names], dtype=object)
 
@@ -1104,7 +1105,7 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "scale_")
+        check_fitted(self, "scale_")
         return _numeric(X, self, reset=False) * self.scale_
 
 
@@ -1214,7 +1215,7 @@ class MultiLabelFlags(_Base):
         -------
         ndarray of shape (n_samples, n_labels), float64
         """
-        check_is_fitted(self, "labels_")
+        check_fitted(self, "labels_")
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         rows = self._split(X)
@@ -1243,6 +1244,6 @@ class MultiLabelFlags(_Base):
         -------
         ndarray of str
         """
-        check_is_fitted(self, "labels_")
+        check_fitted(self, "labels_")
         _check_feature_names_in(self, input_features)
         return np.asarray([f"{self.prefix}{lbl}" for lbl in self.labels_], dtype=object)

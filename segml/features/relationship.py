@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
+from segml._validation import check_fitted
 from segml.errors import ConfigError, SchemaError
 from segml.features.encoders import OrdinalScale
 
@@ -209,7 +209,7 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, 1)
         """
-        check_is_fitted(self, "cell_medians_")
+        check_fitted(self, "cell_medians_")
         X = self._check_frame(X)
         m = pd.to_numeric(X[self.monetary], errors="coerce").astype("float64").to_numpy()
         keys = _cell_keys(X, list(self.by))
@@ -233,7 +233,7 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         -------
         ndarray of str
         """
-        check_is_fitted(self, "cell_medians_")
+        check_fitted(self, "cell_medians_")
         return np.asarray(["growth_potential"], dtype=object)
 
 

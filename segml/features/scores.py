@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from segml._validation import check_fitted
 from segml.errors import ConfigError, SchemaError
 
 __all__ = ["RFMScorer", "rfm_code", "ABCClassifier", "ParetoResult", "pareto", "RFM_INPUT"]
@@ -166,7 +167,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             Scores 1..n_bins; 0 for prospects and NaN values (a DataFrame with
             ``set_output(transform="pandas")``).
         """
-        check_is_fitted(self)
+        check_fitted(self)
         arr = validate_data(self, _select_rfm(X), ensure_all_finite="allow-nan",
                             dtype="float64", reset=False)
         out = np.zeros(arr.shape, dtype="int64")
@@ -191,7 +192,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         -------
         numpy.ndarray of str
         """
-        check_is_fitted(self)
+        check_fitted(self)
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             names = [f"x{i}" for i in range(self.n_features_in_)]
@@ -381,7 +382,7 @@ class ABCClassifier(BaseEstimator):
         -------
         numpy.ndarray of str
         """
-        check_is_fitted(self)
+        check_fitted(self)
         values, prospect = self._values(X, reset=False)
         out = np.where(values >= self.threshold_a_, "A",
                        np.where(values >= self.threshold_b_, "B", "C")).astype(object)

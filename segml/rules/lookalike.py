@@ -22,10 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError as _SkNotFitted
-from sklearn.utils.validation import check_is_fitted
 
-from segml.errors import ConfigError, NotFittedError, SchemaError
+from segml._validation import check_fitted
+from segml.errors import ConfigError, SchemaError
 from segml.rules import expr as _expr
 
 __all__ = ["LookalikeScorer", "DEFAULT_ATTRIBUTES"]
@@ -211,12 +210,8 @@ class LookalikeScorer(BaseEstimator):
         return np.column_stack(blocks), names
 
     def _check_fitted(self, where: str) -> None:
-        try:
-            check_is_fitted(self, "center_")
-        except _SkNotFitted:
-            raise NotFittedError(
-                f"This LookalikeScorer is not fitted yet; call fit(frame) before {where}."
-            ) from None
+        msg = f"This LookalikeScorer is not fitted yet; call fit(frame) before {where}."
+        check_fitted(self, "center_", msg=msg)
 
     def score_samples(self, X: pd.DataFrame) -> pd.Series:
         """Look-alike score in (0, 1] (NaN when a row has none of the columns).

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.exceptions import NotFittedError as _SkNotFitted
-from sklearn.utils.validation import check_is_fitted
 
-from segml.errors import ConfigError, NotFittedError, SchemaError
+from segml._validation import check_fitted
+from segml.errors import ConfigError, SchemaError
 from segml.rules import expr as _expr
 from segml.rules.ruleset import BUILTIN_RULESETS, RuleSet
 
@@ -197,12 +196,8 @@ class RuleSegmenter(BaseEstimator):
 
     # -------------------------------------------------------------- predict
     def _check_fitted(self, where: str) -> None:
-        try:
-            check_is_fitted(self, "ruleset_")
-        except _SkNotFitted:
-            raise NotFittedError(
-                f"This RuleSegmenter is not fitted yet; call fit(frame) before {where}."
-            ) from None
+        msg = f"This RuleSegmenter is not fitted yet; call fit(frame) before {where}."
+        check_fitted(self, "ruleset_", msg=msg)
 
     def _prepare(self, X: pd.DataFrame, where: str) -> pd.DataFrame:
         self._check_fitted(where)
