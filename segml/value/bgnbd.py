@@ -195,6 +195,9 @@ def _scaled_one_minus_h(
     x_safe = np.where(near, x - c + 1.0, x)  # makes c = 1 where the limit is used instead
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         regular = (a + b + x_safe - 1.0) / (a - 1.0) * (1.0 - _hyp_ratio(p, t, x_safe, T))
+    # 1 - ratio cancels as t -> 0: rounding leaves values like -5e-12 where the true value is
+    # ~r t / alpha >= 0 (found by hypothesis at t = 1e-262); an expectation is never negative
+    regular = np.maximum(regular, 0.0)
     if not near.any():
         return regular
     z = t / (alpha + T + t)

@@ -111,6 +111,15 @@ def test_simulated_parameters_are_recovered():
     np.testing.assert_allclose([p.r, p.alpha, p.a, p.b], CDNOW.as_array(), rtol=0.25)
 
 
+def test_tiny_horizon_gives_no_negative_expectation():
+    """Cancellation in 1 - 2F1 ratio at t -> 0 left -5.6e-12 (hypothesis found t = 1e-262)."""
+    p = (4.0, 1.0, 1.0, 1.0)
+    for t in (1.5378634192594622e-262, 1e-100, 1e-20):
+        assert bgnbd_conditional_expected_purchases(p, t, 0, 0.0, 1.0)[()] >= 0.0
+        assert bgnbd_expected_purchases_new(p, [t])[0] >= 0.0
+    assert bgnbd_expected_purchases_new(p, [0.0])[0] == 0.0
+
+
 _params = st.tuples(st.floats(0.05, 5), st.floats(0.5, 20), st.floats(0.2, 5),
                     st.floats(0.2, 10))
 _cust = st.tuples(st.integers(0, 40), st.floats(0, 1), st.floats(0.1, 60))
