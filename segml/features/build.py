@@ -8,7 +8,9 @@ frame of raw, interpretable columns indexed by ``customer_id`` -- what profiles
 and rules read. Everything learned on the way (RFM cut points, ABC thresholds,
 category/channel levels, growth-potential peer medians, age bands) is kept in a
 :class:`FeatureState` with no customer rows, so that the same columns can be
-rebuilt for new customers with frozen thresholds.
+rebuilt for new customers with frozen thresholds. The work is done by
+:class:`~segml.features.builder.FeatureBuilder` (``fit`` learns the state, ``transform`` uses
+it frozen); :func:`build_features` is a one-call convenience over it.
 
 :func:`make_preprocessor` turns a :class:`~segml.features.spec.FeatureSpec`
 into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
@@ -138,7 +140,7 @@ class FeatureState:
 
 @dataclass
 class FeatureSet:
-    """Result of :func:`build_features`.
+    """Result of :func:`build_features` and of ``FeatureBuilder.transform`` / ``fit_transform``.
 
     Attributes
     ----------
@@ -448,6 +450,10 @@ def build_features(
     min_peers: int = 5,
 ) -> FeatureSet:
     """Build the raw feature frame of every customer as of ``as_of``.
+
+    A convenience over :class:`~segml.features.builder.FeatureBuilder`: without ``state`` it is
+    ``FeatureBuilder(spec, lookback_days=..., min_peers=...).fit_transform(...)``; with a
+    ``state`` it is ``FeatureBuilder.from_state(state, spec).transform(...)``.
 
     **The as-of universe.** A customer is in the frame when they have a transaction on or
     before ``as_of``, a ``signup_date`` on or before it, or no dated attribute at all
