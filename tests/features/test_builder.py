@@ -112,14 +112,16 @@ def test_fit_then_transform_at_the_fit_date_gives_the_fit_frame(fitted):
                                   fit_frame)
 
 
-def test_transform_does_not_change_the_builder(fitted):
-    before = joblib.hash(fitted)
-    keys = sorted(vars(fitted))
-    for as_of in (T1, T2, "2024-05-01"):
-        fitted.transform(_tx(), _customers(), as_of=as_of)
-    fitted.transform(_tx(), None, as_of=T2)
-    assert joblib.hash(fitted) == before
-    assert sorted(vars(fitted)) == keys == ["lookback_days", "min_peers", "spec", "state_"]
+def test_transform_does_not_change_the_builder():
+    fb = FeatureBuilder().fit(_tx(), _customers(), as_of=T1)
+    before = joblib.hash(fb)
+    keys = sorted(vars(fb))
+    for as_of in (T2, "2024-05-01", T1):
+        fb.transform(_tx(), _customers(), as_of=as_of)
+    fb.transform(_tx(), None, as_of=T2)
+    fb.transform(_tx().head(2), _customers().head(1), as_of=T1)  # other rows, other counts
+    assert joblib.hash(fb) == before
+    assert sorted(vars(fb)) == keys == ["lookback_days", "min_peers", "spec", "state_"]
 
 
 def test_a_saved_state_is_not_changed_by_rebuilds():
