@@ -405,12 +405,12 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
     -------
     segml.features.FeatureSet
     """
-    from segml.features import FeatureSpec, build_features
+    from segml.features import FeatureBuilder, FeatureSpec
 
     fcfg = cfg["features"]
     spec = FeatureSpec.from_toml(Path(fcfg["spec"]).read_text()) if fcfg["spec"] else None
-    fs = build_features(data.transactions, data.customers, _as_of(cfg, data), spec,
-                        lookback_days=fcfg["lookback_days"], aggregates=data.aggregates)
+    fs = FeatureBuilder(spec, lookback_days=fcfg["lookback_days"]).fit_transform(
+        data.transactions, data.customers, as_of=_as_of(cfg, data), aggregates=data.aggregates)
     if fcfg["weights"]:
         fs.spec = fs.spec.with_weights(**fcfg["weights"])
     if fcfg.get("min_level_customers") is not None:

@@ -1,11 +1,13 @@
 """The features layer: point-in-time customer features, encoders, spec and assembly.
 
-``build_features`` gives the raw, interpretable feature frame (and the fitted
-state to rebuild it for new customers); ``make_preprocessor`` turns a
+``FeatureBuilder`` learns the feature state at one ``as_of`` (``fit``) and builds the raw,
+interpretable feature frame with it frozen at any date (``transform``); ``build_features`` does
+both in one call (or reuses a saved state); ``make_preprocessor`` turns a
 ``FeatureSpec`` into the scikit-learn preprocessor producing the model matrix.
 """
 
 from segml.features.build import FeatureSet, FeatureState, build_features, make_preprocessor
+from segml.features.builder import FeatureBuilder
 from segml.features.clv import historical_clv
 from segml.features.encoders import (
     CANONICAL_LEVELS,
@@ -23,6 +25,7 @@ from segml.features.relationship import GrowthPotential, growth_potential, relat
 from segml.features.scores import ABCClassifier, ParetoResult, RFMScorer, pareto, rfm_code
 from segml.features.spec import FAMILIES, TRANSFORMS, FamilySpec, FeatureSpec
 from segml.features.transactions import (
+    ShareLevels,
     behaviour_features,
     payment_features,
     rfm_features,
@@ -32,6 +35,7 @@ from segml.features.transactions import (
 
 __all__ = [
     "build_features",
+    "FeatureBuilder",
     "make_preprocessor",
     "FeatureSet",
     "FeatureState",
@@ -44,6 +48,7 @@ __all__ = [
     "behaviour_features",
     "payment_features",
     "top_levels",
+    "ShareLevels",
     "RFMScorer",
     "rfm_code",
     "ABCClassifier",

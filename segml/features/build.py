@@ -8,7 +8,9 @@ frame of raw, interpretable columns indexed by ``customer_id`` -- what profiles
 and rules read. Everything learned on the way (RFM cut points, ABC thresholds,
 category/channel levels, growth-potential peer medians, age bands) is kept in a
 :class:`FeatureState` with no customer rows, so that the same columns can be
-rebuilt for new customers with frozen thresholds.
+rebuilt for new customers with frozen thresholds. The work is done by
+:class:`~segml.features.builder.FeatureBuilder` (``fit`` learns the state, ``transform`` uses
+it frozen); :func:`build_features` is a one-call convenience over it.
 
 :func:`make_preprocessor` turns a :class:`~segml.features.spec.FeatureSpec`
 into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
@@ -56,10 +58,8 @@ from segml.features._time import (
     _timestamp_values,
     cutoff,
     days_between,
-    to_as_of,
     window_start,
 )
-from segml.features.clv import historical_clv
 from segml.features.encoders import (
     CANONICAL_LEVELS,
     AgeEncoder,
@@ -73,11 +73,10 @@ from segml.features.encoders import (
     normalize_level,
     normalize_levels,
 )
-from segml.features.privacy import check_identifiers, rare_level_rows
+from segml.features.privacy import check_identifiers
 from segml.features.relationship import GrowthPotential, _relationship
-from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
+from segml.features.scores import ABCClassifier, RFMScorer
 from segml.features.spec import FeatureSpec
-from segml.features.transactions import transaction_features
 
 __all__ = ["FeatureSet", "FeatureState", "build_features", "make_preprocessor"]
 
@@ -141,7 +140,7 @@ class FeatureState:
 
 @dataclass
 class FeatureSet:
-    """Result of :func:`build_features`.
+    """Result of :func:`build_features` and of ``FeatureBuilder.transform`` / ``fit_transform``.
 
     Attributes
     ----------
@@ -452,6 +451,10 @@ def build_features(
 ) -> FeatureSet:
     """Build the raw feature frame of every customer as of ``as_of``.
 
+    A convenience over :class:`~segml.features.builder.FeatureBuilder`: without ``state`` it is
+    ``FeatureBuilder(spec, lookback_days=..., min_peers=...).fit_transform(...)``; with a
+    ``state`` it is ``FeatureBuilder.from_state(state, spec).transform(...)``.
+
     **The as-of universe.** A customer is in the frame when they have a transaction on or
     before ``as_of``, a ``signup_date`` on or before it, or no dated attribute at all
     (prospects: no purchase yet). A customer whose first appearance (first transaction or
@@ -516,172 +519,15 @@ def build_features(
     >>> fs.report["customers_only_in_transactions"]
     1
     """
-    as_of = to_as_of(as_of)
-    if state is not None and not isinstance(state, FeatureState):
-        raise ConfigError(f"state should be a FeatureState, got {type(state).__name__}.")
-    if spec is not None and not isinstance(spec, FeatureSpec):
-        raise ConfigError(
-            f"spec should be a FeatureSpec (FeatureSpec.from_dict / from_toml), "
-            f"got {type(spec).__name__}."
-        )
-    if transactions is not None and aggregates is not None:
-        raise ConfigError("pass transactions or aggregates, not both.")
-    table = _customer_table(customers)
-    report: dict[str, Any] = {"state_reused": state is not None}
-    lookback = state.lookback_days if state is not None else lookback_days
+    from segml.features.builder import FeatureBuilder  # builder.py imports this module
 
-    # 0. the as-of universe: customers first seen after as_of do not exist yet ----------------
-    dates = None
-    if transactions is not None:
-        dates = _tx_dates(transactions, as_of, lookback)
-        _check_range(dates, as_of, report)
-    late = _not_yet(table, None if dates is None else dates.first, as_of)
-    n_late_tx = 0
-    if dates is not None:
-        known = table.index if table is not None else pd.Index([], dtype="str")
-        only_tx = dates.first[~dates.first.index.isin(known)]
-        n_late_tx = int((only_tx >= cutoff(as_of)).sum())
-    report["not_yet_customers"] = len(late) + n_late_tx
-    if table is not None and len(late):
-        table = table.drop(index=late)
-
-    # 1. transaction features ------------------------------------------------------------
-    tf: pd.DataFrame | None
-    cat_levels = chan_levels = None
-    if transactions is not None:
-        tf = transaction_features(
-            transactions,
-            as_of,
-            customers=None if table is None else table.index,
-            lookback_days=lookback,
-            category_levels=state.category_levels if state is not None else None,
-            channel_levels=state.channel_levels if state is not None else None,
-        )
-        cat_levels = tf.attrs.get("category_levels")
-        chan_levels = tf.attrs.get("channel_levels")
-        tf.attrs = {}
-        report["rows_after_as_of"] = dates.n_after_as_of if dates is not None else 0
-        report["rows_before_window"] = dates.n_before_window if dates is not None else 0
-        report["rows_cancelled"] = dates.n_cancelled if dates is not None else 0
-    elif aggregates is not None:
-        tf = _aggregates(aggregates)
-        tf = tf.drop(index=tf.index.intersection(late))
-        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
-    else:
-        tf = None
-        report["rows_after_as_of"] = report["rows_before_window"] = report["rows_cancelled"] = 0
-
-    ids = table.index if table is not None else pd.Index([], dtype="str", name="customer_id")
-    if tf is not None:
-        only_tx = tf.index.difference(ids)
-        ids = ids.union(tf.index)
-    else:
-        only_tx = pd.Index([], dtype="str")
-    ids = pd.Index(ids.astype("str"), dtype="str", name="customer_id").sort_values()
-    report["customers_only_in_transactions"] = len(only_tx)
-    frame = pd.DataFrame(index=ids)
-
-    # 2. attributes ---------------------------------------------------------------------
-    age_enc = None
-    if table is not None:
-        attrs, age_enc = _attributes(
-            table, as_of, spec, state.age_encoder if state is not None else None, report
-        )
-        # flags stay boolean (nullable) when customers only in transactions add missing rows
-        attrs = attrs.astype({c: "boolean" for c in attrs.columns if attrs[c].dtype == bool})
-        attrs = attrs.reindex(ids)
-    else:
-        attrs = None
-        report.update(missing={}, missing_income=0, implausible_birth_years=0,
-                      implausible_ages=0, unknown_levels={}, dropped_customer_columns=[])
-
-    # 3. value: RFM scores, ABC, CLV -----------------------------------------------------
-    rfm = abc = None
-    if tf is not None:
-        tf = tf.reindex(ids)
-        if "is_prospect" in tf:
-            tf["is_prospect"] = tf["is_prospect"].fillna(True).astype(bool)
-        if "frequency" in tf and transactions is not None:
-            tf["frequency"] = tf["frequency"].fillna(0).astype("int64")
-        if "monetary" in tf and transactions is not None:
-            tf["monetary"] = tf["monetary"].fillna(0.0)
-        if attrs is not None and "tenure_days" not in tf and "signup_date" in attrs:
-            signup = pd.to_datetime(attrs["signup_date"])
-            tf["tenure_days"] = (as_of.normalize() - signup.dt.normalize()).dt.days.astype(
-                "float64"
-            )
-        frame = frame.join(tf)
-        buyers = ~frame["is_prospect"].to_numpy(dtype=bool)
-        if state is not None:
-            rfm, abc = state.rfm_scorer, state.abc
-        elif buyers.any():
-            rfm_cols = [c for c in ("recency_days", "frequency", "monetary") if c in frame]
-            rfm = RFMScorer().fit(frame[rfm_cols]) if len(rfm_cols) == 3 else None
-            abc = ABCClassifier().fit(frame)
-        if rfm is not None:
-            scores = rfm.set_output(transform="pandas").transform(
-                frame[["recency_days", "frequency", "monetary"]]
-            )
-            scores.index = frame.index
-            for c in scores.columns:
-                frame[c] = scores[c].astype("int64")
-            frame["rfm_code"] = rfm_code(scores)
-        else:
-            for c in ("r_score", "f_score", "m_score"):
-                frame[c] = np.zeros(len(frame), dtype="int64")
-            frame["rfm_code"] = pd.Series("000", index=frame.index, dtype="str")
-        if abc is not None:
-            frame["abc_class"] = pd.Series(abc.predict(frame), index=frame.index, dtype="str")
-        else:
-            frame["abc_class"] = pd.Series("none", index=frame.index, dtype="str")
-        if "tenure_days" in frame:
-            cost = None
-            if attrs is not None and "acquisition_cost" in attrs:
-                cost = attrs["acquisition_cost"].astype("float64")
-            clv = historical_clv(frame, acquisition_cost=cost)
-            for c in clv.columns:
-                frame[c] = clv[c]
-    report["n_prospects"] = int(frame["is_prospect"].sum()) if "is_prospect" in frame else 0
-
-    # 4. attributes joined; growth potential ---------------------------------------------
-    if attrs is not None:
-        frame = frame.join(attrs.drop(columns=[c for c in attrs if c in frame]))
-    if state is not None and state.columns:
-        # frozen column set: columns the state knows but this data lacks are NaN
-        report["columns_absent_vs_state"] = [
-            c for c in state.columns if c not in frame.columns and c != "growth_potential"
-        ]
-        frame = frame.reindex(columns=state.columns)
-    growth = None
-    if "monetary" in frame:
-        if state is not None:
-            growth = state.growth
-        else:
-            growth = GrowthPotential(by=_growth_by(frame), min_peers=min_peers).fit(frame)
-        if growth is not None:
-            frame["growth_potential"] = growth.transform(frame)[:, 0]
-
-    # 5. state ---------------------------------------------------------------------------
-    if state is not None:
-        new_state = state
-    else:
-        new_state = FeatureState(
-            as_of=as_of,
-            lookback_days=lookback,
-            category_levels=list(cat_levels) if cat_levels is not None else None,
-            channel_levels=list(chan_levels) if chan_levels is not None else None,
-            rfm_scorer=rfm,
-            abc=abc,
-            growth=growth,
-            age_encoder=age_enc,
-            columns=list(frame.columns),
-        )
-    frame.index.name = "customer_id"
-    report["n_customers"] = len(frame)
-    if spec is None:
-        spec = FeatureSpec.default(frame.columns)
-    report["rare_levels_folded"] = rare_level_rows(frame, spec)
-    return FeatureSet(frame=frame, spec=spec, as_of=as_of, state=new_state, report=report)
+    if state is None:
+        builder = FeatureBuilder(spec, lookback_days=lookback_days, min_peers=min_peers)
+        return builder.fit_transform(transactions, customers, as_of=as_of,
+                                     aggregates=aggregates)
+    return FeatureBuilder.from_state(state, spec, min_peers=min_peers).transform(
+        transactions, customers, as_of=as_of, aggregates=aggregates
+    )
 
 
 def _imputer() -> SimpleImputer:

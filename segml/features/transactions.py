@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ __all__ = [
     "behaviour_features",
     "payment_features",
     "transaction_features",
+    "ShareLevels",
     "top_levels",
     "RFM_COLUMNS",
 ]
@@ -55,6 +56,24 @@ _QUARTERS = ("spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_sha
 _EPOCH = pd.Timestamp("1970-01-01")
 _OPTIONAL = ("order_id", "category", "channel", "status", "margin", "cost", "due_date",
              "paid_date")
+
+
+@dataclass(frozen=True)
+class ShareLevels:
+    """Levels that got their own ``category_share_<x>`` / ``channel_share_<x>`` column.
+
+    Returned by :func:`transaction_features` / :func:`behaviour_features` with
+    ``return_levels=True`` and given back through their ``category_levels`` /
+    ``channel_levels`` arguments to rebuild the same columns on other data.
+
+    Attributes
+    ----------
+    category, channel : list of str or None
+        Levels in column order; None when the transactions have no such column.
+    """
+
+    category: list[str] | None = None
+    channel: list[str] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,7 +598,8 @@ def _compute(
     late_grace_days: int = 0,
     risk_late_share: float = 0.5,
     risk_unpaid_share: float = 0.2,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, ShareLevels]:
+    """Compute the features of ``families`` and the share levels (learned unless given)."""
     win = _window(as_of, lookback_days)
     top_categories = _check_nonneg_int("top_categories", top_categories)
     top_channels = _check_nonneg_int("top_channels", top_channels)
@@ -644,11 +664,11 @@ def _compute(
             "transactions has missing customer_id values; every row needs a customer id "
             "(segml.schema.validate_transactions reports them)."
         )
-    frame = _to_pandas(result)
-    if "behaviour" in families:
-        frame.attrs["category_levels"] = list(cats) if cats is not None else None
-        frame.attrs["channel_levels"] = list(chans) if chans is not None else None
-    return frame
+    levels = ShareLevels(
+        category=list(cats) if cats is not None else None,
+        channel=list(chans) if chans is not None else None,
+    )
+    return _to_pandas(result), levels
 
 
 def _to_pandas(result: pl.DataFrame) -> pd.DataFrame:
@@ -720,7 +740,19 @@ def rfm_features(
     ({'a': 2, 'b': 1, 'c': 0}, [21.0, 26.0, nan])
     """
     return _compute(transactions, as_of, families=("rfm",), customers=customers,
-                    lookback_days=lookback_days)
+                    lookback_days=lookback_days)[0]
+
+
+@overload
+def behaviour_features(
+    transactions: Any, as_of: Any, *, return_levels: Literal[False] = ..., **kwargs: Any
+) -> pd.DataFrame: ...
+
+
+@overload
+def behaviour_features(
+    transactions: Any, as_of: Any, *, return_levels: Literal[True], **kwargs: Any
+) -> tuple[pd.DataFrame, ShareLevels]: ...
 
 
 def behaviour_features(
@@ -734,7 +766,8 @@ def behaviour_features(
     trend_window_days: int = 180,
     category_levels: Sequence[str] | None = None,
     channel_levels: Sequence[str] | None = None,
-) -> pd.DataFrame:
+    return_levels: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, ShareLevels]:
     """Behaviour features per customer as of ``as_of``.
 
     Parameters
@@ -754,12 +787,13 @@ def behaviour_features(
     trend_window_days : int, default 180
         Length of the recent and previous windows of ``spend_trend``.
     category_levels, channel_levels : list of str, optional
-        Use these levels instead of learning them (scoring reuses the levels learned at fit; the
-        levels used are in ``frame.attrs["category_levels"]`` / ``["channel_levels"]``).
+        Use these levels instead of learning them (scoring reuses the levels learned at fit).
+    return_levels : bool, default False
+        Also return the levels used (learned or given), as a :class:`ShareLevels`.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, or (pandas.DataFrame, ShareLevels) with ``return_levels=True``
         Indexed by ``customer_id`` (string, sorted). Spend below means purchase-line ``amount``
         (returns and cancelled rows excluded). Columns, with the value for prospects:
 
@@ -792,12 +826,13 @@ def behaviour_features(
     SchemaError
         When a required column is absent or a date column is not datetime64.
     """
-    return _compute(
+    frame, levels = _compute(
         transactions, as_of, families=("behaviour",), customers=customers,
         lookback_days=lookback_days, top_categories=top_categories, top_channels=top_channels,
         trend_window_days=trend_window_days, category_levels=category_levels,
         channel_levels=channel_levels,
     )
+    return (frame, levels) if return_levels else frame
 
 
 def payment_features(
@@ -859,7 +894,19 @@ def payment_features(
         transactions, as_of, families=("payment",), customers=customers,
         lookback_days=lookback_days, late_grace_days=late_grace_days,
         risk_late_share=risk_late_share, risk_unpaid_share=risk_unpaid_share,
-    )
+    )[0]
+
+
+@overload
+def transaction_features(
+    transactions: Any, as_of: Any, *, return_levels: Literal[False] = ..., **kwargs: Any
+) -> pd.DataFrame: ...
+
+
+@overload
+def transaction_features(
+    transactions: Any, as_of: Any, *, return_levels: Literal[True], **kwargs: Any
+) -> tuple[pd.DataFrame, ShareLevels]: ...
 
 
 def transaction_features(
@@ -876,7 +923,8 @@ def transaction_features(
     late_grace_days: int = 0,
     risk_late_share: float = 0.5,
     risk_unpaid_share: float = 0.2,
-) -> pd.DataFrame:
+    return_levels: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, ShareLevels]:
     """All transaction features (RFM, behaviour, payment) in one pass over the rows.
 
     Parameters
@@ -893,14 +941,17 @@ def transaction_features(
         See :func:`behaviour_features`.
     late_grace_days, risk_late_share, risk_unpaid_share
         See :func:`payment_features`.
+    return_levels : bool, default False
+        Also return the category/channel levels used (learned or given), as a
+        :class:`ShareLevels`; pass them back as ``category_levels`` / ``channel_levels`` to
+        rebuild the same share columns on other data.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame, or (pandas.DataFrame, ShareLevels) with ``return_levels=True``
         Indexed by ``customer_id`` (string, sorted): the columns of :func:`rfm_features`, then
         :func:`behaviour_features`, then :func:`payment_features` (when ``due_date`` exists),
-        with the same definitions and prospect values. ``frame.attrs`` holds the
-        ``category_levels`` and ``channel_levels`` used.
+        with the same definitions and prospect values.
 
     Raises
     ------
@@ -909,10 +960,11 @@ def transaction_features(
     SchemaError
         When a required column is absent or a date column is not datetime64.
     """
-    return _compute(
+    frame, levels = _compute(
         transactions, as_of, families=("rfm", "behaviour", "payment"), customers=customers,
         lookback_days=lookback_days, top_categories=top_categories, top_channels=top_channels,
         trend_window_days=trend_window_days, category_levels=category_levels,
         channel_levels=channel_levels, late_grace_days=late_grace_days,
         risk_late_share=risk_late_share, risk_unpaid_share=risk_unpaid_share,
     )
+    return (frame, levels) if return_levels else frame

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from segml.errors import ConfigError, SchemaError
 from segml.features.transactions import (
+    ShareLevels,
     behaviour_features,
     payment_features,
     rfm_features,
@@ -161,8 +162,8 @@ def test_errors_name_the_problem():
 
 # ------------------------------------------------------------------------------- behaviour
 def test_behaviour_exact_values():
-    f = behaviour_features(sales(), AS_OF, customers=["d"], top_categories=2, top_channels=2,
-                           trend_window_days=90)
+    f, levels = behaviour_features(sales(), AS_OF, customers=["d"], top_categories=2,
+                                   top_channels=2, trend_window_days=90, return_levels=True)
     g = 310.0  # a's purchase spend: 100+50+60+10+90
     expected = pd.DataFrame(
         {
@@ -190,8 +191,8 @@ def test_behaviour_exact_values():
         index=pd.Index(["a", "b", "d"], dtype="str", name="customer_id"),
     )
     pd.testing.assert_frame_equal(f, expected)
-    assert f.attrs["category_levels"] == ["music", "books"]
-    assert f.attrs["channel_levels"] == ["web", "store"]
+    assert levels == ShareLevels(category=["music", "books"], channel=["web", "store"])
+    assert f.attrs == {}  # levels come back as a value, not through frame.attrs
 
 
 def test_behaviour_reuses_given_levels_and_counts_unlisted_as_other():
@@ -364,23 +365,25 @@ def rows_strategy(draw, min_size=0, after=False):
 
 def _features(tx):
     return transaction_features(tx, AS_OF_P, customers=["e", "zz"], top_categories=2,
-                                trend_window_days=60)
+                                trend_window_days=60, return_levels=True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=rows_strategy(), extra=rows_strategy(min_size=1, after=True))
 def test_property_rows_after_as_of_change_nothing(base, extra):
-    before = _features(base)
-    after = _features(pd.concat([base, extra], ignore_index=True))
+    before, before_levels = _features(base)
+    after, after_levels = _features(pd.concat([base, extra], ignore_index=True))
     pd.testing.assert_frame_equal(before, after)
-    assert before.attrs == after.attrs
+    assert before_levels == after_levels
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=rows_strategy(min_size=1), seed=st.integers(0, 2**32 - 1))
 def test_property_row_order_changes_nothing(base, seed):
     shuffled = base.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    pd.testing.assert_frame_equal(_features(base), _features(shuffled))
+    (a, a_levels), (b, b_levels) = _features(base), _features(shuffled)
+    pd.testing.assert_frame_equal(a, b)
+    assert a_levels == b_levels
 
 
 def test_money_sums_are_exact_and_independent_of_row_order():
