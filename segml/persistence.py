@@ -71,7 +71,6 @@ from segml._atomic import (
     rename_new,
     write_error,
 )
-from segml._fastscore import CompiledScorer, split_segmenter
 from segml._numeric import to_float
 from segml.errors import (
     ConfigError,
@@ -82,6 +81,8 @@ from segml.errors import (
     SchemaError,
     SegmlError,
 )
+from segml.scoring.compiled import CompiledScorer
+from segml.scoring.parts import split_segmenter
 
 __all__ = [
     "SegmentModel",
