@@ -284,6 +284,8 @@ class _OneHot(_Step):
                 raise SchemaError(
                     f"column {self._name(j)!r} has categories not seen in training "
                     f"(e.g. {examples}) and the fitted encoder refuses unknown categories."
+                    " Fix: map those values to levels seen in training, or refit with an "
+                    "encoder that accepts them (handle_unknown='ignore' or 'use_encoded_value')."
                 )
             m = self.maps[j]
             if m is not None:
@@ -363,15 +365,21 @@ class _Ordinal(_Step):
         for j, (col, vocab) in enumerate(zip(cols, self.vocabs, strict=True)):
             codes, miss = vocab.codes(_raw_values(col))
             x = codes.astype(np.float64)
-            unknown = (codes < 0) & ~miss
+            # as scikit-learn: a missing value is a category when the fit saw one (then it
+            # is encoded_missing_value), otherwise it is unknown like an unseen level
+            unknown = codes < 0
             if unknown.any():
                 if self.error:
+                    what = "missing values" if miss[unknown].all() else "categories"
                     raise SchemaError(
-                        f"ordinal column #{j} has categories not seen in training and the fitted "
-                        "encoder refuses unknown categories."
+                        f"ordinal column #{j} has {what} not seen in training and the fitted "
+                        "encoder refuses unknown categories. Fix: map those values to levels seen "
+                        "in training, or refit with an encoder that accepts them "
+                        "(handle_unknown='use_encoded_value')."
                     )
                 x[unknown] = self.unknown_value
-            x[miss & (codes < 0)] = self.missing_value
+            if vocab.nan_code >= 0:
+                x[codes == vocab.nan_code] = self.missing_value
             out[:, j] = x
         return out
 
