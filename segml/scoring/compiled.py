@@ -3,13 +3,13 @@
 The plain path ``pipeline.predict(frame)`` spends most of its time in the
 ``ColumnTransformer`` machinery (validation, per-branch DataFrame slicing,
 ``hstack``). :class:`CompiledScorer` reads the *fitted parameters* of the known
-steps once (imputer fill values, scaler centre/scale, one-hot vocabularies,
-ordinal codes, ``log1p``) and replays them with numpy, so the model matrix is the
-same bits the pipeline produces (every step is elementwise), and the k-means
-assignment uses the same formula as scikit-learn (``||c||^2 - 2 x.c``, first
-minimum wins).
+steps (:func:`segml.scoring.registry.registry`) once (imputer fill values, scaler
+centre/scale, one-hot vocabularies, ordinal codes, ``log1p``) and replays them with
+numpy, so the model matrix is the same bits the pipeline produces (every step is
+elementwise), and the k-means assignment uses the same formula as scikit-learn
+(``||c||^2 - 2 x.c``, first minimum wins).
 
-Any step it does not know makes that branch fall back to the fitted
+Any step it does not know (not registered) makes that branch fall back to the fitted
 scikit-learn branch itself (``branch.transform(frame[cols])``); the fallback is
 listed in :attr:`CompiledScorer.fallbacks` and logged once per compile, so
 results stay correct and only speed is lost.
