@@ -152,8 +152,8 @@ def strip_rows(obj: Any, n_train: int, removed: list[str], where: str, seen: set
 class SegmentModel:
     """Everything needed to score new customers, and nothing per customer.
 
-    Build it with :meth:`from_training`; save with :func:`save_model`; score with
-    :func:`segml.scoring.score`.
+    Build it with :meth:`from_training`; save with :func:`segml.persistence.save_model`;
+    score with :func:`segml.scoring.score` (checked input) or :meth:`predict`.
 
     Attributes
     ----------
