@@ -23,15 +23,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from segml._json import jsonable
 from segml._numeric import to_float
 from segml.errors import ConfigError, SchemaError
-from segml.persistence import SegmentModel, _jsonable, _numeric_shares
 from segml.scoring import score_features
+
+if TYPE_CHECKING:  # the model builds its drift reference here
+    from segml.model import SegmentModel
 
 __all__ = [
     "PSI_MODERATE",
@@ -40,7 +43,9 @@ __all__ = [
     "DriftReport",
     "alerts_from_transactions",
     "customer_alerts",
+    "drift_reference",
     "drift_report",
+    "numeric_shares",
     "psi",
     "psi_level",
 ]
@@ -48,6 +53,7 @@ __all__ = [
 PSI_MODERATE = 0.1
 PSI_SIGNIFICANT = 0.25
 _EPS = 1e-4
+_MAX_REF_LEVELS = 30  # category levels named in a drift reference (the rest: 'other')
 
 
 def psi(expected: Sequence[float], actual: Sequence[float], *, eps: float = _EPS) -> float:
@@ -132,16 +138,83 @@ class DriftReport:
             "segment_psi": self.segment_psi,
             "segment_level": self.segment_level,
             "no_fit_share": self.no_fit_share,
-            "features": _jsonable(self.features.to_dict(orient="records")),
-            "segments": _jsonable(self.segments.to_dict(orient="records")),
+            "features": jsonable(self.features.to_dict(orient="records")),
+            "segments": jsonable(self.segments.to_dict(orient="records")),
         }
+
+
+def drift_reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int,
+               min_level: int = 1) -> dict[str, Any]:
+    """Training distribution per feature for PSI: quantile edges and shares (no rows).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Training feature frame.
+    contract : mapping
+        Input contract of the columns (:func:`segml.model.input_contract`).
+    n_bins : int
+        Quantile bins per numeric feature.
+    min_level : int, default 1
+        Category levels held by fewer rows go to "other" and are never named.
+
+    Returns
+    -------
+    dict
+        ``{column: {"kind", "edges"/"shares", "missing"[, "other"]}}`` (aggregates only).
+    """
+    ref: dict[str, Any] = {}
+    n = len(frame)
+    for c, spec in contract.items():
+        s = frame[c]
+        miss = float(s.isna().sum()) / n if n else 0.0
+        if spec["kind"] == "numeric":
+            v = to_float(s)
+            fin = v[np.isfinite(v)]
+            if fin.size == 0:
+                edges: list[float] = []
+            else:
+                qs = np.quantile(fin, np.linspace(0, 1, n_bins + 1)[1:-1])
+                edges = sorted({float(q) for q in qs})
+            shares = numeric_shares(v, edges)
+            ref[c] = {"kind": "numeric", "edges": edges, "shares": shares, "missing": miss}
+        elif spec["kind"] in ("category", "bool"):
+            counts = s.dropna().astype(str).value_counts()
+            top = counts.iloc[:_MAX_REF_LEVELS]
+            top = top[top >= min_level]  # rarer levels go to "other", never named
+            shares_c = {str(k): float(v) / n for k, v in top.items()}
+            other = float(counts.sum() - top.sum()) / n if n else 0.0
+            ref[c] = {"kind": "category", "shares": shares_c, "other": other, "missing": miss}
+    return ref
+
+
+def numeric_shares(v: np.ndarray, edges: Sequence[float]) -> list[float]:
+    """Shares of ``v`` in bins ``(-inf, e0], (e0, e1], ..., (e_last, inf)`` over all rows.
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Float values (NaN counts in no bin, only in the denominator).
+    edges : sequence of float
+        Sorted bin edges.
+
+    Returns
+    -------
+    list of float
+        ``len(edges) + 1`` shares.
+    """
+    n = len(v)
+    fin = v[~np.isnan(v)]
+    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), fin, side="left")
+    counts = np.bincount(idx, minlength=len(edges) + 1)
+    return [float(c) / n if n else 0.0 for c in counts]
 
 
 def _actual_shares(s: pd.Series, ref: Mapping[str, Any]) -> tuple[list[float], list[float]]:
     n = len(s)
     if ref["kind"] == "numeric":
         v = to_float(s)
-        act = _numeric_shares(v, ref["edges"]) + [float(np.isnan(v).sum()) / n]
+        act = numeric_shares(v, ref["edges"]) + [float(np.isnan(v).sum()) / n]
         exp = list(ref["shares"]) + [ref["missing"]]
         return exp, act
     levels = list(ref["shares"])

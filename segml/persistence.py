@@ -1,4 +1,9 @@
-"""Saved segment models: the :class:`SegmentModel` bundle, its folder and its checks.
+"""Saved segment models: the on-disk format of a :class:`~segml.model.SegmentModel`.
+
+This module only reads and writes: the manifest (:func:`manifest_body`), hashes and
+signatures, library versions, the joblib/skops formats and the versioned folder layout.
+The bundle itself (and ``input_contract``) lives in :mod:`segml.model` and is
+re-exported here, so ``from segml.persistence import SegmentModel`` keeps working.
 
 A saved model is a folder (by default ``models/<name>`` is a link to ``models/<name>@v<N>/``)::
 
@@ -45,7 +50,6 @@ import copy
 import hashlib
 import hmac
 import json
-import math
 import os
 import platform
 import re
@@ -53,7 +57,7 @@ import secrets
 import shutil
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,20 +75,21 @@ from segml._atomic import (
     rename_new,
     write_error,
 )
-from segml._fastscore import CompiledScorer, split_segmenter
-from segml._numeric import to_float
+from segml._json import jsonable
 from segml.errors import (
     ConfigError,
     ModelIntegrityError,
     ModelVersionError,
     ModelVersionWarning,
     OutputExistsError,
-    SchemaError,
     SegmlError,
 )
+from segml.model import SegmentModel, check_model_name, input_contract
 
 __all__ = [
     "SegmentModel",
+    "input_contract",
+    "manifest_body",
     "StagedModel",
     "save_model",
     "stage_model",
@@ -107,10 +112,6 @@ SKOPS_TRUSTED_PREFIXES = ("segml.",)
 SKOPS_TRUSTED_TYPES = ("numpy.dtype",)
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.sha256"
-_QUANTILES = (50, 90, 95, 99)
-_ROW_ATTRS = frozenset({"labels_", "indices"})
-_GENERIC_STRIP_MIN_ROWS = 1000
-_MAX_REF_LEVELS = 30
 
 
 def _segml_version() -> str:
@@ -143,35 +144,6 @@ def _versions() -> dict[str, str | None]:
     }
 
 
-# ----------------------------------------------------------------------------- JSON helpers
-def _jsonable(obj: Any) -> Any:
-    """Convert numpy/pandas values to plain JSON types (NaN -> None)."""
-    if hasattr(obj, "to_dict") and not isinstance(obj, (pd.DataFrame, pd.Series, dict)):
-        return _jsonable(obj.to_dict())
-    if isinstance(obj, pd.DataFrame):
-        return _jsonable(obj.to_dict(orient="split"))
-    if isinstance(obj, pd.Series):
-        return _jsonable(obj.to_dict())
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset, np.ndarray, pd.Index)):
-        return [_jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
-    if isinstance(obj, (pd.Timestamp, datetime)):
-        return pd.Timestamp(obj).isoformat()
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if obj is None or isinstance(obj, str):
-        return obj
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    return str(obj)
-
-
 def _dumps(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -190,420 +162,52 @@ def _manifest_digest(data: bytes, key: bytes | None) -> str:
     return "hmac-sha256:" + hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
-# ----------------------------------------------------------------------------- contract
-_MAX_LEVELS = 200
-
-
-def _kind(s: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(s):
-        return "bool"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(s):
-        return "numeric"
-    return "category"
-
-
-def input_contract(frame: pd.DataFrame, columns: Sequence[str], *,
-                   min_level: int = 1) -> dict[str, Any]:
-    """Describe the training feature columns: kind, dtype, levels, ranges, missing share.
+def manifest_body(model: SegmentModel) -> dict[str, Any]:
+    """Manifest body of ``model`` (everything but the file hashes and the creation stamp).
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        Training feature frame.
-    columns : sequence of str
-        Columns the segmenter reads.
-    min_level : int, default 1
-        Category levels held by fewer rows are not listed (the feature spec's
-        ``min_level_customers``: no customer-level value in a saved model).
+    model : SegmentModel
+        The bundle.
 
     Returns
     -------
     dict
-        ``{column: {"kind", "dtype", "levels"|"min"/"max", "missing_share"}}`` (aggregates only).
+        JSON-ready manifest fields: format, versions, contract, segments, drift reference...
     """
-    out: dict[str, Any] = {}
-    for c in columns:
-        s = frame[c]
-        kind = _kind(s)
-        entry: dict[str, Any] = {
-            "kind": kind,
-            "dtype": str(s.dtype),
-            "missing_share": float(s.isna().mean()) if len(s) else 0.0,
-        }
-        if kind == "numeric":
-            v = to_float(s)
-            fin = v[np.isfinite(v)]
-            entry["min"] = float(fin.min()) if fin.size else None
-            entry["max"] = float(fin.max()) if fin.size else None
-        elif kind == "datetime":
-            entry["min"] = _jsonable(s.min())
-            entry["max"] = _jsonable(s.max())
-        elif kind == "category":
-            counts = s.dropna().astype(str).value_counts()
-            levels = sorted(str(x) for x in counts.index[counts >= min_level])
-            entry["n_levels"] = len(levels)
-            # high-cardinality columns (postcode, city) keep no level list: unseen levels there
-            # are left to the fitted encoder (frequency encoding maps them to 0). So do columns
-            # with levels too rare to store: those are indistinguishable from unseen ones.
-            folded = len(levels) < len(counts)
-            entry["levels"] = levels if len(levels) <= _MAX_LEVELS and not folded else None
-        out[str(c)] = entry
-    return out
-
-
-def _reference(frame: pd.DataFrame, contract: Mapping[str, Any], n_bins: int,
-               min_level: int = 1) -> dict[str, Any]:
-    """Training distribution per feature for PSI: quantile edges and shares (no rows)."""
-    ref: dict[str, Any] = {}
-    n = len(frame)
-    for c, spec in contract.items():
-        s = frame[c]
-        miss = float(s.isna().sum()) / n if n else 0.0
-        if spec["kind"] == "numeric":
-            v = to_float(s)
-            fin = v[np.isfinite(v)]
-            if fin.size == 0:
-                edges: list[float] = []
-            else:
-                qs = np.quantile(fin, np.linspace(0, 1, n_bins + 1)[1:-1])
-                edges = sorted({float(q) for q in qs})
-            shares = _numeric_shares(v, edges)
-            ref[c] = {"kind": "numeric", "edges": edges, "shares": shares, "missing": miss}
-        elif spec["kind"] in ("category", "bool"):
-            counts = s.dropna().astype(str).value_counts()
-            top = counts.iloc[:_MAX_REF_LEVELS]
-            top = top[top >= min_level]  # rarer levels go to "other", never named
-            shares_c = {str(k): float(v) / n for k, v in top.items()}
-            other = float(counts.sum() - top.sum()) / n if n else 0.0
-            ref[c] = {"kind": "category", "shares": shares_c, "other": other, "missing": miss}
-    return ref
-
-
-def _numeric_shares(v: np.ndarray, edges: Sequence[float]) -> list[float]:
-    """Shares of ``v`` in bins ``(-inf, e0], (e0, e1], ..., (e_last, inf)`` over all rows."""
-    n = len(v)
-    fin = v[~np.isnan(v)]
-    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), fin, side="left")
-    counts = np.bincount(idx, minlength=len(edges) + 1)
-    return [float(c) / n if n else 0.0 for c in counts]
-
-
-# ----------------------------------------------------------------------------- stripping
-def _is_rowlike(val: Any, n: int) -> bool:
-    if isinstance(val, (np.ndarray, pd.Series, pd.DataFrame, pd.Index)):
-        return val.ndim >= 1 and len(val) == n
-    return False
-
-
-def _strip_rows(obj: Any, n_train: int, removed: list[str], where: str, seen: set[int]) -> None:
-    """Remove per-row training arrays from ``obj`` in place (``obj`` is already a copy)."""
-    if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, np.ndarray)):
-        return
-    seen.add(id(obj))
-    if isinstance(obj, Mapping):
-        for k, v in list(obj.items()):
-            _strip_rows(v, n_train, removed, f"{where}[{k!r}]", seen)
-        return
-    if isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            _strip_rows(v, n_train, removed, f"{where}[{i}]", seen)
-        return
-    mod = type(obj).__module__ or ""
-    if not (mod.startswith("sklearn") or mod.startswith("segml")) or not hasattr(obj, "__dict__"):
-        return
-    for attr, val in list(vars(obj).items()):
-        named = attr in _ROW_ATTRS or attr.endswith("labels_")
-        generic = n_train >= _GENERIC_STRIP_MIN_ROWS and _is_rowlike(val, n_train)
-        if (named and isinstance(val, (np.ndarray, list, pd.Series))) or generic:
-            if attr.endswith("_"):
-                delattr(obj, attr)
-            else:
-                setattr(obj, attr, None)
-            removed.append(f"{where}.{attr}")
-        else:
-            _strip_rows(val, n_train, removed, f"{where}.{attr}", seen)
-
-
-# ----------------------------------------------------------------------------- the bundle
-@dataclass
-class SegmentModel:
-    """Everything needed to score new customers, and nothing per customer.
-
-    Build it with :meth:`from_training`; save with :func:`save_model`; score with
-    :func:`segml.scoring.score`.
-
-    Attributes
-    ----------
-    segmenter : object
-        Fitted segmenter (segml ``Segmenter``, or a scikit-learn ``Pipeline`` ending in
-        a clustering estimator), with per-row arrays stripped.
-    name : str
-        Model name (folder name under ``models/``).
-    feature_spec, feature_state : object or None
-        The features layer's ``FeatureSpec`` and ``FeatureState`` (frozen cut points).
-    as_of : pandas.Timestamp or None
-        Feature date of the training data.
-    training_window : tuple of pandas.Timestamp or None
-        First and last transaction date used.
-    segment_names, segment_roles : dict
-        Ordered segment id -> name / role.
-    profiles, metrics : dict
-        JSON summaries of the segment profiles and validation metrics.
-    contract : dict
-        Input contract (see :func:`input_contract`).
-    reference : dict
-        Drift reference: per-feature bin edges and shares, segment shares.
-    distance_quantiles : dict
-        ``{"overall": {"p50"...}, "by_segment": {id: {...}}}`` of distance to own centre.
-    n_train : int
-        Training size.
-    created : str or None
-        UTC creation time (ISO 8601), set when saved.
-    stripped : list of str
-        Attributes removed from the segmenter because they held one entry per row.
-    """
-
-    segmenter: Any
-    name: str = "segments"
-    feature_spec: Any = None
-    feature_state: Any = None
-    as_of: pd.Timestamp | None = None
-    training_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-    segment_names: dict[int, str] = field(default_factory=dict)
-    segment_roles: dict[int, str] = field(default_factory=dict)
-    profiles: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    contract: dict[str, Any] = field(default_factory=dict)
-    reference: dict[str, Any] = field(default_factory=dict)
-    distance_quantiles: dict[str, Any] = field(default_factory=dict)
-    n_train: int = 0
-    created: str | None = None
-    stripped: list[str] = field(default_factory=list)
-    manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-    _scorer: CompiledScorer | None = field(default=None, repr=False, compare=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    # ------------------------------------------------------------------ building
-    @classmethod
-    def from_training(
-        cls,
-        segmenter: Any,
-        features: pd.DataFrame,
-        *,
-        name: str = "segments",
-        feature_set: Any = None,
-        feature_spec: Any = None,
-        feature_state: Any = None,
-        as_of: Any = None,
-        training_window: tuple[Any, Any] | None = None,
-        segment_names: Mapping[int, str] | Sequence[str] | None = None,
-        segment_roles: Mapping[int, str] | Sequence[str] | None = None,
-        profiles: Any = None,
-        metrics: Any = None,
-        n_bins: int = 10,
-    ) -> SegmentModel:
-        """Bundle a fitted segmenter with its training aggregates.
-
-        Parameters
-        ----------
-        segmenter : object
-            Fitted segmenter. It is deep-copied; the caller's object is not changed.
-        features : pandas.DataFrame
-            The feature frame it was trained on (used for aggregates only: contract,
-            drift reference, distance quantiles, segment shares).
-        name : str, default "segments"
-            Model name; letters, digits, ``-``, ``_`` and ``.``.
-        feature_set : FeatureSet, optional
-            Takes ``spec``, ``state`` and ``as_of`` from it.
-        feature_spec, feature_state : object, optional
-            Override the ones from ``feature_set``.
-        as_of : timestamp-like, optional
-            Feature date.
-        training_window : (start, end), optional
-            Transaction window used.
-        segment_names, segment_roles : mapping or sequence, optional
-            Ordered segment id -> name/role. Names default to the segmenter's
-            ``segment_names_`` or ``segment_<id>``.
-        profiles, metrics : object, optional
-            Profile summary / validation metrics (objects with ``to_dict`` or dicts).
-        n_bins : int, default 10
-            Quantile bins per numeric feature for the drift reference.
-
-        Returns
-        -------
-        SegmentModel
-            The bundle.
-
-        Raises
-        ------
-        ConfigError
-            For an invalid name or an empty training frame.
-        SchemaError
-            When ``features`` lacks a column the segmenter reads.
-        """
-        _check_name(name)
-        if not isinstance(features, pd.DataFrame) or len(features) == 0:
-            raise ConfigError("features must be the non-empty training feature frame.")
-        parts = split_segmenter(segmenter)
-        missing = [c for c in parts.columns if c not in features.columns]
-        if missing:
-            raise SchemaError(f"training features lack column(s) {missing} the segmenter reads.")
-        n = len(features)
-        model_seg = copy.deepcopy(segmenter)
-        removed: list[str] = []
-        _strip_rows(model_seg, n, removed, "segmenter", set())
-        scorer = CompiledScorer.compile(model_seg)
-        if feature_set is not None:
-            feature_spec = feature_spec if feature_spec is not None else feature_set.spec
-            feature_state = (
-                feature_state if feature_state is not None else getattr(feature_set, "state", None)
-            )
-            as_of = as_of if as_of is not None else getattr(feature_set, "as_of", None)
-        if feature_state is not None:
-            feature_state = copy.deepcopy(feature_state)
-            _strip_rows(feature_state, n, removed, "feature_state", set())
-        min_level = int(getattr(feature_spec, "min_level_customers", 1))
-        contract = input_contract(features, scorer.required_columns, min_level=min_level)
-        reference = _reference(features, contract, n_bins, min_level)
-        z = scorer.matrix(features)
-        a = scorer.assign(z)
-        k = len(parts.label_map)
-        counts = np.bincount(a.labels, minlength=k)
-        reference["_segments"] = {str(j): float(c) / n for j, c in enumerate(counts)}
-        by_seg = {}
-        for j in range(k):
-            d = a.distance[a.labels == j]
-            by_seg[str(j)] = _quantiles(d) if d.size else None
-        overall = _quantiles(a.distance)
-        names = (
-            _id_map(segment_names, k)
-            or _id_map(getattr(profiles, "names", None), k)
-            or _id_map(getattr(segmenter, "segment_names_", None), k)
-        )
-        names = {j: names.get(j, f"segment_{j}") for j in range(k)}
-        roles = _id_map(segment_roles, k) or _id_map(getattr(profiles, "roles", None), k)
-        win = None
-        if training_window is not None:
-            win = (pd.Timestamp(training_window[0]), pd.Timestamp(training_window[1]))
-        model = cls(
-            segmenter=model_seg, name=name, feature_spec=feature_spec, feature_state=feature_state,
-            as_of=None if as_of is None else pd.Timestamp(as_of), training_window=win,
-            segment_names=names, segment_roles=roles,
-            profiles=_jsonable(profiles) if profiles is not None else {},
-            metrics=_jsonable(metrics) if metrics is not None else {},
-            contract=contract, reference=reference,
-            distance_quantiles={"overall": overall, "by_segment": by_seg},
-            n_train=n, stripped=removed,
-        )
-        model._scorer = scorer
-        return model
-
-    # ------------------------------------------------------------------ views
-    @property
-    def scorer(self) -> CompiledScorer:
-        """Compiled numpy scorer (built on first use, never saved)."""
-        if self._scorer is None:
-            self._scorer = CompiledScorer.compile(self.segmenter)
-        return self._scorer
-
-    @property
-    def columns(self) -> list[str]:
-        """Input feature columns the model reads."""
-        return list(self.contract) if self.contract else list(self.scorer.columns)
-
-    @property
-    def n_segments(self) -> int:
-        """Number of segments."""
-        return len(self.scorer.parts.label_map)
-
-    @property
-    def algorithm(self) -> str:
-        """Clustering algorithm (class name of the fitted estimator)."""
-        return type(self.scorer.parts.estimator).__name__
-
-    def level_sets(self) -> dict[str, frozenset[str]]:
-        """Training category levels per categorical column (cached)."""
-        if "levels" not in self._cache:
-            self._cache["levels"] = {
-                c: frozenset(v["levels"])
-                for c, v in self.contract.items()
-                if v.get("kind") == "category" and v.get("levels") is not None
+    state = model.feature_state
+    spec = model.feature_spec
+    k = model.n_segments
+    return {
+        "format": "segml-model",
+        "format_version": MODEL_FORMAT_VERSION,
+        "name": model.name,
+        "versions": _versions(),
+        "as_of": jsonable(model.as_of),
+        "training_window": jsonable(model.training_window),
+        "n_train": int(model.n_train),
+        "algorithm": model.algorithm,
+        "k": k,
+        "feature_spec": jsonable(spec) if spec is not None else None,
+        "cut_points": jsonable(state) if state is not None else None,
+        "input_contract": model.contract,
+        "model_features": model.scorer.feature_names_out(),
+        "segments": [
+            {
+                "id": j,
+                "name": model.segment_names.get(j, f"segment_{j}"),
+                "role": model.segment_roles.get(j),
+                "train_share": model.reference.get("_segments", {}).get(str(j)),
             }
-        return self._cache["levels"]
-
-    def no_fit_threshold(self) -> np.ndarray:
-        """Per-segment distance beyond which a customer 'fits no segment' (training p99)."""
-        if "no_fit" in self._cache:
-            return self._cache["no_fit"]
-        overall = self.distance_quantiles.get("overall", {}).get("p99", np.inf)
-        by = self.distance_quantiles.get("by_segment", {})
-        out = np.full(self.n_segments, overall, dtype=np.float64)
-        for j in range(self.n_segments):
-            q = by.get(str(j))
-            if q is not None and q.get("p99") is not None:
-                out[j] = q["p99"]
-        self._cache["no_fit"] = out
-        return out
-
-    def to_manifest(self) -> dict[str, Any]:
-        """Manifest body (everything but the file hashes and the creation stamp)."""
-        state = self.feature_state
-        spec = self.feature_spec
-        k = self.n_segments
-        return {
-            "format": "segml-model",
-            "format_version": MODEL_FORMAT_VERSION,
-            "name": self.name,
-            "versions": _versions(),
-            "as_of": _jsonable(self.as_of),
-            "training_window": _jsonable(self.training_window),
-            "n_train": int(self.n_train),
-            "algorithm": self.algorithm,
-            "k": k,
-            "feature_spec": _jsonable(spec) if spec is not None else None,
-            "cut_points": _jsonable(state) if state is not None else None,
-            "input_contract": self.contract,
-            "model_features": self.scorer.feature_names_out(),
-            "segments": [
-                {
-                    "id": j,
-                    "name": self.segment_names.get(j, f"segment_{j}"),
-                    "role": self.segment_roles.get(j),
-                    "train_share": self.reference.get("_segments", {}).get(str(j)),
-                }
-                for j in range(k)
-            ],
-            "distance_quantiles": self.distance_quantiles,
-            "profiles": self.profiles,
-            "metrics": self.metrics,
-            "drift_reference": {c: v for c, v in self.reference.items() if c != "_segments"},
-            "segment_shares": self.reference.get("_segments", {}),
-            "stripped_per_row_attributes": list(self.stripped),
-        }
-
-
-def _quantiles(d: np.ndarray) -> dict[str, float]:
-    vals = np.percentile(d, _QUANTILES)
-    return {f"p{q}": float(v) for q, v in zip(_QUANTILES, vals, strict=True)}
-
-
-def _id_map(values: Any, k: int) -> dict[int, str]:
-    if values is None:
-        return {}
-    if isinstance(values, (Mapping, pd.Series)):
-        return {int(i): str(v) for i, v in values.items() if v is not None}
-    vals = list(values)
-    return {i: str(v) for i, v in enumerate(vals[:k]) if v is not None}
-
-
-def _check_name(name: str) -> None:
-    check_name(
-        name, what="model name", forbid="@",
-        fix="use a plain name such as 'churn-2024q4' (--name or [output] model_name on the "
-        "CLI, name= in Python); the model is saved as <models_dir>/<name>.",
-    )
+            for j in range(k)
+        ],
+        "distance_quantiles": model.distance_quantiles,
+        "profiles": model.profiles,
+        "metrics": model.metrics,
+        "drift_reference": {c: v for c, v in model.reference.items() if c != "_segments"},
+        "segment_shares": model.reference.get("_segments", {}),
+        "stripped_per_row_attributes": list(model.stripped),
+    }
 
 
 # ----------------------------------------------------------------------------- save
@@ -866,7 +470,7 @@ def stage_model(
     if format == "skops":
         sio = _skops()
     if path is None:
-        _check_name(model.name)
+        check_model_name(model.name)
         final = Path(root) / model.name
     else:
         final = Path(path)
@@ -962,7 +566,7 @@ def save_model(
     """
     final = Path(path) if path is not None else Path(root) / getattr(model, "name", "")
     if isinstance(model, SegmentModel) and path is None:
-        _check_name(model.name)
+        check_model_name(model.name)
     check_model_target(final, overwrite=overwrite)
     staged = stage_model(model, path, root=root, key=key, compress=compress, format=format)
     try:

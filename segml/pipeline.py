@@ -770,7 +770,8 @@ def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
         An output folder is not writable.
     """
     from segml._atomic import check_name, check_parent, check_replaceable_dir
-    from segml.persistence import _check_name, check_model_target
+    from segml.model import check_model_name
+    from segml.persistence import check_model_target
 
     out = cfg["output"]
     fmt = out.get("model_format") or "joblib"
@@ -784,7 +785,7 @@ def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
                    fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
                    "config); the run folder is <reports_dir>/<run id>.")
     if out["model_name"] is not None:
-        _check_name(out["model_name"])
+        check_model_name(out["model_name"])
     run_id = check_name(_planned_run_id(cfg), what="run id",
                         fix="pass a plain --run-id such as 'q4-2024' ([output] run_id in the "
                         "config).")
@@ -798,7 +799,7 @@ def check_outputs(cfg: dict[str, Any], *, overwrite: bool, report: bool = True,
             Path(out["reports_dir"]) / run_id, overwrite=overwrite, marker=RUN_MARKER,
             known=_RUN_FILES, what="run folder")
     if model:
-        _check_name(model_name)
+        check_model_name(model_name)
         out["model_name"] = model_name
         check_parent(Path(out["models_dir"]) / model_name, option="[output] models_dir")
         plan["model_path"] = check_model_target(Path(out["models_dir"]) / model_name,

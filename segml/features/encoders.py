@@ -791,6 +791,9 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
     ----------
     levels_ : dict of str to list of str
         Frozen levels per input column.
+    maps_ : dict of str to dict of str to float
+        Normalised label -> code per input column: the levels' positions plus the
+        known off-scale labels of canonical columns (read-only).
     n_unknown_ : int
         Unknown labels in the last data seen by ``fit``/``transform``.
 
@@ -815,6 +818,12 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+    @property
+    def maps_(self) -> dict[str, dict[str, float]]:
+        """Normalised label -> code per input column (set by ``fit``)."""
+        check_is_fitted(self, "levels_")
+        return self._maps_
 
     def _codes(self, X: Any) -> tuple[np.ndarray, int]:
         frame = _as_frame(X, getattr(self, "feature_names_in_", None))

@@ -27,7 +27,6 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from segml._fastscore import CompiledScorer, split_segmenter, top_features
 from segml.cluster import Segmenter
 from segml.errors import SchemaError
 from segml.features import (
@@ -39,6 +38,9 @@ from segml.features import (
     ToFloat,
     Winsorizer,
 )
+from segml.scoring.assign import top_features
+from segml.scoring.compiled import CompiledScorer
+from segml.scoring.parts import split_segmenter
 
 from .conftest import CAT, FLOAT_TOL, NUM, make_features, make_preprocessor
 
@@ -272,7 +274,7 @@ def test_property_matrix_and_labels_match_pipeline(rows):
 def test_coded_string_columns_in_blocks():
     """String columns factorized once and looked up per block: RareOneHot (a 'missing'
     label, a level literally called 'missing'), nested and plain one-hot, unseen levels."""
-    from segml._fastscore import _Coded
+    from segml.scoring.steps import _Coded
 
     feats = make_features(400, seed=3)
     feats.loc[feats.index[::9], "gender"] = "missing"

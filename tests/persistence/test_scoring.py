@@ -185,7 +185,7 @@ def test_gmm_confidence_is_posterior(gmm_pipe, features):
 
 def test_blocks_give_the_whole_frame_result(kmeans_model, gmm_pipe, features, monkeypatch):
     """Scoring in row blocks (as for big batches) changes no value, dtype or count."""
-    import segml._fastscore as fs
+    import segml.scoring.compiled as fs
 
     gmm = SegmentModel.from_training(gmm_pipe, features)
     new = features.copy()

@@ -2,8 +2,8 @@
 
 Batch (:func:`score_features`, :func:`score`) and single-customer (:func:`score_one`)
 scoring check the input against the model's contract first, then run the compiled
-numpy scorer (:mod:`segml._fastscore`), which gives the same labels as the fitted
-scikit-learn pipeline.
+numpy scorer (:class:`~segml.scoring.compiled.CompiledScorer`), which gives the same
+labels as the fitted scikit-learn pipeline.
 
 Input policy
 ------------
@@ -48,14 +48,16 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from segml._fastscore import top_features
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
-from segml.persistence import SegmentModel
+from segml.scoring.assign import top_features
+
+if TYPE_CHECKING:  # the model imports the compiled scorer, which imports this package
+    from segml.persistence import SegmentModel
 
 __all__ = [
     "PROSPECT_SEGMENT_ID",
