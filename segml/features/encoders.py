@@ -822,7 +822,7 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
     @property
     def maps_(self) -> dict[str, dict[str, float]]:
         """Normalised label -> code per input column (set by ``fit``)."""
-        check_is_fitted(self, "levels_")
+        check_fitted(self, "levels_")
         return self._maps_
 
     def _codes(self, X: Any) -> tuple[np.ndarray, int]:
