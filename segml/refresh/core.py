@@ -296,7 +296,7 @@ def _shares(before: pd.Series, after: pd.Series) -> pd.DataFrame:
 
 def refresh(
     model: SegmentModel,
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | None,
     customers: pd.DataFrame | None = None,
     *,
     as_of: Any,
@@ -342,9 +342,15 @@ def refresh(
     ConfigError
         No date for the previous run, or ``previous_as_of`` not before ``as_of``.
     SchemaError
-        A malformed ``previous`` and the errors of :func:`segml.scoring.score`.
+        No transactions, a malformed ``previous`` and the errors of :func:`segml.scoring.score`.
     """
     ts = check_date("as_of", as_of)
+    if transactions is None:
+        raise SchemaError(
+            "refresh needs the transactions: the alerts read each customer's purchase and "
+            "payment history. Fix: load a source with transactions (CLI --transactions or "
+            "--loader), not per-customer totals only."
+        )
     before, when = previous_assignments(previous, segment_column=segment_column)
     if previous_as_of is not None:
         prev_ts = check_date("previous_as_of", previous_as_of)
@@ -372,10 +378,10 @@ def refresh(
     segs = _shares(before, after)
     share_psi = psi(segs["previous_share"].to_numpy(), segs["current_share"].to_numpy())
     drift = _drift(model, transactions, customers, ts, res.frame, aggregates)
+    # the alerts read purchase and payment history only: no customer attributes to build
     cfg = alert_config
-    now = alerts_from_transactions(transactions, customers, ts, recent_days=recent_days,
-                                   config=cfg)
-    then = alerts_from_transactions(transactions, customers, prev_ts, recent_days=recent_days,
+    now = alerts_from_transactions(transactions, None, ts, recent_days=recent_days, config=cfg)
+    then = alerts_from_transactions(transactions, None, prev_ts, recent_days=recent_days,
                                     config=cfg)
     days = float((ts - prev_ts) / pd.Timedelta(days=1))
     alerts = now.assign(new=new_alerts(now, then, days_between=days).to_numpy())

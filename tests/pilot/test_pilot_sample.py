@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency
 
@@ -66,6 +66,7 @@ def test_frame_input_uses_segment_name():
     assert p.arms["segment"].tolist() == [0, 1]
 
 
+@settings(max_examples=40)
 @given(sizes=st.lists(st.integers(4, 40), min_size=1, max_size=5),
        fraction=st.floats(0.5, 1.0), share=st.floats(0.25, 0.75), seed=st.integers(0, 99))
 def test_every_segment_sampled_at_the_same_fraction(sizes, fraction, share, seed):

@@ -7,32 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import KMeans
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from segml.datasets import make_portfolio
 from segml.errors import ConfigError, OutputExistsError, SchemaError
-from segml.features import build_features
 from segml.monitoring import psi
-from segml.persistence import SegmentModel
 from segml.refresh import new_alerts, previous_assignments, refresh
 from segml.scoring import score
 
 PREV, NOW = pd.Timestamp("2024-09-30"), pd.Timestamp("2024-12-31")
-
-
-def _fit(tx, customers, as_of, k, name="refresh"):
-    fs = build_features(tx, customers, as_of)
-    cols = ["recency_days", "frequency", "monetary"]
-    pipe = Pipeline([
-        ("pre", ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()),
-                                    cols)])),
-        ("km", KMeans(n_clusters=k, n_init=1, random_state=0)),
-    ]).fit(fs.frame)
-    return SegmentModel.from_training(pipe, fs.frame, feature_set=fs, name=name)
 
 
 def _history() -> pd.DataFrame:
@@ -49,9 +31,9 @@ def _history() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "order_id"])
 
 
-def test_only_new_alerts_on_a_hand_made_history():
+def test_only_new_alerts_on_a_hand_made_history(fit_model):
     tx = _history()
-    model = _fit(tx, None, PREV, k=2)
+    model = fit_model(tx, None, PREV, k=2)
     previous = score(model, tx, None, PREV).frame.assign(as_of="2024-09-30")
     r = refresh(model, tx, as_of=NOW, previous=previous)  # the date comes from the as_of column
     assert r.previous_as_of == PREV
@@ -81,10 +63,10 @@ def test_new_alerts_rule():
 
 
 @pytest.fixture(scope="module")
-def run():
+def run(fit_model):
     pf = make_portfolio(400, random_state=1)
     prev = pf.as_of - pd.Timedelta(days=91)
-    model = _fit(pf.transactions, pf.customers, prev, k=3)
+    model = fit_model(pf.transactions, pf.customers, prev, k=3)
     today = score(model, pf.transactions, pf.customers, pf.as_of).frame
     names = today.set_index("customer_id")["segment_name"]
     # the previous run as it would have been: today's segments, 3 customers elsewhere,
@@ -148,9 +130,9 @@ def test_previous_errors():
         previous_assignments(ok.assign(as_of=["2024-01-01", "2024-02-01"]))
 
 
-def test_refresh_date_errors():
+def test_refresh_date_errors(fit_model):
     tx = _history()
-    model = _fit(tx, None, PREV, k=2)
+    model = fit_model(tx, None, PREV, k=2)
     prev = pd.Series(["segment_0"] * 4, index=list("ABCD"))
     with pytest.raises(ConfigError, match=r"previous_as_of is needed .*--previous-as-of"):
         refresh(model, tx, as_of=NOW, previous=prev)
