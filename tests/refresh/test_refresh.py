@@ -7,11 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segml.datasets import make_portfolio
 from segml.errors import ConfigError, OutputExistsError, SchemaError
 from segml.monitoring import psi
-from segml.refresh import new_alerts, previous_assignments, refresh
+from segml.refresh import RefreshResult, new_alerts, previous_assignments, refresh
+from segml.refresh.page import render_refresh_page
 from segml.scoring import score
 
 PREV, NOW = pd.Timestamp("2024-09-30"), pd.Timestamp("2024-12-31")
@@ -139,3 +142,32 @@ def test_refresh_date_errors(fit_model):
     with pytest.raises(ConfigError, match=r"previous_as_of=2024-12-31 is not before "
                        r"as_of=2024-12-31"):
         refresh(model, tx, as_of=NOW, previous=prev, previous_as_of=NOW)
+
+
+@settings(max_examples=50)
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from(["activity_drop",
+                                                                     "payment_slip"]),
+                          st.floats(0, 400), st.booleans()), unique_by=lambda t: t[:2]),
+       st.floats(1, 200))
+def test_new_alerts_properties(rows, days):
+    cur = pd.DataFrame([r[:3] for r in rows], columns=["customer_id", "alert", "value"])
+    was = np.array([r[3] for r in rows], dtype=bool)
+    new = new_alerts(cur, cur.loc[was], days_between=days)
+    # nothing alerting at the previous run -> every alert is new
+    assert new_alerts(cur, cur.iloc[:0], days_between=days).all()
+    # an alert not raised before is new; one raised before is new only as a fresh episode
+    fresh = (cur["alert"] == "activity_drop").to_numpy() & (cur["value"].to_numpy() < days)
+    assert new.tolist() == (~was | (was & fresh)).tolist()
+
+
+def test_page_shows_the_tables_and_escapes_names(run):
+    r = run[0]
+    page = render_refresh_page(r, max_rows=2)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert "Migration (rows: previous segment, columns: today)" in page
+    assert f"New alerts since the previous run ({r.counts['new_alerts']:,} of" in page
+    assert page.count("<tr") >= len(r.segments) + len(r.migration)
+    odd = RefreshResult(**{**r.__dict__,
+                           "segments": r.segments.assign(segment="<b>&x")})
+    assert "&lt;b&gt;&amp;x" in render_refresh_page(odd) and "<b>&x" not in \
+        render_refresh_page(odd)
