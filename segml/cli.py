@@ -499,9 +499,24 @@ def _cmd_pilot(args: argparse.Namespace) -> int:
     _check_out_suffix(out, "pilot")
     check_writable(out, overwrite=args.force)
     labels = _read_labels(args.scores, args.segment_column)
+    cov = None
+    if args.covariates is not None:
+        from segml.errors import SchemaError
+        from segml.io import read_table
+
+        cov = read_table(args.covariates, dtype={"customer_id": str})
+        cols = [c.strip() for c in (args.balance_on or "").split(",") if c.strip()]
+        missing = [c for c in cols + ["customer_id"] if c not in cov.columns]
+        if missing:
+            raise SchemaError(
+                f"--covariates {args.covariates.name}: no column(s) {missing}. Fix: pass a "
+                "file with customer_id and the --balance-on columns (e.g. segml features)."
+            )
+        cov = cov.set_index("customer_id")[cols or [c for c in cov.columns
+                                                     if c != "customer_id"]]
     p = pilot_sample(labels, size=args.size, fraction=args.fraction,
                      control_share=args.control_share, stratify=not args.no_stratify,
-                     random_state=args.random_state)
+                     covariates=cov, random_state=args.random_state)
     if out.suffix.lower() == ".parquet":
         write_with(out, lambda f: p.frame.to_parquet(f, index=False), overwrite=args.force)
     else:
@@ -696,6 +711,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of each segment's pilot kept as control (default 0.5)")
     p.add_argument("--no-stratify", action="store_true",
                    help="simple random sample of the base instead of per segment")
+    p.add_argument("--covariates", type=Path, help="CSV/Parquet with customer_id and "
+                   "columns to check the arms' balance on (e.g. segml features --out)")
+    p.add_argument("--balance-on", metavar="COLS", help="comma-separated --covariates "
+                   "columns (default: all)")
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="the list, .csv or .parquet")
     p.add_argument("--force", action="store_true")

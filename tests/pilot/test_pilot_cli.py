@@ -48,3 +48,20 @@ def test_pilot_user_errors_exit_2(tmp_path, capsys):
                  str(tmp_path / "p.txt")]) == 2
     assert "segml pilot writes .csv or .parquet" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_pilot_balance_check_on_covariates(tmp_path, capsys):
+    scores = _scores(tmp_path)
+    cov = tmp_path / "features.csv"
+    pd.DataFrame({"customer_id": [f"c{i:02d}" for i in range(20)],
+                  "age": [30.0 + i for i in range(20)], "region": ["n", "s"] * 10,
+                  "other": range(20)}).to_csv(cov, index=False)
+    argv = ["pilot", str(scores), "--fraction", "1.0", "--covariates", str(cov),
+            "--balance-on", "age,region", "--out", str(tmp_path / "p.csv")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "covariate" in out and " age " in out and " region " in out and "other" not in out
+    argv[-1] = str(tmp_path / "q.csv")
+    argv[argv.index("age,region")] = "age,income"
+    assert main(argv) == 2
+    assert "no column(s) ['income']" in capsys.readouterr().err
