@@ -37,7 +37,15 @@ from segml._json import jsonable
 from segml._validation import check_date
 from segml.backtest.migration import migration_matrix, movers
 from segml.errors import ConfigError, SchemaError
-from segml.monitoring import AlertConfig, DriftReport, alerts_from_transactions, drift_report, psi
+from segml.features import build_features
+from segml.monitoring import (
+    AlertConfig,
+    DriftReport,
+    alerts_from_transactions,
+    drift_report,
+    psi,
+    psi_level,
+)
 from segml.scoring import score
 
 if TYPE_CHECKING:
@@ -104,8 +112,6 @@ class RefreshResult:
             ``what, against, psi, level``: ``what`` is a feature name or
             ``segment_shares``; ``against`` is ``training`` or ``previous_run``.
         """
-        from segml.monitoring import psi_level
-
         rows = []
         if self.drift is not None:
             rows += [{"what": r.feature, "against": "training", "psi": r.psi, "level": r.level}
@@ -406,8 +412,6 @@ def _drift(model: SegmentModel, transactions: pd.DataFrame, customers: pd.DataFr
     """Drift of today's scored customers (prospects left out) versus training."""
     if not {k for k in model.reference if not k.startswith("_")}:
         return None
-    from segml.features import build_features
-
     fs = build_features(transactions, customers, ts, spec=model.feature_spec,
                         state=model.feature_state, aggregates=aggregates)
     keep = scored.loc[scored["segment_id"].to_numpy() >= 0, "customer_id"].astype(str)
