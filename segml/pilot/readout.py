@@ -279,7 +279,9 @@ def pilot_readout(
     start, end : timestamp-like, optional
         Pilot window ``(start, end]`` when ``outcomes`` are transactions.
     n_boot : int, default 2000
-        Bootstrap resamples per arm and segment.
+        Bootstrap resamples per arm and segment. Each interval's tails hold
+        ``alpha / (2 m)`` of the resamples (5 of 2,000 for 5 segments at 0.05); raise it
+        with many segments so the tails rest on more than a handful of draws.
     alpha : float, default 0.05
         Family-wise error rate across segments (Bonferroni for the intervals, Holm for
         the p-values).

@@ -6,6 +6,7 @@ previous run's assignments:
 
 * **movers** (``customer_id, from_segment, to_segment``) and the **migration matrix**
   (:mod:`segml.backtest.migration`); customers in only one of the two runs are counted;
+  a prospect who has since bought moves from "prospect (not clustered)" to a segment;
 * **segment-share PSI** between the previous run and today, and **feature drift** (PSI per
   feature and of the segment shares) versus the model's training data
   (:func:`segml.monitoring.drift_report`);
