@@ -491,6 +491,70 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pilot(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable, write_with
+    from segml.pilot import pilot_sample
+
+    out = Path(args.out)
+    _check_out_suffix(out, "pilot")
+    check_writable(out, overwrite=args.force)
+    labels = _read_labels(args.scores, args.segment_column)
+    cov = None
+    if args.covariates is not None:
+        from segml.errors import SchemaError
+        from segml.io import read_table
+
+        cov = read_table(args.covariates, dtype={"customer_id": str})
+        cols = [c.strip() for c in (args.balance_on or "").split(",") if c.strip()]
+        missing = [c for c in cols + ["customer_id"] if c not in cov.columns]
+        if missing:
+            raise SchemaError(
+                f"--covariates {args.covariates.name}: no column(s) {missing}. Fix: pass a "
+                "file with customer_id and the --balance-on columns (e.g. segml features)."
+            )
+        cov = cov.set_index("customer_id")[cols or [c for c in cov.columns
+                                                     if c != "customer_id"]]
+    p = pilot_sample(labels, size=args.size, fraction=args.fraction,
+                     control_share=args.control_share, stratify=not args.no_stratify,
+                     covariates=cov, random_state=args.random_state)
+    if out.suffix.lower() == ".parquet":
+        write_with(out, lambda f: p.frame.to_parquet(f, index=False), overwrite=args.force)
+    else:
+        write_with(out, lambda f: p.frame.to_csv(f, index=False), overwrite=args.force)
+    print(p.summary())
+    print(f"\n{len(p.frame):,} customers ({(p.frame['arm'] == 'treatment').sum():,} treatment, "
+          f"{(p.frame['arm'] == 'control').sum():,} control) -> {out}")
+    return 0
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable
+    from segml.errors import ConfigError
+    from segml.persistence import load_model
+    from segml.pipeline import check_run_config, load_data
+    from segml.refresh import refresh
+    from segml.refresh.page import render_refresh_page
+
+    if not args.as_of:
+        raise ConfigError("segml refresh needs the date of this run. Fix: pass --as-of DATE "
+                          "(e.g. --as-of 2024-12-31).")
+    check_writable(args.out, overwrite=args.force)
+    cfg = _config_from_args(args)
+    check_run_config(cfg)
+    model = load_model(args.model, key=_key(args))
+    data = load_data(cfg, progress=lambda m: None)
+    res = refresh(model, data.transactions, data.customers, as_of=args.as_of,
+                  previous=args.previous, previous_as_of=args.previous_as_of,
+                  segment_column=args.segment_column, recent_days=args.recent_days,
+                  impute_missing=args.impute_missing, unknown=args.unknown,
+                  aggregates=data.aggregates)
+    res.write(args.out, overwrite=args.force, page=render_refresh_page(res))
+    print(res.summary())
+    print(f"\nwrote {args.out}/ (movers.csv, migration.csv, new_alerts.csv, drift.csv, "
+          "segments.csv, scores.csv, refresh.html)")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from segml.pipeline import check_outputs, run_pipeline, write_run
 
@@ -632,6 +696,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", type=Path)
     p.add_argument("--column", help="label column (default segment_name or the 2nd column)")
     p.set_defaults(func=_cmd_compare)
+
+    p = _add(sub, "pilot", "draw a stratified pilot (treatment and control in every segment) "
+             "for a CRM", "segml pilot scores.csv --fraction 0.1 --out pilot.csv\n"
+             "segml pilot reports/demo/segments.csv --size 500 --control-share 0.3 "
+             "--out pilot.parquet")
+    p.add_argument("scores", type=Path, help="segments per customer (CSV/Parquet with "
+                   "customer_id), e.g. the output of segml score")
+    p.add_argument("--segment-column", help="segment column (default segment_name)")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--size", type=int, help="customers in the pilot")
+    size.add_argument("--fraction", type=float, help="share of every segment, in (0, 1]")
+    p.add_argument("--control-share", type=float, default=0.5,
+                   help="share of each segment's pilot kept as control (default 0.5)")
+    p.add_argument("--no-stratify", action="store_true",
+                   help="simple random sample of the base instead of per segment")
+    p.add_argument("--covariates", type=Path, help="CSV/Parquet with customer_id and "
+                   "columns to check the arms' balance on (e.g. segml features --out)")
+    p.add_argument("--balance-on", metavar="COLS", help="comma-separated --covariates "
+                   "columns (default: all)")
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="the list, .csv or .parquet")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_pilot)
+
+    p = _add(sub, "refresh", "re-score with a saved model and compare with the previous run "
+             "(movers, new alerts, drift)",
+             "segml refresh models/demo --as-of 2024-12-31 --previous scores.csv "
+             "--previous-as-of 2024-09-30 --out refresh-2024q4\n"
+             "segml refresh models/demo --as-of 2025-03-31 --previous "
+             "refresh-2024q4/scores.csv --out refresh-2025q1")
+    p.add_argument("model", type=Path, help="the model folder (positional, no --model)")
+    _data_args(p)
+    p.add_argument("--previous", type=Path, required=True,
+                   help="scores of the previous run (segml score output or scores.csv of "
+                   "a refresh)")
+    p.add_argument("--previous-as-of", help="date of the previous run (default: its as_of "
+                   "column)")
+    p.add_argument("--segment-column", default="segment_name",
+                   help="segment column of --previous (default segment_name)")
+    p.add_argument("--recent-days", type=int, default=90,
+                   help="payment-slip window in days (default 90)")
+    p.add_argument("--impute-missing", action="store_true",
+                   help="impute model columns the data lacks (counted in the report)")
+    p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
+                   help="category levels not seen in training: score as unknown or stop")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--force", action="store_true", help="replace an existing folder")
+    _key_args(p, "check a signed model with")
+    p.set_defaults(func=_cmd_refresh)
 
     p = _add(sub, "report", "run the pipeline and write only the report folder (no model "
              "is saved)", "segml report --config segml.toml --run-id q4 --force")
