@@ -15,7 +15,9 @@ transforming) or None (when fitting, they learn it and hand it back):
 3. customer attributes (learn: age bands);
 4. RFM scores, ABC class, historical CLV (learn: RFM cut points, ABC thresholds);
 5. attributes joined, the frame reindexed to the fitted columns (learn: the columns);
-6. growth potential (learn: peer medians).
+6. growth potential (learn: peer medians);
+7. the ``forward`` family when the spec has it (learn: BG/NBD and Gamma-Gamma parameters and
+   the peer spend references; :mod:`segml.value.family`).
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ from segml.features.build import (
 from segml.features.clv import historical_clv
 from segml.features.encoders import AgeEncoder
 from segml.features.privacy import rare_level_rows
-from segml.features.relationship import GrowthPotential
+from segml.features.relationship import GrowthPotential, _cell_keys
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
-from segml.features.spec import FeatureSpec
+from segml.features.spec import FORWARD_TRANSFORMS, FeatureSpec
 from segml.features.transactions import ShareLevels, transaction_features
 
 __all__ = ["FeatureBuilder"]
@@ -317,6 +319,7 @@ def _build(
         # columns the state knows but this data lacks are NaN
         report["columns_absent_vs_state"] = [
             c for c in state.columns if c not in frame.columns and c != "growth_potential"
+            and c not in FORWARD_TRANSFORMS
         ]
         frame = frame.reindex(columns=state.columns)
 
@@ -331,6 +334,9 @@ def _build(
             # a copy: GrowthPotential.transform records counts on the estimator it runs on
             frame["growth_potential"] = copy.copy(growth).transform(frame)[:, 0]
 
+    # 7. forward value (BG/NBD + Gamma-Gamma parameters), only when the spec has the family
+    forward = _forward_block(frame, transactions, as_of, spec, state, min_peers, report)
+
     if state is None:
         state = FeatureState(
             as_of=as_of,
@@ -342,6 +348,7 @@ def _build(
             growth=growth,
             age_encoder=age_enc,
             columns=list(frame.columns),
+            forward=forward,
         )
     frame.index.name = "customer_id"
     report["n_customers"] = len(frame)
@@ -482,3 +489,46 @@ def _value_block(
         for c in clv.columns:
             frame[c] = clv[c]
     return frame, rfm, abc
+
+
+def _forward_block(
+    frame: pd.DataFrame,
+    transactions: Any,
+    as_of: pd.Timestamp,
+    spec: FeatureSpec | None,
+    state: FeatureState | None,
+    min_peers: int,
+    report: dict[str, Any],
+) -> Any:
+    """Add the ``forward`` columns the spec asks for (in place); return the forward state used.
+
+    Fitting learns the parameters at ``as_of``; with a state they are frozen (no refit).
+    """
+    options = spec.forward_options() if spec is not None else None
+    if options is None:
+        return None
+    from segml.value import fit_forward, forward_features  # value sits on the features layer
+
+    columns = [c for c in FORWARD_TRANSFORMS if c in spec.families["forward"].columns]
+    by = _growth_by(frame)
+    profile = _cell_keys(frame, list(by)) if by else None
+    if state is None:
+        need_spend = any(c in ("expected_spend", "forward_clv", "forward_growth_potential")
+                         for c in columns)
+        forward = fit_forward(transactions, as_of, options=options, profile=profile,
+                              min_peers=min_peers, need_spend=need_spend)
+    else:
+        forward = state.forward
+        if forward is None:
+            raise ConfigError(
+                "the feature spec has the forward family but the fitted feature state has no "
+                "forward parameters (it was fitted without the family). Fix: refit the "
+                "FeatureBuilder (or the model) with this spec, or drop [families.forward]."
+            )
+    cols, rep = forward_features(forward, transactions, as_of, index=frame.index,
+                                 profile=profile, columns=columns)
+    for c in columns:
+        frame[c] = cols[c].to_numpy()
+    report["forward"] = {**rep, "as_of_fit": forward.as_of, "peer_by": list(by),
+                         "fit": dict(forward.fit_report)}
+    return forward
