@@ -507,14 +507,14 @@ def _forward_block(
     options = spec.forward_options() if spec is not None else None
     if options is None:
         return None
-    from segml.value import fit_forward, forward_features  # value sits on the features layer
+    # imported here: segml.value builds on segml.features (its summary uses features._time)
+    from segml.value.family import SPEND_COLUMNS, fit_forward, forward_features
 
-    columns = [c for c in FORWARD_TRANSFORMS if c in spec.families["forward"].columns]
+    columns = list(spec.families["forward"].columns)  # unknown names: forward_features says
     by = _growth_by(frame)
     profile = _cell_keys(frame, list(by)) if by else None
     if state is None:
-        need_spend = any(c in ("expected_spend", "forward_clv", "forward_growth_potential")
-                         for c in columns)
+        need_spend = any(c in SPEND_COLUMNS for c in columns)
         forward = fit_forward(transactions, as_of, options=options, profile=profile,
                               min_peers=min_peers, need_spend=need_spend)
     else:

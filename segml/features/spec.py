@@ -73,7 +73,6 @@ SPEC_VERSION = 1
 #: Feature families, in model-matrix order.
 FAMILIES: tuple[str, ...] = (
     "value",
-    "forward",
     "behaviour",
     "payment",
     "relationship",
@@ -81,6 +80,7 @@ FAMILIES: tuple[str, ...] = (
     "firmographic",
     "geographic",
     "psychographic",
+    "forward",
 )
 
 #: Column transforms (what each does is in :func:`segml.features.make_preprocessor`).
@@ -701,7 +701,7 @@ class FeatureSpec:
         return cls.from_dict(data)
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _str(value: str) -> str:
@@ -718,7 +718,7 @@ def _str(value: str) -> str:
 
 
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else _str(name)
+    return name if _BARE_KEY.fullmatch(name) else _str(name)
 
 
 def _toml_float(x: float) -> str:
