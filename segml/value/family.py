@@ -161,7 +161,9 @@ class ForwardState:
     fit_report : dict
         Counts and diagnostics of the fit: ``n_customers``, ``n_repeat_buyers``,
         ``zero_spend_repeaters`` (left out of the Gamma-Gamma fit), log-likelihoods and the
-        frequency/spend ``independence`` check (Pearson with its 95 % interval, Spearman, flag).
+        frequency/spend ``independence`` check (Pearson with its 95 % interval, Spearman, flag),
+        and the rows :func:`rfm_summary` left out or valued 0 (``n_return_rows``,
+        ``n_cancelled_rows``, ``n_missing_amount_rows``).
     """
 
     options: dict[str, Any]
@@ -204,7 +206,8 @@ def _summary(transactions: Any, as_of: Any, time_unit: str, need_spend: bool) ->
 
     with warnings.catch_warnings():
         # customers first seen after as_of are the features layer's not-yet customers (counted)
-        warnings.simplefilter("ignore", DataQualityWarning)
+        warnings.filterwarnings("ignore", r"rfm_summary: \d+ customer\(s\) first bought after",
+                                DataQualityWarning)
         return rfm_summary(tx, as_of, time_unit=time_unit)
 
 
@@ -317,6 +320,8 @@ def fit_forward(
     report: dict[str, Any] = {
         "n_customers": int(bg.n_customers_), "n_repeat_buyers": int(bg.n_repeat_buyers_),
         "bgnbd_log_likelihood": bg.log_likelihood_,
+        **{k: int(summary.attrs[k]) for k in ("n_return_rows", "n_cancelled_rows",
+                                              "n_missing_amount_rows")},
     }
     state = ForwardState(options=opts, as_of=str(pd.Timestamp(as_of).date()),
                          purchases=bg.params_, min_peers=int(min_peers), fit_report=report)

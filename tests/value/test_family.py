@@ -87,6 +87,13 @@ def test_builder_fits_once_and_transform_applies_frozen_parameters(cdnow):
     assert later.state.forward is fwd
     assert set(FORWARD_COLUMNS) <= set(later.frame.columns)
     assert later.report["columns_absent_vs_state"] == []
+    fit = later.report["forward"]["fit"]  # the fit's counts and checks travel with every build
+    assert (fit["n_customers"], fit["n_repeat_buyers"], fit["zero_spend_repeaters"]) == (
+        2357, 946, 0)
+    ind = fit["independence"]
+    assert ind["n"] == 946 and not ind["flagged"]
+    assert ind["pearson_ci"][0] < ind["pearson"] < ind["pearson_ci"][1]
+    assert later.report["forward"]["as_of_fit"] == AS_OF
     # the frozen parameters, applied to the history up to 1998-06-30
     expected, _ = forward_features(fwd, tx, "1998-06-30", index=later.frame.index)
     pd.testing.assert_frame_equal(later.frame[list(FORWARD_COLUMNS)], expected,
