@@ -45,8 +45,9 @@ from segml.features.build import (
 )
 from segml.features.clv import historical_clv
 from segml.features.encoders import AgeEncoder
+from segml.features.forward import forward_block
 from segml.features.privacy import rare_level_rows
-from segml.features.relationship import GrowthPotential, _cell_keys
+from segml.features.relationship import GrowthPotential
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
 from segml.features.spec import FORWARD_TRANSFORMS, FeatureSpec
 from segml.features.transactions import ShareLevels, transaction_features
@@ -335,7 +336,7 @@ def _build(
             frame["growth_potential"] = copy.copy(growth).transform(frame)[:, 0]
 
     # 7. forward value (BG/NBD + Gamma-Gamma parameters), only when the spec has the family
-    forward = _forward_block(frame, transactions, as_of, spec, state, min_peers, report)
+    forward = forward_block(frame, transactions, as_of, spec, state, min_peers, report)
 
     if state is None:
         state = FeatureState(
@@ -490,45 +491,3 @@ def _value_block(
             frame[c] = clv[c]
     return frame, rfm, abc
 
-
-def _forward_block(
-    frame: pd.DataFrame,
-    transactions: Any,
-    as_of: pd.Timestamp,
-    spec: FeatureSpec | None,
-    state: FeatureState | None,
-    min_peers: int,
-    report: dict[str, Any],
-) -> Any:
-    """Add the ``forward`` columns the spec asks for (in place); return the forward state used.
-
-    Fitting learns the parameters at ``as_of``; with a state they are frozen (no refit).
-    """
-    options = spec.forward_options() if spec is not None else None
-    if options is None:
-        return None
-    # imported here: segml.value builds on segml.features (its summary uses features._time)
-    from segml.value.family import SPEND_COLUMNS, fit_forward, forward_features
-
-    columns = list(spec.families["forward"].columns)  # unknown names: forward_features says
-    by = _growth_by(frame)
-    profile = _cell_keys(frame, list(by)) if by else None
-    if state is None:
-        need_spend = any(c in SPEND_COLUMNS for c in columns)
-        forward = fit_forward(transactions, as_of, options=options, profile=profile,
-                              min_peers=min_peers, need_spend=need_spend)
-    else:
-        forward = state.forward
-        if forward is None:
-            raise ConfigError(
-                "the feature spec has the forward family but the fitted feature state has no "
-                "forward parameters (it was fitted without the family). Fix: refit the "
-                "FeatureBuilder (or the model) with this spec, or drop [families.forward]."
-            )
-    cols, rep = forward_features(forward, transactions, as_of, index=frame.index,
-                                 profile=profile, columns=columns)
-    for c in columns:
-        frame[c] = cols[c].to_numpy()
-    report["forward"] = {**rep, "as_of_fit": forward.as_of, "peer_by": list(by),
-                         "fit": dict(forward.fit_report)}
-    return forward
