@@ -65,9 +65,14 @@ def forward_block(
     if options is None:
         return None
     # imported here: segml.value builds on segml.features (its summary uses features._time)
-    from segml.value.family import SPEND_COLUMNS, fit_forward, forward_features
+    from segml.value.family import (
+        SPEND_COLUMNS,
+        check_forward_columns,
+        fit_forward,
+        forward_features,
+    )
 
-    columns = list(spec.families["forward"].columns)  # unknown names: forward_features says
+    columns = check_forward_columns(list(spec.families["forward"].columns))
     by = _growth_by(frame)
     profile = _cell_keys(frame, list(by)) if by else None
     if state is None:

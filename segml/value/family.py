@@ -60,6 +60,7 @@ __all__ = [
     "FORWARD_OPTIONS",
     "ForwardState",
     "check_forward_options",
+    "check_forward_columns",
     "fit_forward",
     "forward_features",
     "forward_growth_potential",
@@ -134,6 +135,32 @@ def check_forward_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
         opts[name] = fv
     opts["horizon"] = int(h)
     return opts
+
+
+def check_forward_columns(columns: Sequence[str]) -> list[str]:
+    """Return ``columns`` as a list after checking each is one of :data:`FORWARD_COLUMNS`.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column names asked for.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ConfigError
+        Naming the unknown columns and the family's columns.
+    """
+    bad = [c for c in columns if c not in FORWARD_COLUMNS]
+    if bad:
+        raise ConfigError(
+            f"forward columns {bad} are unknown; the family has {list(FORWARD_COLUMNS)}. "
+            "Fix: rename them in [families.forward.columns]."
+        )
+    return list(columns)
 
 
 @dataclass
@@ -392,12 +419,7 @@ def forward_features(
     SchemaError
         As :func:`fit_forward`.
     """
-    bad = [c for c in columns if c not in FORWARD_COLUMNS]
-    if bad:
-        raise ConfigError(
-            f"forward columns {bad} are unknown; the family has {list(FORWARD_COLUMNS)}. "
-            "Fix: rename them in [families.forward.columns]."
-        )
+    check_forward_columns(columns)
     spend_cols = [c for c in columns if c in SPEND_COLUMNS]
     if spend_cols and state.spend is None:
         raise ConfigError(
