@@ -125,6 +125,8 @@ class FeatureState:
         Age bands and plausible range (its ``as_of_year`` is reset to each build's year).
     columns : list of str
         Column order of the frame; a rebuild is reindexed to it.
+    forward : segml.value.ForwardState or None
+        BG/NBD and Gamma-Gamma parameters of the ``forward`` family (None when it is off).
     """
 
     as_of: pd.Timestamp
@@ -136,6 +138,7 @@ class FeatureState:
     growth: GrowthPotential | None = None
     age_encoder: AgeEncoder | None = None
     columns: list[str] = field(default_factory=list)
+    forward: Any = None
 
 
 @dataclass

@@ -15,7 +15,9 @@ transforming) or None (when fitting, they learn it and hand it back):
 3. customer attributes (learn: age bands);
 4. RFM scores, ABC class, historical CLV (learn: RFM cut points, ABC thresholds);
 5. attributes joined, the frame reindexed to the fitted columns (learn: the columns);
-6. growth potential (learn: peer medians).
+6. growth potential (learn: peer medians);
+7. the ``forward`` family when the spec has it (learn: BG/NBD and Gamma-Gamma parameters and
+   the peer spend references; :mod:`segml.value.family`).
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ from segml.features.build import (
 )
 from segml.features.clv import historical_clv
 from segml.features.encoders import AgeEncoder
+from segml.features.forward import forward_block
 from segml.features.privacy import rare_level_rows
 from segml.features.relationship import GrowthPotential
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
-from segml.features.spec import FeatureSpec
+from segml.features.spec import FORWARD_TRANSFORMS, FeatureSpec
 from segml.features.transactions import ShareLevels, transaction_features
 
 __all__ = ["FeatureBuilder"]
@@ -317,6 +320,7 @@ def _build(
         # columns the state knows but this data lacks are NaN
         report["columns_absent_vs_state"] = [
             c for c in state.columns if c not in frame.columns and c != "growth_potential"
+            and c not in FORWARD_TRANSFORMS
         ]
         frame = frame.reindex(columns=state.columns)
 
@@ -331,6 +335,9 @@ def _build(
             # a copy: GrowthPotential.transform records counts on the estimator it runs on
             frame["growth_potential"] = copy.copy(growth).transform(frame)[:, 0]
 
+    # 7. forward value (BG/NBD + Gamma-Gamma parameters), only when the spec has the family
+    forward = forward_block(frame, transactions, as_of, spec, state, min_peers, report)
+
     if state is None:
         state = FeatureState(
             as_of=as_of,
@@ -342,6 +349,7 @@ def _build(
             growth=growth,
             age_encoder=age_enc,
             columns=list(frame.columns),
+            forward=forward,
         )
     frame.index.name = "customer_id"
     report["n_customers"] = len(frame)
@@ -482,3 +490,4 @@ def _value_block(
         for c in clv.columns:
             frame[c] = clv[c]
     return frame, rfm, abc
+

@@ -23,6 +23,26 @@ number of columns). It round-trips through plain dicts and TOML::
 vocabulary: any other label is mapped to ``unknown`` and counted by
 :func:`~segml.features.build_features`.
 
+The ``forward`` family is computed only when the spec has it: BG/NBD and Gamma-Gamma are
+fitted at the builder's ``fit`` date and applied frozen afterwards (:mod:`segml.value.family`;
+columns ``p_alive``, ``expected_purchases``, ``expected_spend``, ``forward_clv``,
+``forward_growth_potential``). Its ``options`` table sets the model time unit, the horizon (in
+time units), the annual discount rate and the margin rate; :meth:`FeatureSpec.with_forward`
+adds it::
+
+    [families.forward]
+    weight = 1.0
+
+    [families.forward.columns]
+    "p_alive" = "standard"
+    "expected_purchases" = "log"
+
+    [families.forward.options]
+    time_unit = "W"
+    horizon = 52
+    discount_rate = 0.1
+    margin = 0.3
+
 Two top-level keys keep customer data out of saved models (see
 :mod:`segml.features.privacy`)::
 
@@ -44,7 +64,9 @@ from typing import Any
 from segml._atomic import write_text
 from segml.errors import ConfigError
 
-__all__ = ["FAMILIES", "TRANSFORMS", "FamilySpec", "FeatureSpec", "SPEC_VERSION"]
+__all__ = [
+    "FAMILIES", "TRANSFORMS", "FORWARD_TRANSFORMS", "FamilySpec", "FeatureSpec", "SPEC_VERSION",
+]
 
 SPEC_VERSION = 1
 
@@ -58,6 +80,7 @@ FAMILIES: tuple[str, ...] = (
     "firmographic",
     "geographic",
     "psychographic",
+    "forward",
 )
 
 #: Column transforms (what each does is in :func:`segml.features.make_preprocessor`).
@@ -82,7 +105,16 @@ _TOP_KEYS = ("version", "families", "levels", "min_level_customers", "allow_iden
 #: k=4 instead of the planted 5; a floor of 5 folds 305 postcodes and keeps k=5 for every
 #: seed of tests/cluster/test_planted.py.
 MIN_LEVEL_CUSTOMERS = 5
-_FAMILY_KEYS = ("columns", "weight")
+_FAMILY_KEYS = ("columns", "weight", "options")
+
+#: Default transform of each ``forward`` family column (see :meth:`FeatureSpec.with_forward`).
+FORWARD_TRANSFORMS: dict[str, str] = {
+    "p_alive": "standard",
+    "expected_purchases": "log",
+    "expected_spend": "log",
+    "forward_clv": "log",
+    "forward_growth_potential": "log",
+}
 
 #: Default family weights that differ from 1. ``firmographic`` (industry, company size, the B2B
 #: flag) describes B2B accounts only and is constant for consumers, so its whole distance budget
@@ -103,6 +135,8 @@ _DEFAULTS: dict[str, tuple[str, str]] = {
     "clv": ("value", "log"),
     "net_margin": ("value", "log"),
     "growth_potential": ("value", "standard"),
+    # forward (BG/NBD + Gamma-Gamma): computed only when the spec has the family
+    **{c: ("forward", t) for c, t in FORWARD_TRANSFORMS.items()},
     # behaviour
     "tenure_days": ("behaviour", "robust"),
     "interpurchase_mean_days": ("behaviour", "log"),
@@ -173,10 +207,14 @@ class FamilySpec:
     weight : float
         Share of the squared-distance budget, > 0 (1.0 = as much as any other
         family with weight 1).
+    options : dict
+        Family options; only the ``forward`` family has any (``time_unit``, ``horizon``,
+        ``discount_rate``, ``margin``: see :func:`segml.value.check_forward_options`).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
     weight: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -282,6 +320,7 @@ class FeatureSpec:
                         "a column belongs to one family."
                     )
                 owner[col] = fam
+            _check_options(fam, fspec)
         if not isinstance(self.levels, Mapping):
             raise ConfigError(
                 f"levels should be a mapping of column -> list of levels, "
@@ -365,7 +404,8 @@ class FeatureSpec:
         for name, fam in self.families.items():
             cols = {c: t for c, t in fam.columns.items() if c in present}
             if cols:
-                fams[name] = FamilySpec(columns=cols, weight=fam.weight)
+                fams[name] = FamilySpec(columns=cols, weight=fam.weight,
+                                        options=dict(fam.options))
         return FeatureSpec(families=fams, levels=dict(self.levels), version=self.version,
                            min_level_customers=self.min_level_customers,
                            allow_identifiers=list(self.allow_identifiers))
@@ -396,6 +436,63 @@ class FeatureSpec:
                 )
             d["families"][fam]["weight"] = w
         return FeatureSpec.from_dict(d)
+
+    def with_forward(
+        self, columns: Iterable[str] | None = None, *, weight: float = 1.0, **options: Any
+    ) -> FeatureSpec:
+        """Return a copy with the ``forward`` family switched on.
+
+        Parameters
+        ----------
+        columns : iterable of str, optional
+            Forward columns to model (default all five, transforms of
+            :data:`FORWARD_TRANSFORMS`).
+        weight : float, default 1.0
+            Family weight.
+        **options
+            ``time_unit``, ``horizon``, ``discount_rate``, ``margin``.
+
+        Returns
+        -------
+        FeatureSpec
+
+        Raises
+        ------
+        ConfigError
+            On an unknown column or option, or a bad value.
+
+        Examples
+        --------
+        >>> spec = FeatureSpec.default(["monetary"]).with_forward(["p_alive"], horizon=26)
+        >>> spec.columns(), spec.forward_options()["horizon"]
+        ({'monetary': 'log', 'p_alive': 'standard'}, 26)
+        """
+        cols = list(FORWARD_TRANSFORMS) if columns is None else list(columns)
+        bad = [c for c in cols if c not in FORWARD_TRANSFORMS]
+        if bad:
+            raise ConfigError(
+                f"with_forward: unknown column(s) {bad}; the forward family has "
+                f"{_allowed(FORWARD_TRANSFORMS)}."
+            )
+        d = self.to_dict()
+        d["families"]["forward"] = {"weight": weight, "options": dict(options),
+                                    "columns": {c: FORWARD_TRANSFORMS[c] for c in cols}}
+        d["families"] = {f: d["families"][f] for f in FAMILIES if f in d["families"]}
+        return FeatureSpec.from_dict(d)
+
+    def forward_options(self) -> dict[str, Any] | None:
+        """Return the ``forward`` family options with defaults filled in; None when it is off.
+
+        Returns
+        -------
+        dict or None
+        """
+        fam = self.families.get("forward")
+        if fam is None or not fam.columns:
+            return None
+        from segml.value.family import check_forward_options
+
+        return check_forward_options(fam.options)
 
     # ------------------------------------------------------------------ defaults
     @classmethod
@@ -453,7 +550,8 @@ class FeatureSpec:
         return {
             "version": self.version,
             "families": {
-                name: {"weight": float(fam.weight), "columns": dict(fam.columns)}
+                name: {"weight": float(fam.weight), "columns": dict(fam.columns),
+                       **({"options": dict(fam.options)} if fam.options else {})}
                 for name, fam in self.families.items()
             },
             "levels": {c: list(v) for c, v in self.levels.items()},
@@ -507,9 +605,11 @@ class FeatureSpec:
                         f"family {name!r}: unknown key {key!r}; allowed: {_allowed(_FAMILY_KEYS)}."
                     )
             cols = fam.get("columns", {})
+            opts = fam.get("options", {})
             families[str(name)] = FamilySpec(
                 columns=dict(cols) if isinstance(cols, Mapping) else cols,
                 weight=fam.get("weight", 1.0),
+                options=dict(opts) if isinstance(opts, Mapping) else opts,
             )
         levels = data.get("levels", {})
         return cls(
@@ -554,6 +654,10 @@ class FeatureSpec:
             lines.append(f"[families.{_key(name)}.columns]")
             lines += [f"{_key(c)} = {_str(t)}" for c, t in fam.columns.items()]
             lines.append("")
+            if fam.options:
+                lines.append(f"[families.{_key(name)}.options]")
+                lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in fam.options.items()]
+                lines.append("")
         if self.levels:
             lines.append("[levels]")
             lines += [
@@ -597,7 +701,7 @@ class FeatureSpec:
         return cls.from_dict(data)
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _str(value: str) -> str:
@@ -614,8 +718,36 @@ def _str(value: str) -> str:
 
 
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else _str(name)
+    return name if _BARE_KEY.fullmatch(name) else _str(name)
 
 
 def _toml_float(x: float) -> str:
     return repr(float(x))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return _str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return _toml_float(v)
+
+
+def _check_options(name: str, fam: FamilySpec) -> None:
+    """Only the ``forward`` family takes options; check them (segml.value's rules)."""
+    if not isinstance(fam.options, Mapping):
+        raise ConfigError(
+            f"family {name!r}: options should be a table, got {type(fam.options).__name__}."
+        )
+    if not fam.options:
+        return
+    if name != "forward":
+        raise ConfigError(
+            f"family {name!r} takes no options (got {sorted(fam.options)}); only the "
+            "'forward' family has options. Fix: remove [families." + name + ".options]."
+        )
+    from segml.value.family import check_forward_options
+
+    check_forward_options(fam.options)

@@ -40,6 +40,8 @@ Output columns
 segment centre in model space), ``fits_no_segment`` (distance beyond the training
 99th percentile of that segment) and ``driver_1..driver_k`` (the model features that
 pull the customer most towards its segment rather than the runner-up).
+:func:`score` adds the model's ``forward`` family columns (``p_alive``,
+``expected_purchases``, ...) when its feature spec has that family.
 """
 
 from __future__ import annotations
@@ -504,6 +506,12 @@ def score(
     res = score_features(model, frame, unknown=unknown, explain=explain,
                          impute_missing=impute_missing)
     res.report["customers_left_out"]["not_yet_customers"] = _not_yet(rep)
+    # the forward family's per-customer values (P(alive), expected purchases, spend, CLV) go
+    # out with the segments when the model's spec has the family (issue 14)
+    fam = getattr(model.feature_spec, "families", {}).get("forward")
+    fwd = [c for c in (fam.columns if fam is not None else ()) if c in fs.frame.columns]
+    if fwd:
+        res.frame = res.frame.join(fs.frame[fwd], on="customer_id")
     if rep:
         res.report["feature_report"] = rep
     return res

@@ -15,7 +15,9 @@ PyMC-Marketing 0.19.2 works, but it is a ~800 MB Bayesian stack (pymc, pytensor,
 its default priors its MAP is not the MLE (a, b off by 11-14 %), and one MAP fit of the
 2,357-customer sample took 84 s.
 
-The API is built for the later features/scoring integration. The pure functions take arrays;
+``fit_forward`` / ``forward_features`` are the ``forward`` feature family (fitted at one date,
+applied frozen later; :mod:`segml.value.family`), ``ForwardValuePredictor`` the backtest
+predictor. The API is built for the features/scoring integration. The pure functions take arrays;
 the estimators (``BGNBD``, ``GammaGamma``) take the summary frame and return frames indexed by
 ``customer_id``.
 """
@@ -29,6 +31,15 @@ from segml.value.bgnbd import (
     bgnbd_log_likelihood,
     bgnbd_probability_alive,
 )
+from segml.value.family import (
+    FORWARD_COLUMNS,
+    FORWARD_OPTIONS,
+    ForwardState,
+    check_forward_options,
+    fit_forward,
+    forward_features,
+    forward_growth_potential,
+)
 from segml.value.forward import calibration_holdout_table, forward_value
 from segml.value.gamma_gamma import (
     GammaGamma,
@@ -39,6 +50,7 @@ from segml.value.gamma_gamma import (
     gamma_gamma_log_likelihood,
 )
 from segml.value.plot import plot_calibration_holdout
+from segml.value.predictor import ForwardValuePredictor
 from segml.value.simulate import simulate_bgnbd
 from segml.value.summary import TIME_UNITS, rfm_summary
 
@@ -62,4 +74,12 @@ __all__ = [
     "plot_calibration_holdout",
     "simulate_bgnbd",
     "ConvergenceWarning",
+    "FORWARD_COLUMNS",
+    "FORWARD_OPTIONS",
+    "ForwardState",
+    "check_forward_options",
+    "fit_forward",
+    "forward_features",
+    "forward_growth_potential",
+    "ForwardValuePredictor",
 ]

@@ -6,7 +6,11 @@ Conventions (the ones of Fader, Hardie & Lee's CDNOW analyses):
   are one purchase whose value is the sum of their amounts.
 * **Purchase rows**: rows with ``status == "cancelled"`` are ignored; return lines
   (``amount < 0`` or ``status == "returned"``) are not purchases and are dropped. This is the
-  purchase-line definition of :mod:`segml.features.transactions`.
+  purchase-line definition of :mod:`segml.features.transactions`. Rows up to the last day
+  used (``holdout_end``, else ``calibration_end``) that are left out are counted in
+  ``summary.attrs``: ``n_return_rows``, ``n_cancelled_rows``. Rows without an ``amount`` are
+  purchases whose value counts as 0; they are counted in ``n_missing_amount_rows`` and a
+  :class:`DataQualityWarning` says so.
 * **Calibration rows** are those on or before the calendar day ``calibration_end`` (inclusive at
   day resolution, the boundary of :func:`segml.features._time.cutoff`). No later row feeds the
   calibration columns.
@@ -129,16 +133,24 @@ def rfm_summary(
         hold_cut = _day(cutoff(hold_end))
     has_amount = "amount" in transactions.columns
     day = ts.astype("datetime64[D]").astype("int64")
-    keep = ~np.isnat(ts)
+    end_cut = cal_cut if hold_cut is None else hold_cut
+    keep = ~np.isnat(ts) & (day < end_cut)
     amount = None
+    returned = np.zeros(len(keep), dtype=bool)
+    cancelled = np.zeros(len(keep), dtype=bool)
+    missing_amount = np.zeros(len(keep), dtype=bool)
     if has_amount:
         amount = pd.to_numeric(transactions["amount"]).to_numpy(dtype="float64", na_value=np.nan)
-        keep &= ~(amount < 0)
+        returned |= amount < 0
+        missing_amount = np.isnan(amount)
     if "status" in transactions.columns:
         status = transactions["status"].astype("string").fillna("")
-        keep &= ~status.isin(["cancelled", "returned"]).to_numpy()
-    end_cut = cal_cut if hold_cut is None else hold_cut
-    keep &= day < end_cut
+        cancelled = (status == "cancelled").to_numpy()
+        returned |= (status == "returned").to_numpy() & ~cancelled
+    n_returned = int((keep & returned & ~cancelled).sum())
+    n_cancelled = int((keep & cancelled).sum())
+    keep &= ~returned & ~cancelled
+    n_missing_amount = int((keep & missing_amount).sum())
     frame = pd.DataFrame({
         "customer_id": transactions["customer_id"].to_numpy()[keep],
         "day": day[keep],
@@ -177,7 +189,18 @@ def rfm_summary(
         holdout_end=None if hold_cut is None else str(to_as_of(holdout_end).date()),
         time_unit=time_unit,
         n_first_after_calibration=n_late,
+        n_return_rows=n_returned,
+        n_cancelled_rows=n_cancelled,
+        n_missing_amount_rows=n_missing_amount,
     )
+    if n_missing_amount:
+        warnings.warn(
+            f"rfm_summary: {n_missing_amount} purchase row(s) have no amount; they count as "
+            "purchases and their value as 0 in monetary "
+            "(summary.attrs['n_missing_amount_rows']). Fix: fill or drop them before.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     if n_late:
         warnings.warn(
             f"rfm_summary: {n_late} customer(s) first bought after calibration_end="

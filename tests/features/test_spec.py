@@ -152,7 +152,7 @@ def test_select_and_family_of():
         ({"families": {"money": {}}}, r"unknown family 'money'; allowed: 'value', "
                                       r"'behaviour', .*'psychographic'"),
         ({"families": {"value": 3}}, r"family 'value' should be a table with keys 'columns', "
-                                     r"'weight', got int"),
+                                     r"'weight', 'options', got int"),
         ({"families": {"value": {"weight": 1, "cols": {}}}},
          r"family 'value': unknown key 'cols'; allowed: 'columns', 'weight'"),
         ({"families": {"value": {"weight": 0}}},
@@ -214,3 +214,9 @@ def test_bad_toml(tmp_path: Path):
         FeatureSpec.from_toml(p)
     with pytest.raises(ConfigError, match=r"unknown transform 'cube'"):
         FeatureSpec.from_toml('[families.value.columns]\nmonetary = "cube"\n')
+
+
+def test_toml_key_ending_in_a_newline_is_quoted():
+    """Regression (hypothesis): ``$`` matched before a trailing newline, so "0\\n" was bare."""
+    spec = FeatureSpec.from_dict({"families": {"value": {"columns": {"0\n": "log"}}}})
+    assert FeatureSpec.from_toml(spec.to_toml()) == spec

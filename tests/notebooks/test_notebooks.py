@@ -9,10 +9,10 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
-def test_all_five_notebooks_present():
+def test_all_notebooks_present():
     assert [p.stem for p in NOTEBOOKS] == [
         "01_quickstart", "02_features_rfm_abc_clv", "03_choose_k_and_validate",
-        "04_score_new_customers", "05_clusters_vs_rules"]
+        "04_score_new_customers", "05_clusters_vs_rules", "06_forward_value"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

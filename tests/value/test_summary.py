@@ -122,3 +122,14 @@ def test_docstring_examples_run():
     for mod in (segml.value.summary, segml.value.bgnbd):
         res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert res.failed == 0 and res.attempted > 0
+
+
+def test_rows_left_out_are_counted():
+    tx = _tx([("a", "2024-01-01", 5.0), ("a", "2024-01-05", -5.0), ("a", "2024-01-09", 5.0),
+              ("a", "2024-01-12", 7.0), ("a", "2024-01-20", np.nan), ("a", "2024-03-01", -1.0)])
+    tx["status"] = ["completed", "returned", "cancelled", "completed", "completed", "returned"]
+    with pytest.warns(DataQualityWarning, match=r"1 purchase row\(s\) have no amount.*Fix"):
+        s = rfm_summary(tx, "2024-01-31")
+    assert (s.attrs["n_return_rows"], s.attrs["n_cancelled_rows"],
+            s.attrs["n_missing_amount_rows"]) == (1, 1, 1)
+    assert s.loc["a", "x"] == 2 and s.loc["a", "monetary"] == 3.5
