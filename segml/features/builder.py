@@ -20,7 +20,6 @@ transforming) or None (when fitting, they learn it and hand it back):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -328,8 +327,7 @@ def _build(
         else:
             growth = GrowthPotential(by=_growth_by(frame), min_peers=min_peers).fit(frame)
         if growth is not None:
-            # a copy: GrowthPotential.transform records counts on the estimator it runs on
-            frame["growth_potential"] = copy.copy(growth).transform(frame)[:, 0]
+            frame["growth_potential"] = growth.transform(frame)[:, 0]
 
     if state is None:
         state = FeatureState(

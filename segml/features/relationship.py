@@ -51,7 +51,7 @@ def _relationship(customers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
         if src in customers.columns:
             enc = OrdinalScale().fit(customers[[src]])
             out[dst] = enc.transform(customers[[src]])[:, 0]
-            unknown[src] = int(enc.n_unknown_)
+            unknown[src] = enc.quality(customers[[src]])["n_unknown"]
     if "campaigns_sent" in customers.columns and "campaigns_responded" in customers.columns:
         sent = pd.to_numeric(customers["campaigns_sent"], errors="coerce").astype("float64")
         resp = pd.to_numeric(customers["campaigns_responded"], errors="coerce").astype("float64")
@@ -130,7 +130,8 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
     global_median_ : float
         Median spend of all buyers in ``fit`` (NaN when there were none).
     n_fallback_ : int
-        Rows scored with the global median in the last ``fit``/``transform``.
+        Training rows whose cell falls back to the global median (:meth:`quality`
+        counts them in any batch; ``transform`` records nothing).
 
     Examples
     --------
@@ -212,15 +213,35 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         check_fitted(self, "cell_medians_")
         X = self._check_frame(X)
         m = pd.to_numeric(X[self.monetary], errors="coerce").astype("float64").to_numpy()
-        keys = _cell_keys(X, list(self.by))
-        peer = keys.map(self.cell_medians_).astype("float64")
-        fallback = peer.isna().to_numpy()
-        self.n_fallback_ = int(fallback.sum())
+        peer, fallback = self._peers(X)
         peer = np.where(fallback, self.global_median_, peer.to_numpy())
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(peer > 0, (peer - np.nan_to_num(m, nan=0.0)) / peer, 0.0)
         score = np.clip(np.nan_to_num(score, nan=0.0), 0.0, 1.0)
         return score[:, None]
+
+    def _peers(self, X: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+        """Peer median of each row's cell (NaN where it falls back) and the fallback mask."""
+        peer = _cell_keys(X, list(self.by)).map(self.cell_medians_).astype("float64")
+        return peer, peer.isna().to_numpy()
+
+    def quality(self, X: pd.DataFrame) -> dict[str, int]:
+        """Count the rows of a batch scored with the global median (cell too small or unseen).
+
+        A pure read: the estimator is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : DataFrame
+            With the ``monetary`` and ``by`` columns.
+
+        Returns
+        -------
+        dict
+            ``{"n_fallback": int}``.
+        """
+        check_fitted(self, "cell_medians_")
+        return {"n_fallback": int(self._peers(self._check_frame(X))[1].sum())}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``["growth_potential"]``.

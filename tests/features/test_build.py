@@ -445,11 +445,15 @@ def test_growth_potential_cells_and_fallback():
     # all buyers: 10, 20, 30, 50, 100, 200, 300 -> median 50
     assert gp.global_median_ == 50.0
     assert gp.n_fallback_ == 1  # the row with no region (its cell has 1 buyer < 3)
+    assert gp.quality(f) == {"n_fallback": 1}
     assert_allclose(gp.transform(f).ravel(),
                      [0.5, 0.0, 0.0, 1.0, 0.5, 0.0, 0.0, 1.0, 0.0])
     new = pd.DataFrame({"monetary": [5.0, 25.0, -10.0], "region": ["n", "w", "s"]})
     assert_allclose(gp.transform(new).ravel(), [0.75, 0.5, 1.0])
-    assert gp.n_fallback_ == 1  # unseen region "w" uses the global median
+    assert gp.quality(new) == {"n_fallback": 1}  # unseen region "w" uses the global median
+    new2 = pd.DataFrame({"monetary": [5.0, 5.0], "region": ["w", "x"]})
+    assert gp.quality(new2) == {"n_fallback": 2}
+    assert gp.n_fallback_ == 1  # the training count: quality and transform record nothing
     s = growth_potential(f, ["region"], min_peers=3)
     assert s.name == "growth_potential"
     assert_allclose(s, gp.transform(f).ravel())

@@ -130,6 +130,7 @@ def test_age_encoder_exact_values_and_bands():
     assert enc.band_labels_ == ["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
     assert enc.n_implausible_ == 1
     assert enc.n_missing_ == 1
+    assert enc.quality(X) == {"n_implausible": 1, "n_missing": 1}
     labels = enc.band_label(out["age_band"])
     assert labels.tolist()[:4] == ["<18", "18-24", "35-44", "65+"]
     assert labels.isna().tolist() == [False, False, False, False, True, True, False]
@@ -138,9 +139,11 @@ def test_age_encoder_exact_values_and_bands():
 def test_age_encoder_counts_implausible_in_new_data_and_too_young():
     enc = AgeEncoder(as_of_year=2026).fit(pd.DataFrame({"birth_year": [1980.0]}))
     assert enc.n_implausible_ == 0
-    out = enc.transform(pd.DataFrame({"birth_year": [1899.0, 1900.0, 2015.0, 1980.0]}))
+    new = pd.DataFrame({"birth_year": [1899.0, 1900.0, 2015.0, 1980.0]})
+    out = enc.transform(new)
     assert_allclose(out[:, 0], [np.nan, np.nan, np.nan, 46])
-    assert enc.n_implausible_ == 3
+    assert enc.quality(new) == {"n_implausible": 3, "n_missing": 0}
+    assert enc.n_implausible_ == 0  # the training count: transform records nothing
 
 
 def test_age_encoder_from_age_and_no_bands():
@@ -159,8 +162,9 @@ def test_age_encoder_errors():
         AgeEncoder(as_of_year=2026, min_age=50, max_age=20).fit(X)
     with pytest.raises(ConfigError, match=r"bands=\(18, 18\) should be strictly increasing"):
         AgeEncoder(as_of_year=2026, bands=(18, 18)).fit(X)
-    with pytest.raises(ValueError, match=r"AgeEncoder expects exactly one column \(birth_year\)"):
-        AgeEncoder(as_of_year=2026).fit(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    two = AgeEncoder(as_of_year=2026).fit(np.array([[1990.0, 1980.0]]))
+    with pytest.raises(ValueError, match=r"X has 1 features, but AgeEncoder is expecting 2"):
+        two.transform(np.array([[1990.0]]))
 
 
 # --------------------------------------------------------------------- LogMoney / Winsorizer
@@ -173,6 +177,8 @@ def test_log_money_signed_and_inverse():
     assert out.columns.tolist() == ["monetary"]
     assert_allclose(out["monetary"], [0.0, np.log(10), -np.log(10), np.nan])
     assert enc.n_negative_ == 1
+    assert enc.quality(pd.DataFrame({"monetary": [-1.0, -2.0, 3.0]})) == {"n_negative": 2}
+    assert enc.n_negative_ == 1  # the training count: quality records nothing
     assert_allclose(enc.inverse_transform(out.to_numpy()), X.to_numpy())
 
 
@@ -216,9 +222,10 @@ def test_rare_one_hot_groups_rare_levels_and_counts_unknown():
     out = enc.transform(pd.DataFrame({"region": ["south", "east", "mars", None]}, dtype="str"))
     assert out.columns.tolist() == ["region_north", "region_south", "region_other"]
     assert_allclose(out.to_numpy(), [[0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1]])
-    assert enc.n_unknown_ == 1  # "mars"; "east" and missing were seen (rare) in fit
-    enc.transform(X)
-    assert enc.n_unknown_ == 0
+    # "mars"; "east" and missing were seen (rare) in fit
+    assert enc.quality(pd.DataFrame({"region": ["south", "east", "mars", None]},
+                                    dtype="str")) == {"n_unknown": 1}
+    assert enc.quality(X) == {"n_unknown": 0}
 
 
 def test_rare_one_hot_max_levels_and_policies():
@@ -227,7 +234,7 @@ def test_rare_one_hot_max_levels_and_policies():
     assert enc.get_feature_names_out().tolist() == ["c_a", "c_b", "c_other"]
     ign = RareOneHot(unknown="ignore").fit(X)
     assert_allclose(ign.transform(pd.DataFrame({"c": ["z"]})), [[0, 0, 0, 0]])
-    assert ign.n_unknown_ == 1
+    assert ign.quality(pd.DataFrame({"c": ["z"]})) == {"n_unknown": 1}
     err = RareOneHot(unknown="error").fit(X)
     with pytest.raises(ValueError, match=r"unknown categor"):
         err.transform(pd.DataFrame({"c": ["z"]}))
@@ -257,13 +264,15 @@ def test_ordinal_scale_canonical_levels_normalised_and_unknown_counted():
     assert_allclose(out["satisfaction"], [4, 2, 0, np.nan, np.nan])
     assert_allclose(out["journey_stage"], [4, -1, 0, 2, 3])
     assert enc.n_unknown_ == 2  # "Graduation" and "meh"; missing values are not unknown
+    assert enc.quality(X) == {"n_unknown": 2}
 
 
 def test_ordinal_scale_explicit_levels():
     enc = OrdinalScale(levels={"size": ["S", "M", "L"]}).fit(pd.DataFrame({"size": ["m"]}))
     assert enc.levels_ == {"size": ["s", "m", "l"]}
     assert_allclose(enc.transform(pd.DataFrame({"size": ["L", "XL"]})).ravel(), [2, np.nan])
-    assert enc.n_unknown_ == 1
+    assert enc.quality(pd.DataFrame({"size": ["L", "XL"]})) == {"n_unknown": 1}
+    assert enc.n_unknown_ == 0  # the training count ("m" is a level)
     seq = OrdinalScale(levels=["low", "high"]).fit(np.array([["high"], ["low"]], dtype=object))
     assert_allclose(seq.transform(np.array([["high"]], dtype=object)), [[1.0]])
 
@@ -293,7 +302,8 @@ def test_frequency_encoder_exact_shares():
     out = enc.transform(pd.DataFrame({"city": ["roma", "milano", "torino", None]}, dtype="str"))
     assert out.columns.tolist() == ["city_freq"]
     assert_allclose(out["city_freq"], [0.25, 0.5, 0.0, 0.25])
-    assert enc.n_unknown_ == 1
+    new = pd.DataFrame({"city": ["roma", "milano", "torino", None]}, dtype="str")
+    assert enc.quality(new) == {"n_unknown": 1}
 
 
 # --------------------------------------------------------------------- FamilyWeight
@@ -385,7 +395,7 @@ def test_encoders_do_not_mutate_input():
 def test_multi_label_flags_exact_and_unknown():
     X = pd.DataFrame({"interests": ["Sustainability; price", "price;brand", None, "", "tech"]})
     enc = MultiLabelFlags(min_count=1).set_output(transform="pandas").fit(X)
-    assert enc.labels_ == ["brand", "price", "sustainability", "tech"]
+    assert enc.labels_ == [["brand", "price", "sustainability", "tech"]]
     out = enc.transform(X)
     assert out.columns.tolist() == ["interest_brand", "interest_price",
                                     "interest_sustainability", "interest_tech"]
@@ -394,8 +404,8 @@ def test_multi_label_flags_exact_and_unknown():
     rare = MultiLabelFlags(min_count=2, sep=";", prefix="likes_").fit(X)
     assert rare.get_feature_names_out().tolist() == ["likes_price"]
     assert rare.n_unknown_ == 3  # brand, sustainability, tech seen once each
-    rare.transform(pd.DataFrame({"interests": ["price; golf"]}))
-    assert rare.n_unknown_ == 1
+    assert rare.quality(X) == {"n_unknown": 3}
+    assert rare.quality(pd.DataFrame({"interests": ["price; golf"]})) == {"n_unknown": 1}
 
 
 def test_multi_label_flags_errors():
@@ -404,6 +414,42 @@ def test_multi_label_flags_errors():
         MultiLabelFlags(sep="").fit(X)
     with pytest.raises(ConfigError, match=r"min_count=0 should be an integer >= 1"):
         MultiLabelFlags(min_count=0).fit(X)
-    with pytest.raises(ValueError, match=r"MultiLabelFlags expects exactly one column of "
-                                         r"delimited labels, got 2"):
-        MultiLabelFlags().fit(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    with pytest.raises(ValueError, match=r"X has 1 features, but MultiLabelFlags is expecting 2"):
+        MultiLabelFlags().fit(np.array([["x", "y"]], dtype=object)).transform(np.array([["x"]]))
+
+
+def test_multi_label_flags_several_columns_are_encoded_independently():
+    X = pd.DataFrame({"interests": ["price; brand", "tech", None],
+                      "channels": ["email", "email; sms", "price"]})
+    enc = MultiLabelFlags(prefix="likes_").set_output(transform="pandas").fit(X)
+    assert enc.labels_ == [["brand", "price", "tech"], ["email", "price", "sms"]]
+    out = enc.transform(X)
+    assert out.columns.tolist() == [
+        "likes_interests_brand", "likes_interests_price", "likes_interests_tech",
+        "likes_channels_email", "likes_channels_price", "likes_channels_sms",
+    ]
+    assert_allclose(out.to_numpy(), [[1, 1, 0, 1, 0, 0], [0, 0, 1, 1, 0, 1], [0, 0, 0, 0, 1, 0]])
+    # "price" is a label of both columns, each learned on its own; "golf" has no column
+    new = pd.DataFrame({"interests": ["golf; price"], "channels": ["fax"]})
+    assert_allclose(enc.transform(new).to_numpy(), [[0, 1, 0, 0, 0, 0]])
+    assert enc.quality(new) == {"n_unknown": 2}
+    # each column alone gives the single-column names and values
+    one = MultiLabelFlags(prefix="likes_").fit(X[["channels"]])
+    assert_allclose(one.transform(X[["channels"]]), out.to_numpy()[:, 3:])
+    assert one.get_feature_names_out().tolist() == ["likes_email", "likes_price", "likes_sms"]
+
+
+def test_age_encoder_several_columns_are_encoded_independently():
+    X = pd.DataFrame({"holder_1": [1990.0, 1893.0, np.nan], "holder_2": [2000.0, 1960.0, 1940.0]})
+    enc = AgeEncoder(as_of_year=2026, bands=(30, 60)).set_output(transform="pandas").fit(X)
+    out = enc.transform(X)
+    assert out.columns.tolist() == ["holder_1_age", "holder_1_age_band",
+                                    "holder_2_age", "holder_2_age_band"]
+    assert_allclose(out.to_numpy(), [[36, 1, 26, 0], [np.nan, np.nan, 66, 2],
+                                     [np.nan, np.nan, 86, 2]])
+    assert enc.quality(X) == {"n_implausible": 1, "n_missing": 1}
+    single = AgeEncoder(as_of_year=2026, bands=(30, 60)).fit(X[["holder_2"]])
+    assert single.get_feature_names_out().tolist() == ["age", "age_band"]
+    assert_allclose(single.transform(X[["holder_2"]]), out.to_numpy()[:, 2:])
+    no_bands = AgeEncoder(as_of_year=2026, bands=()).fit(X)
+    assert no_bands.get_feature_names_out().tolist() == ["holder_1_age", "holder_2_age"]

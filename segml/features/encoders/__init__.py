@@ -6,9 +6,10 @@ in ``_``, ``transform`` calls ``check_is_fitted`` and re-checks the columns seen
 in ``fit``, ``get_feature_names_out`` names the output, and
 ``set_output(transform="pandas")`` gives DataFrames.
 
-Counters such as ``n_unknown_`` describe the *last* data passed to ``fit`` or
-``transform`` (transforming the training data leaves them unchanged), so a
-report can say how many values an encoder had to map to "unknown".
+``transform`` never writes to the encoder. Fitted counters such as
+``n_negative_`` describe the training data; ``quality(X)`` returns the same
+counts for any batch as a dict (``{"n_unknown": 2}``), so a report can say how
+many values an encoder had to map to "unknown" without a side channel.
 
 The encoders are:
 

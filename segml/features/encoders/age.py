@@ -22,7 +22,12 @@ class AgeEncoder(_Base):
 
     ``age = as_of_year - birth_year`` (whole years; the birth date is not known,
     so the age can be one year high). Ages outside ``[min_age, max_age]``
-    (e.g. birth year 1893) are implausible: they become NaN and are counted.
+    (e.g. birth year 1893) are implausible: they become NaN and are counted
+    (:meth:`quality` counts them in any batch; ``transform`` records nothing).
+
+    Usually one column (``birth_year`` or ``age``) is encoded. Several columns
+    (e.g. the birth years of two account holders) are encoded independently,
+    each giving its own ``<column>_age`` and ``<column>_age_band``.
 
     Parameters
     ----------
@@ -38,17 +43,18 @@ class AgeEncoder(_Base):
     min_age, max_age : float, default 16, 100
         Plausible range (inclusive).
     source : {"birth_year", "age"}, default "birth_year"
-        What the single input column holds.
+        What the input columns hold.
 
     Attributes
     ----------
     band_labels_ : list of str
         Label of each band code.
+    band_edges_ : ndarray of float
+        The band edges.
     n_implausible_ : int
-        Implausible values (outside the age range) in the last data seen by
-        ``fit``/``transform``.
+        Implausible values (outside the age range) in the training data.
     n_missing_ : int
-        Missing values in the last data seen.
+        Missing values in the training data.
 
     Examples
     --------
@@ -56,8 +62,10 @@ class AgeEncoder(_Base):
     >>> enc = AgeEncoder(as_of_year=2026).fit(pd.DataFrame({"birth_year": [1990, 1893]}))
     >>> enc.transform(pd.DataFrame({"birth_year": [1990, 1893]})).tolist()
     [[36.0, 3.0], [nan, nan]]
-    >>> enc.n_implausible_, enc.band_labels_[3]
-    (1, '35-44')
+    >>> enc.quality(pd.DataFrame({"birth_year": [1880, 1890, None]}))
+    {'n_implausible': 2, 'n_missing': 1}
+    >>> enc.band_labels_[3]
+    '35-44'
     """
 
     def __init__(
@@ -76,13 +84,9 @@ class AgeEncoder(_Base):
         self.source = source
 
     def _ages(self, X: Any, *, reset: bool) -> tuple[np.ndarray, int, int]:
+        """Ages of every input column (implausible -> NaN) and the two counts."""
         arr = _numeric(X, self, reset=reset)
-        if arr.shape[1] != 1:
-            raise ValueError(
-                f"AgeEncoder expects exactly one column ({self.source}), got {arr.shape[1]}."
-            )
-        col = arr[:, 0]
-        age = (float(self.as_of_year) - col) if self.source == "birth_year" else col.copy()
+        age = (float(self.as_of_year) - arr) if self.source == "birth_year" else arr.copy()
         missing = np.isnan(age)
         bad = ~missing & ((age < self.min_age) | (age > self.max_age))
         age = np.where(bad, np.nan, age)
@@ -93,8 +97,8 @@ class AgeEncoder(_Base):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, 1)
-            Birth years (or ages).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Birth years (or ages), usually one column.
         y : None
             Ignored.
 
@@ -129,26 +133,47 @@ class AgeEncoder(_Base):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Return ``age`` and (when bands are set) the ``age_band`` code.
+        """Return ``age`` and (when bands are set) the ``age_band`` code of each column.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, 1)
-            Birth years (or ages).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Birth years (or ages), the columns seen in ``fit``.
 
         Returns
         -------
-        ndarray of shape (n_samples, 2) or (n_samples, 1)
+        ndarray of shape (n_samples, 2 * n_features) or (n_samples, n_features)
+            Per input column: ``age`` then (with bands) ``age_band``.
         """
         check_fitted(self, "band_labels_")
-        age, n_bad, n_missing = self._ages(X, reset=False)
-        self.n_implausible_ = n_bad
-        self.n_missing_ = n_missing
+        age, _, _ = self._ages(X, reset=False)
         if self.band_edges_.size == 0:
-            return age[:, None]
+            return age
         code = np.searchsorted(self.band_edges_, age, side="right").astype(np.float64)
         code[np.isnan(age)] = np.nan
-        return np.column_stack([age, code])
+        out = np.empty((age.shape[0], 2 * age.shape[1]), dtype=np.float64)
+        out[:, 0::2] = age
+        out[:, 1::2] = code
+        return out
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the implausible and the missing values of a batch (all columns).
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Birth years (or ages), the columns seen in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_implausible": int, "n_missing": int}``.
+        """
+        check_fitted(self, "band_labels_")
+        _, n_bad, n_missing = self._ages(X, reset=False)
+        return {"n_implausible": n_bad, "n_missing": n_missing}
 
     def band_label(self, codes: Any) -> pd.Series:
         """Map band codes to labels (NaN -> NaN) as a string Series.
@@ -169,7 +194,9 @@ class AgeEncoder(_Base):
         return pd.Series(labels[idx], dtype="str")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Return ``["age", "age_band"]`` (``["age"]`` without bands).
+        """Return ``["age", "age_band"]`` (``["age"]`` without bands) for one input column.
+
+        With several input columns each gets ``<column>_age`` and ``<column>_age_band``.
 
         Parameters
         ----------
@@ -181,6 +208,8 @@ class AgeEncoder(_Base):
         ndarray of str
         """
         check_fitted(self, "band_labels_")
-        _check_feature_names_in(self, input_features)
+        features = _check_feature_names_in(self, input_features)
         names = ["age", "age_band"] if self.band_edges_.size else ["age"]
-        return np.asarray(names, dtype=object)
+        if len(features) == 1:
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"{f}_{n}" for f in features for n in names], dtype=object)

@@ -24,6 +24,10 @@ class MultiLabelFlags(_Base):
     are split on ``sep`` and normalised with :func:`normalize_level`; missing
     or empty answers give all zeros.
 
+    Usually one column is encoded. Several columns (e.g. ``interests`` and
+    ``channels_liked``) are encoded independently: each learns its own labels and
+    its flags are named ``<prefix><column>_<label>``.
+
     Parameters
     ----------
     sep : str, default ";"
@@ -35,10 +39,11 @@ class MultiLabelFlags(_Base):
 
     Attributes
     ----------
-    labels_ : list of str
-        Frozen labels (sorted) that get a column.
+    labels_ : list of list of str
+        Per input column, the frozen labels (sorted) that get a column.
     n_unknown_ : int
-        Label occurrences without a column in the last data seen by ``fit``/``transform``.
+        Label occurrences without a column in the training data (:meth:`quality`
+        counts them in any batch; ``transform`` records nothing).
 
     Examples
     --------
@@ -49,6 +54,8 @@ class MultiLabelFlags(_Base):
     ['interest_brand', 'interest_price']
     >>> enc.transform(X).tolist()
     [[1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    >>> enc.quality(pd.DataFrame({"interests": ["golf; price"]}))
+    {'n_unknown': 1}
     """
 
     def __init__(self, *, sep: str = ";", prefix: str = "interest_", min_count: int = 1) -> None:
@@ -62,29 +69,35 @@ class MultiLabelFlags(_Base):
         tags.input_tags.string = True
         return tags
 
-    def _split(self, X: Any) -> list[list[str]]:
+    def _split(self, X: Any) -> list[list[list[str]]]:
+        """Per input column, per row: the sorted distinct normalised labels."""
         frame = _as_frame(X, getattr(self, "feature_names_in_", None))
-        if frame.shape[1] != 1:
-            raise ValueError(
-                f"MultiLabelFlags expects exactly one column of delimited labels, "
-                f"got {frame.shape[1]}."
-            )
-        rows: list[list[str]] = []
-        for value in frame.iloc[:, 0].astype(object).to_numpy():
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                rows.append([])
-                continue
-            parts = (normalize_level(p) for p in str(value).split(self.sep))
-            rows.append(sorted({p for p in parts if isinstance(p, str) and p}))
-        return rows
+        columns: list[list[list[str]]] = []
+        for j in range(frame.shape[1]):
+            rows: list[list[str]] = []
+            for value in frame.iloc[:, j].astype(object).to_numpy():
+                if value is None or (not isinstance(value, str) and pd.isna(value)):
+                    rows.append([])
+                    continue
+                parts = (normalize_level(p) for p in str(value).split(self.sep))
+                rows.append(sorted({p for p in parts if isinstance(p, str) and p}))
+            columns.append(rows)
+        return columns
+
+    def _labels(self) -> list[list[str]]:
+        """Frozen labels per input column (a model saved before 0.x kept one flat list)."""
+        labels = self.labels_
+        if labels and isinstance(labels[0], str):
+            return [list(labels)]
+        return labels
 
     def fit(self, X: Any, y: Any = None) -> MultiLabelFlags:
-        """Learn the labels.
+        """Learn the labels of each column.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, 1)
-            Delimited labels.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Delimited labels, usually one column.
         y : None
             Ignored.
 
@@ -100,47 +113,75 @@ class MultiLabelFlags(_Base):
             raise ConfigError(f"min_count={self.min_count!r} should be an integer >= 1.")
         _check_2d(X)
         validate_data(self, X, reset=True, skip_check_array=True)
-        rows = self._split(X)
-        counts: dict[str, int] = {}
-        for labels in rows:
-            for lbl in labels:
-                counts[lbl] = counts.get(lbl, 0) + 1
-        self.labels_ = sorted(k for k, v in counts.items() if v >= self.min_count)
-        kept = set(self.labels_)
-        self.n_unknown_ = sum(1 for labels in rows for lbl in labels if lbl not in kept)
+        labels: list[list[str]] = []
+        n_unknown = 0
+        for rows in self._split(X):
+            counts: dict[str, int] = {}
+            for row in rows:
+                for lbl in row:
+                    counts[lbl] = counts.get(lbl, 0) + 1
+            kept = sorted(k for k, v in counts.items() if v >= self.min_count)
+            n_unknown += sum(v for k, v in counts.items() if v < self.min_count)
+            labels.append(kept)
+        self.labels_ = labels
+        self.n_unknown_ = n_unknown
         return self
 
+    def _flags(self, X: Any) -> tuple[np.ndarray, int]:
+        check_fitted(self, "labels_")
+        _check_2d(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        labels = self._labels()
+        blocks = []
+        n_unknown = 0
+        for rows, kept in zip(self._split(X), labels, strict=True):
+            pos = {lbl: j for j, lbl in enumerate(kept)}
+            block = np.zeros((len(rows), len(kept)), dtype=np.float64)
+            for i, row in enumerate(rows):
+                for lbl in row:
+                    j = pos.get(lbl)
+                    if j is None:
+                        n_unknown += 1
+                    else:
+                        block[i, j] = 1.0
+            blocks.append(block)
+        return np.hstack(blocks), n_unknown
+
     def transform(self, X: Any) -> np.ndarray:
-        """Return one 0/1 column per learned label.
+        """Return one 0/1 column per learned label (of each input column in turn).
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, 1)
-            Delimited labels.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Delimited labels, the columns seen in ``fit``.
 
         Returns
         -------
         ndarray of shape (n_samples, n_labels), float64
         """
-        check_fitted(self, "labels_")
-        _check_2d(X)
-        validate_data(self, X, reset=False, skip_check_array=True)
-        rows = self._split(X)
-        pos = {lbl: j for j, lbl in enumerate(self.labels_)}
-        out = np.zeros((len(rows), len(self.labels_)), dtype=np.float64)
-        n_unknown = 0
-        for i, labels in enumerate(rows):
-            for lbl in labels:
-                j = pos.get(lbl)
-                if j is None:
-                    n_unknown += 1
-                else:
-                    out[i, j] = 1.0
-        self.n_unknown_ = n_unknown
-        return out
+        return self._flags(X)[0]
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the label occurrences of a batch that have no column.
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Delimited labels, the columns seen in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_unknown": int}``.
+        """
+        return {"n_unknown": self._flags(X)[1]}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``<prefix><label>`` per learned label.
+
+        With several input columns the names are ``<prefix><column>_<label>``.
 
         Parameters
         ----------
@@ -152,5 +193,12 @@ class MultiLabelFlags(_Base):
         ndarray of str
         """
         check_fitted(self, "labels_")
-        _check_feature_names_in(self, input_features)
-        return np.asarray([f"{self.prefix}{lbl}" for lbl in self.labels_], dtype=object)
+        features = _check_feature_names_in(self, input_features)
+        labels = self._labels()
+        if len(labels) == 1:
+            return np.asarray([f"{self.prefix}{lbl}" for lbl in labels[0]], dtype=object)
+        return np.asarray(
+            [f"{self.prefix}{f}_{lbl}" for f, kept in zip(features, labels, strict=True)
+             for lbl in kept],
+            dtype=object,
+        )

@@ -73,7 +73,8 @@ class LogMoney(OneToOneFeatureMixin, _Base):
     Attributes
     ----------
     n_negative_ : int
-        Negative values in the last data seen by ``fit``/``transform``.
+        Negative values in the training data (:meth:`quality` counts them in any
+        batch; ``transform`` records nothing).
 
     Examples
     --------
@@ -114,8 +115,25 @@ class LogMoney(OneToOneFeatureMixin, _Base):
         """
         check_fitted(self, "n_negative_")
         arr = _numeric(X, self, reset=False)
-        self.n_negative_ = int(np.sum(arr < 0))
         return np.sign(arr) * np.log1p(np.abs(arr))
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the negative values of a batch.
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_negative": int}``.
+        """
+        check_fitted(self, "n_negative_")
+        return {"n_negative": int(np.sum(_numeric(X, self, reset=False) < 0))}
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo the transform: ``sign(y) * expm1(|y|)``.

@@ -67,9 +67,6 @@ class RareOneHot(_Base):
         placeholder for the folded ones).
     n_folded_ : dict of str to int
         Rows per column whose level was held by fewer than ``min_count`` rows.
-    n_unknown_ : int
-        Values unseen in ``fit`` (or folded there) in the last data passed to
-        ``transform`` (0 after ``fit``).
 
     Examples
     --------
@@ -80,8 +77,8 @@ class RareOneHot(_Base):
     ['region_n', 'region_s', 'region_other']
     >>> enc.transform(pd.DataFrame({"region": ["n", "zz"]})).tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
-    >>> enc.n_unknown_
-    1
+    >>> enc.quality(pd.DataFrame({"region": ["n", "zz"]}))
+    {'n_unknown': 1}
     >>> private = RareOneHot(min_count=2).fit(X)
     >>> [c.tolist() for c in private.categories_]
     [['n', 's', '<folded>']]
@@ -207,8 +204,15 @@ class RareOneHot(_Base):
         self.encoder_ = enc
         self.categories_ = enc.categories_
         self.n_folded_ = folded
-        self.n_unknown_ = 0
         return self
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        check_fitted(self, "encoder_")
+        _check_2d(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        frame = self._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
+        frame.columns = self.encoder_.feature_names_in_
+        return frame
 
     def transform(self, X: Any) -> np.ndarray:
         """One-hot encode.
@@ -222,16 +226,28 @@ class RareOneHot(_Base):
         -------
         ndarray of shape (n_samples, n_output_features)
         """
-        check_fitted(self, "encoder_")
-        _check_2d(X)
-        validate_data(self, X, reset=False, skip_check_array=True)
-        frame = self._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
-        frame.columns = self.encoder_.feature_names_in_
+        return self.encoder_.transform(self._frame(X))
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the values of a batch unseen in ``fit`` (or folded there).
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_unknown": int}``.
+        """
+        frame = self._frame(X)
         n_unknown = 0
         for j, col in enumerate(frame.columns):
             n_unknown += int((~frame[col].isin(self.categories_[j])).sum())
-        self.n_unknown_ = n_unknown
-        return self.encoder_.transform(frame)
+        return {"n_unknown": n_unknown}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``<column>_<level>`` names (``<column>_other`` for the grouped levels).

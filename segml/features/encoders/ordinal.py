@@ -29,8 +29,8 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
 
     Labels are normalised with :func:`normalize_level` before lookup
     (``"Very Satisfied"`` matches ``very_satisfied``). Missing stays NaN; a
-    non-missing label outside the levels becomes NaN and is counted in
-    ``n_unknown_``.
+    non-missing label outside the levels becomes NaN and is counted by
+    :meth:`quality`.
 
     Parameters
     ----------
@@ -51,7 +51,8 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         Normalised label -> code per input column: the levels' positions plus the
         known off-scale labels of canonical columns (read-only).
     n_unknown_ : int
-        Unknown labels in the last data seen by ``fit``/``transform``.
+        Unknown labels in the training data (:meth:`quality` counts them in any
+        batch; ``transform`` records nothing).
 
     Examples
     --------
@@ -60,8 +61,8 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
     >>> enc = OrdinalScale().fit(X)
     >>> enc.transform(X).ravel().tolist()
     [4.0, 0.0, nan, nan]
-    >>> enc.n_unknown_
-    1
+    >>> enc.n_unknown_, enc.quality(pd.DataFrame({"education": ["meh", "phd"]}))
+    (1, {'n_unknown': 1})
     """
 
     def __init__(
@@ -159,11 +160,30 @@ class OrdinalScale(OneToOneFeatureMixin, _Base):
         -------
         ndarray of shape (n_samples, n_features), float64
         """
+        return self._checked_codes(X)[0]
+
+    def _checked_codes(self, X: Any) -> tuple[np.ndarray, int]:
         check_fitted(self, "levels_")
         _check_2d(X)
         validate_data(self, X, reset=False, skip_check_array=True)
-        out, self.n_unknown_ = self._codes(X)
-        return out
+        return self._codes(X)
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the non-missing labels of a batch outside the levels.
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_unknown": int}``.
+        """
+        return {"n_unknown": self._checked_codes(X)[1]}
 
 
 class FrequencyEncoder(_Base):
@@ -171,7 +191,7 @@ class FrequencyEncoder(_Base):
 
     Meant for high-cardinality geography (city, postcode). Missing values are
     a level of their own (``missing``); a level unseen in ``fit`` gets 0.0 and
-    is counted in ``n_unknown_``.
+    is counted by :meth:`quality`.
 
     Parameters
     ----------
@@ -185,8 +205,6 @@ class FrequencyEncoder(_Base):
         Frozen shares per column (levels held by at least ``min_count`` rows only).
     n_folded_ : dict of str to int
         Rows per column whose level was held by fewer than ``min_count`` rows.
-    n_unknown_ : int
-        Unseen values in the last data passed to ``transform`` (0 after ``fit``).
 
     Examples
     --------
@@ -234,8 +252,20 @@ class FrequencyEncoder(_Base):
                 self.n_folded_[str(col)] = int(counts[rare].sum())
             n = max(len(frame), 1)
             self.frequencies_[str(col)] = {str(k): float(v) / n for k, v in counts[~rare].items()}
-        self.n_unknown_ = 0
         return self
+
+    def _shares(self, X: Any) -> tuple[np.ndarray, int]:
+        check_fitted(self, "frequencies_")
+        _check_2d(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        frame = RareOneHot._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
+        out = np.zeros(frame.shape, dtype=np.float64)
+        n_unknown = 0
+        for j, col in enumerate(self.frequencies_):
+            mapped = frame.iloc[:, j].map(self.frequencies_[col])
+            n_unknown += int(mapped.isna().sum())
+            out[:, j] = mapped.fillna(0.0).to_numpy(dtype=np.float64)
+        return out, n_unknown
 
     def transform(self, X: Any) -> np.ndarray:
         """Map levels to their training shares.
@@ -249,18 +279,24 @@ class FrequencyEncoder(_Base):
         -------
         ndarray of shape (n_samples, n_features), float64
         """
-        check_fitted(self, "frequencies_")
-        _check_2d(X)
-        validate_data(self, X, reset=False, skip_check_array=True)
-        frame = RareOneHot._prepare(_as_frame(X, getattr(self, "feature_names_in_", None)))
-        out = np.zeros(frame.shape, dtype=np.float64)
-        n_unknown = 0
-        for j, col in enumerate(self.frequencies_):
-            mapped = frame.iloc[:, j].map(self.frequencies_[col])
-            n_unknown += int(mapped.isna().sum())
-            out[:, j] = mapped.fillna(0.0).to_numpy(dtype=np.float64)
-        self.n_unknown_ = n_unknown
-        return out
+        return self._shares(X)[0]
+
+    def quality(self, X: Any) -> dict[str, int]:
+        """Count the values of a batch unseen in ``fit`` (or held by fewer than ``min_count``).
+
+        A pure read: the encoder is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        dict
+            ``{"n_unknown": int}``.
+        """
+        return {"n_unknown": self._shares(X)[1]}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``<column>_freq`` for each input column.
