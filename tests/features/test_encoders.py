@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from segml.errors import ConfigError
 from segml.features.encoders import (
@@ -26,64 +25,9 @@ from segml.features.encoders import (
     normalize_level,
 )
 
-# --------------------------------------------------------------------- sklearn's contract checks
-
-# AgeEncoder reads exactly one column (a birth year or an age) and names its output
-# ``age``/``age_band``; MultiLabelFlags reads one column of delimited labels. sklearn's generic
-# checks feed 2-10 random columns, so every check that fits on multi-column data is an expected
-# failure for these two (the error is the documented "expects exactly one column"). The contract
-# points those checks cover are tested on a single column below
-# (test_single_column_encoders_contract).
-_SINGLE_COLUMN_CHECKS = [
-    "check_fit_score_takes_y",
-    "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input",
-    "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit",
-    "check_estimators_dtypes",
-    "check_dtype_object",
-    "check_pipeline_consistency",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_transformer_data_not_an_array",
-    "check_transformer_general",
-    "check_transformer_preserve_dtypes",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_fit2d_1sample",
-    "check_dict_unchanged",
-    "check_fit_idempotent",
-    "check_fit_check_is_fitted",
-    "check_n_features_in",
-    "check_fit2d_predict1d",
-]
-
-
-def _expected_failures(estimator):
-    if isinstance(estimator, AgeEncoder | MultiLabelFlags):
-        name = type(estimator).__name__
-        return {c: f"{name} reads exactly one column" for c in _SINGLE_COLUMN_CHECKS}
-    return {}
-
-
-@parametrize_with_checks(
-    [
-        ToFloat(),
-        LogMoney(),
-        Winsorizer(),
-        RareOneHot(min_frequency=2),
-        OrdinalScale(),
-        FrequencyEncoder(),
-        FamilyWeight(weight=2.0),
-        AgeEncoder(as_of_year=2026, source="age", min_age=-1e9, max_age=1e9),
-        MultiLabelFlags(),
-    ],
-    expected_failed_checks=_expected_failures,
-)
-def test_sklearn_contract(estimator, check):
-    check(estimator)
+# --------------------------------------------------------------------- single-column contract
+# scikit-learn's generic checks run on every encoder in tests/test_estimator_contract.py; here
+# the one-column use (the usual one) of the two encoders that name their output by meaning.
 
 
 @pytest.mark.parametrize(
