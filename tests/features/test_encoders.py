@@ -397,3 +397,40 @@ def test_age_encoder_several_columns_are_encoded_independently():
     assert_allclose(single.transform(X[["holder_2"]]), out.to_numpy()[:, 2:])
     no_bands = AgeEncoder(as_of_year=2026, bands=()).fit(X)
     assert no_bands.get_feature_names_out().tolist() == ["holder_1_age", "holder_2_age"]
+
+
+# --------------------------------------------------------------------- models saved before the split
+
+
+def _as_saved_before_the_split(est) -> bytes:
+    """Pickle ``est`` naming its classes and helpers by the former module path.
+
+    Before the encoders became a package every class (and RareOneHot's feature-name
+    helper) lived in ``segml.features.encoders``; protocol 2 writes module paths as text.
+    """
+    blob = pickle.dumps(est, protocol=2)
+    for sub in ("age", "multilabel", "numeric", "onehot", "ordinal"):
+        blob = blob.replace(f"csegml.features.encoders.{sub}\n".encode(),
+                            b"csegml.features.encoders\n")
+    assert b"segml.features.encoders.onehot" not in blob
+    return blob
+
+
+def test_models_pickled_before_the_split_still_load():
+    X = pd.DataFrame({"c": ["a", "a", "b", None, "c"]})
+    rare = RareOneHot(min_frequency=2).fit(X)
+    back = pickle.loads(_as_saved_before_the_split(rare))
+    assert_array_equal(back.transform(X), rare.transform(X))
+    assert back.get_feature_names_out().tolist() == ["c_a", "c_other"]
+    ages = pd.DataFrame({"birth_year": [1990.0, 1893.0]})
+    age = pickle.loads(_as_saved_before_the_split(AgeEncoder(as_of_year=2026).fit(ages)))
+    assert_allclose(age.transform(ages), [[36.0, 3.0], [np.nan, np.nan]])
+    # MultiLabelFlags kept one flat list of labels and the last batch's n_unknown_
+    labels = pd.DataFrame({"interests": ["price; brand", "golf"]})
+    old = MultiLabelFlags().fit(labels)
+    old.labels_ = ["brand", "golf", "price"]
+    back = pickle.loads(_as_saved_before_the_split(old))
+    assert back.get_feature_names_out().tolist() == ["interest_brand", "interest_golf",
+                                                     "interest_price"]
+    assert_allclose(back.transform(labels), [[1, 0, 1], [0, 1, 0]])
+    assert back.quality(pd.DataFrame({"interests": ["chess"]})) == {"n_unknown": 1}
