@@ -90,6 +90,8 @@ def run() -> tuple[list[dict], dict[str, dict[str, str]]]:
             "failed": len(failed),
             "failed_checks": failed,
             "waived_checks": sorted(waived),
+            "skipped_checks": sorted({r["check_name"] for r in results
+                                      if r["status"] == "skipped"}),
         })
         if waived:
             reasons.setdefault(type(est).__name__, {}).update(waived)
@@ -119,8 +121,12 @@ def table(rows: list[dict], reasons: dict[str, dict[str, str]]) -> str:
         for why, checks in by_reason.items():
             lines.append(f"- {', '.join(f'`{c}`' for c in sorted(checks))}: {why}")
         lines.append("")
-    lines.append("“Skipped by sklearn” are checks scikit-learn itself skips for the estimator's "
-                 "tags (e.g. the pandas-only or sample-weight checks); they are not waivers.")
+    skipped = sorted({c for r in rows for c in r["skipped_checks"]})
+    lines.append("“Skipped by sklearn” are checks scikit-learn itself skips in this environment "
+                 f"({', '.join(f'`{c}`' for c in skipped)}: array-API input is only checked "
+                 "with SCIPY_ARRAY_API=1); they are not waivers. “Waived” counts check runs, "
+                 "so a check run in two variants (e.g. `check_estimators_pickle` with and "
+                 "without a read-only memmap) counts twice.")
     return "\n".join(lines) + "\n"
 
 

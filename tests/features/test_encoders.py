@@ -399,7 +399,7 @@ def test_age_encoder_several_columns_are_encoded_independently():
     assert no_bands.get_feature_names_out().tolist() == ["holder_1_age", "holder_2_age"]
 
 
-# --------------------------------------------------------------------- models saved before the split
+# ---------------------------------------------------------------- models saved before the split
 
 
 def _as_saved_before_the_split(est) -> bytes:
