@@ -304,3 +304,25 @@ def test_quality_counts_the_batch_not_the_training_data():
     assert gp.n_fallback_ == 0
     assert gp.quality(new) == {"n_fallback": len(X)}
     assert gp.quality(X) == {"n_fallback": 0}
+
+
+def test_check_frame_names_array_columns_and_refuses_what_it_cannot_read():
+    from scipy import sparse
+
+    from segml._validation import check_frame
+
+    frame = pd.DataFrame({"a": [1.0]})
+    assert check_frame(frame, "E.fit") is frame  # never copied
+    out = check_frame(np.array([[1.0, 2.0], [3.0, 4.0]]), "E.fit")
+    assert out.columns.tolist() == ["x0", "x1"]
+    assert out.to_numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(TypeError, match=r"E.fit: sparse data is not supported; pass a dense"):
+        check_frame(sparse.csr_matrix(np.eye(2)), "E.fit")
+    with pytest.raises(ValueError, match=r"E.fit: expected a 2D array or DataFrame, got ndim=1"):
+        check_frame(np.zeros(3), "E.fit")
+    with pytest.raises(ValueError, match=r"E.fit: Complex data not supported"):
+        check_frame(np.array([[1 + 2j]]), "E.fit")
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0, 2\)\)"):
+        check_frame(np.zeros((0, 2)), "E.fit")
+    with pytest.raises(ValueError, match=r"Found array with 0 feature\(s\) \(shape=\(3, 0\)\)"):
+        check_frame(pd.DataFrame(index=range(3)), "E.fit")
