@@ -55,9 +55,3 @@ __all__ = [
 
 #: Old pickles name these by their former module path ``segml.features.encoders``.
 _PICKLE_ALIASES = (OFF_SCALE_LEVELS, _infrequent_name)
-
-#: The public encoders, in the order above (the contract test and docs/ESTIMATORS.md use it).
-ENCODERS = (
-    ToFloat, LogMoney, Winsorizer, FamilyWeight, RareOneHot, OrdinalScale, FrequencyEncoder,
-    AgeEncoder, MultiLabelFlags,
-)
