@@ -434,3 +434,31 @@ def test_models_pickled_before_the_split_still_load():
                                                      "interest_price"]
     assert_allclose(back.transform(labels), [[1, 0, 1], [0, 1, 0]])
     assert back.quality(pd.DataFrame({"interests": ["chess"]})) == {"n_unknown": 1}
+
+
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.floats(1890, 2020, allow_nan=False)),
+                      min_size=3, max_size=3), min_size=1, max_size=12),
+    st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b; c", "C;d", " e ", ""])),
+                      min_size=2, max_size=2), min_size=1, max_size=12),
+)
+@settings(max_examples=30, deadline=None)
+def test_several_columns_equal_each_column_alone_property(years, answers):
+    ages = pd.DataFrame(years, columns=["p", "q", "r"], dtype="float64")
+    enc = AgeEncoder(as_of_year=2026).fit(ages)
+    out = enc.transform(ages)
+    for j, col in enumerate(ages.columns):
+        alone = AgeEncoder(as_of_year=2026).fit(ages[[col]])
+        assert_array_equal(out[:, 2 * j:2 * j + 2], alone.transform(ages[[col]]))
+    total = [AgeEncoder(as_of_year=2026).fit(ages[[c]]).quality(ages[[c]]) for c in ages]
+    assert enc.quality(ages) == {k: sum(t[k] for t in total) for k in total[0]}
+    labels = pd.DataFrame(answers, columns=["u", "v"], dtype=object)
+    flags = MultiLabelFlags().fit(labels)
+    got = flags.transform(labels)
+    start = 0
+    for col in labels.columns:
+        alone = MultiLabelFlags().fit(labels[[col]])
+        width = len(alone.get_feature_names_out())
+        assert_array_equal(got[:, start:start + width], alone.transform(labels[[col]]))
+        start += width
+    assert start == got.shape[1] == len(flags.get_feature_names_out())
