@@ -11,6 +11,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -25,6 +26,7 @@ __all__ = [
     "check_date",
     "check_choice",
     "check_choices",
+    "check_frame",
 ]
 
 
@@ -220,3 +222,54 @@ def check_choices(name: str, values: Iterable[str], allowed: Sequence[str]) -> t
     if not values or bad:
         raise ConfigError(f"{name}={values!r} should be a non-empty subset of {tuple(allowed)}.")
     return values
+
+
+def check_frame(X: Any, where: str) -> pd.DataFrame:
+    """Return ``X`` as a DataFrame for estimators that read columns by name.
+
+    A DataFrame is returned as is (never copied). Any other 2-D array-like becomes
+    a DataFrame with the positional names ``x0, x1, ...`` (the names scikit-learn's
+    array input implies), so rules and column parameters can name them. Sparse,
+    complex, 1-D and empty input are refused with scikit-learn's wording.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The input.
+    where : str
+        ``"Estimator.method"``, for the messages.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    TypeError
+        For sparse input.
+    ValueError
+        For 1-D, complex or empty input.
+    """
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(
+            f"{where}: sparse data is not supported; pass a dense array or a DataFrame."
+        )
+    frame = X if isinstance(X, pd.DataFrame) else None
+    if frame is None:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"{where}: expected a 2D array or DataFrame, got ndim={arr.ndim}. "
+                "Reshape your data: a single column with X.reshape(-1, 1)."
+            )
+        if np.iscomplexobj(arr):
+            raise ValueError(f"{where}: Complex data not supported; pass real numbers or labels.")
+        frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        what = "sample" if frame.shape[0] == 0 else "feature"
+        n = frame.shape[0] if frame.shape[0] == 0 else frame.shape[1]
+        raise ValueError(
+            f"{where}: Found array with {n} {what}(s) (shape={frame.shape}) while a "
+            "minimum of 1 is required."
+        )
+    return frame

@@ -392,7 +392,7 @@ def _attributes(
         enc.fit(col)
         res = enc.transform(col)
         report["implausible_birth_years" if source == "birth_year" else "implausible_ages"] = (
-            int(enc.n_implausible_)
+            enc.quality(col)["n_implausible"]
         )
         out["age"] = res[:, 0]
         if res.shape[1] > 1:

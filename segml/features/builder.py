@@ -22,7 +22,6 @@ transforming) or None (when fitting, they learn it and hand it back):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -332,8 +331,7 @@ def _build(
         else:
             growth = GrowthPotential(by=_growth_by(frame), min_peers=min_peers).fit(frame)
         if growth is not None:
-            # a copy: GrowthPotential.transform records counts on the estimator it runs on
-            frame["growth_potential"] = copy.copy(growth).transform(frame)[:, 0]
+            frame["growth_potential"] = growth.transform(frame)[:, 0]
 
     # 7. forward value (BG/NBD + Gamma-Gamma parameters), only when the spec has the family
     forward = forward_block(frame, transactions, as_of, spec, state, min_peers, report)

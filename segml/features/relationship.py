@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from segml._validation import check_fitted
+from segml._validation import check_fitted, check_frame
 from segml.errors import ConfigError, SchemaError
 from segml.features.encoders import OrdinalScale
 
@@ -51,7 +51,7 @@ def _relationship(customers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
         if src in customers.columns:
             enc = OrdinalScale().fit(customers[[src]])
             out[dst] = enc.transform(customers[[src]])[:, 0]
-            unknown[src] = int(enc.n_unknown_)
+            unknown[src] = enc.quality(customers[[src]])["n_unknown"]
     if "campaigns_sent" in customers.columns and "campaigns_responded" in customers.columns:
         sent = pd.to_numeric(customers["campaigns_sent"], errors="coerce").astype("float64")
         resp = pd.to_numeric(customers["campaigns_responded"], errors="coerce").astype("float64")
@@ -130,7 +130,8 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
     global_median_ : float
         Median spend of all buyers in ``fit`` (NaN when there were none).
     n_fallback_ : int
-        Rows scored with the global median in the last ``fit``/``transform``.
+        Training rows whose cell falls back to the global median (:meth:`quality`
+        counts them in any batch; ``transform`` records nothing).
 
     Examples
     --------
@@ -147,19 +148,24 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         self.min_peers = min_peers
         self.monetary = monetary
 
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing spend is no spend; a missing profile is a cell
+        return tags
+
     def _check_frame(self, X: Any) -> pd.DataFrame:
-        if not isinstance(X, pd.DataFrame):
-            raise SchemaError(
-                f"GrowthPotential needs a DataFrame with columns {[self.monetary, *self.by]}, "
-                f"got {type(X).__name__}."
-            )
-        missing = [c for c in [self.monetary, *self.by] if c not in X.columns]
+        frame = check_frame(X, "GrowthPotential")
+        missing = [c for c in [self.monetary, *self.by] if c not in frame.columns]
         if missing:
+            hint = "" if isinstance(X, pd.DataFrame) else (
+                f" (a {type(X).__name__} has no column names: its columns are x0, x1, ...; "
+                "pass a DataFrame, or name them, e.g. monetary='x0')"
+            )
             raise SchemaError(
                 f"GrowthPotential: column(s) {missing} not in the frame; "
-                f"it has {list(X.columns)[:20]}."
+                f"it has {list(frame.columns)[:20]}{hint}."
             )
-        return X
+        return frame
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GrowthPotential:
         """Learn the peer medians.
@@ -182,7 +188,7 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         ):
             raise ConfigError(f"min_peers={self.min_peers!r} should be an integer >= 1.")
         X = self._check_frame(X)
-        m = pd.to_numeric(X[self.monetary], errors="coerce").astype("float64")
+        m = self._spend(X)
         buyers = m > 0
         keys = _cell_keys(X, list(self.by))
         grouped = m[buyers].groupby(keys[buyers])
@@ -211,16 +217,50 @@ class GrowthPotential(TransformerMixin, BaseEstimator):
         """
         check_fitted(self, "cell_medians_")
         X = self._check_frame(X)
-        m = pd.to_numeric(X[self.monetary], errors="coerce").astype("float64").to_numpy()
-        keys = _cell_keys(X, list(self.by))
-        peer = keys.map(self.cell_medians_).astype("float64")
-        fallback = peer.isna().to_numpy()
-        self.n_fallback_ = int(fallback.sum())
+        m = self._spend(X).to_numpy()
+        peer, fallback = self._peers(X)
         peer = np.where(fallback, self.global_median_, peer.to_numpy())
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(peer > 0, (peer - np.nan_to_num(m, nan=0.0)) / peer, 0.0)
         score = np.clip(np.nan_to_num(score, nan=0.0), 0.0, 1.0)
         return score[:, None]
+
+    def _spend(self, X: pd.DataFrame) -> pd.Series:
+        """Return the spend column as float64 (a value that is not a number is an error)."""
+        raw = X[self.monetary]
+        m = pd.to_numeric(raw, errors="coerce").astype("float64")
+        bad = m.isna() & raw.notna()
+        if bad.any():
+            raise TypeError(
+                f"GrowthPotential: column {self.monetary!r} holds {int(bad.sum())} value(s) that "
+                f"are not numbers, e.g. {raw[bad].head(3).tolist()}; each argument must be a "
+                "string or a number that parses as a number. Fix: clean the column (or set "
+                "monetary= to the spend column)."
+            )
+        return m
+
+    def _peers(self, X: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+        """Peer median of each row's cell (NaN where it falls back) and the fallback mask."""
+        peer = _cell_keys(X, list(self.by)).map(self.cell_medians_).astype("float64")
+        return peer, peer.isna().to_numpy()
+
+    def quality(self, X: pd.DataFrame) -> dict[str, int]:
+        """Count the rows of a batch scored with the global median (cell too small or unseen).
+
+        A pure read: the estimator is not changed (``transform`` records nothing).
+
+        Parameters
+        ----------
+        X : DataFrame
+            With the ``monetary`` and ``by`` columns.
+
+        Returns
+        -------
+        dict
+            ``{"n_fallback": int}``.
+        """
+        check_fitted(self, "cell_medians_")
+        return {"n_fallback": int(self._peers(self._check_frame(X))[1].sum())}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return ``["growth_potential"]``.

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 
-from segml._validation import check_fitted
+from segml._validation import check_fitted, check_frame
 from segml.errors import ConfigError, SchemaError
 from segml.rules import expr as _expr
 
@@ -52,7 +52,7 @@ DEFAULT_ATTRIBUTES = (
 _PREFIXES = ("interest_", "survey_")
 
 
-class LookalikeScorer(BaseEstimator):
+class LookalikeScorer(TransformerMixin, BaseEstimator):
     """Score rows by their similarity to a reference group's attribute profile.
 
     Parameters
@@ -128,10 +128,8 @@ class LookalikeScorer(BaseEstimator):
         -------
         self
         """
-        if not isinstance(X, pd.DataFrame):
-            raise SchemaError(
-                f"LookalikeScorer.fit needs a pandas DataFrame, got {type(X).__name__}"
-            )
+        given = X
+        X = check_frame(X, "LookalikeScorer.fit")
         if not (isinstance(self.threshold, int | float) and 0.0 <= self.threshold <= 1.0):
             raise ConfigError(f"threshold={self.threshold!r} should be a number in [0, 1]")
         if not (isinstance(self.max_categories, int) and self.max_categories >= 1):
@@ -150,7 +148,10 @@ class LookalikeScorer(BaseEstimator):
                 raise ConfigError("features=[] is empty; give at least one attribute column")
             missing = [c for c in features if c not in X.columns]
             if missing:
-                raise SchemaError(f"LookalikeScorer: the frame lacks feature columns {missing}")
+                raise SchemaError(
+                    f"LookalikeScorer: the frame lacks feature columns {missing}"
+                    f"{_array_hint(given)}"
+                )
         kinds = {c: _expr.column_kind(X[c]) for c in features}
         bad = [c for c, k in kinds.items() if k is None]
         if bad:
@@ -226,17 +227,25 @@ class LookalikeScorer(BaseEstimator):
             ``lookalike_score`` indexed like ``X``.
         """
         self._check_fitted("score_samples")
-        if not isinstance(X, pd.DataFrame):
-            raise SchemaError(f"LookalikeScorer needs a pandas DataFrame, got {type(X).__name__}")
+        given = X
+        X = check_frame(X, "LookalikeScorer.score_samples")
         missing = [c for c in self.features_ if c not in X.columns]
         if missing:
-            raise SchemaError(f"LookalikeScorer: the frame lacks feature columns {missing}")
+            raise SchemaError(
+                f"LookalikeScorer: the frame lacks feature columns {missing}{_array_hint(given)}"
+            )
         enc, _ = self._encode(X)
         used = self.scale_ > 0
         z = (enc[:, used] - self.center_[used]) / self.scale_[used]
         with np.errstate(invalid="ignore"), _quiet():
             d = np.sqrt(np.nanmean(z**2, axis=1))
         return pd.Series(1.0 / (1.0 + d), index=X.index, name="lookalike_score")
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing attribute is left out of the distance
+        tags.input_tags.string = True  # string attributes are compared level by level
+        return tags
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return ``lookalike_score`` and ``is_lookalike`` (score >= threshold).
@@ -253,7 +262,7 @@ class LookalikeScorer(BaseEstimator):
         score = self.score_samples(X)
         return pd.DataFrame(
             {"lookalike_score": score, "is_lookalike": (score >= self.threshold).to_numpy()},
-            index=X.index,
+            index=score.index,
         )
 
     def fit_transform(self, X: pd.DataFrame, y: object = None) -> pd.DataFrame:
@@ -267,6 +276,13 @@ class LookalikeScorer(BaseEstimator):
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the columns :meth:`transform` returns."""
         return np.asarray(["lookalike_score", "is_lookalike"], dtype=object)
+
+
+def _array_hint(X: object) -> str:
+    if isinstance(X, pd.DataFrame):
+        return ""
+    return (f" (a {type(X).__name__} has no column names: its columns are x0, x1, ...; "
+            "pass a DataFrame with named columns)")
 
 
 class _quiet:

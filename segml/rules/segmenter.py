@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from segml._validation import check_fitted
+from segml._validation import check_fitted, check_frame
 from segml.errors import ConfigError, SchemaError
 from segml.rules import expr as _expr
 from segml.rules.ruleset import BUILTIN_RULESETS, RuleSet
@@ -96,6 +96,12 @@ class RuleSegmenter(BaseEstimator):
         self.lookalike = lookalike
         self.fill_missing = fill_missing
 
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a condition on a missing value is simply not met
+        tags.input_tags.string = True  # conditions compare text columns too
+        return tags
+
     # ------------------------------------------------------------------ fit
     def _ruleset(self) -> RuleSet:
         rules = self.rules
@@ -132,7 +138,7 @@ class RuleSegmenter(BaseEstimator):
         -------
         self
         """
-        _check_frame(X, "fit")
+        X = _check_frame(X, "fit")
         if self.overlap not in _OVERLAP:
             raise ConfigError(f"overlap={self.overlap!r} should be one of {list(_OVERLAP)}")
         rs = self._ruleset()
@@ -201,12 +207,13 @@ class RuleSegmenter(BaseEstimator):
 
     def _prepare(self, X: pd.DataFrame, where: str) -> pd.DataFrame:
         self._check_fitted(where)
-        _check_frame(X, where)
+        given = X
+        X = _check_frame(X, where)
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
             raise SchemaError(
                 f"{where}: the frame lacks columns the rules need: {missing}; "
-                f"needed: {list(self.feature_names_in_)}"
+                f"needed: {list(self.feature_names_in_)}{_array_hint(given)}"
             )
         frame = _with_constants(X, {c: v for c, v in self.filled_.items() if c not in X.columns})
         if self.lookalike_ is not None:
@@ -234,7 +241,7 @@ class RuleSegmenter(BaseEstimator):
         """
         frame = self._prepare(X, "match_matrix")
         m = _match_matrix(self.ruleset_, frame, self.thresholds_)
-        return pd.DataFrame(m, index=X.index, columns=[r.name for r in self.ruleset_.rules])
+        return pd.DataFrame(m, index=frame.index, columns=[r.name for r in self.ruleset_.rules])
 
     def predict(self, X: pd.DataFrame) -> pd.Series:
         """Assign each row the segment of the first rule it matches.
@@ -256,7 +263,7 @@ class RuleSegmenter(BaseEstimator):
             _raise_on_overlap(self.ruleset_, matches, "predicted")
         codes = _first_match(matches)
         cat = pd.Categorical.from_codes(codes, categories=pd.Index(self.segments_, dtype=object))
-        return pd.Series(cat, index=X.index, name="segment")
+        return pd.Series(cat, index=frame.index, name="segment")
 
     def fit_predict(self, X: pd.DataFrame, y: object = None) -> pd.Series:
         """Fit on ``X`` and return its segments (see :meth:`predict`)."""
@@ -298,12 +305,16 @@ class RuleSegmenter(BaseEstimator):
 # ---------------------------------------------------------------- helpers
 
 
-def _check_frame(X: object, where: str) -> None:
-    if not isinstance(X, pd.DataFrame):
-        raise SchemaError(
-            f"RuleSegmenter.{where} needs a pandas DataFrame of features (named columns), "
-            f"got {type(X).__name__}"
-        )
+def _check_frame(X: object, where: str) -> pd.DataFrame:
+    """Return the frame (an array's columns are named ``x0, x1, ...``)."""
+    return check_frame(X, f"RuleSegmenter.{where}")
+
+
+def _array_hint(X: object) -> str:
+    if isinstance(X, pd.DataFrame):
+        return ""
+    return (f" (a {type(X).__name__} has no column names: its columns are x0, x1, ...; "
+            "pass a DataFrame of features with named columns)")
 
 
 def _with_constants(X: pd.DataFrame, values: Mapping[str, object]) -> pd.DataFrame:

@@ -5,31 +5,12 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from segml.cluster import Segmenter
 from segml.errors import ConfigError
 
-
-def _expected_failed_checks(est):
-    if est.algorithm == "bisecting":
-        # BisectingKMeans does not expose n_iter_, so neither can the wrapper; every other
-        # check passes.
-        return {"check_transformer_n_iter": "BisectingKMeans reports no n_iter_"}
-    return {}
-
-
-@parametrize_with_checks(
-    [
-        Segmenter(random_state=0),
-        Segmenter(algorithm="minibatch", random_state=0),
-        Segmenter(algorithm="bisecting", random_state=0),
-        Segmenter(algorithm="gmm", covariance_type="diag", random_state=0),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# scikit-learn's contract checks for Segmenter (and the bisecting waiver) are in
+# tests/test_estimator_contract.py.
 
 
 def _blobs(n=600, centers=None, random_state=0):

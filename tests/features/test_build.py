@@ -445,11 +445,15 @@ def test_growth_potential_cells_and_fallback():
     # all buyers: 10, 20, 30, 50, 100, 200, 300 -> median 50
     assert gp.global_median_ == 50.0
     assert gp.n_fallback_ == 1  # the row with no region (its cell has 1 buyer < 3)
+    assert gp.quality(f) == {"n_fallback": 1}
     assert_allclose(gp.transform(f).ravel(),
                      [0.5, 0.0, 0.0, 1.0, 0.5, 0.0, 0.0, 1.0, 0.0])
     new = pd.DataFrame({"monetary": [5.0, 25.0, -10.0], "region": ["n", "w", "s"]})
     assert_allclose(gp.transform(new).ravel(), [0.75, 0.5, 1.0])
-    assert gp.n_fallback_ == 1  # unseen region "w" uses the global median
+    assert gp.quality(new) == {"n_fallback": 1}  # unseen region "w" uses the global median
+    new2 = pd.DataFrame({"monetary": [5.0, 5.0], "region": ["w", "x"]})
+    assert gp.quality(new2) == {"n_fallback": 2}
+    assert gp.n_fallback_ == 1  # the training count: quality and transform record nothing
     s = growth_potential(f, ["region"], min_peers=3)
     assert s.name == "growth_potential"
     assert_allclose(s, gp.transform(f).ravel())
@@ -466,9 +470,14 @@ def test_growth_potential_no_buyers_and_errors():
         GrowthPotential(by="region").fit(_peers())
     with pytest.raises(ConfigError, match=r"min_peers=0 should be an integer >= 1"):
         GrowthPotential(min_peers=0).fit(_peers())
-    with pytest.raises(SchemaError, match=r"GrowthPotential needs a DataFrame with columns "
-                                          r"\['monetary'\], got ndarray"):
+    with pytest.raises(SchemaError, match=r"GrowthPotential: column\(s\) \['monetary'\] not in "
+                                          r"the frame; it has \['x0'\] \(a ndarray has no column "
+                                          r"names: its columns are x0, x1, ...; pass a DataFrame"):
         GrowthPotential().fit(np.ones((2, 1)))
+    # an array's columns are x0, x1, ...: naming them works like a frame's
+    arr = GrowthPotential(monetary="x0", min_peers=1).fit(np.array([[0.0], [50.0], [100.0]]))
+    # buyers 50 and 100: median 75; spend 25 -> (75 - 25) / 75
+    assert_allclose(arr.transform(np.array([[0.0], [25.0]])).ravel(), [1.0, 2 / 3])
     with pytest.raises(SchemaError, match=r"GrowthPotential: column\(s\) \['age_band'\] not in"):
         GrowthPotential(by=["age_band"]).fit(_peers())
 
@@ -545,3 +554,14 @@ def test_cdnow_build_matrix_and_frozen_rebuild(shared_data):
     top_after = (later.frame["m_score"] == 5).mean()
     assert top_after > top_before
     assert_allclose(later.state.rfm_scorer.cut_points_, fs.state.rfm_scorer.cut_points_)
+
+
+def test_growth_potential_refuses_spend_that_is_not_a_number():
+    from segml.features import GrowthPotential
+
+    f = pd.DataFrame({"monetary": [10.0, "12.5", "abc", None, {"x": 1}]}, dtype=object)
+    with pytest.raises(TypeError, match=r"GrowthPotential: column 'monetary' holds 2 value\(s\) "
+                                        r"that are not numbers, e\.g\. \['abc', \{'x': 1\}\]"):
+        GrowthPotential(min_peers=1).fit(f)
+    ok = GrowthPotential(min_peers=1).fit(f.iloc[[0, 1, 3]])
+    assert ok.global_median_ == pytest.approx(11.25)

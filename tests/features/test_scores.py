@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from segml.errors import ConfigError, SchemaError
 from segml.features.scores import ABCClassifier, ParetoResult, RFMScorer, pareto, rfm_code
@@ -224,25 +223,5 @@ def test_pareto_equal_customers_gini_zero_and_errors():
         r.share_of_top(1.5)
 
 
-# ------------------------------------------------------------------------- sklearn contract
-EXPECTED_ABC_FAILURES = {
-    name: "predict returns class names (strings); the check compares outputs numerically"
-    for name in (
-        "check_estimators_pickle",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_fit_idempotent",
-    )
-}
-
-
-def _expected_failed_checks(estimator):
-    return EXPECTED_ABC_FAILURES if isinstance(estimator, ABCClassifier) else {}
-
-
-@parametrize_with_checks(
-    [RFMScorer(), ABCClassifier(), ABCClassifier(method="revenue")],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_contract(estimator, check):
-    check(estimator)
+# scikit-learn's contract checks for RFMScorer and ABCClassifier (and the waivers) are in
+# tests/test_estimator_contract.py.

@@ -146,12 +146,13 @@ def test_errors(kwargs, frame_fn, error, match):
 def test_not_fitted_and_bad_inputs():
     with pytest.raises(NotFittedError, match=r"LookalikeScorer is not fitted yet"):
         LookalikeScorer().transform(tiny())
-    with pytest.raises(
-        SchemaError, match=r"LookalikeScorer.fit needs a pandas DataFrame, got list"
-    ):
-        LookalikeScorer().fit([[1, 2]])
+    with pytest.raises(ConfigError, match=r"LookalikeScorer found no attribute columns"):
+        LookalikeScorer().fit([[1, 2]])  # a list's columns are x0, x1: no attribute column
+    with pytest.raises(ValueError, match=r"LookalikeScorer.fit: expected a 2D array"):
+        LookalikeScorer().fit([1, 2])
     scorer = LookalikeScorer(features=["age"]).fit(tiny())
-    with pytest.raises(SchemaError, match=r"LookalikeScorer needs a pandas DataFrame, got ndarray"):
+    with pytest.raises(SchemaError, match=r"the frame lacks feature columns \['age'\] \(a ndarray "
+                                          r"has no column names: its columns are x0, x1, ..."):
         scorer.transform(np.zeros((2, 1)))
     with pytest.raises(SchemaError, match=r"the frame lacks feature columns \['age'\]"):
         scorer.transform(tiny()[["gender"]])

@@ -244,10 +244,17 @@ def test_bad_overlap_value():
 
 
 def test_not_a_frame():
-    with pytest.raises(
-        SchemaError, match=r"RuleSegmenter.fit needs a pandas DataFrame .* got ndarray"
-    ):
+    # an array's columns are x0, x1, ...: a rule naming another column says so
+    with pytest.raises(RuleSyntaxError, match=r"unknown column 'x'"):
         RuleSegmenter([("a", "x > 1")]).fit(np.zeros((2, 2)))
+    seg = RuleSegmenter([("a", "x1 > 1")]).fit(pd.DataFrame({"x1": [0.0, 2.0]}))
+    with pytest.raises(SchemaError, match=r"predict: the frame lacks columns the rules need: "
+                                          r"\['x1'\]; needed: \['x1'\] \(a ndarray has no column "
+                                          r"names: its columns are x0, x1, ...; pass a DataFrame"):
+        seg.predict(np.zeros((2, 1)))
+    assert seg.predict(np.array([[9.0, 0.0], [9.0, 2.0]])).tolist() == ["other", "a"]
+    with pytest.raises(TypeError, match=r"RuleSegmenter.predict: sparse data is not supported"):
+        seg.predict(__import__("scipy.sparse").sparse.csr_matrix(np.zeros((2, 2))))
 
 
 def test_not_fitted():
