@@ -15,8 +15,8 @@ module              what
                     :func:`score_data`
 ``checks``          :func:`check_run_config`, :func:`check_outputs` (before any work)
 ``run``             :func:`analyse`, :func:`save_run_model`, :func:`run_pipeline`
-``write``           :func:`write_run`, :func:`config_to_toml`
-``summary``         :func:`print_run_summary`
+``write``           :func:`write_run`, :func:`segments_table`, :func:`config_to_toml`
+``summary``         :func:`print_run_summary`, :func:`summary_table`
 ==================  ==============================================================
 """
 
@@ -34,8 +34,8 @@ from segml.pipeline.run import (
     run_select_k,
     save_run_model,
 )
-from segml.pipeline.summary import print_run_summary
-from segml.pipeline.write import config_to_toml, write_run
+from segml.pipeline.summary import print_run_summary, summary_table
+from segml.pipeline.write import config_to_toml, segments_table, write_run
 
 __all__ = [
     "N_STEPS",
@@ -54,6 +54,8 @@ __all__ = [
     "check_outputs",
     "RUN_MARKER",
     "print_run_summary",
+    "summary_table",
+    "segments_table",
     "score_data",
     "check_run_config",
 ]

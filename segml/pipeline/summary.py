@@ -6,11 +6,22 @@ import pandas as pd
 
 from segml.pipeline.result import RunResult
 
-__all__ = ["print_run_summary", "skip_note"]
+__all__ = ["print_run_summary", "skip_note", "summary_table"]
 
 
-def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
-    """Print a compact segments table and where the outputs are."""
+def summary_table(run: RunResult) -> pd.DataFrame:
+    """One row per segment: name, role, customers, share and revenue share (percent text).
+
+    Parameters
+    ----------
+    run : RunResult
+        Output of :func:`segml.pipeline.analyse` or :func:`segml.pipeline.run_pipeline`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by segment id; ``revenue`` only when the features have ``monetary``.
+    """
     prof = run.profiles
     table = pd.DataFrame({
         "segment": prof.names,
@@ -20,6 +31,12 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     })
     if "revenue_share" in prof.table.columns:
         table["revenue"] = (prof.table["revenue_share"] * 100).round(1).astype(str) + "%"
+    return table
+
+
+def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
+    """Print a compact segments table and where the outputs are."""
+    table = summary_table(run)
     rec = run.selection.recommended
     print(f"\n{run.data_name}: {len(run.features.frame):,} customers as of "
           f"{run.features.as_of.date()}; {len(run.labels):,} clustered with "
