@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -432,3 +434,21 @@ def test_plot_silhouette_names_its_type():
     with pytest.raises(TypeError, match=r"^plot_silhouette takes a "
                        r"segml\.cluster\.ValidationResult, got builtins\.dict"):
         plotting.plot_silhouette({"silhouette_values": [0.1]}, labels=[0])
+
+
+# ----------------------------------------------------------------------------- invariants
+@settings(max_examples=10)
+@given(labels=st.lists(st.integers(0, 6), min_size=1, max_size=40),
+       seed=st.integers(0, 2**16))
+def test_shares_bars_draw_every_segment_once_in_its_colour(labels, seed):
+    revenue = np.random.default_rng(seed).uniform(1.0, 100.0, len(labels))
+    ax = plotting.plot_segment_shares(segment_shares(labels, revenue))
+    segs = sorted(set(labels))
+    customers, revenues = ax.patches[:len(segs)], ax.patches[len(segs):]
+    assert len(revenues) == len(segs)
+    assert sum(p.get_height() for p in customers) == pytest.approx(1.0, abs=1e-12)
+    assert sum(p.get_height() for p in revenues) == pytest.approx(1.0, abs=1e-12)
+    colors = segment_colors(segs)
+    assert [_hex(p.get_facecolor()) for p in customers] == [colors[s] for s in segs]
+    assert [round(p.get_height() * len(labels)) for p in customers] == [labels.count(s)
+                                                                         for s in segs]
