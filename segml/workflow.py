@@ -348,6 +348,33 @@ class Segmentation:
                               "feature). Fix: pass a transactions table to segment().")
         return plot_pareto(self.run.pareto, ax)
 
+    # ------------------------------------------------------------------ report
+    def report(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the HTML report of ``segml run`` (one self-contained page) to ``path``.
+
+        Parameters
+        ----------
+        path : path-like
+            The ``.html`` file to write (atomically).
+        overwrite : bool, default False
+            Replace an existing file.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        OutputExistsError
+            ``path`` exists and ``overwrite`` is false.
+        """
+        from segml._atomic import check_writable, write_text
+        from segml.report import render_report
+
+        check_writable(path, overwrite=overwrite)  # before drawing every figure
+        return write_text(path, render_report(self.run), overwrite=overwrite)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False, format: str = "joblib",
              key: bytes | None = None) -> Path:

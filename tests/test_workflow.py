@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape as html_escape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,3 +146,13 @@ def test_errors_name_the_argument_and_fix(demo):
         segml.segment(tx, customers, as_of="31/12/2024")
     with pytest.raises(SchemaError, match="amount"):
         segml.segment(tx.drop(columns="amount"), customers, as_of=AS_OF, **FAST)
+
+
+def test_report_writes_the_run_report_once(tmp_path, seg):
+    out = seg.report(tmp_path / "report.html")
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    for name in seg.names.values():
+        assert html_escape(name.split(",")[0], quote=False) in html
+    with pytest.raises(OutputExistsError, match="report.html"):
+        seg.report(tmp_path / "report.html")
