@@ -208,6 +208,12 @@ class Segmentation:
         clustered = run.features.frame.loc[run.labels.index]
         run.scores = score_features(self.model, clustered).frame
 
+    def __repr__(self) -> str:
+        rec = self.run.selection.recommended
+        return (f"Segmentation({len(self.names)} segments ({rec['algorithm']}) of "
+                f"{len(self.labels):,} customers as of {self.run.features.as_of.date()}; "
+                f"rules compared: {', '.join(self.run.comparisons) or 'none'})")
+
     # ------------------------------------------------------------------ results
     @property
     def labels(self) -> pd.Series:

@@ -41,6 +41,13 @@ def test_results_are_the_documented_types(seg):
     assert set(seg.labels.unique()) == set(range(k))
 
 
+def test_repr_says_what_it_holds(seg):
+    k, n = len(seg.names), len(seg.labels)
+    assert repr(seg) == (f"Segmentation({k} segments (kmeans) of {n:,} customers as of "
+                         "2024-12-31; rules compared: rfm_groups, abc, portfolio_roles, "
+                         "lifecycle)")
+
+
 def test_model_assigns_the_training_segments(seg):
     clustered = seg.run.features.frame.loc[seg.labels.index]
     np.testing.assert_array_equal(seg.model.predict(clustered), seg.labels.to_numpy())
