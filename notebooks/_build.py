@@ -1,5 +1,10 @@
-"""Write the notebooks from these cell lists (outputs stripped). Run: python notebooks/_build.py"""
+"""Write the notebooks from these cell lists (outputs stripped).
 
+Run: python notebooks/_build.py [NAME ...]   (no name: every notebook; cell ids are new each time,
+so name the ones you changed to leave the others as they are)
+"""
+
+import sys
 from pathlib import Path
 
 import nbformat
@@ -10,37 +15,27 @@ md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
 NOTEBOOKS = {
     "01_quickstart": [
         md("# 01 · Quickstart: the demo portfolio end to end\n"
-           "Generate the synthetic portfolio, build point-in-time features, choose k, fit, "
-           "validate, profile and name segments, and save the model. Everything here is the "
-           "public API the CLI (`segml run`) uses."),
+           "One import and a few calls: generate the synthetic portfolio, segment it as of a "
+           "date (features, choice of k, fit, validation, named profiles, comparison with the "
+           "rule segments), plot, save the model and score with the saved model. "
+           "`segml.segment` runs the same analysis as `segml run`."),
         code("import tempfile\nfrom pathlib import Path\n\nimport matplotlib.pyplot as plt\n\n"
-             "from segml.cluster import Segmenter, profile_segments, select_k, validate_segments\n"
-             "from segml.datasets import make_portfolio\n"
-             "from segml.features import build_features, make_preprocessor\n"
-             "from segml.persistence import SegmentModel, save_model\n"
-             "from segml import plotting\n\n"
-             "N_CUSTOMERS = 2000\nWORK = Path(tempfile.mkdtemp(prefix='segml-nb01-'))"),
-        code("pf = make_portfolio(N_CUSTOMERS, n_segments=5, random_state=0)\npf.summary()"),
-        code("fs = build_features(pf.transactions, pf.customers, as_of=pf.as_of)\n"
-             "buyers = fs.frame[~fs.frame['is_prospect']]\n"
-             "print(fs.frame.shape, 'prospects:', int(fs.frame['is_prospect'].sum()))\n"
-             "buyers[['recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', "
-             "'abc_class', 'clv']].head()"),
-        code("X = make_preprocessor(fs.spec, buyers).fit_transform(buyers)\n"
-             "sel = select_k(X, k_range=range(3, 8), algorithms=['kmeans'], n_stability=3, "
-             "progress=False, random_state=0)\nprint(sel.rationale)\nsel.table.head(10)"),
-        code("seg = Segmenter(n_clusters=sel.recommended['k'], "
-             "preprocessor=make_preprocessor(fs.spec, buyers), order_by='monetary', "
-             "random_state=0).fit(buyers)\n"
-             "val = validate_segments(seg, buyers, n_resamples=3, random_state=0)\n"
-             "prof = profile_segments(buyers, seg.labels_)\n"
-             "prof.table[['n', 'share', 'revenue_share']].assign(name=prof.names, role=prof.roles)"),
-        code("fig, ax = plt.subplots(figsize=(9, 4))\n"
-             "plotting.plot_profile_heatmap(prof, ax, value='zscores')\nplt.show()"),
-        code("model = SegmentModel.from_training(seg, buyers, name='quickstart', feature_set=fs, "
-             "as_of=fs.as_of, segment_names=prof.names.to_dict(), "
-             "segment_roles=prof.roles.to_dict(), profiles=prof, metrics=val)\n"
-             "path = save_model(model, root=WORK / 'models')\nsorted(p.name for p in path.iterdir())"),
+             "import segml\n\nWORK = Path(tempfile.mkdtemp(prefix='segml-nb01-'))"),
+        code("tx, customers = segml.demo_data(2000, random_state=0)\n"
+             "print(len(tx), 'transactions,', len(customers), 'customers')\ntx.head()"),
+        code("seg = segml.segment(tx, customers, as_of='2024-12-31', k_range=(3, 7), "
+             "algorithms=['kmeans'], n_stability=3, random_state=0)\n"
+             "print(seg.selection.rationale)\nseg.summary()"),
+        code("seg.plot_k_selection(plt.figure(figsize=(13, 7)))\nplt.show()"),
+        code("fig, ax = plt.subplots(figsize=(9, 4))\nseg.plot_profiles(ax)\nplt.show()"),
+        code("cmp = seg.compare_rules('rfm_groups')\n"
+             "print({k: round(v, 3) for k, v in cmp.scores.items()})\n"
+             "fig, ax = plt.subplots(figsize=(10, 4))\nseg.plot_comparison('rfm_groups', ax)\n"
+             "plt.show()"),
+        code("path = seg.save(WORK / 'models' / 'quickstart')\n"
+             "model = segml.load_model(path)\n"
+             "scores = segml.score(model, tx, customers, as_of='2024-12-31').frame\n"
+             "scores['segment_name'].value_counts()"),
     ],
     "02_features_rfm_abc_clv": [
         md("# 02 · Features on CDNOW: RFM, ABC, CLV\n"
@@ -240,6 +235,8 @@ NOTEBOOKS = {
 }
 
 for name, cells in NOTEBOOKS.items():
+    if sys.argv[1:] and name not in sys.argv[1:]:
+        continue
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import re
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from segml import plotting
+from segml.cluster.profiles import ProfileResult
 from segml.cluster.select_k import SelectKResult
+from segml.cluster.validation import ValidationResult
 from segml.errors import ConfigError
 from segml.features.scores import pareto
+from segml.monitoring import DriftReport
 from segml.projection import ABC_COLORS, project_2d, rfm_grid, segment_colors, segment_shares
 
 
@@ -105,18 +111,23 @@ def test_k_selection_missing_criterion_says_so(sweep):
     assert len(axes[3].lines) == 0
     with pytest.raises(ConfigError, match="table needs columns 'algorithm' and 'k'"):
         plotting.plot_k_selection(SelectKResult(t.drop(columns="k"), {}, ""))
-    with pytest.raises(ConfigError, match=r"has none of the attributes \['table'\]"):
+    with pytest.raises(TypeError, match=r"plot_k_selection takes a segml.cluster.SelectKResult, "
+                       r"got builtins.object\. Fix: pass the result of segml.cluster.select_k"):
         plotting.plot_k_selection(object())
 
 
 # ----------------------------------------------------------------------------- silhouette
+def _validation(values, overall=None) -> ValidationResult:
+    return ValidationResult(per_segment=pd.DataFrame(), centroid_distances=pd.DataFrame(),
+                            overall={} if overall is None else
+                            {"silhouette_sqeuclidean_full": overall},
+                            silhouette_values=np.asarray(values, dtype=float))
+
+
 def test_silhouette_plot_sorted_values_per_segment():
-    values = np.array([0.5, 0.1, 0.3, -0.2, 0.8, 0.6])
-    labels = np.array([0, 0, 0, 1, 1, 1])
-    res = SimpleNamespace(silhouette=SimpleNamespace(values=values, overall=0.35,
-                                                     kind="silhouette_sqeuclidean_full"),
-                          labels=labels, names={0: "loyal", 1: "lapsed"})
-    ax = plotting.plot_silhouette(res)
+    v = _validation([0.5, 0.1, 0.3, -0.2, 0.8, 0.6], overall=0.35)
+    ax = plotting.plot_silhouette(v, labels=np.array([0, 0, 0, 1, 1, 1]),
+                                  names={0: "loyal", 1: "lapsed"})
     assert len(ax.collections) == 2
     colors = segment_colors([0, 1])
     for coll, seg in zip(ax.collections, [0, 1], strict=True):
@@ -129,38 +140,60 @@ def test_silhouette_plot_sorted_values_per_segment():
     assert _texts(ax.get_yticklabels()) == ["0: loyal", "1: lapsed"]
     assert _hex(ax.get_yticklabels()[1].get_color()) == colors[1]
     assert ax.lines[0].get_xdata()[0] == pytest.approx(0.35)
-    assert "silhouette_sqeuclidean_full" in ax.get_title()
+    assert ax.get_title() == "Silhouette per segment"
 
 
-def test_silhouette_plot_flat_result_and_errors():
-    res = SimpleNamespace(values=np.array([0.2, 0.4]))
-    ax = plotting.plot_silhouette(res, labels=[3, 3])
+def test_silhouette_plot_without_names_or_mean_and_errors():
+    v = _validation([0.2, 0.4])
+    ax = plotting.plot_silhouette(v, labels=[3, 3])
     assert _texts(ax.get_yticklabels()) == ["segment 3"]
-    with pytest.raises(ConfigError, match="2 silhouette values but 3 labels"):
-        plotting.plot_silhouette(res, labels=[0, 1, 1])
-    with pytest.raises(ConfigError, match="plot_silhouette \\(labels\\)"):
-        plotting.plot_silhouette(res)
+    assert [line.get_xdata()[0] for line in ax.lines] == [0]  # only the zero line
+    with pytest.raises(ConfigError, match="2 silhouette values but 3 labels. Fix: pass labels="):
+        plotting.plot_silhouette(v, labels=[0, 1, 1])
+    with pytest.raises(TypeError, match=r"plot_silhouette takes a "
+                       r"segml.cluster.ValidationResult, got types.SimpleNamespace\. Fix: pass "
+                       r"the result of segml.cluster.validate_segments"):
+        plotting.plot_silhouette(SimpleNamespace(silhouette_values=np.zeros(2)), labels=[0, 1])
 
 
 # ----------------------------------------------------------------------------- profiles
+def _profiles(ratio, z, names=("big", "small")) -> ProfileResult:
+    lift = pd.DataFrame({
+        "segment": [0, 0, 1, 1], "feature": ["monetary", "frequency"] * 2,
+        "segment_mean": [1.0] * 4, "base_mean": [1.0] * 4, "ratio": ratio, "z": z,
+    })
+    return ProfileResult(table=pd.DataFrame(), lift=lift, top_categories=pd.DataFrame(),
+                         composition=pd.DataFrame(), names=pd.Series(list(names), index=[0, 1]),
+                         roles=pd.Series(["precious", "to reach"], index=[0, 1]),
+                         role_reasons=pd.Series(dtype=str), role_rules=[])
+
+
 def test_profile_heatmap_lift_and_z():
-    lift = pd.DataFrame({"monetary": [2.0, 0.5], "frequency": [1.5, 0.8]}, index=[0, 1])
-    z = pd.DataFrame({"monetary": [1.2, -0.9], "frequency": [0.4, -0.3]}, index=[0, 1])
-    prof = SimpleNamespace(lift=lift, zscores=z, names={0: "big", 1: "small"})
+    prof = _profiles([2.0, 1.5, 0.5, 0.8], [1.2, 0.4, -0.9, -0.3])
     ax = plotting.plot_profile_heatmap(prof)
-    np.testing.assert_array_equal(ax.images[0].get_array(), lift.to_numpy())
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[2.0, 1.5], [0.5, 0.8]])
     assert ax.images[0].norm.vcenter == 1.0
     assert _texts(ax.get_xticklabels()) == ["monetary", "frequency"]
     assert _texts(ax.get_yticklabels()) == ["0: big", "1: small"]
     assert [t.get_text() for t in ax.texts] == ["2.00", "1.50", "0.50", "0.80"]
     assert "lift" in ax.get_title()
-    ax = plotting.plot_profile_heatmap(prof, value="zscores", features=["frequency"])
+    ax = plotting.plot_profile_heatmap(prof, value="zscores", features=["frequency"],
+                                       names={0: "A", 1: "B"})
     np.testing.assert_array_equal(ax.images[0].get_array(), [[0.4], [-0.3]])
     assert ax.images[0].norm.vcenter == 0.0
+    assert _texts(ax.get_yticklabels()) == ["0: A", "1: B"]
     with pytest.raises(ConfigError, match="value='x' should be 'lift' or 'zscores'"):
         plotting.plot_profile_heatmap(prof, value="x")
     with pytest.raises(ConfigError, match=r"unknown feature\(s\) \['age'\]"):
         plotting.plot_profile_heatmap(prof, features=["age"])
+
+
+def test_profile_heatmap_refuses_a_bare_table():
+    wide = pd.DataFrame({"monetary": [2.0, 0.5]}, index=[0, 1])
+    with pytest.raises(TypeError, match=r"plot_profile_heatmap takes a "
+                       r"segml.cluster.ProfileResult, got pandas.*DataFrame\. Fix: pass the "
+                       r"result of segml.cluster.profile_segments"):
+        plotting.plot_profile_heatmap(wide)
 
 
 # ----------------------------------------------------------------------------- projection
@@ -251,37 +284,64 @@ def test_comparison_heatmap_on_real_result():
         plotting.plot_comparison(cmp, value="x")
 
 
-def test_comparison_heatmap_duck_typed():
+def test_comparison_heatmap_takes_only_a_comparison_result():
     counts = pd.DataFrame({"A": [3, 1]}, index=[0, 1])
     cmp = SimpleNamespace(counts=counts, shares=counts / 4, name="abc", scores={})
+    with pytest.raises(TypeError, match=r"plot_comparison takes a segml.rules.ComparisonResult, "
+                       r"got types.SimpleNamespace\. Fix: pass the result of "
+                       r"segml.rules.compare_segmentations"):
+        plotting.plot_comparison(cmp, value="shares")
+
+
+def test_comparison_without_features_has_no_revenue_shares():
+    from segml.rules.compare import compare_segmentations
+
+    cmp = compare_segmentations(pd.Series([0, 1]), pd.Series(["a", "b"]))
+    assert cmp.revenue_shares is None
     ax = plotting.plot_comparison(cmp, value="shares")
-    np.testing.assert_allclose(ax.images[0].get_array(), [[0.75], [0.25]])
-    assert ax.get_title() == "Clusters vs abc"
+    np.testing.assert_allclose(ax.images[0].get_array(), [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ConfigError, match=r"value='revenue_shares' is not available: the "
+                       r"comparison was made without features"):
+        plotting.plot_comparison(cmp, value="revenue_shares")
 
 
 # ----------------------------------------------------------------------------- drift
+def _drift(psi: dict, train=(0.6, 0.4), new=(0.5, 0.5)) -> DriftReport:
+    features = pd.DataFrame({"feature": list(psi), "kind": "numeric", "psi": list(psi.values()),
+                             "level": "stable"})
+    segments = pd.DataFrame({"segment_id": [1, 0], "segment_name": ["low", "high"],
+                             "train_share": [train[1], train[0]], "new_share": [new[1], new[0]]})
+    return DriftReport(features=features, segments=segments, segment_psi=0.02,
+                       no_fit_share=0.01, n_new=10)
+
+
 def test_drift_bars_coloured_by_threshold():
-    d = SimpleNamespace(psi=pd.Series({"monetary": 0.3, "frequency": 0.15, "age": 0.01}))
+    d = _drift({"monetary": 0.3, "frequency": 0.15, "age": 0.01})
     ax = plotting.plot_drift(d)
     assert [p.get_width() for p in ax.patches] == pytest.approx([0.3, 0.15, 0.01])
     assert [_hex(p.get_facecolor()) for p in ax.patches] == ["#d73027", "#fdae61", "#1a9850"]
     # first feature on top
     assert ax.patches[0].get_y() > ax.patches[2].get_y()
+    assert _texts(ax.get_yticklabels()) == ["monetary", "frequency", "age"]
     assert [line.get_xdata()[0] for line in ax.lines] == [0.1, 0.25]
-    d2 = SimpleNamespace(psi=pd.DataFrame({"feature": ["a"], "psi": [0.2]}))
-    assert plotting.plot_drift(d2).patches[0].get_width() == pytest.approx(0.2)
-    with pytest.raises(ConfigError, match="needs a 'psi' column"):
-        plotting.plot_drift(SimpleNamespace(psi=pd.DataFrame({"x": [1.0]})))
+    with pytest.raises(TypeError, match=r"plot_drift takes a segml.monitoring.DriftReport, got "
+                       r"pandas.*Series\. Fix: pass the result of "
+                       r"segml.monitoring.drift_report"):
+        plotting.plot_drift(pd.Series({"a": 0.2}))
 
 
 def test_segment_drift_bars():
-    t = pd.DataFrame({"reference": [0.6, 0.4], "current": [0.5, 0.5]}, index=[0, 1])
-    ax = plotting.plot_segment_drift(SimpleNamespace(segment_shares=t))
+    ax = plotting.plot_segment_drift(_drift({"a": 0.0}))
+    # segments in id order: 0 (train 0.6 -> new 0.5), 1 (0.4 -> 0.5)
     assert [p.get_height() for p in ax.patches] == pytest.approx([0.6, 0.4, 0.5, 0.5])
     colors = segment_colors([0, 1])
     assert [_hex(p.get_facecolor()) for p in ax.patches[2:]] == [colors[0], colors[1]]
-    with pytest.raises(ConfigError, match="needs 'reference' and 'current' columns"):
-        plotting.plot_segment_drift(SimpleNamespace(segment_shares=t[["current"]]))
+    assert _texts(ax.get_xticklabels()) == ["0: high", "1: low"]
+    ax = plotting.plot_segment_drift(_drift({"a": 0.0}), names=["x", "y"])
+    assert _texts(ax.get_xticklabels()) == ["0: x", "1: y"]
+    with pytest.raises(TypeError, match=r"plot_segment_drift takes a "
+                       r"segml.monitoring.DriftReport, got pandas.*DataFrame"):
+        plotting.plot_segment_drift(pd.DataFrame({"reference": [0.6], "current": [0.5]}))
 
 
 # ----------------------------------------------------------------------------- contract
@@ -322,29 +382,8 @@ def test_silhouette_plot_on_validation_result():
     ax = plotting.plot_silhouette(v, labels=np.array([0, 0, 1, 1]))
     assert len(ax.collections) == 2
     assert ax.lines[0].get_xdata()[0] == pytest.approx(0.25)
-    with pytest.raises(ConfigError, match=r"ValidationResult has none of the attributes"):
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'labels'"):
         plotting.plot_silhouette(v)
-
-
-def test_profile_heatmap_on_tidy_profile_result():
-    from segml.cluster.profiles import ProfileResult
-
-    lift = pd.DataFrame({
-        "segment": [0, 0, 1, 1], "feature": ["monetary", "frequency"] * 2,
-        "segment_mean": [1.0] * 4, "base_mean": [1.0] * 4,
-        "ratio": [2.0, 1.5, 0.5, 0.8], "z": [1.2, 0.4, -0.9, -0.3],
-    })
-    names = pd.Series(["big", "small"], index=[0, 1])
-    prof = ProfileResult(table=pd.DataFrame(), lift=lift, top_categories=pd.DataFrame(),
-                         composition=pd.DataFrame(), names=names,
-                         roles=pd.Series(["precious", "to reach"], index=[0, 1]),
-                         role_reasons=pd.Series(dtype=str), role_rules=[])
-    ax = plotting.plot_profile_heatmap(prof)
-    np.testing.assert_array_equal(ax.images[0].get_array(), [[2.0, 1.5], [0.5, 0.8]])
-    assert _texts(ax.get_xticklabels()) == ["monetary", "frequency"]
-    assert _texts(ax.get_yticklabels()) == ["0: big", "1: small"]
-    ax = plotting.plot_profile_heatmap(prof, value="zscores")
-    np.testing.assert_array_equal(ax.images[0].get_array(), [[1.2, 0.4], [-0.9, -0.3]])
 
 
 def test_comparison_rows_named_clusters_keep_their_segment_colour():
@@ -365,3 +404,51 @@ def test_comparison_rows_named_clusters_keep_their_segment_colour():
     # without the id -> name mapping, names cannot be matched to colours: none is invented
     ax = plotting.plot_comparison(cmp)
     assert {_hex(t.get_color()) for t in ax.get_yticklabels()} == {"#000000"}
+
+
+# ----------------------------------------------------------------------------- one type each
+@pytest.mark.parametrize(("plot", "expected", "how"), [
+    ("plot_k_selection", "segml.cluster.SelectKResult", "segml.cluster.select_k"),
+    ("plot_profile_heatmap", "segml.cluster.ProfileResult", "segml.cluster.profile_segments"),
+    ("plot_projection", "segml.projection.ProjectionResult", "segml.projection.project_2d"),
+    ("plot_segment_shares", "segml.projection.SegmentSharesResult",
+     "segml.projection.segment_shares"),
+    ("plot_pareto", "segml.features.ParetoResult", "segml.features.pareto"),
+    ("plot_rfm_grid", "segml.projection.RFMGridResult", "segml.projection.rfm_grid"),
+    ("plot_comparison", "segml.rules.ComparisonResult", "segml.rules.compare_segmentations"),
+    ("plot_drift", "segml.monitoring.DriftReport", "segml.monitoring.drift_report"),
+    ("plot_segment_drift", "segml.monitoring.DriftReport", "segml.monitoring.drift_report"),
+])
+def test_every_plot_names_the_one_type_it_takes(plot, expected, how):
+    # an object carrying every attribute a plot reads is still refused: no duck typing
+    lookalike = SimpleNamespace(table=pd.DataFrame({"k": [2]}), lift=pd.DataFrame(),
+                                coords=pd.DataFrame(), centers=pd.DataFrame(),
+                                curve=pd.DataFrame(), counts=pd.DataFrame(),
+                                features=pd.DataFrame(), segments=pd.DataFrame())
+    with pytest.raises(TypeError, match=rf"^{plot} takes a {re.escape(expected)}, got "
+                       rf"types\.SimpleNamespace\. Fix: pass the result of {re.escape(how)}"):
+        getattr(plotting, plot)(lookalike)
+
+
+def test_plot_silhouette_names_its_type():
+    with pytest.raises(TypeError, match=r"^plot_silhouette takes a "
+                       r"segml\.cluster\.ValidationResult, got builtins\.dict"):
+        plotting.plot_silhouette({"silhouette_values": [0.1]}, labels=[0])
+
+
+# ----------------------------------------------------------------------------- invariants
+@settings(max_examples=10)
+@given(labels=st.lists(st.integers(0, 6), min_size=1, max_size=40),
+       seed=st.integers(0, 2**16))
+def test_shares_bars_draw_every_segment_once_in_its_colour(labels, seed):
+    revenue = np.random.default_rng(seed).uniform(1.0, 100.0, len(labels))
+    ax = plotting.plot_segment_shares(segment_shares(labels, revenue))
+    segs = sorted(set(labels))
+    customers, revenues = ax.patches[:len(segs)], ax.patches[len(segs):]
+    assert len(revenues) == len(segs)
+    assert sum(p.get_height() for p in customers) == pytest.approx(1.0, abs=1e-12)
+    assert sum(p.get_height() for p in revenues) == pytest.approx(1.0, abs=1e-12)
+    colors = segment_colors(segs)
+    assert [_hex(p.get_facecolor()) for p in customers] == [colors[s] for s in segs]
+    assert [round(p.get_height() * len(labels)) for p in customers] == [labels.count(s)
+                                                                         for s in segs]

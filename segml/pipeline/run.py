@@ -1,0 +1,363 @@
+"""The run itself: features, choose k, fit, validate, profile, rules, save, re-score.
+
+:func:`analyse` does the analysis on loaded data (nothing written); :func:`save_run_model`
+saves the model and checks that the reloaded model gives back the training labels;
+:func:`run_pipeline` (what ``segml run`` calls) is the two after checking the config and
+loading the data. ``segml.segment`` (the short Python API) calls :func:`analyse` too: one
+implementation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segml.errors import ConfigError
+from segml.pipeline.checks import check_run_config
+from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
+from segml.pipeline.result import Progress, RunResult, quiet
+
+__all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
+           "run_select_k", "save_run_model"]
+
+
+def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
+    """Build the feature set of the run (as of ``features.as_of``, or the demo's end date).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    data : LoadedData
+        Output of :func:`load_data`.
+
+    Returns
+    -------
+    segml.features.FeatureSet
+    """
+    from segml.features import FeatureBuilder, FeatureSpec
+
+    fcfg = cfg["features"]
+    spec = FeatureSpec.from_toml(Path(fcfg["spec"]).read_text()) if fcfg["spec"] else None
+    fs = FeatureBuilder(spec, lookback_days=fcfg["lookback_days"]).fit_transform(
+        data.transactions, data.customers, as_of=run_as_of(cfg, data), aggregates=data.aggregates)
+    if fcfg["weights"]:
+        fs.spec = fs.spec.with_weights(**fcfg["weights"])
+    if fcfg.get("min_level_customers") is not None:
+        fs.spec = replace(fs.spec, min_level_customers=fcfg["min_level_customers"])
+    if fcfg.get("allow_identifiers"):
+        allow = list(dict.fromkeys([*fs.spec.allow_identifiers, *fcfg["allow_identifiers"]]))
+        fs.spec = replace(fs.spec, allow_identifiers=allow)
+    if fcfg.get("min_level_customers") is not None:
+        from segml.features.privacy import rare_level_rows
+
+        fs.report["rare_levels_folded"] = rare_level_rows(fs.frame, fs.spec)
+    return fs
+
+
+def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the model matrix and the raw frame of the customers that are clustered.
+
+    Prospects (no purchase) are left out when ``features.buyers_only`` (default):
+    they have no behaviour to cluster on, and the lifecycle rules place them.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Model matrix and the raw feature rows it was built from (same index).
+    """
+    from segml.features import make_preprocessor
+
+    frame = fs.frame
+    if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
+        frame = frame[~frame["is_prospect"].astype(bool)]
+    if len(frame) < 3:
+        raise ConfigError(
+            f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "
+            "(customers first seen later are left out) and the input files, or set "
+            "[features] buyers_only = false to cluster prospects too."
+        )
+    X = make_preprocessor(fs.spec, frame).fit_transform(frame)
+    return X, frame
+
+
+def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
+                 progress: bool = True) -> Any:
+    """Sweep k over the configured algorithms (see :func:`segml.cluster.select_k`)."""
+    from segml.cluster import select_k
+
+    seg = cfg["segmentation"]
+    if seg["k_max"] >= len(X):
+        which = "k_min" if seg["k_min"] >= len(X) else "k_max"
+        raise ConfigError(
+            f"segmentation.{which}={seg[which]} needs more customers: only {len(X):,} to "
+            f"cluster, and k must be below that. Fix: pass a smaller --k (config: "
+            f"[segmentation] k_min/k_max, at most {len(X) - 1:,}), or use more data "
+            "(check --as-of)."
+        )
+    return select_k(
+        X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
+        covariance_types=seg["covariance_types"], stability=seg["stability"],
+        n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
+        rule=seg["rule"], min_jaccard=seg["min_jaccard"],
+        fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=progress,
+        random_state=seg["random_state"],
+    )
+
+
+def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
+            timings: dict[str, float] | None = None) -> RunResult:
+    """Analyse loaded data: features, choose k, fit, validate, profile, rule segments.
+
+    Nothing is written; the result has no model yet (:func:`save_run_model` adds it).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration (:func:`segml.config.load_config` or
+        ``segml.config.DEFAULTS`` with overrides).
+    data : LoadedData
+        Validated input (:func:`load_data`).
+    progress : callable, optional
+        Receives one message per step.
+    timings : dict, optional
+        Seconds per step are added to it (and to ``result.timings``).
+
+    Returns
+    -------
+    RunResult
+        Everything but ``scores``, ``model_path`` and ``manifest``.
+
+    Raises
+    ------
+    ConfigError
+        Too few customers for the configured k range, or a missing ``features.as_of``.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    from segml.cluster import Segmenter, profile_segments, validate_segments
+    from segml.features import make_preprocessor, pareto
+    from segml.projection import project_2d
+    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
+
+    timings = {} if timings is None else timings
+    t = time.perf_counter()
+
+    def tick(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = round(now - t, 3)
+        t = now
+
+    as_of = run_as_of(cfg, data)
+    progress(f"building features as of {as_of.date()}")
+    fs = build_run_features(cfg, data)
+    X, frame = model_matrix(cfg, fs)
+    # before any fitting: rule sets whose features this data lacks are skipped, not failed
+    rules_skipped = {name: miss for name in cfg["rules"]["sets"]
+                     if (miss := builtin_missing_columns(name, fs.frame.columns))}
+    tick("features")
+
+    seg_cfg = cfg["segmentation"]
+    progress(f"choosing k in {seg_cfg['k_min']}..{seg_cfg['k_max']} "
+             f"({', '.join(seg_cfg['algorithms'])}) on {len(X):,} customers")
+    selection = run_select_k(cfg, X, fs, progress=False)
+    tick("select_k")
+
+    rec = selection.recommended
+    progress(f"fitting {rec['algorithm']} with k={rec['k']}")
+    params = dict(rec.get("params", {}))
+    params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
+                  random_state=seg_cfg["random_state"])
+    if rec["algorithm"] == "gmm":
+        params["covariance_type"] = rec["covariance_type"]
+    params.pop("preprocessor", None)
+    if "monetary" in frame.columns:
+        params.setdefault("order_by", "monetary")
+    segmenter = Segmenter(preprocessor=make_preprocessor(fs.spec, frame), **params).fit(frame)
+    labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
+    tick("fit")
+
+    progress("validating segments (silhouettes, stability)")
+    validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
+                                   n_resamples=seg_cfg["n_stability"],
+                                   random_state=seg_cfg["random_state"])
+    tick("validate")
+
+    progress("profiling and naming segments")
+    profiles = profile_segments(frame, labels)
+    names = {int(k): str(v) for k, v in profiles.names.items()}
+    named = labels.map(names).rename("segment_name")
+    tick("profile")
+
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
+             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
+                if rules_skipped else ""))
+    rule_labels: dict[str, pd.Series] = {}
+    comparisons: dict[str, Any] = {}
+    for set_name in run_sets:
+        rs = builtin_segmenter(set_name).fit(fs.frame)
+        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
+                                          name=set_name)
+        comparisons[set_name] = compare_segmentations(
+            named, rule_labels[set_name].loc[frame.index], frame,
+            names=("clusters", set_name),
+        )
+    tick("rules")
+
+    window = None
+    if data.transactions is not None and len(data.transactions):
+        ts = data.transactions["timestamp"]
+        window = (ts.min(), min(ts.max(), as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
+    truth = None
+    if data.truth is not None:
+        truth = data.truth
+        ari = adjusted_rand_score(truth.loc[frame.index], labels)
+        selection.settings["ari_vs_planted_truth"] = float(ari)
+    return RunResult(
+        run_id=run_id_for(cfg, data, as_of), config=cfg, data_name=data.name,
+        quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
+        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
+        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
+        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
+        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+                              random_state=seg_cfg["random_state"]),
+        truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
+        training_window=window,
+    )
+
+
+def run_model(run: RunResult, *, name: str | None = None) -> Any:
+    """Bundle a run's fitted segmenter, feature state, names, profiles and metrics.
+
+    Parameters
+    ----------
+    run : RunResult
+        Output of :func:`analyse`.
+    name : str, optional
+        Model name (default ``output.model_name``, else the run id).
+
+    Returns
+    -------
+    segml.model.SegmentModel
+        Not saved (see :func:`segml.persistence.save_model`).
+    """
+    from segml.model import SegmentModel
+
+    frame = run.features.frame.loc[run.labels.index]
+    return SegmentModel.from_training(
+        run.segmenter, frame, name=name or run.config["output"]["model_name"] or run.run_id,
+        feature_set=run.features, as_of=run.as_of, training_window=run.training_window,
+        segment_names={int(k): str(v) for k, v in run.profiles.names.items()},
+        segment_roles={int(k): str(v) for k, v in run.profiles.roles.items()},
+        profiles=run.profiles, metrics=run.validation,
+    )
+
+
+def save_run_model(run: RunResult, *, progress: Progress = quiet, overwrite: bool = True,
+                   publish: bool = True, key: bytes | None = None) -> RunResult:
+    """Save the run's model, reload it and check it reproduces the training labels.
+
+    Fills ``run.scores`` (every clustered customer scored by the *reloaded* model),
+    ``run.model_path`` and ``run.manifest``.
+
+    Parameters
+    ----------
+    run : RunResult
+        Output of :func:`analyse` (changed in place and returned).
+    progress : callable, optional
+        Receives one message per step.
+    overwrite : bool, default True
+        Replace an existing model of the same name (the old one is kept as a version).
+    publish : bool, default True
+        Publish at once; with False the model is only staged (``run.staged_model``) and
+        :func:`write_run` publishes it.
+    key : bytes, optional
+        Sign the manifest with HMAC-SHA256.
+
+    Returns
+    -------
+    RunResult
+        ``run`` itself.
+
+    Raises
+    ------
+    RuntimeError
+        The reloaded model does not give back the training labels.
+    """
+    from segml.persistence import load_staged, stage_model
+    from segml.scoring import score_features
+
+    t = time.perf_counter()
+    progress("saving the model")
+    cfg = run.config
+    staged = stage_model(run_model(run), root=cfg["output"]["models_dir"], key=key,
+                         format=cfg["output"].get("model_format") or "joblib")
+    try:
+        run.timings["save"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        progress("scoring customers with the reloaded model")
+        loaded = load_staged(staged, key=key)
+        scored = score_features(loaded, run.features.frame.loc[run.labels.index]).frame
+        if not np.array_equal(scored["segment_id"].to_numpy(), run.labels.to_numpy()):
+            raise RuntimeError("the reloaded model does not reproduce the training labels")
+        run.timings["score"] = round(time.perf_counter() - t, 3)
+        run.model_path = staged.target
+        run.scores = scored
+        run.manifest = dict(loaded.manifest or {})
+        if publish:
+            staged.publish(overwrite=overwrite)
+            staged.discard()
+        else:
+            run.staged_model = staged
+    except BaseException:
+        staged.discard()
+        raise
+    return run
+
+
+def run_pipeline(cfg: dict[str, Any], *, progress: Progress = quiet,
+                 save_overwrite: bool = True, data_overwrite: bool = False,
+                 publish_model: bool = True, key: bytes | None = None) -> RunResult:
+    """Run the whole pipeline; return every result (nothing but data/ and models/ written).
+
+    Steps: load and validate → features as of a date → choose k → fit → validate →
+    profile and name → rule segments and comparison (:func:`analyse`) → save the model →
+    score every clustered customer with the *reloaded* model, so each run checks the
+    round trip (:func:`save_run_model`).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    progress : callable, optional
+        Receives one message per step.
+    save_overwrite : bool, default True
+        Replace an existing model of the same name (the old one is kept as a version).
+    data_overwrite : bool, default False
+        Regenerate a demo folder holding another portfolio.
+    publish_model : bool, default True
+        Publish the saved model under its name at once. With False the model is only
+        staged (written completely under a hidden temporary folder, ``result.staged_model``)
+        and :func:`write_run` publishes it once the run folder is written, so a failed
+        run leaves no model behind.
+    key : bytes, optional
+        Sign the model's manifest with HMAC-SHA256 (loading then needs the key).
+
+    Returns
+    -------
+    RunResult
+    """
+    t = time.perf_counter()
+    check_run_config(cfg)
+    data = load_data(cfg, progress=progress, overwrite=data_overwrite)
+    timings = {"load": round(time.perf_counter() - t, 3)}
+    run = analyse(cfg, data, progress=progress, timings=timings)
+    return save_run_model(run, progress=progress, overwrite=save_overwrite,
+                          publish=publish_model, key=key)

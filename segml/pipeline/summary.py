@@ -1,0 +1,60 @@
+"""The run's console summary (``segml run`` prints it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from segml.pipeline.result import RunResult
+
+__all__ = ["print_run_summary", "skip_note", "summary_table"]
+
+
+def summary_table(run: RunResult) -> pd.DataFrame:
+    """One row per segment: name, role, customers, share and revenue share (percent text).
+
+    Parameters
+    ----------
+    run : RunResult
+        Output of :func:`segml.pipeline.analyse` or :func:`segml.pipeline.run_pipeline`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by segment id; ``revenue`` only when the features have ``monetary``.
+    """
+    prof = run.profiles
+    table = pd.DataFrame({
+        "segment": prof.names,
+        "role": prof.roles,
+        "customers": prof.table["n"],
+        "share": (prof.table["share"] * 100).round(1).astype(str) + "%",
+    })
+    if "revenue_share" in prof.table.columns:
+        table["revenue"] = (prof.table["revenue_share"] * 100).round(1).astype(str) + "%"
+    return table
+
+
+def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
+    """Print a compact segments table and where the outputs are."""
+    table = summary_table(run)
+    rec = run.selection.recommended
+    print(f"\n{run.data_name}: {len(run.features.frame):,} customers as of "
+          f"{run.features.as_of.date()}; {len(run.labels):,} clustered with "
+          f"{rec['algorithm']} k={rec['k']}")
+    print(table.to_string())
+    sil = run.validation.to_dict().get("overall", {})
+    if sil:
+        shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
+        print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+    for name, missing in run.rules_skipped.items():
+        print(f"note: rule set {name!r} skipped: {skip_note(missing)}")
+    print(f"model: {run.model_path}")
+    if outputs and run.outputs:
+        print(f"report: {run.outputs['report']}")
+        print(f"segments: {run.outputs['segments']}")
+
+
+def skip_note(missing: list[str]) -> str:
+    """Say why a rule set was skipped: the features it needs that the data lacks."""
+    shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+    return f"needs {shown}, which this data has no transactions (or columns) for"
