@@ -30,6 +30,10 @@ def segments_table(run: RunResult) -> pd.DataFrame:
     out["fits_no_segment"] = sc["fits_no_segment"].reindex(out.index).fillna(False).astype(bool)
     for set_name, lab in run.rule_labels.items():
         out[set_name] = lab.reindex(out.index).astype("str")
+    forward = run.features.spec.families.get("forward")
+    for col in forward.columns if forward is not None else ():
+        if col in run.features.frame:  # the forward-value columns the spec switched on
+            out[col] = run.features.frame[col].reindex(out.index)
     return out.reset_index()
 
 
