@@ -32,8 +32,8 @@ from segml.schema import (
     TRANSACTION_COLUMNS,
     DataQualityReport,
     Validated,
-    _to_datetime,
-    _to_id,
+    parse_dates,
+    parse_ids,
     validate_customers,
     validate_transactions,
 )
@@ -596,8 +596,8 @@ def _last_country(tx_raw: pd.DataFrame, country: pd.Series, date_format: str | N
 
     Ids and dates are read like the contract.
     """
-    ids, missing = _to_id(tx_raw["customer_id"], "transactions", "customer_id")
-    ts = _to_datetime(tx_raw["timestamp"], "transactions", "timestamp", date_format,
+    ids, missing = parse_ids(tx_raw["customer_id"], "transactions", "customer_id")
+    ts = parse_dates(tx_raw["timestamp"], "transactions", "timestamp", date_format,
                       DataQualityReport("transactions", len(tx_raw)), dayfirst=dayfirst,
                       sentinels="exclude", opt=TIMESTAMP_FORMAT).values
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
