@@ -41,6 +41,14 @@ scikit-learn types, numpy dtypes and segml's own classes, and refuses any other 
 unless the caller names it in ``trusted=``. The sha256 checks catch
 corruption and accidental edits, not an attacker who can rewrite the whole folder: for
 that, sign with ``key=`` (HMAC-SHA256 of the manifest, which pins every file's hash).
+
+Modules
+-------
+:mod:`~segml.persistence.save` (layout, staging, publishing), :mod:`~segml.persistence.load`
+(load, list), :mod:`~segml.persistence.manifest` (versions, hashes, verification) and
+:mod:`~segml.persistence.formats` (joblib/skops, and ``SKOPS_TRUSTED_TYPES``, the one list of
+types a skops file may hold without ``trusted=``). Every public name is importable from
+``segml.persistence``.
 """
 
 from __future__ import annotations
