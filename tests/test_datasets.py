@@ -17,10 +17,9 @@ from segml.datasets import (
     CITIES,
     MACRO_AREAS,
     Portfolio,
-    _alloc,
-    _top_share,
     make_portfolio,
 )
+from segml.datasets._draw import _alloc, _top_share
 from segml.errors import ConfigError, OutputExistsError
 from segml.schema import ORDERED_LEVELS, validate_customers, validate_transactions
 

@@ -130,7 +130,7 @@ def test_flipped_byte_refused_before_unpickling(tmp_path, kmeans_model, monkeypa
     data = bytearray((path / MODEL_FILE).read_bytes())
     data[len(data) // 2] ^= 0x01
     (path / MODEL_FILE).write_bytes(bytes(data))
-    import segml.persistence as sp
+    import segml.persistence.load as sp
 
     def boom(*a, **k):
         raise AssertionError("unpickled an altered file")

@@ -34,7 +34,7 @@ def test_skops_round_trip_segmenter(tmp_path, features):
 
 def test_skops_refuses_foreign_types(tmp_path, kmeans_model, monkeypatch):
     path = save_model(kmeans_model, root=tmp_path, format="skops")
-    import segml.persistence as sp
+    import segml.persistence.formats as sp  # where the trusted list is read
 
     monkeypatch.setattr(sp, "SKOPS_TRUSTED_TYPES", ())
     with pytest.raises(ModelIntegrityError, match=r"types that are not trusted: \['numpy.dtype'\]"):

@@ -438,7 +438,7 @@ def _enospc(*args, **kwargs):
 
 @pytest.mark.parametrize("where", ["model-file", "manifest", "publish-link"])
 def test_disk_full_while_saving_leaves_nothing(tmp_path, model, monkeypatch, where):
-    import segml.persistence as sp
+    import segml.persistence.save as sp  # where _dumps and os.symlink are looked up
 
     prior = save_model(model, root=tmp_path)
     before = snapshot(tmp_path)
@@ -598,7 +598,7 @@ def _race(n: int, target) -> list[object]:
 def test_concurrent_saves_without_overwrite_exactly_one_wins(tmp_path, model, monkeypatch,
                                                              round_, interleave):
     if interleave:  # every saver has passed its existence checks before any claims the name
-        import segml.persistence as sp
+        import segml.persistence.save as sp  # where rename_new is looked up
 
         barrier, real = threading.Barrier(3, timeout=20), sp.rename_new
 

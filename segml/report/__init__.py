@@ -1,0 +1,42 @@
+"""The self-contained HTML report of one pipeline run.
+
+One HTML file, readable offline: CSS inline, figures as base64 PNG data URIs, no script, no
+external URL. The page skeleton and the stylesheet are package data
+(``segml/templates/report.html`` and ``report.css``); this module holds the logic. Sections
+come in the order an analyst reads them, each with a stable id:
+
+``data-quality`` -> ``features`` -> ``choice-of-k`` -> ``segments`` -> ``clusters-vs-rules``
+-> ``model-card``.
+
+A missing piece (no comparison, no saved model, a figure that could not be drawn) is said in
+its section; it never stops the report. Every table cell is escaped with :func:`html.escape`.
+
+- :func:`make_figures` draws every plot of a :class:`~segml.pipeline.RunResult` to PNG bytes
+  (deterministic: fixed size and dpi, no timestamp in the metadata).
+- :func:`render_report` returns the HTML text.
+- :func:`write_report` writes it atomically and refuses to overwrite unless asked.
+
+Modules: :mod:`~segml.report.figures`, :mod:`~segml.report.sections`,
+:mod:`~segml.report.render` (the page and the write) and :mod:`~segml.report.markup` (template
+and HTML helpers). Every public name is importable from ``segml.report``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from segml.report.figures import make_figures
+from segml.report.render import render_report, write_report
+from segml.report.sections import SECTIONS, score_command
+
+#: The logger of the whole report (figures and sections that fail are logged here).
+logger = logging.getLogger("segml.report")
+
+__all__ = [
+    "SECTIONS",
+    "make_figures",
+    "render_report",
+    "write_report",
+    # also public, defined in the submodules
+    "score_command",
+]

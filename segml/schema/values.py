@@ -1,0 +1,111 @@
+"""Number, flag, text, ordered-level and status columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segml.schema._common import _fail
+from segml.schema.columns import ORDERED_LEVELS, STATUS_SYNONYMS
+from segml.schema.ids import NA_TOKENS
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0", "si", "sì"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+#: Numbers beyond this magnitude are refused: no real amount, quantity or attribute is that
+#: large, and sums of up to 10^9 such values still fit in float64 without overflow.
+MAX_ABS_NUMBER = 1e15
+#: A band or range written as text: ``45-54``, ``65+``, ``35-49K``, ``under 15K``.
+_NUM = r"\$?\d+(?:[.,]\d+)?\s*[kKmM]?"
+_BAND = (rf"(?i)\s*(?:(?:under|over|less than|more than|<|>)\s*{_NUM}|{_NUM}\s*(?:[-–]|to)\s*"
+         rf"{_NUM}|{_NUM}\s*\+|\$?\d+(?:[.,]\d+)?\s*[kKmM])\s*")
+
+
+def _to_float(s: pd.Series, table: str, column: str) -> pd.Series:
+    """Parse numbers; refuse text that is not a number, infinities and magnitudes > 1e15."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64")
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        parsed = s.astype("float64")
+    else:
+        text = s.astype("str").str.strip()
+        text = text.mask(text.isin(list(NA_TOKENS)))
+        parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+        bad = (text.notna() & parsed.isna()).to_numpy(dtype=bool)
+        if bad.any():
+            leave_out = (f"leave the column out: --ignore-columns {column} (config [data] "
+                         f"ignore_columns = [\"{column}\"]; Python: drop it from the frame)")
+            if text[bad].str.fullmatch(_BAND).mean() > 0.5:
+                raise _fail(
+                    table, column, "holds bands or ranges, not numbers", s, bad,
+                    "convert each band to a number before loading (e.g. its midpoint), or "
+                    + leave_out,
+                )
+            raise _fail(
+                table, column, "has non-numeric values", s, bad,
+                "remove currency symbols and thousands separators, use '.' as the decimal "
+                "mark, map another column, or " + leave_out,
+            )
+    vals = parsed.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        huge = np.isinf(vals) | (np.abs(vals) > MAX_ABS_NUMBER)
+    if huge.any():
+        raise _fail(
+            table, column,
+            f"has infinite values or magnitudes above {MAX_ABS_NUMBER:.0e} (they would "
+            "overflow sums and break the model)", s, huge,
+            "correct or remove those rows (an id or a code mapped as a number, a unit "
+            "mix-up, or a division by zero upstream)",
+        )
+    return pd.Series(vals, index=s.index, name=s.name)
+
+
+def _to_bool(s: pd.Series, table: str, column: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean")
+    text = s.astype("str").str.strip().str.lower()
+    is_true = text.isin(_TRUE).to_numpy(dtype=bool)
+    is_false = text.isin(_FALSE).to_numpy(dtype=bool)
+    present = s.notna().to_numpy(dtype=bool) & text.ne("").to_numpy(dtype=bool)
+    bad = present & ~(is_true | is_false)
+    if bad.any():
+        raise _fail(table, column, "has values that are not yes/no flags", s, bad,
+                    "use true/false, yes/no or 1/0")
+    out = pd.array(np.where(is_true, True, False), dtype="boolean")
+    out[~present] = pd.NA
+    return pd.Series(out, index=s.index, name=s.name)
+
+
+def _to_string(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(vals)
+        if finite.any() and np.all(np.mod(vals[finite], 1) == 0):
+            s = s.astype("Int64")
+    out = s.astype("str").str.strip()
+    return out.mask(out.eq("") | s.isna())
+
+
+def _to_ordered(s: pd.Series, table: str, column: str) -> pd.Series:
+    levels = ORDERED_LEVELS[column]
+    text = _to_string(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    bad = (text.notna() & ~text.isin(levels)).to_numpy(dtype=bool)
+    if bad.any():
+        raise _fail(
+            table, column, f"has values outside the levels {list(levels)}", s, bad,
+            f"map your labels onto these levels before validating (e.g. in the loader), "
+            f"or leave {column!r} out",
+        )
+    return text
+
+
+def _to_status(s: pd.Series, table: str) -> pd.Series:
+    text = _to_string(s).str.lower()
+    norm = text.map(STATUS_SYNONYMS)
+    bad = (text.notna() & norm.isna()).to_numpy(dtype=bool)
+    if bad.any():
+        raise _fail(
+            table, "status", "has unknown status values", s, bad,
+            f"use one of completed / returned / cancelled (synonyms accepted: "
+            f"{', '.join(sorted(STATUS_SYNONYMS))})",
+        )
+    return norm.fillna("completed").astype("str")
