@@ -29,7 +29,8 @@ import pandas as pd
 from segml._asof import parse_as_of
 from segml.errors import ConfigError, SchemaError
 
-__all__ = ["to_as_of", "cutoff", "window_start", "filter_as_of", "days_between", "AsOfRows"]
+__all__ = ["to_as_of", "cutoff", "window_start", "filter_as_of", "days_between", "AsOfRows",
+           "timestamp_values"]
 
 _ONE_DAY = pd.Timedelta(days=1)
 
@@ -175,7 +176,7 @@ def filter_as_of(
     """
     end = cutoff(as_of)
     start = window_start(as_of, lookback_days)
-    ts = _timestamp_values(transactions)
+    ts = timestamp_values(transactions)
     before_end = ts < end.to_datetime64()
     keep = before_end
     n_before = 0
@@ -188,7 +189,14 @@ def filter_as_of(
     return AsOfRows(frame, n_after, n_before)
 
 
-def _timestamp_values(transactions: pd.DataFrame) -> np.ndarray:
+def timestamp_values(transactions: pd.DataFrame) -> np.ndarray:
+    """Return the ``timestamp`` column as tz-naive ``datetime64`` values (UTC for aware ones).
+
+    Raises
+    ------
+    SchemaError
+        When the column is missing or not a parsed datetime.
+    """
     if "timestamp" not in transactions.columns:
         raise SchemaError(
             "transactions has no 'timestamp' column; validate it with "

@@ -55,9 +55,9 @@ from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
 
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
 from segml.features._time import (
-    _timestamp_values,
     cutoff,
     days_between,
+    timestamp_values,
     window_start,
 )
 from segml.features.encoders import (
@@ -247,7 +247,7 @@ def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _
             "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
             "Fix: validate it with segml.schema.validate_transactions."
         )
-    ts = _timestamp_values(transactions)
+    ts = timestamp_values(transactions)
     end = cutoff(as_of).to_datetime64()
     before_end = ts < end
     n_before = 0

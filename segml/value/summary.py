@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
-from segml.features._time import _timestamp_values, cutoff, to_as_of
+from segml.features._time import cutoff, timestamp_values, to_as_of
 
 __all__ = ["rfm_summary", "TIME_UNITS"]
 
@@ -119,7 +119,7 @@ def rfm_summary(
             "transactions has no 'customer_id' column. Fix: map your id column to 'customer_id' "
             "(segml.schema.validate_transactions)."
         )
-    ts = _timestamp_values(transactions)
+    ts = timestamp_values(transactions)
     cal_end = to_as_of(calibration_end).normalize()
     cal_cut = _day(cutoff(cal_end))
     hold_cut = None
