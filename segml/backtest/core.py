@@ -303,7 +303,7 @@ def backtest(
     stability = _stability(fits, templates)
     timings["stability"] = time.perf_counter() - t0
     assignments = {
-        name: pd.concat({f.as_of: f.labels[name] for f in fits}, axis=1)
+        name: pd.concat({f.as_of: f.labels[name] for f in fits}, axis=1).sort_index()
         for name in templates
     }
     notes.append(

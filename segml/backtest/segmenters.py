@@ -69,6 +69,8 @@ class ClusterModel(BaseEstimator):
         ``{"n_stability": 3}`` for a faster sweep.
     spec : FeatureSpec, optional
         Feature spec of the model matrix; None: :meth:`FeatureSpec.default` of the frame.
+    n_init : int or "auto", default "auto"
+        Initialisations of the final fit (see :class:`segml.cluster.Segmenter`).
     random_state : int, default 0
         Seed of the sweep and the fit.
 
@@ -81,8 +83,9 @@ class ClusterModel(BaseEstimator):
     """
 
     def __init__(self, k: int | None = None, *, segmentation: Mapping[str, Any] | None = None,
-                 spec: Any = None, random_state: int = 0) -> None:
+                 spec: Any = None, n_init: int | str = "auto", random_state: int = 0) -> None:
         self.k = k
+        self.n_init = n_init
         self.segmentation = segmentation
         self.spec = spec
         self.random_state = random_state
@@ -127,8 +130,10 @@ class ClusterModel(BaseEstimator):
             )
             params = dict(sel.recommended.get("params", {}))
             params.pop("preprocessor", None)
-        order = {"order_by": "monetary"} if "monetary" in X.columns else {}
-        self.segmenter_ = Segmenter(preprocessor=make_preprocessor(spec, X), **params, **order,
+        params["n_init"] = self.n_init
+        if "monetary" in X.columns:
+            params["order_by"] = "monetary"
+        self.segmenter_ = Segmenter(preprocessor=make_preprocessor(spec, X), **params,
                                     random_state=self.random_state).fit(X)
         self.k_ = int(self.segmenter_.n_clusters_)
         return self
