@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segml.features import FeatureSpec
+
+#: A small model matrix for the cluster models of the tests (the full default preprocessor
+#: is most of a fit's time on a busy box).
+VALUE_SPEC = FeatureSpec.default(["recency_days", "frequency", "monetary", "avg_order_value",
+                                  "tenure_days"])
+
 
 def tiny_transactions(n_customers: int = 40, seed: int = 0) -> pd.DataFrame:
     """Canonical transactions over 2023-01-01 .. 2024-12-31, 1-12 purchases per customer."""

@@ -4,13 +4,12 @@ reproducible intervals, frozen vs refit, predictors, and every error it raises."
 import numpy as np
 import pandas as pd
 import pytest
+from backtest_data import RecentSpend, tiny_transactions
 from sklearn.metrics import roc_auc_score
 
 from segml.backtest import BacktestResult, History, backtest, migration_matrix, parse_horizon
 from segml.errors import ConfigError
 from segml.rules import RuleSegmenter
-
-from backtest_data import RecentSpend, tiny_transactions
 
 CUTS = ["2023-12-31", "2024-03-31", "2024-06-30"]
 CUSTOM = RuleSegmenter([("big", "monetary >= quantile(monetary, 0.75)")], "rest")
