@@ -15,7 +15,7 @@ import time
 
 import pandas as pd
 
-from segml.backtest import backtest
+from segml.backtest import ClusterModel, backtest
 from segml.io import load_cdnow, shared_data_path
 
 
@@ -23,12 +23,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n-boot", type=int, default=200)
     ap.add_argument("--out", default=None, help="folder for the CSV tables")
+    ap.add_argument("--n-stability", type=int, default=None,
+                    help="refits per k in the cluster sweep (default: segml run's, 10)")
     args = ap.parse_args()
     ds = load_cdnow(shared_data_path("CDNOW_master.txt"))
     t = time.perf_counter()
+    seg = {} if args.n_stability is None else {"n_stability": args.n_stability}
+    print(f"cluster model: segml run's [segmentation] defaults, overrides {seg or 'none'}")
     res = backtest(ds.transactions, ds.customers, cutoffs="quarterly", start="1997-06-30",
-                   end="1998-03-31", horizon="3M", segmenters=["clusters", "rfm_groups", "abc"],
-                   n_boot=args.n_boot, random_state=0)
+                   end="1998-03-31", horizon="3M",
+                   segmenters={"clusters": ClusterModel(segmentation=seg), "rfm_groups":
+                               "rfm_groups", "abc": "abc"},
+                   n_boot=args.n_boot, random_state=0,
+                   progress=lambda m: print(f"[{time.perf_counter() - t:7.1f}s] {m}",
+                                            flush=True))
     print(res.summary())
     with pd.option_context("display.width", 220, "display.max_columns", 30,
                            "display.max_rows", 200):

@@ -193,6 +193,7 @@ def backtest(
     end: Any = None,
     feature_spec: Any = None,
     random_state: int = 0,
+    progress: Any = None,
 ) -> BacktestResult:
     """Test segmentations on history: segment as of each cutoff, judge the window after.
 
@@ -231,6 +232,8 @@ def backtest(
         Spec of the feature builder.
     random_state : int, default 0
         Seed of the cluster models and the resamples: same input and seed, same result.
+    progress : callable, optional
+        Receives one message per cutoff (e.g. ``print``).
 
     Returns
     -------
@@ -287,6 +290,8 @@ def backtest(
     outcomes: dict[pd.Timestamp, pd.DataFrame] = {}
     t0 = time.perf_counter()
     for c, e in zip(dates, ends, strict=True):
+        if progress is not None:
+            progress(f"cutoff {c.date()}: features, {mode} {', '.join(templates)}")
         frozen = fits[0] if (mode == "frozen" and fits) else None
         fit = fit_at(hist.as_of(c), customers, c, segmenters=templates, predictors=preds,
                      frozen=frozen, feature_spec=feature_spec)
