@@ -43,7 +43,7 @@ def main() -> None:
         print("\nper cutoff:")
         print(res.table("per_cutoff").to_string())
         print("\nstability per pair:")
-        print(res.stability.round(3).to_string(index=False))
+        print(res.stability.round({"ari": 3, "psi": 3, "centroid_drift": 3}).to_string(index=False))
         print("\nclusters chosen per cutoff:",
               res.segments[res.segments.segmenter == "clusters"].groupby("cutoff").size()
               .to_dict())

@@ -71,7 +71,11 @@ class BacktestResult:
         ``churn_rate``, ``mean_revenue``, ``revenue_share``.
     stability : pandas.DataFrame
         Per segmenter and consecutive cutoff pair: ``n_common``, ``ari``, ``psi`` and
-        ``centroid_drift`` (cluster models).
+        ``centroid_drift`` (cluster models). For a refitted cluster model the PSI compares
+        segment shares after matching each new cluster to the old one it shares most
+        customers with (a refit numbers its clusters afresh); the drift is the mean distance
+        between matched centres in the earlier model's space, in units of its median
+        customer-to-centre distance.
     verdict : str
     notes : list of str
         Counts of what was left out (customers without a segment, cutoffs not generated).
@@ -485,6 +489,18 @@ def _drift(a: CutoffFit, b: CutoffFit, name: str) -> float:
     return float(d[r, c].mean() / scale)
 
 
+def _matched(before: pd.Series, after: pd.Series) -> pd.Series:
+    """Rename ``after``'s clusters to the ``before`` cluster they share most customers with."""
+    from scipy.optimize import linear_sum_assignment
+
+    ct = pd.crosstab(after.loc[before.index], before)
+    r, c = linear_sum_assignment(-ct.to_numpy())
+    names = dict(zip(ct.index[r], ct.columns[c], strict=True))
+    extra = [s for s in ct.index if s not in names]  # more clusters after than before
+    names.update({s: f"new{i}" for i, s in enumerate(extra)})
+    return after.map(names)
+
+
 def _stability(fits: list[CutoffFit], templates: Mapping[str, Any]) -> pd.DataFrame:
     from segml.monitoring import psi
 
@@ -493,9 +509,11 @@ def _stability(fits: list[CutoffFit], templates: Mapping[str, Any]) -> pd.DataFr
         for name in templates:
             la, lb = a.labels[name], b.labels[name]
             common = la.index.intersection(lb.index)
+            cluster = isinstance(a.models[name], ClusterModel)
+            if cluster and b.models[name] is not a.models[name]:
+                lb = _matched(la.loc[common], lb)  # a refit numbers its clusters afresh
             levels = sorted(set(la) | set(lb))
-            drift = (_drift(a, b, name) if isinstance(a.models[name], ClusterModel)
-                     else np.nan)
+            drift = _drift(a, b, name) if cluster else np.nan
             rows.append({
                 "segmenter": name, "from": a.as_of, "to": b.as_of, "n_common": len(common),
                 "ari": float(adjusted_rand_score(la.loc[common], lb.loc[common]))
