@@ -496,7 +496,7 @@ def _matched(before: pd.Series, after: pd.Series) -> pd.Series:
     ct = pd.crosstab(after.loc[before.index], before)
     r, c = linear_sum_assignment(-ct.to_numpy())
     names = dict(zip(ct.index[r], ct.columns[c], strict=True))
-    extra = [s for s in ct.index if s not in names]  # more clusters after than before
+    extra = [s for s in sorted(set(after)) if s not in names]  # unmatched clusters
     names.update({s: f"new{i}" for i, s in enumerate(extra)})
     return after.map(names)
 

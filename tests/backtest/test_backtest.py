@@ -147,3 +147,35 @@ def test_predictor_must_return_a_series(tx):
 def test_horizon_offset_kept(res):
     assert res.horizon == parse_horizon("3M")
     assert res.settings["horizon"] == "3 months"
+
+
+def test_cluster_model_stability_matches_refit_clusters(tx):
+    """A refit numbers its clusters afresh: PSI is taken after matching them by overlap."""
+    from backtest_data import VALUE_SPEC
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import adjusted_rand_score
+
+    from segml.backtest import ClusterModel
+    from segml.monitoring import psi
+
+    r = backtest(tx, cutoffs=CUTS, horizon="3M", n_boot=0,
+                 segmenters={"km": ClusterModel(k=3, n_init=2, spec=VALUE_SPEC)})
+    st = r.stability[r.stability["segmenter"] == "km"]
+    assert st["centroid_drift"].notna().all() and (st["centroid_drift"] >= 0).all()
+    a = r.assignments["km"]
+    for i, row in enumerate(st.itertuples()):
+        before, after = a.iloc[:, i].dropna(), a.iloc[:, i + 1].dropna()
+        common = before.index.intersection(after.index)
+        ct = pd.crosstab(after.loc[common], before.loc[common])
+        r_, c_ = linear_sum_assignment(-ct.to_numpy())
+        names = dict(zip(ct.index[r_], ct.columns[c_], strict=True))
+        names.update({s: f"new{j}" for j, s in enumerate(
+            [s for s in sorted(set(after)) if s not in names])})
+        renamed = after.map(names)
+        levels = sorted(set(before) | set(renamed))
+        want = psi(before.value_counts(normalize=True).reindex(levels, fill_value=0),
+                   renamed.value_counts(normalize=True).reindex(levels, fill_value=0))
+        assert row.psi == pytest.approx(want, rel=1e-12, abs=1e-15)
+        assert row.ari == pytest.approx(adjusted_rand_score(before.loc[common],
+                                                            after.loc[common]), rel=1e-12)
+        assert row.n_common == len(common)
