@@ -430,9 +430,9 @@ def _verdict(comp: pd.DataFrame, overall: pd.DataFrame, n_boot: int) -> str:
         else:
             call = (f"not a real difference: the paired 95% interval {r.lo:+.3f} to "
                     f"{r.hi:+.3f} includes 0")
+        by = f"{r.difference:+.3f}" if abs(r.difference) >= 5e-4 else f"{r.difference:+.1e}"
         lines.append(f"- {_METRIC_WORDS[r.metric]}: {r.winner} wins with {r.winner_value:.3f}, "
-                     f"ahead of {r.runner_up} ({r.runner_up_value:.3f}) by "
-                     f"{r.difference:+.3f}; {call}.")
+                     f"ahead of {r.runner_up} ({r.runner_up_value:.3f}) by {by}; {call}.")
     wins = comp["winner"].value_counts()
     head = (f"{wins.index[0]} wins {wins.iloc[0]} of {len(comp)} metrics"
             + (f", {', '.join(f'{n} {k}' for n, k in wins.iloc[1:].items())}"
