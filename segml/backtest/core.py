@@ -292,6 +292,7 @@ def backtest(
 
     fits: list[CutoffFit] = []
     outcomes: dict[pd.Timestamp, pd.DataFrame] = {}
+    stab_rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for c, e in zip(dates, ends, strict=True):
         if progress is not None:
@@ -300,17 +301,17 @@ def backtest(
         fit = fit_at(hist.as_of(c), customers, c, segmenters=templates, predictors=preds,
                      frozen=frozen, feature_spec=feature_spec)
         outcomes[c] = hist.outcomes(c, e, offset, fit.frame.index)
-        fits.append(_slim(fit) if fits else fit)
+        if fits:  # stability with the previous cutoff, then drop its feature frames
+            stab_rows += _stability_pair(fits[-1], fit, templates)
+            _slim(fits[-1])
+        fits.append(fit)
     timings["fit"] = time.perf_counter() - t0
-
     t0 = time.perf_counter()
     rng = np.random.default_rng(random_state)
     validity, boots = _validity(fits, outcomes, templates, preds, n_boot, rng)
     overall, comparisons = _overall(validity, boots, list(templates), list(preds))
     timings["validity"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    stability = _stability(fits, templates)
-    timings["stability"] = time.perf_counter() - t0
+    stability = pd.DataFrame(stab_rows, columns=_STAB_COLS)
     assignments = {
         name: pd.concat({f.as_of: f.labels[name] for f in fits}, axis=1).sort_index()
         for name in templates
@@ -332,8 +333,9 @@ def backtest(
 
 
 def _slim(fit: CutoffFit) -> CutoffFit:
-    """Drop the full feature frame of a later cutoff (only the buyers' frame is kept)."""
+    """Drop a cutoff's feature frames once its stability pair is computed (labels stay)."""
     fit.features = None
+    fit.frame = None
     return fit
 
 
@@ -501,25 +503,27 @@ def _matched(before: pd.Series, after: pd.Series) -> pd.Series:
     return after.map(names)
 
 
-def _stability(fits: list[CutoffFit], templates: Mapping[str, Any]) -> pd.DataFrame:
+_STAB_COLS = ["segmenter", "from", "to", "n_common", "ari", "psi", "centroid_drift"]
+
+
+def _stability_pair(a: CutoffFit, b: CutoffFit, templates: Mapping[str, Any]) -> list[dict]:
+    """Stability of every segmenter between two consecutive cutoffs."""
     from segml.monitoring import psi
 
     rows = []
-    for a, b in zip(fits[:-1], fits[1:], strict=True):
-        for name in templates:
-            la, lb = a.labels[name], b.labels[name]
-            common = la.index.intersection(lb.index)
-            cluster = isinstance(a.models[name], ClusterModel)
-            if cluster and b.models[name] is not a.models[name]:
-                lb = _matched(la.loc[common], lb)  # a refit numbers its clusters afresh
-            levels = sorted(set(la) | set(lb))
-            drift = _drift(a, b, name) if cluster else np.nan
-            rows.append({
-                "segmenter": name, "from": a.as_of, "to": b.as_of, "n_common": len(common),
-                "ari": float(adjusted_rand_score(la.loc[common], lb.loc[common]))
-                if len(common) else np.nan,
-                "psi": psi(_shares(la, levels), _shares(lb, levels)),
-                "centroid_drift": drift,
-            })
-    cols = ["segmenter", "from", "to", "n_common", "ari", "psi", "centroid_drift"]
-    return pd.DataFrame(rows, columns=cols)
+    for name in templates:
+        la, lb = a.labels[name], b.labels[name]
+        common = la.index.intersection(lb.index)
+        cluster = isinstance(a.models[name], ClusterModel)
+        if cluster and b.models[name] is not a.models[name]:
+            lb = _matched(la.loc[common], lb)  # a refit numbers its clusters afresh
+        levels = sorted(set(la) | set(lb))
+        drift = _drift(a, b, name) if cluster else np.nan
+        rows.append({
+            "segmenter": name, "from": a.as_of, "to": b.as_of, "n_common": len(common),
+            "ari": float(adjusted_rand_score(la.loc[common], lb.loc[common]))
+            if len(common) else np.nan,
+            "psi": psi(_shares(la, levels), _shares(lb, levels)),
+            "centroid_drift": drift,
+        })
+    return rows
