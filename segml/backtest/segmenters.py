@@ -341,8 +341,8 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     from segml.features._time import cutoff
 
     as_of = parse_as_of(as_of, where="backtest cutoff").normalize()
-    ts = transactions["timestamp"]
-    past = transactions[(ts < cutoff(as_of)).to_numpy()]
+    keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()
+    past = transactions if keep.all() else transactions[keep]  # no copy when already cut
     if frozen is None:
         builder = FeatureBuilder(feature_spec)
         fs = builder.fit_transform(past, customers, as_of=as_of)

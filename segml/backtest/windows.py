@@ -163,20 +163,24 @@ class History:
         if not len(transactions):
             raise SchemaError("transactions has no rows; a backtest needs purchase history.")
         ts = transactions["timestamp"]
-        order = np.argsort(ts.to_numpy(), kind="stable")
-        self.tx = transactions.iloc[order].reset_index(drop=True)
+        if ts.is_monotonic_increasing:  # already in time order: no copy
+            self.tx = transactions
+        else:
+            order = np.argsort(ts.to_numpy(), kind="stable")
+            self.tx = transactions.iloc[order].reset_index(drop=True)
         self._ts = self.tx["timestamp"].to_numpy()
         self.first = pd.Timestamp(self._ts[0]).normalize()
         self.last = pd.Timestamp(self._ts[-1]).normalize()
-        ids = self.tx["customer_id"].astype("str")
-        self._codes, self._ids = pd.factorize(ids)
+        self._codes, self._ids = pd.factorize(self.tx["customer_id"].astype("str"))
         self._amount = self.tx["amount"].to_numpy(dtype="float64")
-        day = self.tx["timestamp"].dt.normalize().to_numpy()
+        # an order is (customer, order_id), or (customer, purchase day) without order ids
         if "order_id" in self.tx:
-            okey = pd.factorize(self.tx["order_id"])[0]
-            self._order = pd.factorize(pd.MultiIndex.from_arrays([self._codes, okey]))[0]
+            part = pd.factorize(self.tx["order_id"])[0]  # a missing order id is -1
         else:
-            self._order = pd.factorize(pd.MultiIndex.from_arrays([self._codes, day]))[0]
+            days = (self._ts.astype("datetime64[D]") - np.datetime64(self.first.date(), "D"))
+            part = days.astype("int64")
+        n_part = int(part.max()) + 2
+        self._order = self._codes.astype("int64") * n_part + (part.astype("int64") + 1)
 
     def _pos(self, bound: pd.Timestamp) -> int:
         return int(np.searchsorted(self._ts, np.datetime64(bound), side="left"))
