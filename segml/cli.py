@@ -569,6 +569,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from segml._atomic import check_replaceable_dir
+    from segml.backtest import backtest
+    from segml.backtest.report import MARKER, write_backtest
+    from segml.pipeline import load_data
+
+    check_replaceable_dir(args.out, overwrite=args.force, marker=MARKER,
+                          what="backtest folder")  # before any work
+    cfg = _config_from_args(args)
+    data = load_data(cfg, progress=lambda m: None)
+    rule = args.cutoffs.strip() if not any(ch.isdigit() for ch in args.cutoffs) else [
+        d.strip() for d in args.cutoffs.split(",") if d.strip()]  # a rule name, or dates
+    res = backtest(data.transactions, data.customers, cutoffs=rule, horizon=args.horizon,
+                   segmenters=args.segmenters, mode=args.mode, n_boot=args.n_boot,
+                   start=args.start, end=args.end, random_state=args.random_state)
+    print(res.summary())
+    print(f"\nwrote {write_backtest(res, args.out, overwrite=args.force)}/ "
+          "(backtest.html, verdict.txt, CSV tables)")
+    return 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from segml.persistence import list_models, verify_model
 
@@ -752,6 +773,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", help="name of the run folder; a plain name, no path")
     p.add_argument("--force", action="store_true", help="replace segml's existing run folder")
     p.set_defaults(func=_cmd_report)
+
+    p = _add(sub, "backtest", "test segmentations on history: segment as of each cutoff, "
+             "judge the window after",
+             "segml backtest --loader cdnow --cutoffs quarterly --start 1997-06-30 "
+             "--end 1998-03-31 --horizon 3M --out reports/backtest\n"
+             "segml backtest --cutoffs 2024-03-31,2024-06-30 --horizon 90 "
+             "--segmenters rfm_groups,abc --mode frozen --out bt --force")
+    _data_args(p)
+    p.add_argument("--cutoffs", required=True,
+                   help="'monthly', 'quarterly' or comma-separated dates YYYY-MM-DD")
+    p.add_argument("--start", help="first cutoff a calendar rule may give")
+    p.add_argument("--end", help="last cutoff a calendar rule may give")
+    p.add_argument("--horizon", required=True, help="outcome window: days (90) or 3M, 13W, 1Y")
+    p.add_argument("--segmenters", default="clusters,rfm_groups,abc",
+                   help="comma-separated: clusters and built-in rule sets (the baselines none "
+                   "and recency_deciles are always added)")
+    p.add_argument("--mode", choices=["refit", "frozen"], default="refit")
+    p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples per cutoff")
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="folder for the page and tables")
+    p.add_argument("--force", action="store_true", help="replace segml's backtest folder")
+    p.set_defaults(func=_cmd_backtest)
 
     p = _add(sub, "models", "list saved models or show one manifest",
              "segml models list\nsegml models show models/demo")

@@ -1,0 +1,393 @@
+"""What a backtest compares: cluster models, rule sets, two baselines and predictors.
+
+Every segmenter is an estimator on the buyers' raw feature frame as of one cutoff:
+``fit(frame)`` then ``predict(frame)`` giving one segment label per customer. The cluster
+model is chosen and fitted as ``segml run`` does it (k swept by
+:func:`segml.cluster.select_k` with the ``[segmentation]`` defaults of
+:data:`segml.config.DEFAULTS`, then a :class:`segml.cluster.Segmenter` on the preprocessor
+of the feature spec, labels ordered by monetary value); rule sets are
+:class:`segml.rules.RuleSegmenter`; the baselines are one segment for everybody and the
+deciles of recency.
+
+:func:`fit_at` does everything computed *as of* one cutoff -- features, fits, assignments,
+predictor scores -- from the rows up to that cutoff only, so it is what the leakage test
+checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from segml.errors import ConfigError, NotFittedError
+
+__all__ = [
+    "ClusterModel",
+    "NoSegmentation",
+    "RecencyDeciles",
+    "Predictor",
+    "BASELINES",
+    "resolve_segmenters",
+    "CutoffFit",
+    "fit_at",
+]
+
+#: Names of the two baselines every backtest adds.
+BASELINES = ("none", "recency_deciles")
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """A continuous score per customer; higher means more expected value.
+
+    ``fit`` sees only the rows up to ``as_of`` (the backtest passes nothing later).
+    """
+
+    def fit(self, transactions: pd.DataFrame, customers: pd.DataFrame | None,
+            as_of: pd.Timestamp) -> Any:
+        """Learn from the history up to ``as_of``; return self."""
+
+    def predict(self, transactions: pd.DataFrame, customers: pd.DataFrame | None,
+                as_of: pd.Timestamp) -> pd.Series:
+        """Score per customer id as of ``as_of``."""
+
+
+class ClusterModel(BaseEstimator):
+    """The cluster model of ``segml run``: k chosen by ``select_k``, then a ``Segmenter``.
+
+    Parameters
+    ----------
+    k : int, optional
+        Fixed number of segments (skips the sweep). None sweeps k as ``segml run`` does.
+    segmentation : dict, optional
+        Overrides of the ``[segmentation]`` defaults (:data:`segml.config.DEFAULTS`), e.g.
+        ``{"n_stability": 3}`` for a faster sweep.
+    spec : FeatureSpec, optional
+        Feature spec of the model matrix; None: :meth:`FeatureSpec.default` of the frame.
+    n_init : int or "auto", default "auto"
+        Initialisations of the final fit (see :class:`segml.cluster.Segmenter`).
+    random_state : int, default 0
+        Seed of the sweep and the fit.
+
+    Attributes
+    ----------
+    segmenter_ : segml.cluster.Segmenter
+        The fitted model (its preprocessor maps a frame to the space of its centres).
+    k_ : int
+        Segments of the fitted model.
+    """
+
+    def __init__(self, k: int | None = None, *, segmentation: Mapping[str, Any] | None = None,
+                 spec: Any = None, n_init: int | str = "auto", random_state: int = 0) -> None:
+        self.k = k
+        self.n_init = n_init
+        self.segmentation = segmentation
+        self.spec = spec
+        self.random_state = random_state
+
+    def _config(self) -> dict[str, Any]:
+        from segml.config import DEFAULTS
+
+        seg = dict(DEFAULTS["segmentation"])
+        unknown = sorted(set(self.segmentation or {}) - set(seg))
+        if unknown:
+            raise ConfigError(
+                f"ClusterModel(segmentation=...): unknown key(s) {', '.join(unknown)}. Fix: use "
+                f"keys of the [segmentation] config table ({', '.join(seg)})."
+            )
+        seg.update(self.segmentation or {})
+        seg["random_state"] = self.random_state
+        return seg
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> ClusterModel:
+        """Choose k (unless fixed) and fit the segmenter on the raw feature frame ``X``."""
+        from segml.cluster import Segmenter, select_k
+        from segml.features import FeatureSpec, make_preprocessor
+
+        seg = self._config()
+        spec = self.spec if self.spec is not None else FeatureSpec.default(X.columns)
+        params: dict[str, Any] = {"algorithm": "kmeans", "n_clusters": self.k}
+        if self.k is None:
+            Z = make_preprocessor(spec, X).fit_transform(X)
+            k_max = min(seg["k_max"], len(X) - 1)
+            if k_max < seg["k_min"]:
+                raise ConfigError(
+                    f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
+                    " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
+                )
+            sel = select_k(
+                Z, k_range=range(seg["k_min"], k_max + 1), algorithms=seg["algorithms"],
+                covariance_types=seg["covariance_types"], stability=seg["stability"],
+                n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
+                rule=seg["rule"], min_jaccard=seg["min_jaccard"],
+                fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=False,
+                random_state=self.random_state,
+            )
+            params = dict(sel.recommended.get("params", {}))
+            params.pop("preprocessor", None)
+        params["n_init"] = self.n_init
+        if "monetary" in X.columns:
+            params["order_by"] = "monetary"
+        self.segmenter_ = Segmenter(preprocessor=make_preprocessor(spec, X), **params,
+                                    random_state=self.random_state).fit(X)
+        self.k_ = int(self.segmenter_.n_clusters_)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        """Segment of each row, as text (``"0"`` is the most valuable segment)."""
+        if not hasattr(self, "segmenter_"):
+            raise NotFittedError("ClusterModel is not fitted yet. Fix: call fit(frame) first.")
+        return pd.Series(self.segmenter_.predict(X).astype(str), index=X.index, name="segment")
+
+    def embed(self, X: pd.DataFrame) -> np.ndarray:
+        """Rows of ``X`` in the fitted model space (the space of ``centers``)."""
+        Z = self.segmenter_.preprocessor_.transform(X)
+        return np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Centres in model space, row ``i`` for segment ``str(i)``."""
+        return self.segmenter_.cluster_centers_
+
+
+class NoSegmentation(BaseEstimator):
+    """Baseline: one segment (``"all"``) for every customer."""
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> NoSegmentation:
+        """Nothing to learn."""
+        self.fitted_ = True
+        return self
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        """``"all"`` for every row."""
+        return pd.Series("all", index=X.index, name="segment", dtype=object)
+
+
+class RecencyDeciles(BaseEstimator):
+    """Baseline: deciles of ``recency_days`` learned at fit, ``"d01"`` the most recent.
+
+    Tied edges are merged (so there may be fewer than ten groups); rows beyond the
+    fitted range fall in the first or last decile.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> RecencyDeciles:
+        """Learn the decile edges of ``recency_days``."""
+        if "recency_days" not in X.columns:
+            raise ConfigError(
+                "RecencyDeciles needs the recency_days feature, which this frame lacks. Fix: "
+                "pass transactions to the backtest (recency comes from them)."
+            )
+        q = np.nanquantile(X["recency_days"].to_numpy(dtype="float64"), np.linspace(0, 1, 11))
+        self.edges_ = np.unique(q[1:-1])
+        return self
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        """Decile of each row's recency."""
+        d = np.searchsorted(self.edges_, X["recency_days"].to_numpy(dtype="float64"),
+                            side="right") + 1
+        return pd.Series([f"d{i:02d}" for i in d], index=X.index, name="segment", dtype=object)
+
+
+def resolve_segmenters(segmenters: Any, *, random_state: int = 0) -> dict[str, BaseEstimator]:
+    """Turn the ``segmenters`` argument into named unfitted estimators, baselines added.
+
+    Parameters
+    ----------
+    segmenters : sequence or mapping
+        Names (``"clusters"``: :class:`ClusterModel`; a built-in rule set ``"rfm_groups"``,
+        ``"abc"``, ``"portfolio_roles"``, ``"lifecycle"``) or a mapping of a name to one of
+        those names or an estimator with ``fit(frame)``/``predict(frame)`` (a
+        :class:`segml.rules.RuleSegmenter` for custom rules, a :class:`ClusterModel`, ...).
+    random_state : int
+        Seed given to ``ClusterModel`` built from the name ``"clusters"``.
+
+    Returns
+    -------
+    dict of str to estimator
+        In the given order, then ``"none"`` and ``"recency_deciles"``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name, an object without fit/predict, or a name used twice.
+    """
+    from segml.rules import BUILTIN_RULESETS, builtin_segmenter
+
+    if isinstance(segmenters, str):
+        segmenters = [s.strip() for s in segmenters.split(",") if s.strip()]
+    items = (list(segmenters.items()) if isinstance(segmenters, Mapping)
+             else [(s, s) if isinstance(s, str) else (type(s).__name__, s) for s in segmenters])
+    out: dict[str, BaseEstimator] = {}
+    for name, spec in items:
+        if name in out or name in BASELINES:
+            raise ConfigError(
+                f"segmenter name {name!r} is used twice (the baselines {', '.join(BASELINES)} "
+                "are always added). Fix: give each segmenter its own name in the mapping."
+            )
+        if isinstance(spec, str):
+            if spec == "clusters":
+                est: Any = ClusterModel(random_state=random_state)
+            elif spec in BUILTIN_RULESETS:
+                est = builtin_segmenter(spec)
+            else:
+                raise ConfigError(
+                    f"unknown segmenter {spec!r}. Fix: use 'clusters' or a built-in rule set "
+                    f"({', '.join(BUILTIN_RULESETS)}), or pass an estimator "
+                    "(CLI: --segmenters clusters,rfm_groups,abc)."
+                )
+        elif hasattr(spec, "fit") and hasattr(spec, "predict"):
+            est = spec
+        else:
+            raise ConfigError(
+                f"segmenter {name!r} is a {type(spec).__name__}, which has no fit/predict. "
+                "Fix: pass a name, a RuleSegmenter or a ClusterModel."
+            )
+        out[str(name)] = est
+    out["none"] = NoSegmentation()
+    out["recency_deciles"] = RecencyDeciles()
+    return out
+
+
+def _check_predictors(predictors: Any) -> dict[str, Any]:
+    if predictors is None:
+        return {}
+    items = (list(predictors.items()) if isinstance(predictors, Mapping)
+             else [(type(p).__name__, p) for p in predictors])
+    for name, p in items:
+        if not isinstance(p, Predictor):
+            raise ConfigError(
+                f"predictor {name!r} ({type(p).__name__}) lacks fit(transactions, customers, "
+                "as_of) / predict(transactions, customers, as_of). Fix: implement both (see "
+                "segml.backtest.Predictor)."
+            )
+    return dict(items)
+
+
+@dataclass
+class CutoffFit:
+    """Everything computed as of one cutoff, from the rows up to it only.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+    features : segml.features.FeatureSet
+        The full feature set (prospects included).
+    frame : pandas.DataFrame
+        The buyers' rows: the customers every segmenter and predictor is scored on.
+    builder : segml.features.FeatureBuilder
+        The builder used (fitted here in refit mode, reused in frozen mode).
+    models : dict
+        Fitted segmenter per name.
+    labels : dict of str to pandas.Series
+        Segment per buyer, per segmenter (text labels).
+    scores : dict of str to pandas.Series
+        Predictor score per buyer (NaN where a predictor gave none).
+    predictors : dict
+        Fitted predictors.
+    """
+
+    as_of: pd.Timestamp
+    features: Any
+    frame: pd.DataFrame
+    builder: Any
+    models: dict[str, Any]
+    labels: dict[str, pd.Series]
+    scores: dict[str, pd.Series] = field(default_factory=dict)
+    predictors: dict[str, Any] = field(default_factory=dict)
+
+
+def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: Any, *,
+           segmenters: Mapping[str, Any], predictors: Mapping[str, Any] | None = None,
+           frozen: CutoffFit | None = None, feature_spec: Any = None) -> CutoffFit:
+    """Build features, fit (or reuse) every segmenter and predictor, assign, as of one date.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Canonical transactions; rows after ``as_of`` are never read (they are cut here
+        before anything else sees them).
+    customers : pandas.DataFrame, optional
+        Canonical customers table.
+    as_of : date-like
+        The cutoff.
+    segmenters : mapping of str to estimator
+        Unfitted templates (cloned here), e.g. from :func:`resolve_segmenters`.
+    predictors : mapping of str to Predictor, optional
+        Fitted here (deep copies), or taken from ``frozen``.
+    frozen : CutoffFit, optional
+        A fit from an earlier cutoff: reuse its feature state, segmenters and predictors
+        (frozen mode) instead of fitting anew.
+    feature_spec : FeatureSpec, optional
+        Spec of the feature builder (refit mode).
+
+    Returns
+    -------
+    CutoffFit
+
+    Raises
+    ------
+    ConfigError
+        When no customer has bought by ``as_of``.
+    """
+    import copy
+
+    from segml._asof import parse_as_of
+    from segml.features import FeatureBuilder
+    from segml.features._time import cutoff
+
+    as_of = parse_as_of(as_of, where="backtest cutoff").normalize()
+    keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()
+    past = transactions if keep.all() else transactions[keep]  # no copy when already cut
+    if frozen is None:
+        builder = FeatureBuilder(feature_spec)
+        fs = builder.fit_transform(past, customers, as_of=as_of)
+    else:
+        builder = frozen.builder
+        fs = builder.transform(past, customers, as_of=as_of)
+    frame = fs.frame
+    if "is_prospect" in frame.columns:
+        frame = frame[~frame["is_prospect"].astype(bool)]
+    if not len(frame):
+        raise ConfigError(
+            f"cutoff {as_of.date()} leaves no customers: nobody bought on or before it "
+            f"({len(fs.frame)} prospects). Fix: start the cutoffs later (CLI: --cutoffs / "
+            "--start)."
+        )
+    models: dict[str, Any] = {}
+    labels: dict[str, pd.Series] = {}
+    for name, template in segmenters.items():
+        if frozen is not None:
+            model = frozen.models[name]
+        else:
+            model = clone(template)
+            if isinstance(model, ClusterModel) and model.spec is None:
+                model.set_params(spec=fs.spec)
+            model.fit(frame)
+        models[name] = model
+        lab = pd.Series(model.predict(frame), index=frame.index)
+        labels[name] = lab.astype(str).astype(object).rename(name)
+    fitted_p: dict[str, Any] = {}
+    scores: dict[str, pd.Series] = {}
+    for name, p in (predictors or {}).items():
+        if frozen is not None:
+            fp = frozen.predictors[name]
+        else:
+            fp = copy.deepcopy(p)
+            fp.fit(past, customers, as_of)
+        fitted_p[name] = fp
+        s = fp.predict(past, customers, as_of)
+        if not isinstance(s, pd.Series):
+            raise ConfigError(
+                f"predictor {name!r}.predict returned a {type(s).__name__}; it should return a "
+                "pandas Series indexed by customer_id. Fix: return pd.Series(scores, index=ids)."
+            )
+        s.index = s.index.astype(str)
+        scores[name] = s.reindex(frame.index.astype(str)).set_axis(frame.index).astype("float64")
+    return CutoffFit(as_of=as_of, features=fs, frame=frame, builder=builder, models=models,
+                     labels=labels, scores=scores, predictors=fitted_p)
+
