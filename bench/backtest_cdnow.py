@@ -4,6 +4,11 @@ The default cluster model (k swept as ``segml run`` does) against the RFM groups
 two baselines, refitted at each cutoff. Run::
 
     PYTHONPATH=. python bench/backtest_cdnow.py [--out DIR] [--n-boot 200]
+        [--forward] [--no-clusters]
+
+``--forward`` adds the BG/NBD x Gamma-Gamma forecast of the next 13 weeks' spend
+(``segml.value.ForwardValuePredictor``, issue 14) as a predictor judged with the same ranking
+metrics; ``--no-clusters`` leaves the (slow) cluster sweep out.
 
 Prints the verdict and the tables (``BacktestResult.summary``) and the per-cutoff tables.
 """
@@ -17,6 +22,7 @@ import pandas as pd
 
 from segml.backtest import ClusterModel, backtest
 from segml.io import load_cdnow, shared_data_path
+from segml.value import ForwardValuePredictor
 
 
 def main() -> None:
@@ -25,15 +31,21 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="folder for the CSV tables")
     ap.add_argument("--n-stability", type=int, default=None,
                     help="refits per k in the cluster sweep (default: segml run's, 10)")
+    ap.add_argument("--forward", action="store_true",
+                    help="add the BG/NBD x Gamma-Gamma spend forecast as a predictor")
+    ap.add_argument("--no-clusters", action="store_true", help="leave the cluster model out")
     args = ap.parse_args()
     ds = load_cdnow(shared_data_path("CDNOW_master.txt"))
     t = time.perf_counter()
     seg = {} if args.n_stability is None else {"n_stability": args.n_stability}
     print(f"cluster model: segml run's [segmentation] defaults, overrides {seg or 'none'}")
+    segmenters: dict = {} if args.no_clusters else {"clusters": ClusterModel(segmentation=seg)}
+    segmenters.update({"rfm_groups": "rfm_groups", "abc": "abc"})
+    predictors = ({"forward_spend": ForwardValuePredictor(time_unit="W", horizon=13,
+                                                          target="spend")}
+                  if args.forward else None)
     res = backtest(ds.transactions, ds.customers, cutoffs="quarterly", start="1997-06-30",
-                   end="1998-03-31", horizon="3M",
-                   segmenters={"clusters": ClusterModel(segmentation=seg), "rfm_groups":
-                               "rfm_groups", "abc": "abc"},
+                   end="1998-03-31", horizon="3M", segmenters=segmenters, predictors=predictors,
                    n_boot=args.n_boot, random_state=0,
                    progress=lambda m: print(f"[{time.perf_counter() - t:7.1f}s] {m}",
                                             flush=True))
