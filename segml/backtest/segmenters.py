@@ -342,6 +342,12 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
 
     as_of = parse_as_of(as_of, where="backtest cutoff").normalize()
     keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()
+    if not keep.any():  # checked before the build: estimators refuse an empty frame
+        raise ConfigError(
+            f"cutoff {as_of.date()} leaves no customers: no transaction on or before it "
+            f"(first one {transactions['timestamp'].min().date()}). Fix: start the cutoffs "
+            "later (CLI: --cutoffs / --start)."
+        )
     past = transactions if keep.all() else transactions[keep]  # no copy when already cut
     if frozen is None:
         builder = FeatureBuilder(feature_spec)
