@@ -536,6 +536,27 @@ def _is_na(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
 
+def _record_plan(
+    model: SegmentModel, cols: list[str]
+) -> list[tuple[str, Any, frozenset[str] | None]]:
+    """Per-column ``(name, contract kind, training levels or None)``, built once per model.
+
+    ``None`` levels means no unseen-category check (not a category column, or no levels
+    recorded), exactly as ``kind == "category" and c in model.level_sets()``.
+    """
+    cached = model._cache.get("record_plan")
+    if cached is not None and cached[0] == cols:
+        return cached[1]
+    contract = model.contract
+    levels = model.level_sets()
+    plan: list[tuple[str, Any, frozenset[str] | None]] = []
+    for c in cols:
+        kind = contract.get(c, {}).get("kind")
+        plan.append((c, kind, levels.get(c) if kind == "category" else None))
+    model._cache["record_plan"] = (list(cols), plan)
+    return plan
+
+
 def score_one(
     model: SegmentModel,
     record: Mapping[str, Any],
@@ -600,15 +621,11 @@ def score_one(
     missing = [c for c in cols if c not in record]
     if missing and not impute_missing:
         raise _missing_columns_error(missing, "the record")
-    contract = model.contract
-    levels = model.level_sets()
     rec: dict[str, Any] = {}
     imputed: list[str] = []
     unseen: list[str] = []
-    for c in cols:
+    for c, kind, known in _record_plan(model, cols):
         v = record.get(c)
-        spec = contract.get(c, {})
-        kind = spec.get("kind")
         if _is_na(v):
             imputed.append(c)
             v = np.nan if kind in ("numeric", "bool") else None
@@ -620,7 +637,7 @@ def score_one(
                     f"feature {c!r} should be numeric but got {str(v)[:40]!r}. Fix: convert it "
                     "to a number (or None for missing) before scoring."
                 ) from None
-        elif kind == "category" and c in levels and str(v) not in levels[c]:
+        elif known is not None and str(v) not in known:
             unseen.append(c)
         rec[c] = v
     if unseen and unknown == "error":

@@ -260,9 +260,24 @@ class CompiledScorer:
         numpy.ndarray
             ``(1, n_model_features)`` float64.
         """
-        return self._run(
-            [_one(record[c]) if u else None for c, u in zip(self.columns, self.used, strict=True)]
-        )
+        raw: list[Any] = []
+        at: list[int] = []
+        floats: list[float] = []
+        for j, (c, u) in enumerate(zip(self.columns, self.used, strict=True)):
+            v = record[c] if u else None
+            if type(v) is float:  # exactly what _one gives: a float64 element (NaN too)
+                at.append(j)
+                floats.append(v)
+                raw.append(None)
+            else:
+                raw.append(_one(v) if u else None)
+        if floats:
+            # One array for every plain-float value, each column a 1-element view of it:
+            # the same dtype and bits as np.array([v]) per value, a fraction of the cost.
+            buf = np.array(floats, dtype=np.float64)
+            for k, j in enumerate(at):
+                raw[j] = buf[k:k + 1]
+        return self._run(raw)
 
     def _run(self, raw: list[np.ndarray]) -> np.ndarray:
         assert self.step is not None

@@ -31,7 +31,16 @@ def _as_float(block: Any) -> np.ndarray:
     if isinstance(block, np.ndarray):
         return block
     cols = [np.asarray(_raw_values(c), dtype=np.float64) for c in block]
-    return np.column_stack(cols) if cols else np.empty((0, 0))
+    if not cols:
+        return np.empty((0, 0))
+    if any(c.ndim != 1 for c in cols):
+        return np.column_stack(cols)
+    # Same values as np.column_stack, without its per-call overhead (the one-row path
+    # calls this once per step): fill a preallocated C-ordered (n, k) block.
+    out = np.empty((len(cols[0]), len(cols)), dtype=np.float64)
+    for j, c in enumerate(cols):
+        out[:, j] = c
+    return out
 
 
 class _Vocab:
@@ -161,7 +170,11 @@ class _Imputer(_Step):
             if miss.any():
                 x = np.where(miss, self.stats, x)
             if self.indicator is not None:
-                x = np.hstack([x, miss[:, self.indicator].astype(np.float64)])
+                k = x.shape[1]
+                full = np.empty((x.shape[0], k + len(self.indicator)), dtype=np.float64)
+                full[:, :k] = x
+                full[:, k:] = miss[:, self.indicator]
+                return full
             return x
         out = []
         for j, col in enumerate(block if not isinstance(block, np.ndarray) else list(block.T)):
