@@ -1,0 +1,148 @@
+"""``segml`` commands that build: init, generate, validate-data, features, run, select-k, fit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from segml.cli._common import (
+    _check_k_flag,
+    _check_out_suffix,
+    _config_from_args,
+    _key,
+    _print_summary,
+    _Progress,
+)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from segml._atomic import write_text
+    from segml.config import EXAMPLE_CONFIG
+
+    write_text(args.path, EXAMPLE_CONFIG, overwrite=args.force)
+    print(f"wrote {args.path} — edit it, then: segml run --config {args.path}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from segml.datasets import make_portfolio
+    from segml.errors import ConfigError
+
+    if not 2 <= args.n_segments <= args.n_customers:
+        raise ConfigError(
+            f"--n-customers {args.n_customers} --n-segments {args.n_segments}: need "
+            "2 <= n-segments <= n-customers. Fix: pass e.g. "
+            "--n-customers 4000 --n-segments 5 (config: [demo] n_customers, n_segments)."
+        )
+    pf = make_portfolio(args.n_customers, n_segments=args.n_segments,
+                        random_state=args.random_state)
+    pf.write(args.out, overwrite=args.force, format=args.format)
+    _print_summary(pf.summary())
+    print(f"\nwrote {args.out}/ (transactions, customers, truth)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from segml.pipeline import load_data
+
+    cfg = _config_from_args(args)
+    data = load_data(cfg, progress=lambda m: None)
+    for rep in data.quality.values():
+        print(rep)
+    parts = []
+    if data.customers is not None:
+        parts.append(f"{len(data.customers):,} customers")
+    if data.transactions is not None:
+        parts.append(f"{len(data.transactions):,} transactions of "
+                     f"{data.transactions['customer_id'].nunique():,} customers")
+    print(f"\n{data.name}: OK — " + (", ".join(parts) or "no rows"))
+    return 0
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable, write_with
+    from segml.pipeline import build_run_features, check_run_config, load_data
+
+    out = Path(args.out)
+    _check_out_suffix(out, "features")
+    check_writable(out, overwrite=args.force)
+    cfg = _config_from_args(args)
+    check_run_config(cfg)
+    data = load_data(cfg, progress=lambda m: None)
+    fs = build_run_features(cfg, data)
+    if out.suffix.lower() == ".csv":
+        write_with(out, lambda p: fs.frame.to_csv(p), overwrite=args.force)
+    else:
+        write_with(out, lambda p: fs.frame.to_parquet(p), overwrite=args.force)
+    print(f"{len(fs.frame):,} customers x {fs.frame.shape[1]} features as of "
+          f"{fs.as_of.date()} -> {out}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from segml.pipeline import (
+        N_STEPS,
+        check_outputs,
+        print_run_summary,
+        run_pipeline,
+        write_run,
+    )
+
+    cfg = _config_from_args(args)
+    if args.run_id is not None:
+        cfg["output"]["run_id"] = args.run_id
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force)  # every output, before any work
+    progress = _Progress(N_STEPS + 1, quiet=args.quiet)
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, publish_model=False, key=key)
+    progress("writing the run folder and report, publishing the model")
+    write_run(result, overwrite=args.force)
+    progress.done()
+    print_run_summary(result)
+    return 0
+
+
+def _cmd_select_k(args: argparse.Namespace) -> int:
+    from segml.pipeline import (
+        build_run_features,
+        check_run_config,
+        load_data,
+        model_matrix,
+        run_select_k,
+    )
+
+    cfg = _config_from_args(args)
+    check_run_config(cfg)
+    data = load_data(cfg, progress=lambda m: None)
+    fs = build_run_features(cfg, data)
+    X, _ = model_matrix(cfg, fs)
+    sel = run_select_k(cfg, X, fs, progress=not args.quiet)
+    print(sel.table.to_string(max_rows=60))
+    print(f"\nrecommended: {sel.recommended}\n{sel.rationale}")
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_k_flag(args.k)  # before anything is loaded; so `if args.k:` below sees k >= 2
+    cfg = _config_from_args(args)
+    if args.k:
+        cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
+    if args.algorithm:
+        cfg["segmentation"]["algorithms"] = [args.algorithm]
+    if args.name is not None:
+        cfg["output"]["model_name"] = args.name
+    if args.model_format:
+        cfg["output"]["model_format"] = args.model_format
+    from segml.pipeline import N_STEPS, check_outputs, print_run_summary, run_pipeline
+
+    key = _key(args)
+    check_outputs(cfg, overwrite=args.force, report=False)  # before any work
+    progress = _Progress(N_STEPS, quiet=args.quiet)
+    result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
+                          data_overwrite=args.force, key=key)
+    progress.done()
+    print_run_summary(result, outputs=False)
+    return 0
