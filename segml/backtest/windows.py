@@ -185,6 +185,39 @@ class History:
     def _pos(self, bound: pd.Timestamp) -> int:
         return int(np.searchsorted(self._ts, np.datetime64(bound), side="left"))
 
+    def _tally(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Revenue and order count per customer code over sorted rows ``lo:hi``."""
+        codes = self._codes[lo:hi]
+        revenue = np.bincount(codes, weights=self._amount[lo:hi], minlength=len(self._ids))
+        _, first_row = np.unique(self._order[lo:hi], return_index=True)
+        return revenue, np.bincount(codes[first_row], minlength=len(self._ids))
+
+    def window(self, start: Any = None, end: Any = None) -> pd.DataFrame:
+        """Revenue and orders per customer in ``(start, end]``, whole calendar days.
+
+        A purchase at any time on ``end`` counts; one on ``start`` does not (it belongs
+        to the day the pilot or cutoff was drawn). Orders are counted as in
+        :meth:`outcomes` (distinct ``order_id``, else distinct purchase days).
+
+        Parameters
+        ----------
+        start, end : date-like, optional
+            Window bounds; open-ended when omitted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``revenue`` (float) and ``orders`` (int) indexed by ``customer_id`` (str),
+            customers with at least one row in the window only, sorted by id.
+        """
+        lo = 0 if start is None else self._pos(_day_end(_as_date(start, "start")))
+        hi = len(self._ts) if end is None else self._pos(_day_end(_as_date(end, "end")))
+        revenue, orders = self._tally(lo, hi)
+        seen = np.bincount(self._codes[lo:hi], minlength=len(self._ids)) > 0
+        out = pd.DataFrame({"revenue": revenue[seen], "orders": orders[seen].astype("int64")},
+                           index=pd.Index(self._ids[seen].astype("str"), name="customer_id"))
+        return out.sort_index()
+
     def as_of(self, cutoff: pd.Timestamp) -> pd.DataFrame:
         """Rows that count as of ``cutoff`` (a view of the sorted table, no copy)."""
         return self.tx.iloc[: self._pos(_day_end(cutoff))]
@@ -225,10 +258,7 @@ class History:
         lo, hi = self._pos(_day_end(cutoff)), self._pos(_day_end(end))
         before = self._pos(_day_end((cutoff - offset).normalize()))
         n_ids = len(self._ids)
-        codes = self._codes[lo:hi]
-        revenue = np.bincount(codes, weights=self._amount[lo:hi], minlength=n_ids)
-        _, first_row = np.unique(self._order[lo:hi], return_index=True)
-        orders = np.bincount(codes[first_row], minlength=n_ids)
+        revenue, orders = self._tally(lo, hi)
         active = np.bincount(self._codes[before:lo], minlength=n_ids) > 0
         pos = self._ids.get_indexer(pd.Index(customers).astype("str"))
         known = pos >= 0

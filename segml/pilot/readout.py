@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.stats import fisher_exact, ttest_ind
 
 from segml._validation import check_int
+from segml.backtest.windows import History
 from segml.errors import ConfigError, SchemaError
 from segml.pilot.sample import ARMS, PilotSample
 
@@ -175,9 +176,11 @@ def customer_outcomes(outcomes: pd.DataFrame, *, start: Any = None,
         Either one row per customer with ``customer_id`` (column or index), ``revenue``
         and ``orders``; or transactions (``customer_id``, ``timestamp``, ``amount``,
         optionally ``order_id``): revenue is the summed amount, orders the distinct
-        ``order_id`` (rows without it).
+        ``order_id`` (distinct purchase days without it, as in the features and the
+        backtest: :meth:`segml.backtest.windows.History.window`).
     start, end : timestamp-like, optional
-        For transactions: keep rows with ``start < timestamp <= end`` (the pilot window).
+        For transactions: the pilot window ``(start, end]`` in whole calendar days (a
+        purchase at any time on ``end`` counts, one on ``start`` does not).
 
     Returns
     -------
@@ -196,18 +199,7 @@ def customer_outcomes(outcomes: pd.DataFrame, *, start: Any = None,
         if "customer_id" not in df.columns:
             raise SchemaError("outcomes (transactions): no customer_id column. Fix: map the "
                               "id column to customer_id.")
-        ts = pd.to_datetime(df["timestamp"])
-        keep = np.ones(len(df), dtype=bool)
-        if start is not None:
-            keep &= (ts > pd.Timestamp(start)).to_numpy()
-        if end is not None:
-            keep &= (ts <= pd.Timestamp(end)).to_numpy()
-        d = df.loc[keep]
-        ids = d["customer_id"].astype(str)
-        g = d.assign(customer_id=ids).groupby("customer_id", sort=True)
-        orders = g["order_id"].nunique() if "order_id" in d.columns else g.size()
-        return pd.DataFrame({"revenue": g["amount"].sum().astype(np.float64),
-                             "orders": orders.astype(np.int64)})
+        return History(df).window(start, end)  # whole days, orders as in the backtest
     if start is not None or end is not None:
         raise ConfigError("start/end filter transactions only; these outcomes have no "
                           "timestamp and amount columns. Fix: drop start=/end= or pass "

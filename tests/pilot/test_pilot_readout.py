@@ -77,6 +77,19 @@ def test_readout_from_transactions_uses_the_window():
     assert (rev["treatment"], rev["control"]) == (15.0 / 4, 3.0 / 4)
 
 
+def test_window_is_whole_days_and_orders_are_purchase_days():
+    """A purchase late on the end day counts, one on the start day does not (it is before
+    the pilot); without order ids two rows on one day are one order, as in the features."""
+    tx = pd.DataFrame({
+        "customer_id": ["t1", "t1", "t1", "c1", "c1"],
+        "timestamp": pd.to_datetime(["2024-01-31 18:30", "2024-01-31 09:00", "2024-01-05 12:00",
+                                     "2023-12-31 15:00", "2024-02-01 00:00"]),
+        "amount": [10.0, 5.0, 1.0, 100.0, 7.0],
+    })
+    out = customer_outcomes(tx, start="2023-12-31", end="2024-01-31")
+    assert out.to_dict() == {"revenue": {"t1": 16.0}, "orders": {"t1": 2}}
+
+
 def test_holm():
     np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
     out = holm(np.array([0.5, np.nan, 0.2]))
