@@ -38,7 +38,6 @@ from segml._json import jsonable
 from segml._validation import check_date
 from segml.backtest.migration import migration_matrix, movers
 from segml.errors import ConfigError, SchemaError
-from segml.features import build_features
 from segml.monitoring import (
     AlertConfig,
     DriftReport,
@@ -47,7 +46,7 @@ from segml.monitoring import (
     psi,
     psi_level,
 )
-from segml.scoring import score
+from segml.scoring import ScoreResult, score
 
 if TYPE_CHECKING:
     from segml.model import SegmentModel
@@ -384,7 +383,7 @@ def refresh(
     moved = movers(before, after)
     segs = _shares(before, after)
     share_psi = psi(segs["previous_share"].to_numpy(), segs["current_share"].to_numpy())
-    drift = _drift(model, transactions, customers, ts, res.frame, aggregates)
+    drift = _drift(model, res)
     # the alerts read purchase and payment history only: no customer attributes to build
     cfg = alert_config
     now = alerts_from_transactions(transactions, None, ts, recent_days=recent_days, config=cfg)
@@ -407,15 +406,10 @@ def refresh(
                          alerts=alerts, counts=counts)
 
 
-def _drift(model: SegmentModel, transactions: pd.DataFrame, customers: pd.DataFrame | None,
-           ts: pd.Timestamp, scored: pd.DataFrame,
-           aggregates: pd.DataFrame | None) -> DriftReport | None:
+def _drift(model: SegmentModel, res: ScoreResult) -> DriftReport | None:
     """Drift of today's scored customers (prospects left out) versus training."""
-    if not {k for k in model.reference if not k.startswith("_")}:
+    if not {k for k in model.reference if not k.startswith("_")} or res.features is None:
         return None
-    fs = build_features(transactions, customers, ts, spec=model.feature_spec,
-                        state=model.feature_state, aggregates=aggregates)
-    keep = scored.loc[scored["segment_id"].to_numpy() >= 0, "customer_id"].astype(str)
-    frame = fs.frame.set_axis(fs.frame.index.astype(str))
+    keep = res.frame.loc[res.frame["segment_id"].to_numpy() >= 0, "customer_id"].astype(str)
+    frame = res.features.set_axis(res.features.index.astype(str))
     return drift_report(model, frame.loc[frame.index.isin(keep)])
-

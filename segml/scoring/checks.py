@@ -93,10 +93,15 @@ class ScoreResult:
         ``ignored_columns``, ``customers_left_out`` (``prospects``, and from :func:`score`
         ``not_yet_customers``), ``fits_no_segment`` (count), ``no_fit_share``,
         ``fallback_branches``.
+    features : pandas.DataFrame or None
+        The feature frame the scores were computed from (set by :func:`score`, which
+        builds it; ``None`` from :func:`score_features`, whose caller holds it), so a
+        caller that needs the features too (drift, the refresh) does not build them again.
     """
 
     frame: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
+    features: pd.DataFrame | None = None
 
     def to_pandas(self) -> pd.DataFrame:
         """Return the score table (a copy)."""
@@ -514,6 +519,7 @@ def score(
         res.frame = res.frame.join(fs.frame[fwd], on="customer_id")
     if rep:
         res.report["feature_report"] = rep
+    res.features = fs.frame
     return res
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from segml.cluster import Segmenter
@@ -33,6 +34,9 @@ def test_score_from_transactions_round_trip(tmp_path, portfolio):
     np.testing.assert_array_equal(res.frame["segment_id"].to_numpy(), seg.predict(fs.frame))
     assert res.frame["customer_id"].tolist() == fs.frame.index.tolist()
     assert "feature_report" in res.report
+    # the frame the scores came from travels with them (the refresh reads drift from it)
+    pd.testing.assert_frame_equal(res.features, fs.frame)
+    assert score_features(loaded, fs.frame).features is None
     same = score_features(loaded, fs.frame).frame
     np.testing.assert_array_equal(same["distance"], res.frame["distance"])
     one = score_one(loaded, fs.frame.iloc[7].to_dict())
