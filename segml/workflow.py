@@ -18,6 +18,7 @@ their comparison with the clusters) on data frames instead of a config file, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from segml.pipeline import (
     check_run_config,
     run_model,
     segments_table,
+    stage_checked,
     summary_table,
 )
 
@@ -413,14 +415,13 @@ class Segmentation:
         RuntimeError
             The reloaded model does not give back the training segments.
         """
-        from segml.persistence import load_model, save_model
-        from segml.scoring import score_features
+        from segml.persistence import check_model_target
 
-        model = run_model(self.run, name=Path(path).name)
-        saved = save_model(model, path, overwrite=overwrite, key=key, format=format)
-        back = score_features(load_model(saved, key=key),
-                              self.run.features.frame.loc[self.run.labels.index]).frame
-        if not (back["segment_id"].to_numpy() == self.run.labels.to_numpy()).all():
-            raise RuntimeError(f"the model saved at {saved} does not reproduce the training "
-                               "segments; it was kept for inspection.")
-        return saved
+        target = Path(path)
+        check_model_target(target, overwrite=overwrite)  # before any work
+        staged, _, _ = stage_checked(replace(self.model, name=target.name), self.run, target,
+                                     key=key, format=format)
+        try:
+            return staged.publish(overwrite=overwrite)
+        finally:
+            staged.discard()

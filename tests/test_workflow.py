@@ -163,3 +163,17 @@ def test_report_writes_the_run_report_once(tmp_path, seg):
         assert html_escape(name.split(",")[0], quote=False) in html
     with pytest.raises(OutputExistsError, match="report.html"):
         seg.report(tmp_path / "report.html")
+
+
+def test_save_publishes_nothing_when_the_reload_disagrees(tmp_path, seg, monkeypatch):
+    """The model is staged and checked before it is published: a reload that does not give
+    back the training segments leaves no model behind (the same path as `segml run`)."""
+    wrong = seg.run.labels.copy()
+    wrong.iloc[0] = (int(wrong.iloc[0]) + 1) % len(seg.names)
+    monkeypatch.setattr(seg.run, "labels", wrong)
+    root = tmp_path / "models"
+    with pytest.raises(RuntimeError, match="does not reproduce the training labels; nothing "
+                                           "was published"):
+        seg.save(root / "demo")
+    assert not (root / "demo").exists()
+    assert not root.exists() or list(root.iterdir()) == []  # no staged leftovers either

@@ -14,7 +14,8 @@ module              what
 ``load``            :class:`LoadedData`, :func:`load_data`, the run's ``as_of``,
                     :func:`score_data`
 ``checks``          :func:`check_run_config`, :func:`check_outputs` (before any work)
-``run``             :func:`analyse`, :func:`save_run_model`, :func:`run_pipeline`
+``run``             :func:`analyse`, :func:`save_run_model`, :func:`stage_checked`,
+                    :func:`run_pipeline`
 ``write``           :func:`write_run`, :func:`segments_table`, :func:`config_to_toml`
 ``summary``         :func:`print_run_summary`, :func:`summary_table`
 ==================  ==============================================================
@@ -33,6 +34,7 @@ from segml.pipeline.run import (
     run_pipeline,
     run_select_k,
     save_run_model,
+    stage_checked,
 )
 from segml.pipeline.summary import print_run_summary, summary_table
 from segml.pipeline.write import config_to_toml, segments_table, write_run
@@ -48,6 +50,7 @@ __all__ = [
     "run_pipeline",
     "analyse",
     "run_model",
+    "stage_checked",
     "save_run_model",
     "write_run",
     "config_to_toml",

@@ -10,6 +10,7 @@ implementation.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
 from segml.pipeline.result import Progress, RunResult, quiet
 
 __all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
-           "run_select_k", "save_run_model"]
+           "run_select_k", "save_run_model", "stage_checked"]
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -291,23 +292,20 @@ def save_run_model(run: RunResult, *, progress: Progress = quiet, overwrite: boo
     RuntimeError
         The reloaded model does not give back the training labels.
     """
-    from segml.persistence import load_staged, stage_model
-    from segml.scoring import score_features
-
-    t = time.perf_counter()
+    t = [time.perf_counter()]
     progress("saving the model")
     cfg = run.config
-    staged = stage_model(run_model(run), root=cfg["output"]["models_dir"], key=key,
-                         format=cfg["output"].get("model_format") or "joblib")
-    try:
-        run.timings["save"] = round(time.perf_counter() - t, 3)
-        t = time.perf_counter()
+
+    def saved() -> None:
+        run.timings["save"] = round(time.perf_counter() - t[0], 3)
+        t[0] = time.perf_counter()
         progress("scoring customers with the reloaded model")
-        loaded = load_staged(staged, key=key)
-        scored = score_features(loaded, run.features.frame.loc[run.labels.index]).frame
-        if not np.array_equal(scored["segment_id"].to_numpy(), run.labels.to_numpy()):
-            raise RuntimeError("the reloaded model does not reproduce the training labels")
-        run.timings["score"] = round(time.perf_counter() - t, 3)
+
+    staged, loaded, scored = stage_checked(
+        run_model(run), run, root=cfg["output"]["models_dir"], key=key,
+        format=cfg["output"].get("model_format") or "joblib", on_saved=saved)
+    try:
+        run.timings["score"] = round(time.perf_counter() - t[0], 3)
         run.model_path = staged.target
         run.scores = scored
         run.manifest = dict(loaded.manifest or {})
@@ -320,6 +318,56 @@ def save_run_model(run: RunResult, *, progress: Progress = quiet, overwrite: boo
         staged.discard()
         raise
     return run
+
+
+def stage_checked(model: Any, run: RunResult, path: str | Path | None = None, *,
+                  root: str | Path = "models", key: bytes | None = None,
+                  format: str = "joblib", on_saved: Callable[[], None] | None = None
+                  ) -> tuple[Any, Any, pd.DataFrame]:
+    """Stage ``model``, reload it and check it gives back the run's training labels.
+
+    The one save path of ``segml run`` and :meth:`segml.Segmentation.save`: nothing is
+    published here, so a model that does not reproduce its training segments never
+    replaces a good one (the staged copy is discarded on any failure).
+
+    Parameters
+    ----------
+    model : segml.model.SegmentModel
+        Usually :func:`run_model` of ``run``.
+    run : RunResult
+        The analysis whose clustered customers and labels the reload must reproduce.
+    path, root, key, format
+        As in :func:`segml.persistence.stage_model`.
+    on_saved : callable, optional
+        Called once the files are staged, before the reload (progress messages).
+
+    Returns
+    -------
+    tuple
+        ``(staged, loaded, scores)``: the :class:`~segml.persistence.StagedModel` (publish
+        or discard it), the reloaded model and its score table of the clustered customers.
+
+    Raises
+    ------
+    RuntimeError
+        The reloaded model does not give back the training labels.
+    """
+    from segml.persistence import load_staged, stage_model
+    from segml.scoring import score_features
+
+    staged = stage_model(model, path, root=root, key=key, format=format)
+    try:
+        if on_saved is not None:
+            on_saved()
+        loaded = load_staged(staged, key=key)
+        scored = score_features(loaded, run.features.frame.loc[run.labels.index]).frame
+        if not np.array_equal(scored["segment_id"].to_numpy(), run.labels.to_numpy()):
+            raise RuntimeError("the reloaded model does not reproduce the training labels; "
+                               "nothing was published")
+    except BaseException:
+        staged.discard()
+        raise
+    return staged, loaded, scored
 
 
 def run_pipeline(cfg: dict[str, Any], *, progress: Progress = quiet,
