@@ -337,8 +337,7 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     import copy
 
     from segml._asof import parse_as_of
-    from segml.features import FeatureBuilder
-    from segml.features._time import cutoff
+    from segml.features import FeatureBuilder, cutoff
 
     as_of = parse_as_of(as_of, where="backtest cutoff").normalize()
     keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from segml.errors import ConfigError, SchemaError
+from segml.features import cutoff
 
 __all__ = ["History", "parse_horizon", "make_cutoffs", "OUTCOMES"]
 
-_ONE_DAY = pd.Timedelta(days=1)
 _RULES = {"monthly": "ME", "quarterly": "QE"}
 _HORIZON = re.compile(r"^\s*(\d+)\s*([DWMY])\s*$", re.IGNORECASE)
 
@@ -31,8 +31,12 @@ OUTCOMES = ("revenue", "orders", "bought_again", "churned")
 
 
 def _day_end(ts: pd.Timestamp) -> pd.Timestamp:
-    """Exclusive bound of the rows that count as of ``ts`` (its calendar day included)."""
-    return ts.normalize() + _ONE_DAY
+    """Exclusive bound of the rows that count as of ``ts`` (its calendar day included).
+
+    The features layer's own definition (:func:`segml.features.cutoff`), so a backtest
+    window and the features as of a cutoff can never disagree on a boundary row.
+    """
+    return cutoff(ts)
 
 
 def _as_date(value: Any, where: str) -> pd.Timestamp:

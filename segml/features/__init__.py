@@ -6,6 +6,7 @@ both in one call (or reuses a saved state); ``make_preprocessor`` turns a
 ``FeatureSpec`` into the scikit-learn preprocessor producing the model matrix.
 """
 
+from segml.features._time import cutoff
 from segml.features.build import FeatureSet, FeatureState, build_features, make_preprocessor
 from segml.features.builder import FeatureBuilder
 from segml.features.clv import historical_clv
@@ -35,6 +36,7 @@ from segml.features.transactions import (
 
 __all__ = [
     "build_features",
+    "cutoff",
     "FeatureBuilder",
     "make_preprocessor",
     "FeatureSet",

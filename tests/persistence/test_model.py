@@ -16,7 +16,12 @@ from segml.scoring import CompiledScorer
 
 #: Private names still imported across layers (segml.<layer>): left for the modules'
 #: owners. The test fails when one is added, and when one of these goes away (then drop it).
-ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
+ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = {
+    # the forward-value models are a features family (segml.features.forward imports
+    # segml.value), so importing segml.features here would be circular
+    ("segml.value.summary", f"segml.features._time.{name}")
+    for name in ("cutoff", "timestamp_values", "to_as_of")
+}
 
 
 def test_persistence_reexports_the_bundle():
@@ -59,8 +64,12 @@ def _private_imports() -> set[tuple[str, str]]:
             if not (isinstance(node, ast.ImportFrom) and node.module
                     and node.module.startswith("segml")):
                 continue
+            other_layer = _layer(node.module) != _layer(mod)
+            # a private module inside another layer's package (segml.features._time), not
+            # segml's shared private helpers (segml._validation, segml._atomic, ...)
+            private_module = any(p.startswith("_") for p in node.module.split(".")[2:])
             for alias in node.names:
-                if alias.name.startswith("_") and _layer(node.module) != _layer(mod):
+                if other_layer and (alias.name.startswith("_") or private_module):
                     found.add((mod, f"{node.module}.{alias.name}"))
     return found
 
