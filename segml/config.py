@@ -97,7 +97,7 @@ EXAMPLE_CONFIG = """\
 [data]
 # Leave `loader`, `transactions` and `customers` unset to use the demo portfolio
 # (generated into [demo].folder). Named loaders: "cdnow", "cdnow_sample",
-# "marketing_campaign", "mall_customers", "online_retail".
+# "marketing_campaign", "mall_customers", "online_retail", "complete_journey", "ta_feng".
 # loader = "cdnow"
 # path = "../shared/data/CDNOW_master.txt"
 # Or your own files (CSV/TSV/Parquet/Excel) with a column mapping:

@@ -51,7 +51,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data (default: the demo portfolio)")
     g.add_argument("--config", type=Path, help="TOML config (see `segml init`)")
     g.add_argument("--loader", help="named dataset: cdnow, cdnow_sample, marketing_campaign, "
-                   "mall_customers, online_retail")
+                   "mall_customers, online_retail, complete_journey, ta_feng")
     g.add_argument("--path", type=Path, help="file for --loader (defaults to ../shared/data)")
     g.add_argument("--transactions", type=Path, help="your transactions file")
     g.add_argument("--customers", type=Path, help="your customers file")

@@ -5,7 +5,8 @@ compressed), Parquet and Excel files as they are or refuse them with the fix
 (see :mod:`segml.readers`), rename columns through a ``mapping`` and validate
 them (see :mod:`segml.schema`). The named loaders (:func:`load_cdnow`,
 :func:`load_marketing_campaign`, :func:`load_mall_customers`,
-:func:`load_online_retail`) return a :class:`Dataset` with canonical frames,
+:func:`load_online_retail`, :func:`load_complete_journey`, :func:`load_ta_feng`) return a
+:class:`Dataset` with canonical frames,
 their data-quality reports, and — for tables that only ship per-customer
 aggregates — a ``features`` frame in canonical feature names.
 
@@ -17,6 +18,7 @@ public name is importable from ``segml.io``.
 from __future__ import annotations
 
 from segml.io.dataset import Dataset, shared_data_path
+from segml.io.grocery import load_complete_journey, load_ta_feng
 from segml.io.loaders import (
     ONLINE_RETAIL_NON_PRODUCTS,
     load_cdnow,
@@ -37,6 +39,8 @@ __all__ = [
     "load_marketing_campaign",
     "load_mall_customers",
     "load_online_retail",
+    "load_complete_journey",
+    "load_ta_feng",
     "ONLINE_RETAIL_NON_PRODUCTS",
     # also public, defined in the submodules
     "drop_ignored",

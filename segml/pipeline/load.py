@@ -86,6 +86,8 @@ _LOADERS = {
     "marketing_campaign": ("load_marketing_campaign", {}),
     "mall_customers": ("load_mall_customers", {}),
     "online_retail": ("load_online_retail", {}),
+    "complete_journey": ("load_complete_journey", {}),
+    "ta_feng": ("load_ta_feng", {}),
 }
 
 
