@@ -399,7 +399,7 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
                 model.fit(frame)
                 lab = pd.Series(model.predict(frame), index=frame.index)
         models[name] = model
-        labels[name] = lab.astype(str).astype(object).rename(name)
+        labels[name] = _text_labels(lab, name)
     fitted_p: dict[str, Any] = {}
     scores: dict[str, pd.Series] = {}
     if predictors:
@@ -422,6 +422,19 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
     return CutoffFit(as_of=as_of, features=fs, frame=frame, builder=builder, models=models,
                      labels=labels, scores=scores, predictors=fitted_p)
 
+
+
+def _text_labels(lab: pd.Series, name: str) -> pd.Series:
+    """Labels as text (object dtype), every row pointing at one string per segment.
+
+    ``astype(str).astype(object)`` would make a new string object per customer; a backtest
+    keeps every cutoff's labels, so at 100k customers that was hundreds of MiB.
+    """
+    text = lab.astype(str)
+    codes, uniq = pd.factorize(text, use_na_sentinel=False)
+    values = np.empty(len(uniq), dtype=object)
+    values[:] = list(uniq)
+    return pd.Series(values[codes], index=lab.index, name=name, dtype=object)
 
 
 def no_rows_error(as_of: pd.Timestamp, first: Any) -> ConfigError:

@@ -197,9 +197,10 @@ class History:
         self.first = pd.Timestamp(self._ts[0]).normalize()
         last = self._ts[~np.isnat(self._ts)]
         self.last = pd.Timestamp(last[-1] if len(last) else self._ts[0]).normalize()
-        self._codes, ids = _encode(frame["customer_id"])
+        codes, ids = _encode(frame["customer_id"])
+        self._codes = codes.astype(np.int32 if len(ids) < 2**31 else np.int64)
         self._ids = pd.Index(ids, dtype="str")
-        self._amount = frame["amount"].fill_null(np.nan).to_numpy().astype("float64")
+        self._amount = frame["amount"].to_numpy().astype("float64", copy=False)  # null: NaN
         # an order is (customer, order_id), or (customer, purchase day) without order ids
         if "order_id" in frame.columns:
             part = _encode(frame["order_id"])[0]  # a missing order id is -1

@@ -75,3 +75,14 @@ def test_history_slices_without_a_sorted_pandas_copy():
     assert list(got.columns) == list(tx.columns)  # the predictors get every column
     assert got.index.isin(tx.index[tx["timestamp"] < bound]).all()
     assert len(got) == rows.height
+
+
+def test_labels_are_text_with_one_object_per_segment():
+    fit = fit_at(TX, None, CUTOFFS[3], segmenters=resolve_segmenters(["rfm_groups"]))
+    for name, lab in fit.labels.items():
+        assert lab.dtype == object and lab.name == name
+        assert all(isinstance(v, str) for v in lab)
+        first = {}
+        for v in lab:  # equal labels are the same object: a backtest keeps them all
+            assert first.setdefault(v, v) is v
+    assert set(fit.labels["none"]) == {"all"}
