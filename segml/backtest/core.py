@@ -305,6 +305,7 @@ def backtest(
         fit = fit_at(rows, customers, c, segmenters=templates, predictors=preds,
                      frozen=frozen, feature_spec=feature_spec,
                      predictor_transactions=hist.as_of(c) if preds else None)
+        fit.features = None  # the frame with prospects: not needed past fit_at (peak memory)
         outcomes[c] = hist.outcomes(c, e, offset, fit.frame.index)
         if fits:  # stability with the previous cutoff, then drop its feature frames
             stab_rows += _stability_pair(fits[-1], fit, templates)

@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from segml.errors import ConfigError, SchemaError
 from segml.features import SortedTransactions, cutoff
@@ -43,13 +41,10 @@ def _day_end(ts: pd.Timestamp) -> pd.Timestamp:
 
 
 def _encode(values: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes (first-appearance order, -1 for missing) and the distinct values of a text column."""
-    arr = values.cast(pl.String).rechunk().to_arrow()
-    if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - rechunked: one chunk
-        arr = arr.combine_chunks()
-    enc = pc.dictionary_encode(arr)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
-    return codes, enc.dictionary.to_pylist()
+    """Codes (-1 for missing) and the sorted distinct values of a text column, in polars."""
+    text = values.cast(pl.String)
+    codes = (text.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+    return codes, text.drop_nulls().unique().sort().to_list()
 
 
 def _as_date(value: Any, where: str) -> pd.Timestamp:
