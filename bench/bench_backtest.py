@@ -6,8 +6,10 @@ generation is outside the timed part but inside the peak memory).
 
 * ``backtest``: ``segml.backtest.backtest`` with monthly cutoffs (12), a 3-month horizon,
   a k-means cluster model (``ClusterModel(k=6)``, fixed k), ``rfm_groups``, ``abc`` and the two
-  baselines, ``n_boot=0`` (the loop alone: the transactions sorted once, each cutoff's rows
-  and window taken by binary search).
+  baselines, ``n_boot=0`` (the loop alone: the log checked, converted to polars and sorted by
+  time once, each cutoff's feature rows a zero-copy prefix and its window a range of the same
+  sorted arrays; a cluster model's labels are those of its fit), plus what the naive loop
+  does not compute (outcomes of every customer, stability and drift between cutoffs).
 * ``backtest+boot``: the same with ``n_boot`` bootstrap resamples (the intervals' cost).
 * ``naive``: what an analyst writes: for each cutoff ``build_features`` on the whole log,
   the same three segmenters fitted and applied, the window's revenue and orders by a boolean

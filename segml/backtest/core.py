@@ -31,6 +31,7 @@ from segml.backtest.segmenters import (
     CutoffFit,
     _check_predictors,
     fit_at,
+    no_rows_error,
     resolve_segmenters,
 )
 from segml.backtest.windows import History, make_cutoffs, parse_horizon
@@ -298,8 +299,13 @@ def backtest(
         if progress is not None:
             progress(f"cutoff {c.date()}: features, {mode} {', '.join(templates)}")
         frozen = fits[0] if (mode == "frozen" and fits) else None
-        fit = fit_at(hist.as_of(c), customers, c, segmenters=templates, predictors=preds,
-                     frozen=frozen, feature_spec=feature_spec)
+        rows = hist.rows_as_of(c)
+        if not rows.height:  # the prefix is empty: name the first transaction day
+            raise no_rows_error(c, hist.first)
+        fit = fit_at(rows, customers, c, segmenters=templates, predictors=preds,
+                     frozen=frozen, feature_spec=feature_spec,
+                     predictor_transactions=hist.as_of(c) if preds else None)
+        fit.features = None  # the frame with prospects: not needed past fit_at (peak memory)
         outcomes[c] = hist.outcomes(c, e, offset, fit.frame.index)
         if fits:  # stability with the previous cutoff, then drop its feature frames
             stab_rows += _stability_pair(fits[-1], fit, templates)

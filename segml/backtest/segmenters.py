@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+import polars as pl
 from sklearn.base import BaseEstimator, clone
 
 from segml.errors import ConfigError, NotFittedError
@@ -137,6 +138,16 @@ class ClusterModel(BaseEstimator):
                                     random_state=self.random_state).fit(X)
         self.k_ = int(self.segmenter_.n_clusters_)
         return self
+
+    def fit_predict(self, X: pd.DataFrame, y: Any = None) -> pd.Series:
+        """Fit on ``X`` and return its segments, as :meth:`predict` would give them.
+
+        The labels are the fitted segmenter's own (``Segmenter.labels_``: the final
+        assignment of the training rows to the fitted centres), so the training frame is
+        not put through the preprocessor a third time.
+        """
+        self.fit(X)
+        return pd.Series(self.segmenter_.labels_.astype(str), index=X.index, name="segment")
 
     def predict(self, X: pd.DataFrame) -> pd.Series:
         """Segment of each row, as text (``"0"`` is the most valuable segment)."""
@@ -301,16 +312,19 @@ class CutoffFit:
     predictors: dict[str, Any] = field(default_factory=dict)
 
 
-def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: Any, *,
-           segmenters: Mapping[str, Any], predictors: Mapping[str, Any] | None = None,
-           frozen: CutoffFit | None = None, feature_spec: Any = None) -> CutoffFit:
+def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | None,
+           as_of: Any, *, segmenters: Mapping[str, Any],
+           predictors: Mapping[str, Any] | None = None, frozen: CutoffFit | None = None,
+           feature_spec: Any = None,
+           predictor_transactions: pd.DataFrame | None = None) -> CutoffFit:
     """Build features, fit (or reuse) every segmenter and predictor, assign, as of one date.
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        Canonical transactions; rows after ``as_of`` are never read (they are cut here
-        before anything else sees them).
+    transactions : pandas.DataFrame or polars.DataFrame
+        Canonical transactions, or the time-sorted prefix the backtest takes from
+        :class:`segml.features.SortedTransactions` (the features are the same); rows after
+        ``as_of`` are never read (they are cut here before anything else sees them).
     customers : pandas.DataFrame, optional
         Canonical customers table.
     as_of : date-like
@@ -324,6 +338,9 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
         (frozen mode) instead of fitting anew.
     feature_spec : FeatureSpec, optional
         Spec of the feature builder (refit mode).
+    predictor_transactions : pandas.DataFrame, optional
+        The rows the predictors get (they take pandas); default ``transactions`` (converted
+        when it is a polars frame). Rows after ``as_of`` are cut here as well.
 
     Returns
     -------
@@ -340,14 +357,17 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     from segml.features import FeatureBuilder, cutoff
 
     as_of = parse_as_of(as_of, where="backtest cutoff").normalize()
-    keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()
+    polars_rows = isinstance(transactions, pl.DataFrame)
+    if polars_rows:
+        keep = (transactions["timestamp"] < cutoff(as_of)).fill_null(False).to_numpy()
+    else:
+        keep = (transactions["timestamp"] < cutoff(as_of)).to_numpy()
     if not keep.any():  # checked before the build: estimators refuse an empty frame
-        raise ConfigError(
-            f"cutoff {as_of.date()} leaves no customers: no transaction on or before it "
-            f"(first one {transactions['timestamp'].min().date()}). Fix: start the cutoffs "
-            "later (CLI: --cutoffs / --start)."
-        )
-    past = transactions if keep.all() else transactions[keep]  # no copy when already cut
+        raise no_rows_error(as_of, transactions["timestamp"].min())
+    if keep.all():  # no copy when already cut (the backtest's prefix)
+        past = transactions
+    else:
+        past = transactions.filter(pl.Series(keep)) if polars_rows else transactions[keep]
     if frozen is None:
         builder = FeatureBuilder(feature_spec)
         fs = builder.fit_transform(past, customers, as_of=as_of)
@@ -368,16 +388,22 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     for name, template in segmenters.items():
         if frozen is not None:
             model = frozen.models[name]
+            lab = pd.Series(model.predict(frame), index=frame.index)
         else:
             model = clone(template)
-            if isinstance(model, ClusterModel) and model.spec is None:
-                model.set_params(spec=fs.spec)
-            model.fit(frame)
+            if isinstance(model, ClusterModel):
+                if model.spec is None:
+                    model.set_params(spec=fs.spec)
+                lab = model.fit_predict(frame)  # its training labels: no second transform
+            else:
+                model.fit(frame)
+                lab = pd.Series(model.predict(frame), index=frame.index)
         models[name] = model
-        lab = pd.Series(model.predict(frame), index=frame.index)
-        labels[name] = lab.astype(str).astype(object).rename(name)
+        labels[name] = _text_labels(lab, name)
     fitted_p: dict[str, Any] = {}
     scores: dict[str, pd.Series] = {}
+    if predictors:
+        past = _predictor_rows(past, predictor_transactions, as_of)
     for name, p in (predictors or {}).items():
         if frozen is not None:
             fp = frozen.predictors[name]
@@ -396,3 +422,35 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     return CutoffFit(as_of=as_of, features=fs, frame=frame, builder=builder, models=models,
                      labels=labels, scores=scores, predictors=fitted_p)
 
+
+
+def _text_labels(lab: pd.Series, name: str) -> pd.Series:
+    """Labels as text (object dtype), every row pointing at one string per segment.
+
+    ``astype(str).astype(object)`` would make a new string object per customer; a backtest
+    keeps every cutoff's labels, so at 100k customers that was hundreds of MiB.
+    """
+    text = lab.astype(str)
+    codes, uniq = pd.factorize(text, use_na_sentinel=False)
+    values = np.empty(len(uniq), dtype=object)
+    values[:] = list(uniq)
+    return pd.Series(values[codes], index=lab.index, name=name, dtype=object)
+
+
+def no_rows_error(as_of: pd.Timestamp, first: Any) -> ConfigError:
+    """Return the error for a cutoff before the first transaction (``first``: its time, or None)."""
+    when = f" (first one {pd.Timestamp(first).date()})" if first is not None else ""
+    return ConfigError(
+        f"cutoff {as_of.date()} leaves no customers: no transaction on or before it{when}. "
+        "Fix: start the cutoffs later (CLI: --cutoffs / --start)."
+    )
+
+
+def _predictor_rows(past: Any, given: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Return the pandas rows up to ``as_of`` that the predictors read."""
+    from segml.features import cutoff
+
+    if given is None:
+        return past.to_pandas() if isinstance(past, pl.DataFrame) else past
+    keep = (given["timestamp"] < cutoff(as_of)).to_numpy()
+    return given if keep.all() else given[keep]

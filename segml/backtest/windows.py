@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from segml.errors import ConfigError, SchemaError
-from segml.features import cutoff
+from segml.features import SortedTransactions, cutoff
 
 __all__ = ["History", "parse_horizon", "make_cutoffs", "OUTCOMES"]
 
@@ -37,6 +38,13 @@ def _day_end(ts: pd.Timestamp) -> pd.Timestamp:
     window and the features as of a cutoff can never disagree on a boundary row.
     """
     return cutoff(ts)
+
+
+def _encode(values: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the sorted distinct values of a text column, in polars."""
+    text = values.cast(pl.String)
+    codes = (text.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+    return codes, text.drop_nulls().unique().sort().to_list()
 
 
 def _as_date(value: Any, where: str) -> pd.Timestamp:
@@ -145,6 +153,11 @@ def make_cutoffs(rule: Any, *, first: pd.Timestamp, last: pd.Timestamp,
 class History:
     """The transactions sorted by time once, sliced per cutoff by binary search.
 
+    The log is checked and converted once (:class:`segml.features.SortedTransactions`: the
+    feature columns as one time-sorted polars frame); each cutoff's feature rows are a
+    zero-copy prefix of it (:meth:`rows_as_of`) and its outcome window a range of the same
+    sorted arrays (:meth:`outcomes`). No sorted copy of the whole pandas log is kept.
+
     Parameters
     ----------
     transactions : pandas.DataFrame
@@ -166,20 +179,26 @@ class History:
             )
         if not len(transactions):
             raise SchemaError("transactions has no rows; a backtest needs purchase history.")
-        ts = transactions["timestamp"]
-        if ts.is_monotonic_increasing:  # already in time order: no copy
-            self.tx = transactions
-        else:
-            order = np.argsort(ts.to_numpy(), kind="stable")
-            self.tx = transactions.iloc[order].reset_index(drop=True)
-        self._ts = self.tx["timestamp"].to_numpy()
+        self.source = transactions
+        self.rows = SortedTransactions(transactions)
+        frame = self.rows.frame
+        if frame["customer_id"].null_count():
+            raise SchemaError(
+                f"transactions has {frame['customer_id'].null_count()} row(s) without a "
+                "customer_id. Fix: drop or fill them (segml.schema.validate_transactions "
+                "reports them)."
+            )
+        self._ts = self.rows.timestamps
         self.first = pd.Timestamp(self._ts[0]).normalize()
-        self.last = pd.Timestamp(self._ts[-1]).normalize()
-        self._codes, self._ids = pd.factorize(self.tx["customer_id"].astype("str"))
-        self._amount = self.tx["amount"].to_numpy(dtype="float64")
+        last = self._ts[~np.isnat(self._ts)]
+        self.last = pd.Timestamp(last[-1] if len(last) else self._ts[0]).normalize()
+        codes, ids = _encode(frame["customer_id"])
+        self._codes = codes.astype(np.int32 if len(ids) < 2**31 else np.int64)
+        self._ids = pd.Index(ids, dtype="str")
+        self._amount = frame["amount"].to_numpy().astype("float64", copy=False)  # null: NaN
         # an order is (customer, order_id), or (customer, purchase day) without order ids
-        if "order_id" in self.tx:
-            part = pd.factorize(self.tx["order_id"])[0]  # a missing order id is -1
+        if "order_id" in frame.columns:
+            part = _encode(frame["order_id"])[0]  # a missing order id is -1
         else:
             days = (self._ts.astype("datetime64[D]") - np.datetime64(self.first.date(), "D"))
             part = days.astype("int64")
@@ -222,9 +241,17 @@ class History:
                            index=pd.Index(self._ids[seen].astype("str"), name="customer_id"))
         return out.sort_index()
 
+    def rows_as_of(self, cutoff: pd.Timestamp) -> pl.DataFrame:
+        """Feature rows that count as of ``cutoff``: a zero-copy prefix of the sorted frame."""
+        return self.rows.frame.slice(0, self._pos(_day_end(cutoff)))
+
     def as_of(self, cutoff: pd.Timestamp) -> pd.DataFrame:
-        """Rows that count as of ``cutoff`` (a view of the sorted table, no copy)."""
-        return self.tx.iloc[: self._pos(_day_end(cutoff))]
+        """Rows of the original log (all its columns) that count as of ``cutoff``.
+
+        A view when the log was already in time order, else a copy of those rows (for
+        predictors, which take pandas).
+        """
+        return self.rows.source_rows(self.source, self._pos(_day_end(cutoff)))
 
     def check_window(self, cutoff: pd.Timestamp, offset: pd.DateOffset) -> pd.Timestamp:
         """Return the window's last day; raise when it runs past the data."""

@@ -26,7 +26,9 @@ from segml.features.relationship import GrowthPotential, growth_potential, relat
 from segml.features.scores import ABCClassifier, ParetoResult, RFMScorer, pareto, rfm_code
 from segml.features.spec import FAMILIES, TRANSFORMS, FamilySpec, FeatureSpec
 from segml.features.transactions import (
+    FEATURE_TRANSACTION_COLUMNS,
     ShareLevels,
+    SortedTransactions,
     behaviour_features,
     payment_features,
     rfm_features,
@@ -51,6 +53,8 @@ __all__ = [
     "payment_features",
     "top_levels",
     "ShareLevels",
+    "SortedTransactions",
+    "FEATURE_TRANSACTION_COLUMNS",
     "RFMScorer",
     "rfm_code",
     "ABCClassifier",

@@ -236,12 +236,7 @@ class _TxDates:
 def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _TxDates:
     """First row per customer, the data's date range and the rows the features leave out."""
     if isinstance(transactions, pl.LazyFrame | pl.DataFrame):
-        names = transactions.collect_schema().names()
-        cols = [c for c in ("customer_id", "timestamp", "status") if c in names]
-        transactions = transactions.select(cols)
-        if isinstance(transactions, pl.LazyFrame):
-            transactions = transactions.collect()
-        transactions = transactions.to_pandas()
+        return _tx_dates_polars(transactions, as_of, lookback)
     if not isinstance(transactions, pd.DataFrame) or "customer_id" not in transactions.columns:
         raise SchemaError(
             "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
@@ -280,6 +275,64 @@ def _tx_dates(transactions: Any, as_of: pd.Timestamp, lookback: int | None) -> _
         n_after_as_of=int((~before_end).sum()),
         n_before_window=n_before,
         n_cancelled=n_cancelled,
+    )
+
+
+def _tx_dates_polars(transactions: pl.LazyFrame | pl.DataFrame, as_of: pd.Timestamp,
+                     lookback: int | None) -> _TxDates:
+    """:func:`_tx_dates` of a polars frame, in polars (no pandas copy of the id column)."""
+    lf = transactions.lazy()
+    schema = lf.collect_schema()
+    if "customer_id" not in schema or "timestamp" not in schema:
+        raise SchemaError(
+            "transactions should be a DataFrame with 'customer_id' and 'timestamp' columns. "
+            "Fix: validate it with segml.schema.validate_transactions."
+        )
+    dtype = schema["timestamp"]
+    ts = pl.col("timestamp")
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        ts = ts.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    elif dtype == pl.Date:
+        ts = ts.cast(pl.Datetime("us"))
+    elif not isinstance(dtype, pl.Datetime):
+        raise SchemaError(
+            f"transactions 'timestamp' has dtype {dtype}, expected datetime64; parse it once "
+            "at load (pd.to_datetime or segml.schema.validate_transactions)."
+        )
+    end = cutoff(as_of).to_pydatetime()
+    before_end = (ts < end).fill_null(False)
+    in_window = before_end
+    start = window_start(as_of, lookback)
+    n_before = pl.lit(0, dtype=pl.UInt32)
+    if start is not None:
+        n_before = (before_end & (ts < start.to_pydatetime())).sum()
+        in_window = before_end & (ts >= start.to_pydatetime())
+    n_cancelled = pl.lit(0, dtype=pl.UInt32)
+    if "status" in schema:
+        cancelled = (pl.col("status").cast(pl.String) == "cancelled").fill_null(False)
+        n_cancelled = (cancelled & in_window).sum()
+    stats = lf.select(
+        pl.len().alias("n"), before_end.sum().alias("n_in"), n_before.alias("n_before"),
+        n_cancelled.alias("n_cancelled"), ts.min().alias("start"), ts.max().alias("end"),
+    ).collect()
+    grouped = (
+        lf.group_by(pl.col("customer_id").cast(pl.String))
+        .agg(ts.min().alias("timestamp"))
+        .sort("customer_id")
+        .collect()
+    )
+    first = pd.Series(
+        grouped["timestamp"].to_numpy(),
+        index=pd.Index(grouped["customer_id"].to_list(), dtype="str", name="customer_id"),
+    )
+    lo, hi = stats["start"][0], stats["end"][0]
+    return _TxDates(
+        first=first,
+        start=pd.Timestamp(lo) if lo is not None else None,
+        end=pd.Timestamp(hi) if hi is not None else None,
+        n_after_as_of=int(stats["n"][0] - stats["n_in"][0]),
+        n_before_window=int(stats["n_before"][0]),
+        n_cancelled=int(stats["n_cancelled"][0]),
     )
 
 

@@ -27,8 +27,10 @@ Definitions shared by every function here (the as-of rules are in :mod:`segml.fe
   counts and sums are 0, ratios that have no denominator are NaN, flags are False.
 
 Modules: :mod:`~segml.features.transactions.families` (the public functions),
-:mod:`~segml.features.transactions.levels` (:class:`ShareLevels`, :func:`top_levels`), and the
-private ``_rows`` (input, window, money) and ``_aggregates`` (the polars expressions and the one
+:mod:`~segml.features.transactions.levels` (:class:`ShareLevels`, :func:`top_levels`),
+:mod:`~segml.features.transactions.sorted` (:class:`SortedTransactions`: the log converted and
+sorted by time once, for builds at many dates), and the private ``_rows`` (input, window,
+money) and ``_aggregates`` (the polars expressions and the one
 pass). Every name is importable from ``segml.features.transactions``.
 """
 
@@ -42,6 +44,10 @@ from segml.features.transactions.families import (
     transaction_features,
 )
 from segml.features.transactions.levels import ShareLevels, top_levels
+from segml.features.transactions.sorted import (
+    FEATURE_TRANSACTION_COLUMNS,
+    SortedTransactions,
+)
 
 __all__ = [
     "rfm_features",
@@ -51,4 +57,6 @@ __all__ = [
     "ShareLevels",
     "top_levels",
     "RFM_COLUMNS",
+    "SortedTransactions",
+    "FEATURE_TRANSACTION_COLUMNS",
 ]
