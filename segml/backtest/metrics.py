@@ -249,8 +249,11 @@ def score_bins(score: np.ndarray, n_bins: int = 10) -> tuple[np.ndarray, int]:
     if not ok.any():
         return np.zeros(len(s), dtype="int64"), 1
     edges = np.unique(np.quantile(s[ok], np.linspace(0, 1, n_bins + 1))[1:-1])
-    codes = np.searchsorted(edges, np.where(ok, s, 0.0), side="right").astype("int64")
-    n = len(edges) + 1
+    raw = np.searchsorted(edges, s[ok], side="right")
+    _, inv = np.unique(raw, return_inverse=True)  # bins left empty by ties dropped
+    codes = np.zeros(len(s), dtype="int64")
+    codes[ok] = inv
+    n = int(inv.max()) + 1
     if not ok.all():
         codes[~ok] = n
         n += 1
