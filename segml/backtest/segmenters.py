@@ -203,6 +203,8 @@ def resolve_segmenters(segmenters: Any, *, random_state: int = 0) -> dict[str, B
         ``"abc"``, ``"portfolio_roles"``, ``"lifecycle"``) or a mapping of a name to one of
         those names or an estimator with ``fit(frame)``/``predict(frame)`` (a
         :class:`segml.rules.RuleSegmenter` for custom rules, a :class:`ClusterModel`, ...).
+        ``"forecast_deciles"``: the baseline :class:`segml.backtest.baselines.ForecastDeciles`
+        (deciles of the BG/NBD x Gamma-Gamma spend forecast; needs ``amount``).
     random_state : int
         Seed given to ``ClusterModel`` built from the name ``"clusters"``.
 
@@ -232,11 +234,16 @@ def resolve_segmenters(segmenters: Any, *, random_state: int = 0) -> dict[str, B
         if isinstance(spec, str):
             if spec == "clusters":
                 est: Any = ClusterModel(random_state=random_state)
+            elif spec == "forecast_deciles":  # needs the rows: fit_at hands them over
+                from segml.backtest.baselines import ForecastDeciles
+
+                est = ForecastDeciles()
             elif spec in BUILTIN_RULESETS:
                 est = builtin_segmenter(spec)
             else:
                 raise ConfigError(
-                    f"unknown segmenter {spec!r}. Fix: use 'clusters' or a built-in rule set "
+                    f"unknown segmenter {spec!r}. Fix: use 'clusters', 'forecast_deciles' or a "
+                    "built-in rule set "
                     f"({', '.join(BUILTIN_RULESETS)}), or pass an estimator "
                     "(CLI: --segmenters clusters,rfm_groups,abc)."
                 )
@@ -368,10 +375,14 @@ def fit_at(transactions: pd.DataFrame, customers: pd.DataFrame | None, as_of: An
     for name, template in segmenters.items():
         if frozen is not None:
             model = frozen.models[name]
+            if hasattr(model, "set_history"):  # forecast_deciles: the rows up to as_of
+                model.set_history(past, customers, as_of)
         else:
             model = clone(template)
             if isinstance(model, ClusterModel) and model.spec is None:
                 model.set_params(spec=fs.spec)
+            if hasattr(model, "set_history"):
+                model.set_history(past, customers, as_of)
             model.fit(frame)
         models[name] = model
         lab = pd.Series(model.predict(frame), index=frame.index)
