@@ -93,5 +93,7 @@ def test_cli_by_name(tmp_path, capsys):
     assert "forecast_deciles" in shown and "other 2 of 3 folds" in shown
     overall = pd.read_csv(tmp_path / "bt" / "overall.csv")
     assert {"abc", "forecast_deciles", "none", "recency_deciles"} == set(overall["name"])
+    page = (tmp_path / "bt" / "backtest.html").read_text(encoding="utf-8")
+    assert "cross-fitted over 3 folds" in page and "Segments per cutoff (k)" in page
     assert main([*args[:-2], "--n-folds", "0", "--out", str(tmp_path / "bt2")]) == 2
     assert "n_folds=0 should be an integer >= 1" in capsys.readouterr().err
