@@ -45,7 +45,9 @@ def main() -> None:
     ds = load_cdnow(shared_data_path("CDNOW_master.txt"))
     t = time.perf_counter()
     seg = {} if args.n_stability is None else {"n_stability": args.n_stability}
-    print(f"cluster model: segml run's [segmentation] defaults, overrides {seg or 'none'}")
+    print("cluster model: " + ("none" if args.no_clusters else f"k fixed at {args.cluster_k}"
+                               if args.cluster_k is not None else
+                               f"segml run's [segmentation] defaults, overrides {seg or 'none'}"))
     segmenters: dict = {} if args.no_clusters else {
         "clusters": ClusterModel(segmentation=seg) if args.cluster_k is None
         else ClusterModel(k=args.cluster_k)}

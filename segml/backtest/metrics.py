@@ -80,11 +80,23 @@ class Groups:
         self.n = len(self.revenue)
         self.folds = None if folds is None else np.asarray(folds, dtype="int64")
         self.n_folds = 1 if self.folds is None else int(self.folds.max()) + 1 if self.n else 1
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of products without BLAS.
+
+    A threaded BLAS ``dot`` on a busy machine spins its threads: it made the bootstrap ~50x
+    slower on the shared 2-core box (490 ms against 9 ms per call at 23,570 customers).
+    """
+    return float(np.multiply(a, b).sum())
+
+
 def _eta2(g: np.ndarray, w: np.ndarray, y: np.ndarray, W_g: np.ndarray) -> float:
     S_g = np.bincount(g, w * y, minlength=len(W_g))
     W, S = W_g.sum(), S_g.sum()
-    sst = float(np.dot(w, y * y) - S * S / W)
-    if sst <= 1e-12 * max(1.0, float(np.dot(w, y * y))):
+    wyy = _dot(w, y * y)
+    sst = float(wyy - S * S / W)
+    if sst <= 1e-12 * max(1.0, wyy):
         return float("nan")
     nz = W_g > 0
     ssb = float(np.sum(S_g[nz] ** 2 / W_g[nz]) - S * S / W)
@@ -126,12 +138,12 @@ def _midranks(codes: np.ndarray, w: np.ndarray, n_groups: int) -> np.ndarray:
 
 def _wcorr(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     W = w.sum()
-    ma, mb = np.dot(w, a) / W, np.dot(w, b) / W
+    ma, mb = _dot(w, a) / W, _dot(w, b) / W
     da, db = a - ma, b - mb
-    va, vb = np.dot(w, da * da), np.dot(w, db * db)
+    va, vb = _dot(w, da * da), _dot(w, db * db)
     if va <= 0 or vb <= 0:
         return float("nan")
-    return float(np.dot(w, da * db) / np.sqrt(va * vb))
+    return float(_dot(w, da * db) / np.sqrt(va * vb))
 
 
 def _spearman(score_codes: np.ndarray, n_score: int, grp: Groups, w: np.ndarray) -> float:
