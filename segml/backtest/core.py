@@ -245,7 +245,8 @@ def backtest(
         and ``recency_deciles`` are always added.
     predictors : sequence or mapping of Predictor, optional
         Continuous scores (``fit(transactions, customers, as_of)`` /
-        ``predict(transactions, customers, as_of) -> Series``), judged on the ranking metrics.
+        ``predict(transactions, customers, as_of) -> Series``), judged on the same metrics
+        (ranking by the score; R², η² and top segment on its deciles).
     mode : {"refit", "frozen"}, default "refit"
     n_boot : int, default 200
         Bootstrap resamples of the customers per cutoff (0: no intervals).
@@ -461,6 +462,9 @@ def _verdict(comp: pd.DataFrame, overall: pd.DataFrame, n_boot: int, n_folds: in
             call = "no interval (n_boot=0)"
         elif r.real:
             call = f"a real difference (paired 95% interval {r.lo:+.3f} to {r.hi:+.3f})"
+        elif r.hi < 0:  # the resamples favour the runner-up: no win either way
+            call = (f"not a real difference: the paired 95% interval {r.lo:+.3f} to "
+                    f"{r.hi:+.3f} lies below 0 (the runner-up is ahead in the resamples)")
         else:
             call = (f"not a real difference: the paired 95% interval {r.lo:+.3f} to "
                     f"{r.hi:+.3f} includes 0")

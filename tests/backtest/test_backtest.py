@@ -206,3 +206,14 @@ def test_cluster_model_stability_matches_refit_clusters(tx):
         assert row.ari == pytest.approx(adjusted_rand_score(before.loc[common],
                                                             after.loc[common]), rel=1e-12)
         assert row.n_common == len(common)
+
+
+def test_verdict_words_an_interval_below_zero():
+    from segml.backtest.core import _verdict
+
+    comp = pd.DataFrame([{"metric": "capture_top10", "winner": "a", "winner_value": 0.5,
+                          "runner_up": "b", "runner_up_value": 0.5, "difference": 0.0,
+                          "lo": -0.009, "hi": -0.001, "real": False}])
+    text = _verdict(comp, pd.DataFrame(columns=["name", "metric", "value"]), 200, 5)
+    assert "-0.009 to -0.001 lies below 0 (the runner-up is ahead in the resamples)" in text
+    assert "includes 0" not in text
