@@ -171,9 +171,10 @@ class BacktestResult:
                 f"{_offset_text(self.horizon)}, mode {self.mode}, "
                 f"{self.settings.get('n_boot')} bootstrap resamples",
                 "",
-                "predictive validity (mean over cutoffs, 95% bootstrap interval; out of sample: "
-                f"segment values cross-fitted over {self.settings.get('n_folds')} folds of "
-                "customers, eta2 in sample):",
+                "predictive validity (mean over cutoffs, 95% bootstrap interval; "
+                + (f"out of sample: segment values cross-fitted over {self.settings['n_folds']} "
+                   "folds of customers, eta2 in sample):"
+                   if self.settings.get("n_folds", 1) > 1 else "IN SAMPLE, n_folds=1):"),
                 self.table("overall").to_string(),
                 "",
                 "stability between consecutive cutoffs (mean over pairs; k: segments per "

@@ -10,11 +10,17 @@ favours many small segments: with enough segments every customer's own outcome m
 segment's rate, and AUC, capture and R² grow by chance. So when :class:`Groups` carries
 folds (the backtest's default, :func:`segml.backtest.crossfit.make_folds`), each customer
 is scored with its segment's rate/mean *on the other folds' customers*; the fold's
-customers never inform their own score. The score is the segment's deviation from the
+customers never inform their own score. The value is the segment's deviation from the
 other folds' overall mean, plus the overall mean: a fold's own share of buyers shifts
 nobody (so one segment for everybody scores AUC 0.5, R² 0 and lift 1 exactly), and a
-segment with no customer in the other folds gets the overall mean. Without folds
-(``Groups(..., folds=None)``) the segments' values are taken in sample.
+segment with no customer in the other folds gets the overall mean. The ranking metrics
+rank customers by their segment's *position* in the order of the segments' values on the
+other folds (mid-ranks for ties): a segmentation whose order holds in every fold ties its
+customers exactly as in sample (small fold-to-fold differences of a segment's value would
+otherwise break those ties at random, which lowers Spearman's correlation for coarse
+segmentations without being out-of-sample evidence), while segments whose order is noise
+get a ranking that is noise. Without folds (``Groups(..., folds=None)``) the segments'
+values are taken in sample.
 
 Metrics (higher is better for all but the top segment's, which describe one segment):
 
@@ -47,6 +53,7 @@ the others on the deciles of its score treated as a segmentation (:func:`score_b
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 __all__ = ["RANKING_METRICS", "SEGMENT_METRICS", "Groups", "score_bins", "score_metrics",
            "predictor_metrics", "segment_metrics"]
@@ -216,10 +223,13 @@ def segment_metrics(codes: np.ndarray, n_groups: int, grp: Groups,
     out = {
         "r2_revenue": _r2(sums["QS"], S_c, W_c, mean.ravel()),
         "r2_log_revenue": _r2(sums["QL"], L_c, W_c, logm.ravel()),
-        "auc_bought_again": _auc(rate.ravel(), B_c, W_c - B_c),
-        "capture_top10": _capture(mean.ravel(), W_c, S_c),
     }
-    mc, nm = _rank_codes(mean.ravel())
+    # rank by the segments' order learned on the other folds (see the module docstring)
+    rate_pos = rankdata(rate, axis=1)
+    mean_pos = rankdata(mean, axis=1)
+    out["auc_bought_again"] = _auc(rate_pos.ravel(), B_c, W_c - B_c)
+    out["capture_top10"] = _capture(mean_pos.ravel(), W_c, S_c)
+    mc, nm = _rank_codes(mean_pos.ravel())
     out["spearman_revenue"] = _spearman(mc[cell], nm, grp, w)
     # the top segment per fold, chosen on the other folds (in sample: on everybody)
     top = np.argmax(np.where(W_o > 0, mean, -np.inf), axis=1)

@@ -110,7 +110,7 @@ def test_k_next_to_stability(res):
 
 def test_in_sample_option_is_stated(tx):
     r = backtest(tx, cutoffs=CUTS[:1], horizon="3M", segmenters=["abc"], n_boot=0, n_folds=1)
-    assert "IN SAMPLE" in r.verdict
+    assert "IN SAMPLE" in r.verdict and "IN SAMPLE, n_folds=1" in r.summary()
     v = r.validity.set_index(["name", "metric"])["value"]
     # in sample the R2 of the segment means is eta2
     assert v[("abc", "r2_revenue")] == pytest.approx(v[("abc", "eta2_revenue")], rel=1e-9)

@@ -39,16 +39,21 @@ def test_a_segment_missing_from_the_other_folds_gets_the_overall_mean():
 
 def test_segment_metrics_cross_fitted_by_hand():
     m = segment_metrics(CODES, 2, Groups(REV, BOUGHT, FOLDS))
-    # rates: buyers (2/3, 5/6, 1/6) against non-buyers (1/6, 5/6, 1/3): 5 of 9 pairs
-    assert m["auc_bought_again"] == pytest.approx(5 / 9, rel=1e-12)
+    # rates (2/3, 5/6, 1/6, 5/6, 1/6, 1/3): segment 0 is ahead of segment 1 in both folds, so
+    # the ranking is the in-sample one: buyers (0, 1 in segment 0; 4 in segment 1) against
+    # non-buyers (3 in segment 0; 2, 5 in segment 1): 2.5 + 2.5 + 1 of 9 pairs
+    assert m["auc_bought_again"] == pytest.approx(6 / 9, rel=1e-12)
     # revenue means (overall 10): fold 0 on fold 1 (20/3 overall, segment 0 10, segment 1 0),
     # fold 1 on fold 0 (40/3 overall, segment 0 10, segment 1 15)
     pred = np.array([40, 20, 10, 20, 10, 35]) / 3
     assert m["r2_revenue"] == pytest.approx(1 - ((REV - pred) ** 2).sum() / 800, rel=1e-12)
     assert m["r2_revenue"] == pytest.approx(1 - 9825 / 7200, rel=1e-12)  # negative: no signal
-    # top 10% = 0.6 of customer 0 (prediction 40/3, revenue 10) of the total 60
-    assert m["capture_top10"] == pytest.approx(0.6 * 10 / 60, rel=1e-12)
-    assert m["spearman_revenue"] == pytest.approx(spearmanr(pred, REV)[0], rel=1e-12)
+    # the order of the revenue means flips: segment 0 first for fold 0 (40/3 > 10/3),
+    # segment 1 first for fold 1 (35/3 > 20/3); ranked by that position, customers 0 and 5
+    # are on top: the top 10% = 0.6 of a customer takes 0.3 of their revenue 10 + 0
+    pos = np.array([2, 1, 1, 1, 1, 2])
+    assert m["capture_top10"] == pytest.approx(0.3 * 10 / 60, rel=1e-12)
+    assert m["spearman_revenue"] == pytest.approx(spearmanr(pos, REV)[0], rel=1e-12)
     # top segment: fold 1 picks segment 0 for fold 0 (customer 0, 10), fold 0 picks
     # segment 1 for fold 1 (customer 5, 0)
     assert m["top_segment_capture"] == pytest.approx(10 / 60, rel=1e-12)
@@ -64,6 +69,19 @@ def test_one_segment_is_no_information_out_of_sample():
     assert m["r2_revenue"] == pytest.approx(0.0, abs=1e-12)
     assert m["capture_top10"] == pytest.approx(0.1, rel=1e-12)
     assert m["top_segment_lift"] == 1.0
+
+
+def test_a_stable_segment_order_ranks_as_in_sample():
+    """Coarse segments whose order holds in every fold keep their in-sample ties."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    codes = rng.integers(0, 3, n)
+    bought = rng.random(n) < np.array([0.1, 0.4, 0.7])[codes]
+    rev = np.where(bought, rng.gamma(2.0, 20.0, n) * (1 + codes), 0.0)
+    ins = segment_metrics(codes, 3, Groups(rev, bought))
+    oos = segment_metrics(codes, 3, Groups(rev, bought, make_folds(n, 5, random_state=0)))
+    for name in ("auc_bought_again", "capture_top10", "spearman_revenue"):
+        assert oos[name] == pytest.approx(ins[name], rel=1e-12), name
 
 
 def test_in_sample_r2_is_eta2():
