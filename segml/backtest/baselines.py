@@ -32,8 +32,11 @@ class ForecastDeciles(BaseEstimator):
     At ``fit`` the BG/NBD (and Gamma-Gamma) models are fitted on the history handed over by
     :meth:`set_history` (rows up to the cutoff) and the tier edges are learned from the
     customers' forecasts; ``predict`` applies both frozen to the history handed over for
-    the date it predicts at (frozen mode: a later cutoff). Tied edges are merged (fewer
-    tiers); a customer without a forecast (no purchase in the history) is ``"unscored"``.
+    the date it predicts at (frozen mode: a later cutoff). ``predict`` releases the history
+    (the backtest keeps every cutoff's fitted segmenters; holding each cutoff's rows would
+    keep copies of the log), so hand it over again before the next ``predict``. Tied edges
+    are merged (fewer tiers); a customer without a forecast (no purchase in the history) is
+    ``"unscored"``.
 
     Parameters
     ----------
@@ -138,6 +141,7 @@ class ForecastDeciles(BaseEstimator):
             raise NotFittedError("ForecastDeciles is not fitted yet. Fix: call "
                                  "set_history(...) then fit(frame) first.")
         f = self._forecast(X)
+        self._history = None  # released: see the class docstring
         ok = np.isfinite(f)
         tier = len(self.edges_) + 1 - np.searchsorted(self.edges_, np.where(ok, f, 0.0),
                                                       side="right")

@@ -76,6 +76,12 @@ def test_errors():
     with pytest.raises(NotFittedError, match=r"ForecastDeciles is not fitted yet. Fix"):
         ForecastDeciles().predict(frame)
     tx = tiny_transactions()
+    past = _past(tx, CUTS[0])
+    frame = pd.DataFrame(index=pd.Index(sorted(past["customer_id"].unique()), name="customer_id"))
+    fd = ForecastDeciles().set_history(past, None, CUTS[0]).fit(frame)
+    assert fd.predict(frame).notna().all()
+    with pytest.raises(ConfigError, match=r"needs the transactions"):  # released by predict
+        fd.predict(frame)
     with pytest.raises(ConfigError, match=r"n_tiers=1 should be an integer >= 2. Fix"):
         ForecastDeciles(n_tiers=1).set_history(_past(tx, CUTS[0]), None, CUTS[0]).fit(frame)
 
