@@ -8,6 +8,7 @@ validity with bootstrap intervals, a verdict); :mod:`segml.backtest.plot` draws 
 
 from __future__ import annotations
 
+from segml.backtest.baselines import ForecastDeciles
 from segml.backtest.core import VERDICT_METRICS, BacktestResult, backtest
 from segml.backtest.metrics import Groups, score_metrics, segment_metrics
 from segml.backtest.migration import migration_matrix, movers
@@ -30,6 +31,7 @@ __all__ = [
     "ClusterModel",
     "NoSegmentation",
     "RecencyDeciles",
+    "ForecastDeciles",
     "Predictor",
     "BASELINES",
     "resolve_segmenters",

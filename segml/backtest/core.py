@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from segml.backtest.crossfit import check_n_folds, make_folds
 from segml.backtest.metrics import (
-    RANKING_METRICS,
     SEGMENT_METRICS,
     Groups,
-    score_metrics,
+    predictor_metrics,
+    score_bins,
     segment_metrics,
 )
 from segml.backtest.migration import migration_matrix
@@ -39,8 +40,9 @@ from segml.errors import ConfigError
 
 __all__ = ["backtest", "BacktestResult", "VERDICT_METRICS"]
 
-#: Metrics the verdict compares (comparable between segmenters of any size and scores).
-VERDICT_METRICS = ("eta2_revenue", "eta2_log_revenue", "auc_bought_again", "capture_top10",
+#: Metrics the verdict compares: out of sample (cross-fitted), so comparable between
+#: segmenters of any number of segments and predictors (eta2 is descriptive and not compared).
+VERDICT_METRICS = ("r2_revenue", "r2_log_revenue", "auc_bought_again", "capture_top10",
                    "spearman_revenue")
 
 
@@ -61,7 +63,10 @@ class BacktestResult:
     outcomes : dict of pandas.Timestamp to pandas.DataFrame
         Per cutoff: ``revenue``, ``orders``, ``bought_again``, ``churned`` per customer.
     validity : pandas.DataFrame
-        ``cutoff, name, kind, metric, value, lo, hi`` (bootstrap percentile interval).
+        ``cutoff, name, kind, metric, value, lo, hi`` (bootstrap percentile interval). Every
+        segmenter and predictor gets every metric of
+        :data:`segml.backtest.metrics.SEGMENT_METRICS`, out of sample (cross-fitted over
+        ``n_folds`` folds of customers) except the descriptive ``eta2_*``.
     overall : pandas.DataFrame
         ``name, kind, metric, value, lo, hi``: the mean over cutoffs.
     comparisons : pandas.DataFrame
@@ -76,7 +81,8 @@ class BacktestResult:
         segment shares after matching each new cluster to the old one it shares most
         customers with (a refit numbers its clusters afresh); the drift is the mean distance
         between matched centres in the earlier model's space, in units of its median
-        customer-to-centre distance.
+        customer-to-centre distance. ``k_from``/``k_to``: the number of segments at each
+        of the two cutoffs (ARI is only comparable between segmenters of similar k).
     verdict : str
     notes : list of str
         Counts of what was left out (customers without a segment, cutoffs not generated).
@@ -146,21 +152,34 @@ class BacktestResult:
         cols = [m for m in SEGMENT_METRICS if m in out.columns]
         return out[cols].fillna("")
 
+    @property
+    def n_segments(self) -> pd.DataFrame:
+        """Number of segments (k) per segmenter (rows) and cutoff (columns)."""
+        return pd.DataFrame({name: a.nunique() for name, a in self.assignments.items()}).T
+
     def summary(self) -> str:
         """Return the verdict with the overall and stability tables, as the CLI prints it."""
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            stab = self.stability.groupby("segmenter", sort=False)[
-                ["ari", "psi", "centroid_drift"]].mean().round(3)
+            k = self.n_segments
+            k_text = pd.Series([f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi
+                                in zip(k.min(axis=1), k.max(axis=1), strict=True)],
+                               index=k.index, name="k")
+            stab = k_text.to_frame().join(self.stability.groupby("segmenter", sort=False)[
+                ["ari", "psi", "centroid_drift"]].mean().round(3))
             parts = [
                 f"backtest: {len(self.cutoffs)} cutoffs "
                 f"({', '.join(str(c.date()) for c in self.cutoffs)}), horizon "
                 f"{_offset_text(self.horizon)}, mode {self.mode}, "
                 f"{self.settings.get('n_boot')} bootstrap resamples",
                 "",
-                "predictive validity (mean over cutoffs, 95% bootstrap interval):",
+                "predictive validity (mean over cutoffs, 95% bootstrap interval; "
+                + (f"out of sample: segment values cross-fitted over {self.settings['n_folds']} "
+                   "folds of customers, eta2 in sample):"
+                   if self.settings.get("n_folds", 1) > 1 else "IN SAMPLE, n_folds=1):"),
                 self.table("overall").to_string(),
                 "",
-                "stability between consecutive cutoffs (mean over pairs):",
+                "stability between consecutive cutoffs (mean over pairs; k: segments per "
+                "cutoff, min-max):",
                 stab.to_string(),
                 "",
                 "verdict:",
@@ -199,6 +218,7 @@ def backtest(
     feature_spec: Any = None,
     random_state: int = 0,
     progress: Any = None,
+    n_folds: int = 5,
 ) -> BacktestResult:
     """Test segmentations on history: segment as of each cutoff, judge the window after.
 
@@ -227,7 +247,8 @@ def backtest(
         and ``recency_deciles`` are always added.
     predictors : sequence or mapping of Predictor, optional
         Continuous scores (``fit(transactions, customers, as_of)`` /
-        ``predict(transactions, customers, as_of) -> Series``), judged on the ranking metrics.
+        ``predict(transactions, customers, as_of) -> Series``), judged on the same metrics
+        (ranking by the score; R², η² and top segment on its deciles).
     mode : {"refit", "frozen"}, default "refit"
     n_boot : int, default 200
         Bootstrap resamples of the customers per cutoff (0: no intervals).
@@ -239,6 +260,11 @@ def backtest(
         Seed of the cluster models and the resamples: same input and seed, same result.
     progress : callable, optional
         Receives one message per cutoff (e.g. ``print``).
+    n_folds : int, default 5
+        Folds of customers (per cutoff, seeded by ``random_state``) for the out-of-sample
+        metrics: each customer is scored by its segment's rate/mean on the other folds
+        (see :mod:`segml.backtest.metrics`). 1: in sample (optimistic; it favours many
+        small segments).
 
     Returns
     -------
@@ -267,6 +293,7 @@ def backtest(
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ConfigError(f"n_boot={n_boot!r} should be a non-negative integer. Fix: e.g. "
                           "n_boot=200 (CLI: --n-boot 200).")
+    n_folds = check_n_folds(n_folds)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     hist = History(transactions)
@@ -314,7 +341,7 @@ def backtest(
     timings["fit"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rng = np.random.default_rng(random_state)
-    validity, boots = _validity(fits, outcomes, templates, preds, n_boot, rng)
+    validity, boots = _validity(fits, outcomes, templates, preds, n_boot, rng, n_folds)
     overall, comparisons = _overall(validity, boots, list(templates), list(preds))
     timings["validity"] = time.perf_counter() - t0
     stability = pd.DataFrame(stab_rows, columns=_STAB_COLS)
@@ -332,9 +359,9 @@ def backtest(
         overall=overall, comparisons=comparisons, segments=_segments(fits, outcomes, templates),
         stability=stability, verdict="", notes=notes, timings=timings,
         settings={"n_boot": int(n_boot), "random_state": random_state,
-                  "horizon": _offset_text(offset), "mode": mode},
+                  "horizon": _offset_text(offset), "mode": mode, "n_folds": n_folds},
     )
-    res.verdict = _verdict(comparisons, overall, n_boot)
+    res.verdict = _verdict(comparisons, overall, n_boot, n_folds)
     return res
 
 
@@ -352,23 +379,26 @@ def _codes(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _validity(fits: list[CutoffFit], outcomes: Mapping[pd.Timestamp, pd.DataFrame],
               templates: Mapping[str, Any], preds: Mapping[str, Any], n_boot: int,
-              rng: np.random.Generator) -> tuple[pd.DataFrame, dict[Any, np.ndarray]]:
+              rng: np.random.Generator,
+              n_folds: int = 5) -> tuple[pd.DataFrame, dict[Any, np.ndarray]]:
     rows = []
     boots: dict[Any, np.ndarray] = {}
     for fit in fits:
         out = outcomes[fit.as_of]
-        grp = Groups(out["revenue"].to_numpy(), out["bought_again"].to_numpy())
+        folds = make_folds(len(out), n_folds, random_state=rng)  # same folds for everyone
+        grp = Groups(out["revenue"].to_numpy(), out["bought_again"].to_numpy(), folds)
         coded = {n: _codes(fit.labels[n]) for n in templates}
         scores = {n: fit.scores[n].to_numpy() for n in preds}
+        bins = {n: score_bins(s) for n, s in scores.items()}
         point = {n: segment_metrics(c, len(u), grp) for n, (c, u) in coded.items()}
-        point.update({n: score_metrics(s, grp) for n, s in scores.items()})
+        point.update({n: predictor_metrics(s, bins[n], grp) for n, s in scores.items()})
         reps: dict[str, list[dict[str, float]]] = {n: [] for n in point}
         for _ in range(n_boot):
             w = np.bincount(rng.integers(0, grp.n, grp.n), minlength=grp.n).astype("float64")
             for n, (c, u) in coded.items():
                 reps[n].append(segment_metrics(c, len(u), grp, w))
             for n, s in scores.items():
-                reps[n].append(score_metrics(s, grp, w))
+                reps[n].append(predictor_metrics(s, bins[n], grp, w))
         for name, m in point.items():
             kind = "segmenter" if name in templates else "predictor"
             for metric, v in m.items():
@@ -388,8 +418,7 @@ def _overall(validity: pd.DataFrame, boots: Mapping[Any, np.ndarray], seg_names:
     mean_boot: dict[tuple[str, str], np.ndarray] = {}
     for name in [*seg_names, *pred_names]:
         kind = "segmenter" if name in seg_names else "predictor"
-        metrics = SEGMENT_METRICS if kind == "segmenter" else RANKING_METRICS
-        for metric in metrics:
+        for metric in SEGMENT_METRICS:
             sel = validity[(validity["name"] == name) & (validity["metric"] == metric)]
             value = float(sel["value"].mean())
             stack = np.vstack([boots[(c, name, metric)] for c in cutoffs])
@@ -418,23 +447,31 @@ def _overall(validity: pd.DataFrame, boots: Mapping[Any, np.ndarray], seg_names:
 
 
 _METRIC_WORDS = {
-    "eta2_revenue": "revenue variance explained (eta2)",
-    "eta2_log_revenue": "log-revenue variance explained (eta2)",
+    "r2_revenue": "revenue variance explained out of sample (R2)",
+    "r2_log_revenue": "log-revenue variance explained out of sample (R2)",
     "auc_bought_again": "ranking who buys again (AUC)",
     "capture_top10": "revenue captured by the top 10%",
     "spearman_revenue": "rank correlation with revenue (Spearman)",
 }
 
 
-def _verdict(comp: pd.DataFrame, overall: pd.DataFrame, n_boot: int) -> str:
+def _verdict(comp: pd.DataFrame, overall: pd.DataFrame, n_boot: int, n_folds: int = 5) -> str:
     if comp.empty:
         return "nothing to compare: fewer than two segmenters with a value."
+    how = (f"All compared metrics are out of sample: each customer is ranked by its segment's "
+           f"rate/mean estimated on the other {n_folds - 1} of {n_folds} folds of customers "
+           "(predictors: by their score; R2 on its deciles)." if n_folds > 1 else
+           "All compared metrics are IN SAMPLE (n_folds=1): each segment's rate is measured "
+           "on the customers it is judged on, which favours many small segments.")
     lines = []
     for r in comp.itertuples():
         if r.real is None:
             call = "no interval (n_boot=0)"
         elif r.real:
             call = f"a real difference (paired 95% interval {r.lo:+.3f} to {r.hi:+.3f})"
+        elif r.hi < 0:  # the resamples favour the runner-up: no win either way
+            call = (f"not a real difference: the paired 95% interval {r.lo:+.3f} to "
+                    f"{r.hi:+.3f} lies below 0 (the runner-up is ahead in the resamples)")
         else:
             call = (f"not a real difference: the paired 95% interval {r.lo:+.3f} to "
                     f"{r.hi:+.3f} includes 0")
@@ -454,7 +491,7 @@ def _verdict(comp: pd.DataFrame, overall: pd.DataFrame, n_boot: int) -> str:
                        & ~overall["name"].isin(["recency_deciles", "none"])]["name"].tolist()
         tail = ("\nBeating the recency-deciles baseline on who buys again: "
                 + (", ".join(beat) if beat else "nobody") + ".")
-    return f"{head}.\n" + "\n".join(lines) + tail
+    return f"{head}.\n" + "\n".join(lines) + tail + "\n" + how
 
 
 def _segments(fits: list[CutoffFit], outcomes: Mapping[pd.Timestamp, pd.DataFrame],
@@ -509,7 +546,8 @@ def _matched(before: pd.Series, after: pd.Series) -> pd.Series:
     return after.map(names)
 
 
-_STAB_COLS = ["segmenter", "from", "to", "n_common", "ari", "psi", "centroid_drift"]
+_STAB_COLS = ["segmenter", "from", "to", "n_common", "ari", "psi", "centroid_drift", "k_from",
+              "k_to"]
 
 
 def _stability_pair(a: CutoffFit, b: CutoffFit, templates: Mapping[str, Any]) -> list[dict]:
@@ -530,6 +568,6 @@ def _stability_pair(a: CutoffFit, b: CutoffFit, templates: Mapping[str, Any]) ->
             "ari": float(adjusted_rand_score(la.loc[common], lb.loc[common]))
             if len(common) else np.nan,
             "psi": psi(_shares(la, levels), _shares(lb, levels)),
-            "centroid_drift": drift,
+            "centroid_drift": drift, "k_from": la.nunique(), "k_to": lb.nunique(),
         })
     return rows

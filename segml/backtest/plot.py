@@ -98,6 +98,9 @@ def plot_validity_over_time(result: Any, metric: str = "auc_bought_again",
 def plot_stability(result: Any, measure: str = "ari", ax: Any = None) -> Any:
     """Draw ARI, PSI or centroid drift between consecutive cutoffs, one line per segmenter.
 
+    The legend gives each segmenter's number of segments over the cutoffs (``k=4-6``): ARI
+    is only comparable between segmentations of similar k.
+
     Parameters
     ----------
     result : BacktestResult
@@ -115,7 +118,9 @@ def plot_stability(result: Any, measure: str = "ari", ax: Any = None) -> Any:
     for i, (name, g) in enumerate(s.groupby("segmenter", sort=False)):
         if g[measure].isna().all() or name == "none":
             continue
-        ax.plot(g["to"], g[measure], marker="o", color=f"C{i % 10}", label=name)
+        k = sorted({*g["k_from"], *g["k_to"]}) if "k_from" in g else []
+        ks = "" if not k else f" (k={k[0]})" if len(k) == 1 else f" (k={k[0]}-{k[-1]})"
+        ax.plot(g["to"], g[measure], marker="o", color=f"C{i % 10}", label=f"{name}{ks}")
     ax.set_xlabel("later cutoff of the pair")
     ax.set_ylabel(measure)
     ax.set_title(f"Stability between consecutive cutoffs: {measure}")

@@ -81,7 +81,7 @@ def _figures(result: Any) -> list[str]:
     from segml.backtest import plot
 
     out = []
-    for metric in ("auc_bought_again", "eta2_log_revenue", "capture_top10"):
+    for metric in ("auc_bought_again", "r2_log_revenue", "capture_top10"):
         fig, ax = plt.subplots(figsize=(6.5, 3.2))
         plot.plot_validity(result, metric, ax=ax)
         out.append(_img(fig, f"{metric}: mean over cutoffs with 95% bootstrap interval"))
@@ -128,11 +128,17 @@ def backtest_html(result: Any, *, figures: bool = True) -> str:
         f"<h1>Backtest: {e(', '.join(result.segmenters + result.predictors))}</h1>",
         f"<p>{len(result.cutoffs)} cutoffs ({e(cut)}), outcome window "
         f"{e(result.settings.get('horizon', ''))} after each, mode {e(result.mode)}, "
-        f"{result.settings.get('n_boot')} bootstrap resamples of the customers.</p>",
+        f"{result.settings.get('n_boot')} bootstrap resamples of the customers. "
+        + (f"Metrics out of sample: segment rates and means cross-fitted over "
+           f"{result.settings['n_folds']} folds of customers (eta2 is in sample, descriptive)."
+           if result.settings.get("n_folds", 1) > 1 else
+           "Metrics IN SAMPLE (n_folds=1): optimistic for many small segments.") + "</p>",
         "<h2>Verdict</h2>", f"<pre>{e(result.verdict)}</pre>",
         "<h2>Predictive validity (mean over cutoffs)</h2>", _table(result.table("overall")),
         "<h2>Per cutoff</h2>", _table(result.table("per_cutoff")),
         "<h2>Stability between consecutive cutoffs</h2>", _table(stab),
+        "<h2>Segments per cutoff (k)</h2>",
+        _table(result.n_segments.rename(columns=lambda c: str(c.date()))),
         "<h2>Segments and what they did next</h2>", _table(seg),
     ]
     if figures:

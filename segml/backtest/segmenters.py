@@ -214,6 +214,8 @@ def resolve_segmenters(segmenters: Any, *, random_state: int = 0) -> dict[str, B
         ``"abc"``, ``"portfolio_roles"``, ``"lifecycle"``) or a mapping of a name to one of
         those names or an estimator with ``fit(frame)``/``predict(frame)`` (a
         :class:`segml.rules.RuleSegmenter` for custom rules, a :class:`ClusterModel`, ...).
+        ``"forecast_deciles"``: the baseline :class:`segml.backtest.baselines.ForecastDeciles`
+        (deciles of the BG/NBD x Gamma-Gamma spend forecast; needs ``amount``).
     random_state : int
         Seed given to ``ClusterModel`` built from the name ``"clusters"``.
 
@@ -243,11 +245,16 @@ def resolve_segmenters(segmenters: Any, *, random_state: int = 0) -> dict[str, B
         if isinstance(spec, str):
             if spec == "clusters":
                 est: Any = ClusterModel(random_state=random_state)
+            elif spec == "forecast_deciles":  # needs the rows: fit_at hands them over
+                from segml.backtest.baselines import ForecastDeciles
+
+                est = ForecastDeciles()
             elif spec in BUILTIN_RULESETS:
                 est = builtin_segmenter(spec)
             else:
                 raise ConfigError(
-                    f"unknown segmenter {spec!r}. Fix: use 'clusters' or a built-in rule set "
+                    f"unknown segmenter {spec!r}. Fix: use 'clusters', 'forecast_deciles' or a "
+                    "built-in rule set "
                     f"({', '.join(BUILTIN_RULESETS)}), or pass an estimator "
                     "(CLI: --segmenters clusters,rfm_groups,abc)."
                 )
@@ -385,12 +392,24 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
         )
     models: dict[str, Any] = {}
     labels: dict[str, pd.Series] = {}
+    pandas_past: list[pd.DataFrame] = []
+
+    def _history_rows() -> pd.DataFrame:
+        # segmenters that read history (forecast_deciles) take pandas, converted once
+        if not pandas_past:
+            pandas_past.append(_predictor_rows(past, predictor_transactions, as_of))
+        return pandas_past[0]
+
     for name, template in segmenters.items():
         if frozen is not None:
             model = frozen.models[name]
+            if hasattr(model, "set_history"):  # forecast_deciles: the rows up to as_of
+                model.set_history(_history_rows(), customers, as_of)
             lab = pd.Series(model.predict(frame), index=frame.index)
         else:
             model = clone(template)
+            if hasattr(model, "set_history"):
+                model.set_history(_history_rows(), customers, as_of)
             if isinstance(model, ClusterModel):
                 if model.spec is None:
                     model.set_params(spec=fs.spec)
@@ -403,7 +422,7 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
     fitted_p: dict[str, Any] = {}
     scores: dict[str, pd.Series] = {}
     if predictors:
-        past = _predictor_rows(past, predictor_transactions, as_of)
+        past = _history_rows()
     for name, p in (predictors or {}).items():
         if frozen is not None:
             fp = frozen.predictors[name]

@@ -91,7 +91,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         d.strip() for d in args.cutoffs.split(",") if d.strip()]  # a rule name, or dates
     res = backtest(data.transactions, data.customers, cutoffs=rule, horizon=args.horizon,
                    segmenters=args.segmenters, mode=args.mode, n_boot=args.n_boot,
-                   start=args.start, end=args.end, random_state=args.random_state)
+                   start=args.start, end=args.end, random_state=args.random_state,
+                   n_folds=args.n_folds)
     print(res.summary())
     print(f"\nwrote {write_backtest(res, args.out, overwrite=args.force)}/ "
           "(backtest.html, verdict.txt, CSV tables)")

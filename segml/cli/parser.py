@@ -198,10 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="last cutoff a calendar rule may give")
     p.add_argument("--horizon", required=True, help="outcome window: days (90) or 3M, 13W, 1Y")
     p.add_argument("--segmenters", default="clusters,rfm_groups,abc",
-                   help="comma-separated: clusters and built-in rule sets (the baselines none "
-                   "and recency_deciles are always added)")
+                   help="comma-separated: clusters, built-in rule sets and forecast_deciles "
+                   "(BG/NBD x Gamma-Gamma spend forecast deciles); the baselines none "
+                   "and recency_deciles are always added")
     p.add_argument("--mode", choices=["refit", "frozen"], default="refit")
     p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples per cutoff")
+    p.add_argument("--n-folds", type=int, default=5,
+                   help="folds of customers for the out-of-sample segment rates (1: in sample)")
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="folder for the page and tables")
     p.add_argument("--force", action="store_true", help="replace segml's backtest folder")

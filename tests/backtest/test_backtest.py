@@ -41,8 +41,11 @@ def test_same_customers_and_exact_outcomes(tx, res):
 def test_baselines_and_predictor_values(res):
     ov = res.overall.set_index(["name", "metric"])["value"]
     assert ov[("none", "eta2_revenue")] == 0.0
+    # cross-fitted: one segment's deviation from the other folds' mean is 0 for everybody
+    assert ov[("none", "r2_revenue")] == pytest.approx(0.0, abs=1e-12)
     assert ov[("none", "auc_bought_again")] == 0.5
     assert ov[("none", "top_segment_lift")] == 1.0
+    assert ov[("none", "capture_top10")] == pytest.approx(0.1, rel=1e-12)
     c = res.cutoffs[0]
     out = res.outcomes[c]
     v = res.validity.set_index(["cutoff", "name", "metric"])["value"]
@@ -51,8 +54,9 @@ def test_baselines_and_predictor_values(res):
     score = RecentSpend().fit(hist.as_of(c), None, c).predict(hist.as_of(c), None, c)
     want = roc_auc_score(out["bought_again"], score.reindex(out.index))
     assert v[(c, "recent", "auc_bought_again")] == pytest.approx(want, rel=1e-12)
-    assert not res.validity[(res.validity["name"] == "recent")]["metric"].isin(
-        ["eta2_revenue", "top_segment_lift"]).any()
+    # predictors get the segmenters' metric set (R2 and top segment on their score deciles)
+    assert set(res.validity[res.validity["name"] == "recent"]["metric"]) == set(
+        res.validity[res.validity["name"] == "abc"]["metric"])
 
 
 def test_intervals_cover_the_point_and_are_seeded(tx, res):
@@ -81,13 +85,35 @@ def test_stability_and_migration(res):
 
 def test_verdict_names_winners_and_intervals(res):
     comp = res.comparisons
-    assert set(comp["metric"]) <= {"eta2_revenue", "eta2_log_revenue", "auc_bought_again",
+    assert set(comp["metric"]) <= {"r2_revenue", "r2_log_revenue", "auc_bought_again",
                                    "capture_top10", "spearman_revenue"}
+    assert "out of sample" in res.verdict and "other 4 of 5 folds" in res.verdict
     for r in comp.itertuples():
         assert r.winner_value >= r.runner_up_value
         assert r.real == (r.lo > 0)
         assert f"{r.winner} wins with {r.winner_value:.3f}" in res.verdict
     assert "verdict:" in res.summary() and "predictive validity" in res.summary()
+
+
+def test_k_next_to_stability(res):
+    k = res.n_segments
+    assert list(k.columns) == res.cutoffs and list(k.index) == res.segmenters
+    assert (k.loc["none"] == 1).all()
+    for name in res.segmenters:
+        a = res.assignments[name]
+        assert k.loc[name].tolist() == [a[c].dropna().nunique() for c in res.cutoffs]
+        st = res.stability[res.stability["segmenter"] == name]
+        assert st["k_from"].tolist() == k.loc[name].iloc[:-1].tolist()
+        assert st["k_to"].tolist() == k.loc[name].iloc[1:].tolist()
+    assert "k: segments per cutoff" in res.summary()
+
+
+def test_in_sample_option_is_stated(tx):
+    r = backtest(tx, cutoffs=CUTS[:1], horizon="3M", segmenters=["abc"], n_boot=0, n_folds=1)
+    assert "IN SAMPLE" in r.verdict and "IN SAMPLE, n_folds=1" in r.summary()
+    v = r.validity.set_index(["name", "metric"])["value"]
+    # in sample the R2 of the segment means is eta2
+    assert v[("abc", "r2_revenue")] == pytest.approx(v[("abc", "eta2_revenue")], rel=1e-9)
 
 
 def test_frozen_applies_the_first_fit(tx):
@@ -120,6 +146,7 @@ def test_calendar_rule_leaves_out_windows_past_the_data(tx):
 @pytest.mark.parametrize("kwargs, match", [
     ({"mode": "rolling"}, r"mode='rolling' should be 'refit' or 'frozen'"),
     ({"n_boot": -1}, r"n_boot=-1 should be a non-negative integer"),
+    ({"n_folds": 0}, r"n_folds=0 should be an integer >= 1.*--n-folds"),
     ({"segmenters": ["kmeans"]}, r"unknown segmenter 'kmeans'.*--segmenters"),
     ({"segmenters": {"none": "abc"}}, r"segmenter name 'none' is used twice"),
     ({"segmenters": {"x": 3}}, r"segmenter 'x' is a int, which has no fit/predict"),
@@ -179,3 +206,14 @@ def test_cluster_model_stability_matches_refit_clusters(tx):
         assert row.ari == pytest.approx(adjusted_rand_score(before.loc[common],
                                                             after.loc[common]), rel=1e-12)
         assert row.n_common == len(common)
+
+
+def test_verdict_words_an_interval_below_zero():
+    from segml.backtest.core import _verdict
+
+    comp = pd.DataFrame([{"metric": "capture_top10", "winner": "a", "winner_value": 0.5,
+                          "runner_up": "b", "runner_up_value": 0.5, "difference": 0.0,
+                          "lo": -0.009, "hi": -0.001, "real": False}])
+    text = _verdict(comp, pd.DataFrame(columns=["name", "metric", "value"]), 200, 5)
+    assert "-0.009 to -0.001 lies below 0 (the runner-up is ahead in the resamples)" in text
+    assert "includes 0" not in text

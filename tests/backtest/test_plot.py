@@ -40,6 +40,9 @@ def test_validity_over_time_and_stability_lines(res):
     ax = plot_stability(res, "ari", ax=_ax())
     abc = res.stability[res.stability["segmenter"] == "abc"]["ari"].to_numpy()
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), abc, rtol=1e-12)
+    k = res.n_segments.loc["abc"]
+    want = f"abc (k={k.min()})" if k.min() == k.max() else f"abc (k={k.min()}-{k.max()})"
+    assert ax.get_lines()[0].get_label() == want  # k next to the ARI it qualifies
 
 
 def test_migration_heatmap_is_the_row_shares(res):
