@@ -90,7 +90,9 @@ def _child(worker: str, data_dir: Path, out: Path, stages: list[str], algorithms
     try:
         proc = subprocess.run(cmd, env=env, timeout=timeout, capture_output=True, text=True)
     except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s (--timeout)", "stages": {}}
+        done = json.loads(out.read_text())["stages"] if out.exists() else {}
+        return {"error": f"timed out after {timeout:.0f} s (--timeout); stages finished "
+                         f"before: {', '.join(done) or 'none'}", "stages": done}
     wall = time.perf_counter() - t0
     if proc.returncode != 0 or not out.exists():
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]

@@ -42,7 +42,9 @@ else:
     data = load_data(cfg)
     n = len(data.transactions)
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"rows": n, "wall_s": round(time.perf_counter() - t0, 1),
+import segml
+print(json.dumps({"rows": n, "segml_file": segml.__file__,
+                  "wall_s": round(time.perf_counter() - t0, 1),
                   "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
                   "peak_gib": round(ru.ru_maxrss / 2**20, 2)}))
 """
@@ -59,8 +61,10 @@ def main() -> None:
     args = ap.parse_args()
     load0 = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     env = {**os.environ, "PYTHONPATH": str(args.segml)}
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(args.folder),
-                           "1" if args.plain else "0"], env=env, capture_output=True, text=True)
+    # run from the measured tree: ``python -c`` puts the working folder first on sys.path
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(args.folder.resolve()),
+                           "1" if args.plain else "0"], env=env, capture_output=True, text=True,
+                          cwd=args.segml)
     if proc.returncode:
         sys.exit(proc.stderr[-2000:])
     res = json.loads(proc.stdout.strip().splitlines()[-1])

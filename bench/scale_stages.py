@@ -58,7 +58,8 @@ def _reset_peak() -> bool:
 class Meter:
     """Time and peak RSS of named stages of one process."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path  # written after every stage, so a killed worker keeps its stages
         self.stages: dict[str, dict[str, Any]] = {}
         self.exact_peak = _reset_peak()
         self._open: tuple[str, float, float] | None = None
@@ -78,6 +79,12 @@ class Meter:
             "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
             "rss_start_mb": round(rss0 / 1024, 1),
         }
+        self.flush()
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self.path.write_text(json.dumps({"stages": self.stages,
+                                             "exact_peak": self.exact_peak}, indent=1))
 
     def run(self, name: str, fn: Callable[[], Any], *needs: Any) -> Any:
         """Run ``fn`` as stage ``name``; a failure is recorded, not raised."""
@@ -98,6 +105,7 @@ class Meter:
 
     def note(self, name: str, **values: Any) -> None:
         self.stages.setdefault(name, {}).update(values)
+        self.flush()
 
 
 # --------------------------------------------------------------------------- segml
@@ -349,7 +357,7 @@ def plain_worker(data_dir: Path, out_dir: Path, stages: list[str], k_range: rang
 def main(argv: list[str]) -> None:
     """Child entry: ``worker data_dir out_json stages algorithms k_min k_max overrides``."""
     worker, data_dir, out_json, stages, algorithms, k_min, k_max, overrides = argv
-    meter = Meter()
+    meter = Meter(Path(out_json))
     with tempfile.TemporaryDirectory(prefix="segml-scale-") as tmp:
         if worker == "segml":
             over = json.loads(overrides)
@@ -362,5 +370,4 @@ def main(argv: list[str]) -> None:
         else:
             plain_worker(Path(data_dir), Path(tmp), stages.split(","),
                          range(int(k_min), int(k_max) + 1), worker, meter)
-    Path(out_json).write_text(json.dumps({"stages": meter.stages,
-                                          "exact_peak": meter.exact_peak}, indent=1))
+    meter.flush()

@@ -290,7 +290,9 @@ def validate_transactions(
             out[canon] = _to_status(s, table)
         else:
             out[canon] = _to_string(s)
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(index=src.index)
+    for name, col in out.items():  # column by column: no 2-D block copy (pd.DataFrame(dict)
+        frame[name] = col          # stacks the float and date columns)
     duplicate = _duplicate_rows(src, _row_keys(id_codes, frame["timestamp"], frame["amount"]))
 
     amount_missing = frame["amount"].isna().to_numpy(dtype=bool)
