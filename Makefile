@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab bench clean venv
+.PHONY: run test lint lab bench bench-scale clean venv
 
 # (Re)build the virtualenv when it is absent or pyproject.toml / the lock changed.
 $(STAMP): pyproject.toml requirements.lock
@@ -30,6 +30,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# issue 19: segml stage by stage against pandas/polars + scikit-learn; SIZE=smoke|quick|full
+SIZE ?= quick
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -8,12 +8,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from segml.errors import SchemaError
 from segml.schema._common import _check_choice, _check_not_empty, _duplicate_rows, _fail, _opt
 from segml.schema.columns import REQUIRED_TRANSACTION_COLUMNS, TRANSACTION_COLUMNS, _resolve_columns
 from segml.schema.dates import TIMESTAMP_FORMAT, _check_format, parse_dates
-from segml.schema.ids import parse_ids
+from segml.schema.ids import _parse_id_codes, parse_ids
 from segml.schema.quality import DataQualityReport, Validated
 from segml.schema.values import _to_float, _to_status, _to_string
 
@@ -44,19 +46,25 @@ def _product_filter(exclude_products: Any,
             ) from exc
     return codes, compiled
 
-def _reconcile_ids(frame: pd.DataFrame, customers: pd.DataFrame | pd.Series,
-                   report: DataQualityReport) -> None:
-    """Count ids present in one table only; refuse a near-total mismatch."""
+def _reconcile_ids(codes: np.ndarray, uniques: np.ndarray,
+                   customers: pd.DataFrame | pd.Series, report: DataQualityReport) -> None:
+    """Count ids present in one table only; refuse a near-total mismatch.
+
+    ``codes`` are the kept rows' id codes into ``uniques`` (see ``_parse_id_codes``): the
+    ids are compared once per distinct id, and rows are counted with the codes, not by
+    matching every row's text.
+    """
     known = customers if isinstance(customers, pd.Series) else (
         customers["customer_id"] if "customer_id" in customers.columns else customers.index
     )
     known_ids, known_missing = parse_ids(pd.Series(np.asarray(known)), "customers", "customer_id")
-    known_set = pd.Index(known_ids[~known_missing].unique())
-    tx_set = pd.Index(frame["customer_id"].unique())
+    known_set = pd.Index(known_ids[~known_missing].unique(), dtype=object)
+    order = pd.unique(codes[codes >= 0])  # first appearance, as Series.unique()
+    tx_set = pd.Index(np.asarray(uniques, dtype=object)[order], dtype=object)
     found = tx_set.isin(known_set)
-    unknown = ~frame["customer_id"].isin(known_set)
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))[order]
     report.add("flagged", "rows of customers absent from the customers table (kept)",
-               int(unknown.sum()))
+               int(rows[~found].sum()))
     report.add("flagged", "customers absent from the customers table (kept)",
                int((~found).sum()))
     report.add("flagged", "customers without transactions (prospects)",
@@ -84,6 +92,45 @@ def _reconcile_ids(frame: pd.DataFrame, customers: pd.DataFrame | pd.Series,
         "mapping={'customer_id': ...} for each) "
         "and write the ids the same way in both files."
     )
+
+
+def _row_keys(codes: np.ndarray, ts: pd.Series, amount: pd.Series) -> pd.DataFrame:
+    """One 64-bit key per row from its id code, timestamp and amount (see ``_duplicate_rows``).
+
+    Rows equal in every input column have equal ids, timestamps and amounts, hence equal
+    keys; rows whose key repeats (a collision included) are then compared column by column,
+    so the key only narrows the search and never decides alone.
+    """
+    t = ts.to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.uint64)
+    a = amount.to_numpy(dtype="float64", na_value=np.nan)
+    bits = np.where(np.isnan(a), np.float64(np.nan), a).view(np.uint64)
+    with np.errstate(over="ignore"):
+        h = codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= (t + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= bits * np.uint64(0x94D049BB133111EB)
+    return pd.DataFrame({"key": h})
+
+
+def _sort_by_id_and_time(frame: pd.DataFrame, codes: np.ndarray,
+                         uniques: np.ndarray) -> pd.DataFrame:
+    """Sort stably by ``customer_id`` then ``timestamp``, with a fresh RangeIndex.
+
+    The ids are ranked once per distinct id (Arrow's string order, the order ``sort_values``
+    uses) and the rows are sorted on integer keys; data already in order is not copied.
+    """
+    ts = frame["timestamp"]
+    if (codes < 0).any() or ts.isna().any():  # not reached after validation; kept exact
+        return frame.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(
+            drop=True)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.asarray(pa.compute.sort_indices(pa.array(uniques, type=pa.string())))] = (
+        np.arange(len(uniques)))
+    key = rank[codes]
+    t = ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    step = np.diff(key)
+    if len(key) < 2 or ((step > 0) | ((step == 0) & (np.diff(t) >= 0))).all():
+        return frame.reset_index(drop=True)
+    return frame.take(np.lexsort((t, key))).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- public API
@@ -212,7 +259,8 @@ def validate_transactions(
     out: dict[str, pd.Series] = {}
     exclude_hint = _opt("errors='exclude'", 'errors = "exclude"', "--errors exclude")
 
-    ids, missing_id = parse_ids(src[resolved["customer_id"]], table, "customer_id")
+    ids, missing_id, id_codes, id_uniques = _parse_id_codes(src[resolved["customer_id"]], table,
+                                                            "customer_id")
     if missing_id.any() and errors == "raise":
         raise _fail(table, "customer_id", "has missing customer ids", src[resolved["customer_id"]],
                     missing_id, f"fill them, or pass {exclude_hint} to drop and count those rows")
@@ -242,8 +290,10 @@ def validate_transactions(
             out[canon] = _to_status(s, table)
         else:
             out[canon] = _to_string(s)
-    frame = pd.DataFrame(out)
-    duplicate = _duplicate_rows(src, frame[["customer_id", "timestamp"]])
+    frame = pd.DataFrame(index=src.index)
+    for name, col in out.items():  # column by column: no 2-D block copy (pd.DataFrame(dict)
+        frame[name] = col          # stacks the float and date columns)
+    duplicate = _duplicate_rows(src, _row_keys(id_codes, frame["timestamp"], frame["amount"]))
 
     amount_missing = frame["amount"].isna().to_numpy(dtype=bool)
     if amount_missing.any() and errors == "raise":
@@ -297,6 +347,7 @@ def validate_transactions(
             report.add("flagged", "zero amount (kept)", int(zero.sum()))
 
     frame = frame.loc[~drop] if drop.any() else frame
+    kept_codes = id_codes[~drop] if drop.any() else id_codes
     if "status" in frame.columns:
         report.add("flagged", "status cancelled/void (kept; features ignore them)",
                    int(frame["status"].eq("cancelled").sum()))
@@ -304,13 +355,13 @@ def validate_transactions(
                    int(frame["status"].eq("returned").sum()))
 
     if customers is not None:
-        _reconcile_ids(frame, customers, report)
+        _reconcile_ids(kept_codes, id_uniques, customers, report)
 
     if as_of is not None:
         cutoff = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
         report.add("flagged", "rows after as_of (kept here; features exclude them)",
                    int((frame["timestamp"] >= cutoff).sum()))
 
-    frame = frame.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
+    frame = _sort_by_id_and_time(frame, kept_codes, id_uniques)
     report.n_output_rows = len(frame)
     return Validated(frame, report)

@@ -75,7 +75,36 @@ def _to_bool(s: pd.Series, table: str, column: str) -> pd.Series:
     return pd.Series(out, index=s.index, name=s.name)
 
 
+def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``(codes, distinct values)`` of a text column, missing included; None for other dtypes.
+
+    Text columns of order lines repeat few values (product, category, channel, status): the
+    text operations run on the distinct values and are spread back with the codes, instead
+    of running on every row.
+    """
+    if not isinstance(s.dtype, pd.StringDtype):
+        return None
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype=s.dtype)
+
+
+def _spread(values: pd.Series, codes: np.ndarray, like: pd.Series) -> pd.Series:
+    """Per-row values from the per-distinct-value ``values`` (index and name of ``like``)."""
+    return pd.Series(values.array.take(codes), index=like.index, name=like.name)
+
+
 def _to_string(s: pd.Series) -> pd.Series:
+    distinct = _distinct(s)
+    if distinct is not None:
+        codes, uniques = distinct
+        out = _to_string_rows(uniques)
+        if s.dtype == "str" and out.equals(uniques):  # already clean: no copy
+            return s.copy(deep=False)
+        return _spread(out, codes, s)
+    return _to_string_rows(s)
+
+
+def _to_string_rows(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
         vals = s.to_numpy(dtype="float64", na_value=np.nan)
         finite = np.isfinite(vals)
@@ -99,9 +128,13 @@ def _to_ordered(s: pd.Series, table: str, column: str) -> pd.Series:
 
 
 def _to_status(s: pd.Series, table: str) -> pd.Series:
-    text = _to_string(s).str.lower()
+    distinct = _distinct(s)
+    text = _to_string(s if distinct is None else distinct[1]).str.lower()
     norm = text.map(STATUS_SYNONYMS)
     bad = (text.notna() & norm.isna()).to_numpy(dtype=bool)
+    if distinct is not None:
+        bad = bad[distinct[0]]
+        norm = _spread(norm.astype("str"), distinct[0], s)
     if bad.any():
         raise _fail(
             table, "status", "has unknown status values", s, bad,

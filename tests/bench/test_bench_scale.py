@@ -1,0 +1,80 @@
+"""Smoke test of the scale harness (issue 19): the harness itself is correct at a tiny size.
+
+No time limit is asserted: the harness measures, the machine decides the numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def harness():
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_scale", BENCH / "bench_scale.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        yield mod
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.fixture(scope="module")
+def result(harness, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scale")
+    res = harness.main([
+        "--size", "400", "--chunk", "200", "--data-dir", str(tmp / "data"),
+        "--out-dir", str(tmp / "out"), "--k-min", "3", "--k-max", "4",
+        "--set", "segmentation.stability=false", "--stages", "analyse",
+        "--backtest-timeout", "0.5",
+    ])
+    return res, tmp
+
+
+def test_every_stage_has_a_time_and_a_ratio(harness, result):
+    res, tmp = result
+    on_disk = json.loads((tmp / "out" / "scale_n400.json").read_text())
+    assert on_disk["stages"] == res["stages"]
+    assert list(res["stages"]) == harness.STAGES
+    for stage, row in res["stages"].items():
+        if stage == "backtest":
+            continue
+        assert row["segml"]["status"] == "ok", (stage, row["segml"])
+        assert row["pandas"]["status"] == "ok", (stage, row["pandas"])
+        assert row["segml"]["seconds"] >= 0 and row["pandas"]["seconds"] >= 0
+        assert row["segml"]["peak_rss_mb"] > 0 and row["pandas"]["peak_rss_mb"] > 0
+        assert row["time_ratio_pandas"] is not None and row["time_ratio_pandas"] >= 0
+        assert row["memory_ratio_pandas"] > 0
+    for stage in ("read_validate", "features"):
+        assert res["stages"][stage]["polars"]["status"] == "ok"
+        assert res["stages"][stage]["time_ratio_polars"] >= 0
+
+
+def test_chunked_generation_has_unique_ids_across_chunks(result):
+    import pandas as pd
+
+    _, tmp = result
+    folder = tmp / "data" / "n400-400-s0"
+    cust = pd.read_parquet(folder / "customers.parquet")
+    tx = pd.read_parquet(folder / "transactions.parquet", columns=["customer_id"])
+    meta = json.loads((folder / "meta.json").read_text())
+    assert len(cust) == 400 and cust["customer_id"].is_unique
+    assert set(tx["customer_id"]) <= set(cust["customer_id"])
+    assert meta["n_lines"] == len(tx) > 0
+
+
+def test_a_stage_that_cannot_run_says_why(result):
+    res, tmp = result
+    seg = res["stages"]["backtest"]["segml"]
+    assert seg["status"].startswith("not run: timed out after"), seg
+    assert res["stages"]["backtest"]["pandas"]["status"] == "not run: left out (--stages)"
+    md = (tmp / "out" / "scale_n400.md").read_text()
+    assert "| read + validate |" in md and "not run: timed out" in md
