@@ -133,6 +133,8 @@ def write_run(run: RunResult, *, overwrite: bool = False,
                         for k, v in run.quality.items()},
             "model_path": None if run.model_path is None else str(run.model_path),
             "rules_skipped": {k: skip_note(v) for k, v in run.rules_skipped.items()},
+            "drivers": (None if run.drivers is None
+                        else {str(k): round(float(v), 6) for k, v in run.drivers["share"].items()}),
             "timings_s": run.timings,
         }
         published = False

@@ -50,7 +50,8 @@ def degenerate_groups(frame: pd.DataFrame) -> pd.Series:
     >>> degenerate_groups(f).tolist()
     [None, 'zero-value buyers', None, 'net-refund buyers']
     """
-    out = pd.Series(None, index=frame.index, dtype=object, name="degenerate_group")
+    out = pd.Series(np.full(len(frame), None, dtype=object), index=frame.index,
+                    dtype=object, name="degenerate_group")
     if "monetary" not in frame.columns or "frequency" not in frame.columns:
         return out
     freq = pd.to_numeric(frame["frequency"], errors="coerce").to_numpy(dtype=np.float64)
