@@ -9,10 +9,12 @@ reaches ARI 0.72 (seed 0) instead of 0.95. Flags and missing indicators are no l
 standardised either (the demo's B2B accounts are marked by missing demographics, which used to
 sit 2.4 SD away and now at most 1 SD): with the attributes weighted, k=5 reaches ARI 0.941 and
 0.940 on seeds 1 and 2 (0.95+ before) and select_k's largest-stable rule picks k=6 (ARI 0.925
-on seed 1); the thresholds below were lowered to those measurements (issue 15). The structure is nested: B2B accounts and lapsed
-customers sit far from three closer B2C segments, so silhouette, Calinski-Harabasz and
+on seed 1); the thresholds below were lowered to those measurements (issue 15).
+
+The structure is nested: B2B accounts and lapsed customers sit far from three closer B2C
+segments, so silhouette, Calinski-Harabasz and
 Davies-Bouldin prefer k=3 (ARI about 0.45 against the truth); the recommendation rule (largest
-k whose every segment is stable) is what finds k=5.
+k whose every segment is stable) is what finds k=5 (k=6 since issue 15, see above).
 """
 
 import pytest
