@@ -139,6 +139,7 @@ folder = "data/demo"
 # allow_identifiers = ["member_code"]  # identifier-like columns included deliberately
 # [features.weights]                # family weights in the k-means distance
 # value = 2.0                       # "value counts double"
+# demographic = 1.0                 # attributes: 0 (describe only) unless given a weight
 
 [segmentation]
 algorithms = ["kmeans", "gmm"]      # kmeans | minibatch | bisecting | gmm

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(p)
     p.add_argument("--run-id", help="name of the run folder (default from data and as_of); "
                    "a plain name, no path")
+    p.add_argument("--k", type=int, help="number of segments; skips choosing k "
+                   "([segmentation] k_min = k_max = K)")
     p.add_argument("--force", action="store_true",
                    help="replace segml's existing run folder and model (kept as a version)")
     p.add_argument("--model-format", choices=["joblib", "skops"],

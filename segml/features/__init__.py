@@ -3,7 +3,8 @@
 ``FeatureBuilder`` learns the feature state at one ``as_of`` (``fit``) and builds the raw,
 interpretable feature frame with it frozen at any date (``transform``); ``build_features`` does
 both in one call (or reuses a saved state); ``make_preprocessor`` turns a
-``FeatureSpec`` into the scikit-learn preprocessor producing the model matrix.
+``FeatureSpec`` into the scikit-learn preprocessor producing the model matrix, and
+``describe_space`` says how each spec column enters the distance (or why it does not).
 """
 
 from segml.features._time import cutoff
@@ -16,6 +17,7 @@ from segml.features.encoders import (
     FamilyWeight,
     FrequencyEncoder,
     LogMoney,
+    MissingFlags,
     MultiLabelFlags,
     OrdinalScale,
     RareOneHot,
@@ -24,6 +26,7 @@ from segml.features.encoders import (
 )
 from segml.features.relationship import GrowthPotential, growth_potential, relationship_features
 from segml.features.scores import ABCClassifier, ParetoResult, RFMScorer, pareto, rfm_code
+from segml.features.space import describe_space, redundant_columns
 from segml.features.spec import FAMILIES, TRANSFORMS, FamilySpec, FeatureSpec
 from segml.features.transactions import (
     FEATURE_TRANSACTION_COLUMNS,
@@ -41,6 +44,8 @@ __all__ = [
     "cutoff",
     "FeatureBuilder",
     "make_preprocessor",
+    "describe_space",
+    "redundant_columns",
     "FeatureSet",
     "FeatureState",
     "FeatureSpec",
@@ -69,6 +74,7 @@ __all__ = [
     "FamilyWeight",
     "FrequencyEncoder",
     "LogMoney",
+    "MissingFlags",
     "MultiLabelFlags",
     "OrdinalScale",
     "RareOneHot",

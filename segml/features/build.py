@@ -12,31 +12,8 @@ rebuilt for new customers with frozen thresholds. The work is done by
 :class:`~segml.features.builder.FeatureBuilder` (``fit`` learns the state, ``transform`` uses
 it frozen); :func:`build_features` is a one-call convenience over it.
 
-:func:`make_preprocessor` turns a :class:`~segml.features.spec.FeatureSpec`
-into an unfitted scikit-learn ``ColumnTransformer`` (pandas output) whose
-``fit_transform`` on the frame is the model matrix. Per column transform:
-
-============== ===========================================================================
-``log``         to float, median imputation with a missing indicator, signed log1p
-                (:class:`~segml.features.encoders.LogMoney`), standard scaling
-``yeo-johnson`` to float, median imputation + indicator, ``PowerTransformer`` (standardised)
-``robust``      to float, median imputation + indicator, ``RobustScaler``
-``standard``    to float, median imputation + indicator, ``StandardScaler``
-``winsor``      to float, median imputation + indicator, 1 %/99 % clipping, ``StandardScaler``
-``onehot``      :class:`~segml.features.encoders.RareOneHot` (missing is a level, levels
-                seen in fewer than 1 % of rows grouped into ``<column>_other``; levels of
-                fewer than ``spec.min_level_customers`` customers are not even stored)
-``ordinal``     ordered labels to codes (:class:`~segml.features.encoders.OrdinalScale`;
-                numeric columns used as they are), median imputation + indicator, standard
-``frequency``   :class:`~segml.features.encoders.FrequencyEncoder` (levels of fewer than
-                ``spec.min_level_customers`` customers count as unseen), standard scaling
-``passthrough`` to float (booleans 0/1), median imputation + indicator
-============== ===========================================================================
-
-Missing-indicator columns are named ``missingindicator_<column>`` and exist only
-for columns with missing values in the training frame. Each family's block is
-then scaled by :class:`~segml.features.encoders.FamilyWeight` so that every
-family's expected squared-distance budget is proportional to its weight.
+:func:`make_preprocessor` (defined in :mod:`segml.features.space`, re-exported here) turns a
+:class:`~segml.features.spec.FeatureSpec` into the model-matrix preprocessor.
 """
 
 from __future__ import annotations
@@ -48,10 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import PowerTransformer, RobustScaler, StandardScaler
 
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
 from segml.features._time import (
@@ -63,19 +36,12 @@ from segml.features._time import (
 from segml.features.encoders import (
     CANONICAL_LEVELS,
     AgeEncoder,
-    FamilyWeight,
-    FrequencyEncoder,
-    LogMoney,
-    OrdinalScale,
-    RareOneHot,
-    ToFloat,
-    Winsorizer,
     normalize_level,
     normalize_levels,
 )
-from segml.features.privacy import check_identifiers
 from segml.features.relationship import GrowthPotential, _relationship
 from segml.features.scores import ABCClassifier, RFMScorer
+from segml.features.space import make_preprocessor
 from segml.features.spec import FeatureSpec
 
 __all__ = ["FeatureSet", "FeatureState", "build_features", "make_preprocessor"]
@@ -584,148 +550,3 @@ def build_features(
     return FeatureBuilder.from_state(state, spec, min_peers=min_peers).transform(
         transactions, customers, as_of=as_of, aggregates=aggregates
     )
-
-
-def _imputer() -> SimpleImputer:
-    # keep_empty_features: an all-missing column (e.g. interpurchase_cv when nobody has three
-    # orders) stays in the matrix as a constant, so column names do not depend on the data.
-    return SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
-
-
-def _numeric_steps(transform: str) -> list[tuple[str, Any]]:
-    impute = ("impute", _imputer())
-    if transform == "log":
-        return [("float", ToFloat()), impute, ("log", LogMoney()), ("scale", StandardScaler())]
-    if transform == "yeo-johnson":
-        return [("float", ToFloat()), impute, ("power", PowerTransformer(method="yeo-johnson"))]
-    if transform == "robust":
-        return [("float", ToFloat()), impute, ("scale", RobustScaler())]
-    if transform == "standard":
-        return [("float", ToFloat()), impute, ("scale", StandardScaler())]
-    if transform == "winsor":
-        return [("float", ToFloat()), impute, ("clip", Winsorizer()), ("scale", StandardScaler())]
-    if transform == "passthrough":
-        return [("float", ToFloat()), impute]
-    raise ConfigError(f"transform {transform!r} is not numeric.")  # pragma: no cover
-
-
-def _is_text(s: pd.Series) -> bool:
-    return s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype)
-
-
-def _group_pipeline(
-    kind: str, columns: list[str], frame: pd.DataFrame, spec: FeatureSpec
-) -> Any:
-    """One pipeline for all columns of a family sharing a transform (``ordinal-text`` apart)."""
-    if kind == "onehot":
-        return RareOneHot(min_frequency=0.01, min_count=spec.min_level_customers)
-    if kind == "frequency":
-        return Pipeline([("freq", FrequencyEncoder(min_count=spec.min_level_customers)),
-                         ("scale", StandardScaler())])
-    if kind == "ordinal-text":
-        levels: dict[str, Any] = {}
-        for col in columns:
-            lv = spec.levels.get(col, CANONICAL_LEVELS.get(col))
-            if lv is None:
-                raise ConfigError(
-                    f"column {col!r} has transform 'ordinal' but its labels have no order; "
-                    f"give them in the spec: [levels] {col} = [lowest, ..., highest]."
-                )
-            levels[col] = list(lv)
-        return Pipeline([
-            ("ordinal", OrdinalScale(levels=levels)),
-            ("impute", _imputer()),
-            ("scale", StandardScaler()),
-        ])
-    if kind == "ordinal":
-        return Pipeline([("float", ToFloat()), ("impute", _imputer()), ("scale", StandardScaler())])
-    return Pipeline(_numeric_steps(kind))
-
-
-def _family_groups(
-    columns: dict[str, str], frame: pd.DataFrame
-) -> dict[str, list[str]]:
-    """Columns of one family grouped by transform kind, in first-appearance order."""
-    groups: dict[str, list[str]] = {}
-    for col, tr in columns.items():
-        text = _is_text(frame[col])
-        kind = tr
-        if tr == "ordinal" and text:
-            kind = "ordinal-text"
-        elif text and tr not in ("onehot", "frequency", "ordinal"):
-            raise ConfigError(
-                f"column {col!r} holds text labels but has numeric transform {tr!r}; "
-                "use 'onehot', 'ordinal' or 'frequency' for it."
-            )
-        groups.setdefault(kind, []).append(col)
-    return groups
-
-
-def make_preprocessor(spec: FeatureSpec, frame: pd.DataFrame) -> ColumnTransformer:
-    """Unfitted ``ColumnTransformer`` turning the feature frame into the model matrix.
-
-    One block per family (``Pipeline`` of a per-column ``ColumnTransformer`` and
-    a :class:`~segml.features.encoders.FamilyWeight`), in the spec's family
-    order; per-column transforms are listed in the module docstring. Output is
-    pandas with plain column names (``monetary``, ``region_north``,
-    ``missingindicator_income``, ...). Built only from scikit-learn and segml
-    transformers (no lambdas), so it pickles with joblib.
-
-    Parameters
-    ----------
-    spec : FeatureSpec
-        Families, transforms and weights.
-    frame : DataFrame
-        The feature frame (used to check the columns and their kinds; not fitted).
-
-    Returns
-    -------
-    sklearn.compose.ColumnTransformer
-
-    Raises
-    ------
-    ConfigError
-        When a spec column is not in the frame, a text column has a numeric
-        transform, an ordinal text column has no known order, or a column looks like a
-        personal identifier and is not in ``spec.allow_identifiers``
-        (:mod:`segml.features.privacy`).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> f = pd.DataFrame({"monetary": [10.0, 100.0, None], "region": ["n", "s", "n"]})
-    >>> spec = FeatureSpec.default(f.columns)
-    >>> make_preprocessor(spec, f).fit_transform(f).columns.tolist()  # levels of < 5 customers
-    ['monetary', 'missingindicator_monetary', 'region_other']
-    >>> few = FeatureSpec.from_dict({**spec.to_dict(), "min_level_customers": 1})
-    >>> make_preprocessor(few, f).fit_transform(f).columns.tolist()
-    ['monetary', 'missingindicator_monetary', 'region_n', 'region_s']
-    """
-    if not isinstance(spec, FeatureSpec):
-        raise ConfigError(f"spec should be a FeatureSpec, got {type(spec).__name__}.")
-    if not isinstance(frame, pd.DataFrame):
-        raise SchemaError(f"frame should be a DataFrame, got {type(frame).__name__}.")
-    absent = [c for c in spec.columns() if c not in frame.columns]
-    if absent:
-        raise ConfigError(
-            f"feature spec column(s) {absent} are not in the frame; remove them from the spec "
-            "or call spec.select(frame.columns)."
-        )
-    if not spec.families:
-        raise ConfigError("feature spec has no family; the model matrix would be empty.")
-    check_identifiers(frame, spec.columns(), spec.allow_identifiers)
-    blocks = []
-    for name, fam in spec.families.items():
-        groups = _family_groups(fam.columns, frame)
-        inner = ColumnTransformer(
-            [
-                (kind, _group_pipeline(kind, cols, frame, spec), cols)
-                for kind, cols in groups.items()
-            ],
-            remainder="drop",
-            verbose_feature_names_out=False,
-        )
-        block = Pipeline([("encode", inner), ("weight", FamilyWeight(weight=fam.weight))])
-        blocks.append((name, block, list(fam.columns)))
-    ct = ColumnTransformer(blocks, remainder="drop", verbose_feature_names_out=False)
-    return ct.set_output(transform="pandas")

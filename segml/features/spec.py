@@ -65,7 +65,8 @@ from segml._atomic import write_text
 from segml.errors import ConfigError
 
 __all__ = [
-    "FAMILIES", "TRANSFORMS", "FORWARD_TRANSFORMS", "FamilySpec", "FeatureSpec", "SPEC_VERSION",
+    "DEFAULT_WEIGHTS", "DESCRIBE_ONLY_FAMILIES", "FAMILIES", "TRANSFORMS", "FORWARD_TRANSFORMS",
+    "FamilySpec", "FeatureSpec", "SPEC_VERSION",
 ]
 
 SPEC_VERSION = 1
@@ -123,7 +124,18 @@ FORWARD_TRANSFORMS: dict[str, str] = {
 #: seeds x two sweep seeds, ``select_k`` with the largest-stable rule) the planted k was
 #: recommended in 12 of 12 sweeps at weight 0.5 with min_jaccard 0.85, 11 of 12 at weight 0.5
 #: with 0.75, and 7 of 12 at weight 1 with 0.75.
-DEFAULT_WEIGHTS: dict[str, float] = {"firmographic": 0.5}
+#:
+#: Demographic, geographic and psychographic attributes have weight 0 by default: they
+#: *describe* segments (profiles, lifts) and enter the distance only when the user gives them a
+#: weight (issue 15: on real retail invoices the default segments split domestic from foreign
+#: customers, one segment being exactly the foreign ones). Value, behaviour, payment,
+#: relationship and forward value drive the segments.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "firmographic": 0.5, "demographic": 0.0, "geographic": 0.0, "psychographic": 0.0,
+}
+
+#: Families that only describe segments unless given a weight (see :data:`DEFAULT_WEIGHTS`).
+DESCRIBE_ONLY_FAMILIES: tuple[str, ...] = ("demographic", "geographic", "psychographic")
 
 # Default family/transform per canonical feature-frame column; prefixes below.
 _DEFAULTS: dict[str, tuple[str, str]] = {
@@ -135,6 +147,7 @@ _DEFAULTS: dict[str, tuple[str, str]] = {
     "clv": ("value", "log"),
     "net_margin": ("value", "log"),
     "growth_potential": ("value", "standard"),
+    "spending_score": ("value", "standard"),  # a retailer's own spending score (Mall)
     # forward (BG/NBD + Gamma-Gamma): computed only when the spec has the family
     **{c: ("forward", t) for c, t in FORWARD_TRANSFORMS.items()},
     # behaviour
@@ -205,8 +218,9 @@ class FamilySpec:
     columns : dict of str to str
         Feature-frame column -> transform name (one of :data:`TRANSFORMS`).
     weight : float
-        Share of the squared-distance budget, > 0 (1.0 = as much as any other
-        family with weight 1).
+        Share of the squared-distance budget, >= 0 (1.0 = as much as any other
+        family with weight 1; 0 = describe only: the family's columns stay in the
+        feature frame and the profiles but not in the distance).
     options : dict
         Family options; only the ``forward`` family has any (``time_unit``, ``horizon``,
         ``discount_rate``, ``margin``: see :func:`segml.value.check_forward_options`).
@@ -294,10 +308,12 @@ class FeatureSpec:
                 isinstance(w, bool)
                 or not isinstance(w, int | float)
                 or not math.isfinite(w)
-                or w <= 0
+                or w < 0
             ):
                 raise ConfigError(
-                    f"family {fam!r}: weight should be a finite number > 0, got {w!r}."
+                    f"family {fam!r}: weight should be a finite number >= 0 (0 = describe "
+                    f"only), got {w!r}. Fix: set [features.weights] {fam} = 1 in the config, "
+                    f"or spec.with_weights({fam}=1) / weight = 1 in the spec file."
                 )
             if not isinstance(fspec.columns, Mapping):
                 raise ConfigError(
@@ -504,7 +520,8 @@ class FeatureSpec:
         winsorising, nominal attributes through rare-grouped one-hot,
         high-cardinality geography (province, city, postcode) through frequency
         encoding, ordered attributes through ordinal codes, flags pass through.
-        Every family gets weight 1 except ``firmographic`` (see
+        Every family gets weight 1 except ``firmographic`` (0.5) and the
+        demographic, geographic and psychographic attributes (0: describe only; see
         :data:`DEFAULT_WEIGHTS`). Identifiers, dates, scores derived from
         other columns (``r_score``, ``rfm_code``, ``abc_class``), raw inputs
         replaced by derived columns (``birth_year``, ``age_band``,

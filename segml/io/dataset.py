@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -33,6 +34,10 @@ class Dataset:
         canonical feature names, indexed by ``customer_id``.
     notes : list of str
         What the loader mapped or repaired, in words.
+    feature_spec : dict or None
+        The feature spec the source is segmented with by default, as
+        ``FeatureSpec.to_dict`` data (None: ``FeatureSpec.default``). A user's spec
+        (``[features] spec``) replaces it.
     """
 
     name: str
@@ -41,6 +46,7 @@ class Dataset:
     reports: dict[str, DataQualityReport] = field(default_factory=dict)
     features: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    feature_spec: dict[str, Any] | None = None
 
 
 def shared_data_path(filename: str | None = None) -> Path:

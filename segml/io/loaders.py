@@ -192,13 +192,26 @@ def load_marketing_campaign(path: str | os.PathLike[str] | None = None) -> Datas
 # --------------------------------------------------------------------------- mall
 
 
+#: Mall's default feature spec (``FeatureSpec.to_dict`` data): the 1-100 spending score
+#: (value) and the annual income (demographic, given weight 1 on purpose) drive the segments,
+#: both standardised and with equal budgets, which is the textbook income x score k-means;
+#: age and gender are left to describe the segments in the profiles.
+MALL_FEATURE_SPEC: dict[str, Any] = {
+    "families": {
+        "value": {"weight": 1.0, "columns": {"spending_score": "standard"}},
+        "demographic": {"weight": 1.0, "columns": {"income": "standard"}},
+    },
+}
+
+
 def load_mall_customers(path: str | os.PathLike[str] | None = None) -> Dataset:
     """Load "Mall Customer Segmentation Data" onto the customers contract.
 
     A small teaching set (probably fabricated, see DATASETS.md): ``Genre`` is
     the gender, income is given in thousands of dollars and converted to
     dollars, and the 1–100 spending score is returned in ``Dataset.features``
-    as ``spending_score``.
+    as ``spending_score``. ``Dataset.feature_spec`` is :data:`MALL_FEATURE_SPEC` (income x
+    spending score drive, age and gender describe).
 
     Parameters
     ----------
@@ -224,7 +237,11 @@ def load_mall_customers(path: str | os.PathLike[str] | None = None) -> Dataset:
     }).set_index("customer_id").sort_index()
     return Dataset(name="mall_customers", transactions=None, customers=customers,
                    reports={"customers": c_report}, features=feats,
-                   notes=["income converted from k$ to $", "Genre mapped to gender"])
+                   notes=["income converted from k$ to $", "Genre mapped to gender",
+                          "segmented on income x spending score (both standardised, equal "
+                          "weight: the textbook Mall segmentation); age and gender describe "
+                          "the segments"],
+                   feature_spec=MALL_FEATURE_SPEC)
 
 
 # --------------------------------------------------------------------------- online retail

@@ -8,7 +8,14 @@ from typing import Any
 import pandas as pd
 
 from segml.errors import ConfigError
-from segml.pipeline.load import LoadedData, parse_config_as_of, run_as_of, run_id_for
+from segml.pipeline.load import (
+    UNDATED_AS_OF,
+    UNDATED_LOADERS,
+    LoadedData,
+    parse_config_as_of,
+    run_as_of,
+    run_id_for,
+)
 
 __all__ = ["DEMO_FILES", "MODEL_FORMATS", "RUN_FILES", "RUN_MARKER", "check_outputs",
            "check_run_config"]
@@ -37,6 +44,8 @@ def check_run_config(cfg: dict[str, Any]) -> None:
     data = cfg["data"]
     if as_of is not None:
         parse_config_as_of(as_of)
+    elif data["loader"] in UNDATED_LOADERS:
+        pass  # a source without any date: as_of only names the run (UNDATED_AS_OF)
     elif data["loader"] or data["transactions"] or data["customers"]:
         raise ConfigError(
             "features.as_of is required for real data: segml never defaults it to the last "
@@ -97,6 +106,7 @@ def _planned_run_id(cfg: dict[str, Any]) -> str:
     default_as_of = None
     if data["loader"]:
         name = data["loader"]
+        default_as_of = UNDATED_AS_OF if name in UNDATED_LOADERS else None
     elif data["transactions"] or data["customers"]:
         name = Path(data["transactions"] or data["customers"]).stem
     else:

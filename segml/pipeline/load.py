@@ -16,8 +16,8 @@ import pandas as pd
 from segml.errors import ConfigError, OutputExistsError
 from segml.pipeline.result import Progress, quiet
 
-__all__ = ["LoadedData", "load_data", "parse_config_as_of", "run_as_of", "run_id_for",
-           "score_data"]
+__all__ = ["UNDATED_AS_OF", "UNDATED_LOADERS", "LoadedData", "load_data", "parse_config_as_of",
+           "run_as_of", "run_id_for", "score_data"]
 
 
 @dataclass
@@ -39,7 +39,11 @@ class LoadedData:
     truth : Series or None
         Planted segments (demo only; never a feature).
     default_as_of : Timestamp or None
-        The demo portfolio's end date (real data has none: as_of must be given).
+        The demo portfolio's end date, or :data:`UNDATED_AS_OF` for a customer-only
+        source with no date at all (real dated data has none: as_of must be given).
+    feature_spec : dict or None
+        The source's own default feature spec (``Dataset.feature_spec``; e.g. Mall's
+        income x spending score); ``[features] spec`` replaces it.
     """
 
     name: str
@@ -49,6 +53,15 @@ class LoadedData:
     aggregates: pd.DataFrame | None = None
     truth: pd.Series | None = None
     default_as_of: pd.Timestamp | None = None
+    feature_spec: dict[str, Any] | None = None
+
+
+#: The as_of of a customer-only source without any date (no transactions, no signup date, no
+#: birth year; e.g. Mall): no feature depends on it, it only names the run. Fixed rather than
+#: today's date so that runs are reproducible; ``--as-of`` / ``[features] as_of`` overrides it.
+UNDATED_AS_OF = pd.Timestamp("2000-01-01")
+#: Named loaders of customer-only sources without any date (they get :data:`UNDATED_AS_OF`).
+UNDATED_LOADERS = ("mall_customers",)
 
 
 def _load_demo(cfg: dict[str, Any], *, overwrite: bool) -> LoadedData:
@@ -159,8 +172,14 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = quiet,
             # a customer-only source, so they join the customers table
             customers = _join_attributes(customers, aggregates)
             aggregates = None
+        undated = name in UNDATED_LOADERS
+        if undated and cfg["features"]["as_of"] is None:
+            progress(f"{name} has no dates: as_of only names the run "
+                     f"({UNDATED_AS_OF.date()}; --as-of / [features] as_of to change it)")
         return LoadedData(name=name, transactions=ds.transactions, customers=customers,
-                          quality=dict(ds.reports), aggregates=aggregates)
+                          quality=dict(ds.reports), aggregates=aggregates,
+                          default_as_of=UNDATED_AS_OF if undated else None,
+                          feature_spec=ds.feature_spec)
     if data["transactions"] or data["customers"]:
         progress("reading and validating your files")
         quality: dict[str, Any] = {}

@@ -74,6 +74,9 @@ class RunResult:
         The feature date of the run.
     training_window : (Timestamp, Timestamp) or None
         First and last transaction used (None without transactions).
+    drivers : pandas.DataFrame or None
+        Each model column's share of the between-segment sum of squares of the fitted
+        solution (:func:`segml.cluster.drivers.between_ss_shares`), largest first.
     """
 
     run_id: str
@@ -101,6 +104,7 @@ class RunResult:
     staged_model: Any = None
     as_of: pd.Timestamp | None = None
     training_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    drivers: pd.DataFrame | None = None
 
 
 Progress = Callable[[str], None]

@@ -45,6 +45,8 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
 
     fcfg = cfg["features"]
     spec = FeatureSpec.from_toml(Path(fcfg["spec"]).read_text()) if fcfg["spec"] else None
+    if spec is None and getattr(data, "feature_spec", None):
+        spec = FeatureSpec.from_dict(data.feature_spec)  # the source's own (e.g. Mall)
     fs = FeatureBuilder(spec, lookback_days=fcfg["lookback_days"]).fit_transform(
         data.transactions, data.customers, as_of=run_as_of(cfg, data), aggregates=data.aggregates)
     if fcfg["weights"]:
@@ -65,18 +67,27 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
     """Return the model matrix and the raw frame of the customers that are clustered.
 
     Prospects (no purchase) are left out when ``features.buyers_only`` (default):
-    they have no behaviour to cluster on, and the lifecycle rules place them.
+    they have no behaviour to cluster on, and the lifecycle rules place them. Degenerate
+    customers (:mod:`segml.rules.degenerate`: $0-only or net-refund buyers) are always set
+    aside as named groups, counted in ``fs.report["degenerate"]``. How every spec column
+    enters the distance is recorded in ``fs.report["feature_space"]``
+    (:func:`segml.features.describe_space`).
 
     Returns
     -------
     (DataFrame, DataFrame)
         Model matrix and the raw feature rows it was built from (same index).
     """
-    from segml.features import make_preprocessor
+    from segml.features import describe_space, make_preprocessor
+    from segml.rules.degenerate import degenerate_groups
 
     frame = fs.frame
     if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
         frame = frame[~frame["is_prospect"].astype(bool)]
+    # degenerate customers ($0-only buyers, ...) are a named rule group, not a segment
+    groups = degenerate_groups(frame)
+    fs.report["degenerate"] = {str(k): int(v) for k, v in groups.value_counts().items()}
+    frame = frame[groups.isna().to_numpy()]
     if len(frame) < 3:
         raise ConfigError(
             f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "
@@ -84,6 +95,7 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
             "[features] buyers_only = false to cluster prospects too."
         )
     X = make_preprocessor(fs.spec, frame).fit_transform(frame)
+    fs.report["feature_space"] = describe_space(fs.spec, frame).to_dict("records")
     return X, frame
 
 
@@ -142,6 +154,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     from sklearn.metrics import adjusted_rand_score
 
     from segml.cluster import Segmenter, profile_segments, validate_segments
+    from segml.cluster.drivers import between_ss_shares
     from segml.features import make_preprocessor, pareto
     from segml.projection import project_2d
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
@@ -182,6 +195,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         params.setdefault("order_by", "monetary")
     segmenter = Segmenter(preprocessor=make_preprocessor(fs.spec, frame), **params).fit(frame)
     labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
+    drivers = between_ss_shares(X, segmenter.labels_)
+    _check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress)
     tick("fit")
 
     progress("validating segments (silhouettes, stability)")
@@ -230,8 +245,29 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
                               random_state=seg_cfg["random_state"]),
         truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
-        training_window=window,
+        training_window=window, drivers=drivers,
     )
+
+
+def _check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress) -> None:
+    """Record whether every clustered segment reaches ``min_segment_share``; say so if not.
+
+    The floor applies to the clustered customers (degenerate groups and prospects are not
+    in it) and is never switched off silently: ``fs.report["size_floor"]`` holds the
+    smallest share and whether the floor was met, and a miss is reported as progress.
+    """
+    shares = labels.value_counts(normalize=True)
+    smallest = float(shares.min()) if len(shares) else 0.0
+    met = smallest >= floor
+    fs.report["size_floor"] = {"min_segment_share": floor, "smallest_share": round(smallest, 4),
+                               "met": bool(met)}
+    if not met:
+        seg = int(shares.idxmin())
+        fs.report["size_floor"]["note"] = (
+            f"segment {seg} holds {smallest:.1%} of the clustered customers, under the size "
+            f"floor segmentation.min_segment_share={floor:.0%}; no k met the floor or the "
+            "selection kept this k (see the k-selection rationale)")
+        progress("note: " + fs.report["size_floor"]["note"])
 
 
 def run_model(run: RunResult, *, name: str | None = None) -> Any:

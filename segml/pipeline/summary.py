@@ -48,6 +48,19 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
         print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
     for name, missing in run.rules_skipped.items():
         print(f"note: rule set {name!r} skipped: {skip_note(missing)}")
+    report = getattr(run.features, "report", {}) or {}
+    for group, n in (report.get("degenerate") or {}).items():
+        print(f"note: {n:,} {group} set aside before clustering (own segment, not clustered)")
+    dropped = [r for r in report.get("feature_space") or [] if r["role"] == "dropped"]
+    for r in dropped:
+        print(f"note: {r['column']} left out of the distance: {r['note']}")
+    floor = report.get("size_floor") or {}
+    if floor.get("note"):
+        print(f"note: {floor['note']}")
+    if run.drivers is not None and len(run.drivers):
+        top = run.drivers["share"].head(5)
+        print("drivers (share of between-segment SS): "
+              + ", ".join(f"{k} {v:.0%}" for k, v in top.items()))
     print(f"model: {run.model_path}")
     if outputs and run.outputs:
         print(f"report: {run.outputs['report']}")

@@ -12,6 +12,7 @@ import pandas as pd
 from segml.pipeline.checks import RUN_FILES, RUN_MARKER
 from segml.pipeline.result import RunResult
 from segml.pipeline.summary import skip_note
+from segml.rules.degenerate import degenerate_groups, degenerate_segment_ids
 
 __all__ = ["config_to_toml", "segments_table", "write_run"]
 
@@ -25,6 +26,12 @@ def segments_table(run: RunResult) -> pd.DataFrame:
     out["segment_id"] = sc["segment_id"].reindex(out.index).fillna(-1).astype(int)
     out["segment_name"] = out["segment_id"].map(names).fillna("prospect (not clustered)")
     out["role"] = out["segment_id"].map(roles).fillna("to reach")
+    # degenerate customers ($0-only buyers, ...): a named rule group outside the clustering
+    groups = degenerate_groups(run.features.frame)
+    groups = groups[groups.notna() & ~groups.index.isin(sc.index)]
+    out.loc[groups.index, "segment_id"] = degenerate_segment_ids(groups).astype(int)
+    out.loc[groups.index, "segment_name"] = groups + " (not clustered)"
+    out.loc[groups.index, "role"] = "to review"
     out["confidence"] = sc["confidence"].reindex(out.index)
     out["distance"] = sc["distance"].reindex(out.index)
     out["fits_no_segment"] = sc["fits_no_segment"].reindex(out.index).fillna(False).astype(bool)
@@ -126,6 +133,8 @@ def write_run(run: RunResult, *, overwrite: bool = False,
                         for k, v in run.quality.items()},
             "model_path": None if run.model_path is None else str(run.model_path),
             "rules_skipped": {k: skip_note(v) for k, v in run.rules_skipped.items()},
+            "drivers": (None if run.drivers is None
+                        else {str(k): round(float(v), 6) for k, v in run.drivers["share"].items()}),
             "timings_s": run.timings,
         }
         published = False

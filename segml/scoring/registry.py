@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -48,6 +49,7 @@ from segml.scoring.steps import (
     _Imputer,
     _OneHot,
     _Ordinal,
+    _raw_values,
     _Scale,
     _Step,
     _Unsupported,
@@ -91,6 +93,23 @@ def _minmax(step: MinMaxScaler, notes: list[str], where: str) -> _Step:
     return _Affine(step.min_, step.scale_, multiply=True)
 
 
+class _MissingFlags(_Step):
+    """``scale`` where a value is missing (NaN, None, pd.NA), else 0 (any input type)."""
+
+    numeric_input = False
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def __call__(self, block: Any) -> np.ndarray:
+        if isinstance(block, np.ndarray):
+            miss = np.asarray(pd.isna(block), dtype=bool).reshape(block.shape)
+        else:
+            cols = [np.asarray(pd.isna(_raw_values(c)), dtype=bool) for c in block]
+            miss = np.column_stack(cols) if cols else np.empty((0, 0), dtype=bool)
+        return miss.astype(np.float64) * self.scale
+
+
 def _pipeline(step: Pipeline, notes: list[str], where: str) -> _Step:
     return _Chain(*(compile_step(s, notes, where) for s in _flatten(step)))
 
@@ -124,6 +143,7 @@ def _segml_compilers() -> dict[type, StepCompiler]:
                      np.asarray(step.upper_, dtype=np.float64))
 
     return {
+        enc.MissingFlags: lambda step, notes, where: _MissingFlags(float(step.scale)),
         enc.OrdinalScale: ordinal_scale,
         enc.FrequencyEncoder: frequency,
         enc.RareOneHot: lambda step, notes, where: _Chain(_AsLabel(), _OneHot(step.encoder_)),

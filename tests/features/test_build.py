@@ -173,27 +173,28 @@ def _structural(spec: FeatureSpec) -> FeatureSpec:
 
 
 def test_model_matrix_finite_named_and_frozen(fs):
-    pre = make_preprocessor(_structural(fs.spec), fs.frame)
+    # attributes are describe-only by default (weight 0); weight them to see their encoders
+    pre = make_preprocessor(_structural(fs.spec.with_weights(demographic=1, geographic=1)),
+                            fs.frame)
     X = pre.fit_transform(fs.frame)
     assert isinstance(X, pd.DataFrame)
     assert X.index.tolist() == fs.frame.index.tolist()
     assert np.isfinite(X.to_numpy()).all()
     # per family, columns sharing a transform form one block (spec order of first appearance);
-    # the imputer appends its indicators after the block's columns
+    # then the 0/1 columns (flags) and the missing indicators of the family's columns, which
+    # are not standardised (issue 15)
     assert X.columns.tolist() == [
-        "recency_days", "missingindicator_recency_days", "frequency", "monetary",
-        "avg_order_value", "clv", "missingindicator_avg_order_value", "growth_potential",
-        "tenure_days", "missingindicator_tenure_days", "interpurchase_mean_days",
-        "missingindicator_interpurchase_mean_days", "interpurchase_cv", "spend_trend",
-        "return_rate", "missingindicator_interpurchase_cv", "missingindicator_spend_trend",
-        "missingindicator_return_rate", "active_month_share", "spend_q1_share",
-        "spend_q2_share", "spend_q3_share", "spend_q4_share", "season_peak_share",
-        "missingindicator_active_month_share", "missingindicator_spend_q1_share",
-        "missingindicator_spend_q2_share", "missingindicator_spend_q3_share",
-        "missingindicator_spend_q4_share", "missingindicator_season_peak_share",
-        "response_rate", "missingindicator_response_rate", "satisfaction_ord",
-        "missingindicator_satisfaction_ord", "income", "missingindicator_income", "age",
-        "missingindicator_age", "region_missing", "region_north", "region_south",
+        "recency_days", "frequency", "monetary", "avg_order_value", "clv", "growth_potential",
+        "missingindicator_recency_days", "missingindicator_avg_order_value",
+        "tenure_days", "interpurchase_mean_days", "active_month_share",
+        "interpurchase_cv", "spend_trend", "spend_q1_share", "spend_q2_share", "spend_q3_share",
+        "spend_q4_share", "season_peak_share", "return_rate",
+        "missingindicator_tenure_days", "missingindicator_interpurchase_mean_days",
+        "missingindicator_active_month_share",
+        "response_rate", "satisfaction_ord",
+        "missingindicator_response_rate", "missingindicator_satisfaction_ord",
+        "income", "age", "missingindicator_income", "missingindicator_age",
+        "region_missing", "region_north", "region_south",
     ]
     # interpurchase_cv is missing for everybody (nobody has 3 orders): kept as a constant
     assert (X["interpurchase_cv"] == 0).all()
@@ -211,12 +212,13 @@ def test_model_matrix_finite_named_and_frozen(fs):
 
 
 def test_family_weights_set_the_budget(fs):
-    spec = _structural(fs.spec.with_weights(value=2.0))
+    spec = _structural(fs.spec.with_weights(value=2.0, demographic=1, geographic=1))
     X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
     budget = {}
     for fam in spec.families:
-        cols = make_preprocessor(spec, fs.frame).fit(fs.frame).named_transformers_[fam]
-        names = cols.get_feature_names_out()
+        block = make_preprocessor(spec, fs.frame).fit(fs.frame).named_transformers_[fam]
+        # the flags (trailing 0/1 columns and missing indicators) are outside the budget
+        names = block.get_feature_names_out()[: -block["weight"].n_flags or None]
         budget[fam] = float(X[names].var(ddof=0).sum())
     assert budget["value"] == pytest.approx(2.0)
     for fam in ("behaviour", "relationship", "demographic", "geographic"):
@@ -305,7 +307,7 @@ def test_ordinal_text_column_with_spec_levels(fs):
         "families": {"geographic": {"columns": {"region": "ordinal"}}},
         "levels": {"region": ["south", "north"]},
     })
-    X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
+    X = make_preprocessor(spec.with_weights(geographic=1), fs.frame).fit_transform(fs.frame)
     assert X.columns.tolist() == ["region", "missingindicator_region"]
     assert np.isfinite(X.to_numpy()).all()
     # north (1) above south (0)
@@ -393,18 +395,30 @@ def test_every_family_builds_encodes_and_weights():
     assert set(fs.spec.families) == {
         "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
         "geographic", "psychographic"}
-    pre = make_preprocessor(_structural(fs.spec), f)
+    # attributes are describe-only by default: weight 0, not in the matrix
+    for fam in ("demographic", "geographic", "psychographic"):
+        assert fs.spec.families[fam].weight == 0.0
+    assert "city_freq" not in make_preprocessor(_structural(fs.spec), f).fit_transform(f)
+    spec = fs.spec.with_weights(demographic=1, geographic=1, psychographic=1)
+    pre = make_preprocessor(_structural(spec), f)
     X = pre.fit_transform(f)
     assert np.isfinite(X.to_numpy()).all()
     for name in ("city_freq", "company_size", "is_b2b", "interest_sustainability",
                  "survey_price", "latitude", "journey_stage_ord", "education", "gender_f"):
         assert name in X.columns
-    # every family's variance budget equals its weight: 1, except firmographic (B2B-only) at 0.5
-    for fam in fs.spec.families:
-        names = pre.named_transformers_[fam].get_feature_names_out()
-        expected = 0.5 if fam == "firmographic" else 1.0
-        assert fs.spec.families[fam].weight == expected
+    # every family's variance budget (flags apart) equals its weight: 1, except firmographic
+    # (B2B-only) at 0.5, and payment, whose only non-flag columns (days late) are constant in
+    # this frame (late_share, unpaid_share and payment_risk are 0/1 here: flags)
+    for fam in spec.families:
+        block = pre.named_transformers_[fam]
+        n_flags = block["weight"].n_flags
+        names = block.get_feature_names_out()[: -n_flags or None]
+        expected = {"firmographic": 0.5, "payment": 0.0}.get(fam, 1.0)
+        assert spec.families[fam].weight == (0.5 if fam == "firmographic" else 1.0)
         assert float(X[names].var(ddof=0).sum()) == pytest.approx(expected)
+        # a flag's swing is at most one unit of the family's scale
+        flags = block.get_feature_names_out()[len(names):]
+        assert float(X[flags].abs().max().max()) <= block["weight"].scale_ + 1e-12
 
 
 # ------------------------------------------------------------------ relationship and growth
@@ -545,7 +559,9 @@ def test_cdnow_build_matrix_and_frozen_rebuild(shared_data):
     assert fs.report["rows_after_as_of"] == 20_573
     assert fs.frame["abc_class"].value_counts().to_dict() == {"C": 11_785, "B": 7_071, "A": 4_714}
     X = make_preprocessor(fs.spec, fs.frame).fit_transform(fs.frame)
-    assert X.shape == (23_570, 26)
+    # clv and growth_potential are left out as redundant with monetary (Spearman 1.000, -0.936)
+    assert X.shape == (23_570, 22)
+    assert "clv" not in X and "growth_potential" not in X
     assert np.isfinite(X.to_numpy()).all()
     later = build_features(ds.transactions, ds.customers, "1998-06-30", state=fs.state)
     assert later.frame.columns.tolist() == fs.frame.columns.tolist()

@@ -72,7 +72,8 @@ def test_frame_values(built, raw):
 
 def test_model_matrix_is_finite_with_indicators(built):
     _, fs = built
-    X = make_preprocessor(fs.spec, fs.frame).fit_transform(fs.frame)
+    # demographics describe only by default (issue 15); weighted here to check their encoding
+    X = make_preprocessor(fs.spec.with_weights(demographic=1), fs.frame).fit_transform(fs.frame)
     assert X.shape[0] == 2240
     assert np.isfinite(X.to_numpy()).all()
     assert int(X["missingindicator_income"].gt(0).sum()) == 24
@@ -109,7 +110,13 @@ def test_junk_to_unknown_with_a_spec_vocabulary(raw):
     assert fs.report["missing_income"] == 24
     assert fs.report["implausible_birth_years"] == 3
     assert (fs.frame["marital_status"] == "unknown").sum() == 7
-    X = fs.model_matrix()
+    plain = fs.model_matrix()  # demographics describe only: relationship columns alone
+    assert plain.columns.tolist() == ["response_rate", "complaints"]
+    # the 21 complainers (0.9 %) are a flag at most one SD of response_rate away, not the
+    # 1/sqrt(p) = 10 SD a standardised flag would be (issue 15)
+    assert int(plain["complaints"].gt(0).sum()) == 21
+    assert plain["complaints"].max() <= plain["response_rate"].std(ddof=0) + 1e-9
+    X = make_preprocessor(fs.spec.with_weights(demographic=1), fs.frame).fit_transform(fs.frame)
     assert np.isfinite(X.to_numpy()).all()
     assert "marital_status_other" in X.columns
     assert int(X["marital_status_other"].gt(0).sum()) == 7

@@ -38,14 +38,15 @@ def test_default_spec_families_transforms_and_order():
         "relationship": {"weight": 1.0, "columns": {
             "journey_stage_ord": "ordinal", "response_rate": "standard",
             "satisfaction_ord": "ordinal"}},
-        "demographic": {"weight": 1.0, "columns": {
+        # attributes describe segments, they do not drive them unless weighted (issue 15)
+        "demographic": {"weight": 0.0, "columns": {
             "age": "standard", "income": "log", "education": "ordinal",
             "marital_status": "onehot"}},
         "firmographic": {"weight": 0.5, "columns": {
             "is_b2b": "passthrough", "company_size": "ordinal"}},
-        "geographic": {"weight": 1.0, "columns": {
+        "geographic": {"weight": 0.0, "columns": {
             "region": "onehot", "city": "frequency", "latitude": "standard"}},
-        "psychographic": {"weight": 1.0, "columns": {
+        "psychographic": {"weight": 0.0, "columns": {
             "interest_sustainability": "passthrough", "survey_price": "standard"}},
     }
 
@@ -128,12 +129,20 @@ def test_toml_round_trip_property(raw):
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
 
 
+def test_weight_zero_is_describe_only():
+    spec = FeatureSpec.default(["monetary", "age"]).with_weights(demographic=0.0)
+    assert spec.families["demographic"].weight == 0.0
+    assert FeatureSpec.from_toml(spec.to_toml()) == spec
+    assert FeatureSpec.default(["age"]).with_weights(demographic=2).families[
+        "demographic"].weight == 2
+
+
 def test_select_and_family_of():
     spec = FeatureSpec.default(FRAME_COLUMNS)
     sub = spec.select(["monetary", "region"])
     assert sub.to_dict()["families"] == {
         "value": {"weight": 1.0, "columns": {"monetary": "log"}},
-        "geographic": {"weight": 1.0, "columns": {"region": "onehot"}},
+        "geographic": {"weight": 0.0, "columns": {"region": "onehot"}},
     }
     assert spec.family_of("region") == "geographic"
     with pytest.raises(ConfigError, match=r"column 'nope' is in no family of this feature spec"):
@@ -155,14 +164,15 @@ def test_select_and_family_of():
                                      r"'weight', 'options', got int"),
         ({"families": {"value": {"weight": 1, "cols": {}}}},
          r"family 'value': unknown key 'cols'; allowed: 'columns', 'weight'"),
-        ({"families": {"value": {"weight": 0}}},
-         r"family 'value': weight should be a finite number > 0, got 0"),
+        ({"families": {"value": {"weight": -1}}},
+         r"family 'value': weight should be a finite number >= 0 \(0 = describe only\), got "
+         r"-1\. Fix: set \[features.weights\] value = 1"),
         ({"families": {"value": {"weight": "2"}}},
-         r"family 'value': weight should be a finite number > 0, got '2'"),
+         r"family 'value': weight should be a finite number >= 0 .*got '2'"),
         ({"families": {"value": {"weight": float("inf")}}},
-         r"family 'value': weight should be a finite number > 0, got inf"),
+         r"family 'value': weight should be a finite number >= 0 .*got inf"),
         ({"families": {"value": {"weight": True}}},
-         r"family 'value': weight should be a finite number > 0, got True"),
+         r"family 'value': weight should be a finite number >= 0 .*got True"),
         ({"families": {"value": {"columns": ["monetary"]}}},
          r"family 'value': columns should be a mapping of column -> transform, got list"),
         ({"families": {"value": {"columns": {"monetary": "sqrt"}}}},

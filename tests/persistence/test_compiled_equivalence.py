@@ -36,6 +36,7 @@ from segml.features import (
     FamilyWeight,
     FrequencyEncoder,
     LogMoney,
+    MissingFlags,
     OrdinalScale,
     RareOneHot,
     ToFloat,
@@ -116,6 +117,9 @@ CASES: dict[type, Callable[[], object]] = {
     Winsorizer: lambda: _seg_num(Winsorizer()),
     FamilyWeight: lambda: ColumnTransformer(
         [("n", make_pipeline(SimpleImputer(), StandardScaler(), FamilyWeight(weight=3.0)), NUM)]
+    ),
+    MissingFlags: lambda: ColumnTransformer(
+        [("n", _num(StandardScaler()), NUM), ("m", MissingFlags(scale=0.5), NUM + CAT)]
     ),
 }
 

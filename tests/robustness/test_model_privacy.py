@@ -133,7 +133,9 @@ def test_bad_privacy_settings_refused(key, value, match, tmp_path, capsys):
 
 def test_allowed_identifier_saved_without_a_single_email(tmp_path):
     fs = build_features(_tx(), _customers(), AS_OF)
-    spec = replace(fs.spec, allow_identifiers=["profession"])
+    # attributes describe only by default (issue 15); weighted so the model stores them
+    spec = replace(fs.spec.with_weights(demographic=1, geographic=1),
+                   allow_identifiers=["profession"])
     fs.spec = spec
     seg = Segmenter(n_clusters=3, preprocessor=make_preprocessor(spec, fs.frame),
                     random_state=0).fit(fs.frame)

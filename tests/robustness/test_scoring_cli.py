@@ -32,13 +32,16 @@ from tests.robustness.conftest import cli_error, cli_ok
 AS_OF = "2024-12-31"  # the demo portfolio's end date
 
 
-def _config(folder: Path, *, n_customers: int = 400, k_min: int = 3, k_max: int = 4) -> Path:
+def _config(folder: Path, *, n_customers: int = 400, k_min: int = 3, k_max: int = 4,
+            attributes: bool = False) -> Path:
     path = folder / "small.toml"
     path.write_text(
         f'[demo]\nn_customers = {n_customers}\nfolder = "{(folder / "demo").as_posix()}"\n'
         f'[segmentation]\nalgorithms = ["kmeans"]\nk_min = {k_min}\nk_max = {k_max}\n'
         "n_stability = 2\n"
-        f'[output]\nreports_dir = "{(folder / "reports").as_posix()}"\n'
+        # income and region in the model (attributes describe only by default since issue 15)
+        + ("[features.weights]\ndemographic = 1.0\ngeographic = 1.0\n" if attributes else "")
+        + f'[output]\nreports_dir = "{(folder / "reports").as_posix()}"\n'
         f'models_dir = "{(folder / "models").as_posix()}"\n'
     )
     return path
@@ -50,7 +53,7 @@ def demo_run(tmp_path_factory):
     from segml.cli import main
 
     root = tmp_path_factory.mktemp("demo_run")
-    cfg = _config(root)
+    cfg = _config(root, attributes=True)
     assert main(["run", "--config", str(cfg), "--run-id", "r", "--quiet"]) == 0
     demo = root / "demo"
     tx = pd.read_parquet(demo / "transactions.parquet")
@@ -343,10 +346,10 @@ EARLY_CASES = [
     pytest.param(["features", "--out", "f"],
                  r"segml features writes \.csv or \.parquet, not 'a file without extension'",
                  None, id="features-out-no-extension"),
-    pytest.param(["features", "--loader", "mall_customers", "--path", "no/such.csv",
+    pytest.param(["features", "--loader", "cdnow", "--path", "no/such.csv",
                   "--out", "f.parquet"],
                  r"features\.as_of is required for real data.*pass --as-of",
-                 {"data": {"loader": "mall_customers"}}, id="features-real-data-no-as-of"),
+                 {"data": {"loader": "cdnow"}}, id="features-real-data-no-as-of"),
     pytest.param(["score", MISSING_MODEL, "--customers", "no/such.csv", "--out", "s.csv"],
                  r"features\.as_of is required for real data",
                  {"data": {"customers": "no/such.csv"}}, id="score-real-data-no-as-of"),
@@ -398,13 +401,14 @@ def test_score_customers_only_with_a_transactions_model(demo_run, tmp_path, caps
     """A model fitted on transactions cannot score a customers table alone: say what lacks."""
     argv = ["score", str(demo_run["model"]), "--customers", str(demo_run["root"] / "cust.csv"),
             "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")]
-    msg = cli_error(argv, capsys, match=r"scoring data lacks 34 column\(s\) the model reads: "
-                                        r"'recency_days', 'frequency', 'monetary', .* and 28 "
+    # 33 since issue 15: a value column redundant with monetary is not in the model
+    msg = cli_error(argv, capsys, match=r"scoring data lacks 33 column\(s\) the model reads: "
+                                        r"'recency_days', 'frequency', 'monetary', .* and 27 "
                                         r"more\. ")
     assert "--impute-missing" in msg
     model = load_model(demo_run["model"])
     cust, _ = validate_customers(demo_run["cust"])
-    with pytest.raises(SchemaError, match=r"lacks 34 column\(s\) the model reads: "
+    with pytest.raises(SchemaError, match=r"lacks 33 column\(s\) the model reads: "
                                           r"'recency_days'"):
         score(model, None, cust, AS_OF)
 

@@ -22,6 +22,7 @@ The encoders are:
 - :class:`Winsorizer` -- clip at training quantiles.
 - :class:`ToFloat` -- booleans / nullable numbers to float64.
 - :class:`FamilyWeight` -- scale a block of columns to a fixed distance budget.
+- :class:`MissingFlags` -- missing-value indicators on a fixed 0..scale range.
 - :class:`MultiLabelFlags` -- a multi-select answer (``"price; brand"``) to 0/1 flags.
 """
 
@@ -34,7 +35,13 @@ from segml.features.encoders.levels import (
     normalize_levels,
 )
 from segml.features.encoders.multilabel import MultiLabelFlags
-from segml.features.encoders.numeric import FamilyWeight, LogMoney, ToFloat, Winsorizer
+from segml.features.encoders.numeric import (
+    FamilyWeight,
+    LogMoney,
+    MissingFlags,
+    ToFloat,
+    Winsorizer,
+)
 from segml.features.encoders.onehot import RareOneHot, _infrequent_name
 from segml.features.encoders.ordinal import FrequencyEncoder, OrdinalScale
 
@@ -48,6 +55,7 @@ __all__ = [
     "Winsorizer",
     "ToFloat",
     "FamilyWeight",
+    "MissingFlags",
     "MultiLabelFlags",
     "normalize_level",
     "normalize_levels",

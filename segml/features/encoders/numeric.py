@@ -6,13 +6,14 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import OneToOneFeatureMixin
 
 from segml._validation import check_fitted
 from segml.errors import ConfigError
-from segml.features.encoders._common import _Base, _numeric
+from segml.features.encoders._common import _as_frame, _Base, _check_2d, _numeric
 
-__all__ = ["FamilyWeight", "LogMoney", "ToFloat", "Winsorizer"]
+__all__ = ["FamilyWeight", "LogMoney", "MissingFlags", "ToFloat", "Winsorizer"]
 
 
 class ToFloat(OneToOneFeatureMixin, _Base):
@@ -241,6 +242,12 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
     - ``method="count"``: ``s = sqrt(weight / n)``, which gives the same budget
       when every column was standardised to unit variance beforehand.
 
+    The last ``n_flags`` columns are *flags* (0/1 columns and missing indicators kept on a
+    fixed 0..c scale by :func:`segml.features.make_preprocessor`): they are left out of
+    ``V`` (``n`` for ``"count"``) and multiplied by the same ``s``, so a flag's swing stays
+    ``c`` standard deviations of a standardised column of its family. A block of flags only
+    uses ``V = n_flags``.
+
     Because k-means minimises squared distances, ``weight`` is the family's
     share of the objective: weight 2 ("value counts double") doubles its
     budget, i.e. multiplies its coordinates by ``sqrt(2)``.
@@ -251,6 +258,8 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
         Family weight, > 0.
     method : {"variance", "count"}, default "variance"
         How the per-family normaliser is computed (see above).
+    n_flags : int, default 0
+        Number of trailing flag columns left out of the normaliser.
 
     Attributes
     ----------
@@ -267,9 +276,11 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
     np.True_
     """
 
-    def __init__(self, *, weight: float = 1.0, method: str = "variance") -> None:
+    def __init__(self, *, weight: float = 1.0, method: str = "variance",
+                 n_flags: int = 0) -> None:
         self.weight = weight
         self.method = method
+        self.n_flags = n_flags
 
     def fit(self, X: Any, y: Any = None) -> FamilyWeight:
         """Learn the scale factor.
@@ -292,12 +303,20 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
         if self.method not in ("variance", "count"):
             raise ConfigError(f"method={self.method!r} should be 'variance' or 'count'.")
         arr = _numeric(X, self, reset=True)
+        n_flags = int(self.n_flags)
+        if not 0 <= n_flags <= arr.shape[1]:
+            raise ConfigError(
+                f"n_flags={self.n_flags!r} should be between 0 and the {arr.shape[1]} columns."
+            )
+        cont = arr[:, : arr.shape[1] - n_flags]
         with np.errstate(all="ignore"):
-            var = np.nanvar(arr, axis=0) if arr.shape[0] else np.zeros(arr.shape[1])
+            var = np.nanvar(cont, axis=0) if cont.shape[0] else np.zeros(cont.shape[1])
         total = float(np.nansum(var))
         self.total_variance_ = total
-        if self.method == "count":
-            denom = float(arr.shape[1])
+        if cont.shape[1] == 0:
+            denom = float(max(n_flags, 1))
+        elif self.method == "count":
+            denom = float(cont.shape[1])
         else:
             denom = total if total > 0 else 1.0
         self.scale_ = float(np.sqrt(float(self.weight) / denom))
@@ -317,3 +336,92 @@ class FamilyWeight(OneToOneFeatureMixin, _Base):
         """
         check_fitted(self, "scale_")
         return _numeric(X, self, reset=False) * self.scale_
+
+
+class MissingFlags(_Base):
+    """Missing-value indicators on a fixed ``0..scale`` range (not standardised).
+
+    One output column ``missingindicator_<column>`` per input column: ``scale`` where the
+    value is missing (NaN, None, ``pd.NA``), 0 elsewhere. Stateless apart from the column
+    names seen in ``fit``; text columns are accepted.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Value of a missing entry (> 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> MissingFlags(scale=0.5).fit_transform(pd.DataFrame({"a": [1.0, None]}))
+    array([[0. ],
+           [0.5]])
+    """
+
+    def __init__(self, *, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def fit(self, X: Any, y: Any = None) -> MissingFlags:
+        """Record the input columns.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Any values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(self.scale, Real) or isinstance(self.scale, bool) or not (
+            np.isfinite(self.scale) and self.scale > 0
+        ):
+            raise ConfigError(f"scale={self.scale!r} should be a finite number > 0.")
+        _check_2d(X)
+        frame = _as_frame(X)
+        self.n_features_in_ = frame.shape[1]
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Return ``scale`` where ``X`` is missing, else 0.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Same columns as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_fitted(self, "n_features_in_")
+        _check_2d(X)
+        frame = _as_frame(X)
+        if frame.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but MissingFlags is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return frame.isna().to_numpy(dtype=np.float64) * float(self.scale)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Return ``missingindicator_<column>`` for each input column.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Input names (default: those seen in ``fit``, else ``x0, x1, ...``).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_fitted(self, "n_features_in_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_",
+                                     [f"x{i}" for i in range(self.n_features_in_)])
+        return np.asarray([f"missingindicator_{c}" for c in input_features], dtype=object)
