@@ -121,7 +121,7 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     X, _ = model_matrix(cfg, fs)
     sel = run_select_k(cfg, X, fs, progress=not args.quiet)
     print(sel.table.to_string(max_rows=60))
-    print(f"\nrecommended: {sel.recommended}\n{sel.rationale}")
+    print(f"\nverdict: {sel.verdict}\nrecommended: {sel.recommended}\n{sel.rationale}")
     return 0
 
 

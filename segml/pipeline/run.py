@@ -106,6 +106,7 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
         covariance_types=seg["covariance_types"], stability=seg["stability"],
         n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
         rule=seg["rule"], min_jaccard=seg["min_jaccard"],
+        n_references=seg["n_references"], ps_threshold=seg["ps_threshold"],
         fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=progress,
         random_state=seg["random_state"],
     )

@@ -46,7 +46,7 @@ def test_debug_shows_the_exception(tmp_path):
 def test_config_errors():
     with pytest.raises(ConfigError, match=r"'segmentation.k_min' must be int \(like 3\), got 'x'"):
         validate_config({"segmentation": {"k_min": "x"}})
-    with pytest.raises(ConfigError, match=r"need 2 <= segmentation.k_min <= segmentation.k_max"):
+    with pytest.raises(ConfigError, match=r"need 1 <= segmentation.k_min <= segmentation.k_max"):
         validate_config({"segmentation": {"k_min": 6, "k_max": 4}})
     with pytest.raises(ConfigError, match=r"segmentation.rule='elbow' should be 'largest_stable'"):
         validate_config({"segmentation": {"rule": "elbow"}})
