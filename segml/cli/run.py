@@ -88,7 +88,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_run,
     )
 
+    _check_k_flag(args.k)
     cfg = _config_from_args(args)
+    if args.k:  # forced: no "no clear segments" verdict stops the run
+        cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
     if args.model_format:

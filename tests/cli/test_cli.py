@@ -48,7 +48,8 @@ def test_config_errors():
         validate_config({"segmentation": {"k_min": "x"}})
     with pytest.raises(ConfigError, match=r"need 1 <= segmentation.k_min <= segmentation.k_max"):
         validate_config({"segmentation": {"k_min": 6, "k_max": 4}})
-    with pytest.raises(ConfigError, match=r"segmentation.rule='elbow' should be 'largest_stable'"):
+    with pytest.raises(ConfigError,
+                       match=r"segmentation.rule='elbow' should be 'gap', 'largest_stable'"):
         validate_config({"segmentation": {"rule": "elbow"}})
     with pytest.raises(ConfigError, match=r"segmentation.min_jaccard=1.5 should be in \(0, 1\]"):
         validate_config({"segmentation": {"min_jaccard": 1.5}})

@@ -123,3 +123,31 @@ def test_bic_is_not_a_criterion_with_flag_columns():
     assert not r.table["bic_is_criterion"].any()
     assert "mixture BIC is not used as a criterion: 1 of 3 columns are flags" in \
         r.settings["bic_note"]
+
+
+def _no_segments_result(k):
+    from segml.cluster import SelectKResult
+
+    text = ("No clear segments: no k >= 2 is reproducible. Use a value partition (e.g. the "
+            "rfm_groups rule set) or force a k, knowing no criterion supports it.")
+    return SelectKResult(table=pd.DataFrame({"k": [1, 2]}), rationale=text,
+                         recommended={"verdict": NO_SEGMENTS, "k": k, "algorithm": "kmeans"})
+
+
+def test_pipeline_stops_on_no_clear_segments_unless_k1_was_left_out():
+    from segml.errors import NoClearSegmentsError, SegmlError
+    from segml.pipeline.run import no_clear_segments
+
+    seg = {"k_min": 1, "k_max": 10}
+    with pytest.raises(NoClearSegmentsError, match=(
+            r"segmentation: no clear segments: no k >= 2 is reproducible \(k = 1\.\.10 searched "
+            r"on 1,234 customers.*Nothing was fitted.*Fix: act on a value partition.*"
+            r"k_min = k_max = K \(segml fit --k K; Python: segment\(k=K\)\)")):
+        no_clear_segments(_no_segments_result(1), 1234, seg)
+    assert issubclass(NoClearSegmentsError, SegmlError)
+    said = []
+    sel = _no_segments_result(3)
+    no_clear_segments(sel, 1234, {"k_min": 3, "k_max": 10}, said.append)
+    assert said == ["no clear segments: k=3 is fitted only because [segmentation] k_min=3 "
+                    "leaves k=1 out; no criterion supports it"]
+    assert sel.settings["verdict_note"] == said[0]
