@@ -10,6 +10,8 @@ profile" null of the issue is not here; the BG/NBD x Gamma-Gamma population stan
 single transactional population.
 """
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -82,6 +84,7 @@ def test_planted_blobs_get_their_k(centers, k):
     assert r.recommended["params"]["n_clusters"] == k
     assert r.recommended["silhouette_reading"] in ("strong", "reasonable")
     assert r.rationale.startswith(f"Recommended k={k}: the smallest k that is both reproducible")
+    json.dumps(r.to_dict())
 
 
 def test_mall_customers_income_by_spending_score_has_5_segments(shared_data):
