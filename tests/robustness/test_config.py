@@ -11,7 +11,7 @@ from .conftest import cli_error
 
 CASES = [
     ("wrong-type-int", "[segmentation]\nk_min = 'x'\n",
-     r"'segmentation.k_min' must be int .*Fix: write it like k_min = 3"),
+     r"'segmentation.k_min' must be int .*Fix: write it like k_min = 1"),
     ("wrong-type-list", "[segmentation]\nalgorithms = 'kmeans'\n",
      r"'segmentation.algorithms' must be list .*Fix: write it like algorithms = "
      r"\[\"kmeans\", \"gmm\"\]"),
