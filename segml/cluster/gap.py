@@ -10,7 +10,7 @@ reference's has no cluster structure k-means can find, and the rule says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,25 +109,29 @@ def gap_choice(gap: Any, s: Any, *, method: str = "Tibs2001SEmax") -> int:
     return int(within[0])
 
 
-def pca_uniform_reference(X: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-    """One uniform reference data set in the box of ``X``'s principal components.
+def pca_uniform_reference(X: np.ndarray, rng: np.random.RandomState,
+                          n_references: int = 1) -> Iterator[np.ndarray]:
+    """Uniform reference data sets in the box of ``X``'s principal components.
 
     Parameters
     ----------
     X : numpy.ndarray of shape (n_samples, n_features)
     rng : numpy.random.RandomState
+    n_references : int, default=1
 
-    Returns
-    -------
+    Yields
+    ------
     numpy.ndarray
-        Same shape as ``X``.
+        ``n_references`` arrays of ``X``'s shape, each drawn when asked for (one SVD for all
+        of them).
     """
     mean = X.mean(axis=0)
     Xc = X - mean
     _, _, vt = np.linalg.svd(Xc, full_matrices=False)
     proj = Xc @ vt.T
     lo, hi = proj.min(axis=0), proj.max(axis=0)
-    return rng.uniform(lo, hi, size=proj.shape) @ vt + mean
+    for _ in range(int(n_references)):
+        yield rng.uniform(lo, hi, size=proj.shape) @ vt + mean
 
 
 def _log_w(X: np.ndarray, k: int, n_init: int, seed: int) -> tuple[float, np.ndarray]:
@@ -185,8 +189,8 @@ def gap_statistic(
     with threadpool_limits(limits=1):
         for j, k in enumerate(ks):
             log_w[j], labels[k] = _log_w(Z, k, n_init, int(rng.randint(_SEED_MAX)))
-        for b in range(n_references):
-            R = pca_uniform_reference(Z, rng)
+        # drawn lazily: each reference, then its k-means seeds, from the one stream
+        for b, R in enumerate(pca_uniform_reference(Z, rng, n_references)):
             for j, k in enumerate(ks):
                 ref_log[b, j] = _log_w(R, k, n_init, int(rng.randint(_SEED_MAX)))[0]
     sd = ref_log.std(axis=0)

@@ -30,7 +30,8 @@ def test_gap_choice_methods_on_a_hand_made_curve():
 def test_pca_reference_stays_in_the_principal_box():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 3)) @ np.array([[3, 1, 0], [0, 1, 0], [0, 0, 0.2]])
-    R = pca_uniform_reference(X, np.random.RandomState(1))
+    R, R2 = list(pca_uniform_reference(X, np.random.RandomState(1), 2))
+    assert not np.allclose(R, R2)
     assert R.shape == X.shape
     mean = X.mean(axis=0)
     _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
