@@ -145,6 +145,9 @@ def segment(
         few customers for ``k_range``.
     SchemaError
         The tables do not meet the data contract (the message names the column and fix).
+    NoClearSegmentsError
+        k was not forced, k = 1 was in ``k_range`` and the selection found no clear segments
+        (the message says why and what to do: a value partition, or ``k=``).
     """
     from segml.config import validate_config
     from segml.schema import validate_customers, validate_transactions
