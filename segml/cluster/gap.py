@@ -21,9 +21,11 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from segml._validation import check_at_least, check_choice
+from segml.cluster.prediction_strength import prediction_strength
 from segml.errors import ConfigError
 
-__all__ = ["GapResult", "gap_statistic", "gap_choice", "pca_uniform_reference", "GAP_METHODS"]
+__all__ = ["GapResult", "gap_statistic", "gap_choice", "gap_table", "pca_uniform_reference",
+           "GAP_METHODS"]
 
 #: how k is read off the gap curve (the names of R's ``cluster::maxSE``)
 GAP_METHODS = ("Tibs2001SEmax", "firstSEmax", "globalSEmax")
@@ -206,3 +208,27 @@ def gap_statistic(
     )
     return GapResult(table=table, n_references=int(n_references), n_rows=int(Z.shape[0]),
                      n_init=int(n_init), labels=labels)
+
+
+def gap_table(Z: np.ndarray, k_max: int, *, n_references: int, sample_size: int | None,
+              n_init: int, n_splits: int, random_state: int) -> pd.DataFrame:
+    """Gap statistic and prediction strength of k-means for k = 1..k_max, one row per k.
+
+    Both on the same uniform sample of at most ``sample_size`` rows (all rows when ``None``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by k: ``gap``, ``gap_s``, ``prediction_strength``, ``prediction_strength_sd``.
+    """
+    rng = np.random.RandomState(random_state)
+    if sample_size is not None and Z.shape[0] > sample_size:
+        Z = Z[np.sort(rng.choice(Z.shape[0], size=int(sample_size), replace=False))]
+    gap = gap_statistic(Z, range(1, k_max + 1), n_references=n_references, sample_size=None,
+                        n_init=n_init, random_state=rng.randint(2**31 - 1)).table
+    ps = [prediction_strength(Z, k, n_splits=n_splits, n_init=n_init,
+                              random_state=rng.randint(2**31 - 1)) for k in gap.index]
+    out = gap[["gap", "gap_s"]].copy()
+    out["prediction_strength"] = [p.mean for p in ps]
+    out["prediction_strength_sd"] = [p.std for p in ps]
+    return out

@@ -61,6 +61,7 @@ null. Only the combination gives the right answer everywhere, hence the rule. Th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ import pandas as pd
 from segml.cluster.silhouette import FULL_KIND, SAMPLE_KIND
 
 __all__ = ["CRITERIA", "RULES", "GAP_BAND", "NO_SEGMENTS", "SEGMENTS", "silhouette_reading",
-           "recommend_by_criteria", "recommend_by_gap"]
+           "knee_point", "recommend_by_criteria", "recommend_by_gap"]
 
 #: criterion name -> (table column, "max" or "min")
 CRITERIA: dict[str, tuple[str, str]] = {
@@ -122,6 +123,39 @@ def _describe(row: pd.Series) -> str:
     if row["algorithm"] == "gmm":
         return f"k={row['k']} (gmm/{row['covariance_type']})"
     return f"k={row['k']} ({row['algorithm']})"
+
+
+def knee_point(x: Sequence[float], y: Sequence[float]) -> int | None:
+    """Index of the knee of a decreasing curve: the point farthest below the chord.
+
+    Both axes are scaled to [0, 1]; the knee maximises the distance between the chord joining
+    the first and last points and the curve (the Kneedle idea for a convex decreasing curve).
+
+    Parameters
+    ----------
+    x, y : sequence of float
+        Increasing ``x`` (e.g. k) and the curve (e.g. inertia).
+
+    Returns
+    -------
+    int or None
+        Position of the knee, ``None`` with fewer than 3 points or a flat curve.
+
+    Examples
+    --------
+    >>> knee_point([1, 2, 3, 4, 5], [100, 30, 20, 15, 12])
+    1
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape[0] < 3 or np.ptp(y) == 0 or np.ptp(x) == 0:
+        return None
+    xn = (x - x.min()) / np.ptp(x)
+    yn = (y - y.min()) / np.ptp(y)
+    chord = yn[0] + (yn[-1] - yn[0]) * (xn - xn[0]) / (xn[-1] - xn[0])
+    gap = chord - yn
+    best = int(np.argmax(gap))
+    return best if gap[best] > 0 else None
 
 
 def recommend_by_criteria(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +16,15 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from segml._validation import check_choices
-from segml.cluster.gap import GAP_SAMPLE_SIZE, gap_statistic
+from segml.cluster.gap import GAP_SAMPLE_SIZE, gap_table
 from segml.cluster.metrics import cluster_stats
-from segml.cluster.prediction_strength import PS_THRESHOLD, prediction_strength
+from segml.cluster.prediction_strength import PS_THRESHOLD
 from segml.cluster.recommend import (
     CRITERIA,
     NO_SEGMENTS,
     RULES,
     SEGMENTS,
+    knee_point,
     recommend_by_criteria,
     recommend_by_gap,
     silhouette_reading,
@@ -108,39 +109,6 @@ def _py(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return [_py(x) for x in v]
     return v
-
-
-def knee_point(x: Sequence[float], y: Sequence[float]) -> int | None:
-    """Index of the knee of a decreasing curve: the point farthest below the chord.
-
-    Both axes are scaled to [0, 1]; the knee maximises the distance between the chord joining
-    the first and last points and the curve (the Kneedle idea for a convex decreasing curve).
-
-    Parameters
-    ----------
-    x, y : sequence of float
-        Increasing ``x`` (e.g. k) and the curve (e.g. inertia).
-
-    Returns
-    -------
-    int or None
-        Position of the knee, ``None`` with fewer than 3 points or a flat curve.
-
-    Examples
-    --------
-    >>> knee_point([1, 2, 3, 4, 5], [100, 30, 20, 15, 12])
-    1
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape[0] < 3 or np.ptp(y) == 0 or np.ptp(x) == 0:
-        return None
-    xn = (x - x.min()) / np.ptp(x)
-    yn = (y - y.min()) / np.ptp(y)
-    chord = yn[0] + (yn[-1] - yn[0]) * (xn - xn[0]) / (xn[-1] - xn[0])
-    gap = chord - yn
-    best = int(np.argmax(gap))
-    return best if gap[best] > 0 else None
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -514,9 +482,9 @@ def select_k(
     gap_s = 0.0
     if rule == "gap":
         t0 = time.perf_counter()
-        gap_res = _gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
-                             n_init=n_init if isinstance(n_init, int) else 10,
-                             n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)))
+        gap_res = gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
+                            n_init=n_init if isinstance(n_init, int) else 10,
+                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)))
         gap_s = time.perf_counter() - t0
         table = table.merge(gap_res, left_on="k", right_index=True, how="left")
         recommended, rationale = recommend_by_gap(
@@ -583,19 +551,3 @@ def select_k(
     return SelectKResult(
         table=table, recommended=recommended, rationale=rationale, picks=picks, settings=settings
     )
-
-
-def _gap_table(Z: np.ndarray, k_max: int, *, n_references: int, sample_size: int | None,
-               n_init: int, n_splits: int, random_state: int) -> pd.DataFrame:
-    """Gap statistic and prediction strength of k-means for k = 1..k_max, one row per k."""
-    rng = np.random.RandomState(random_state)
-    if sample_size is not None and Z.shape[0] > sample_size:
-        Z = Z[np.sort(rng.choice(Z.shape[0], size=int(sample_size), replace=False))]
-    gap = gap_statistic(Z, range(1, k_max + 1), n_references=n_references, sample_size=None,
-                        n_init=n_init, random_state=rng.randint(2**31 - 1)).table
-    ps = [prediction_strength(Z, k, n_splits=n_splits, n_init=n_init,
-                              random_state=rng.randint(2**31 - 1)) for k in gap.index]
-    out = gap[["gap", "gap_s"]].copy()
-    out["prediction_strength"] = [p.mean for p in ps]
-    out["prediction_strength_sd"] = [p.std for p in ps]
-    return out
