@@ -137,8 +137,9 @@ def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
             f"{n_customers:,} customers; `segml select-k` shows the table). Nothing was "
             "fitted: any k would be a choice no criterion supports. Fix: act on a value "
             "partition (the rfm_groups / abc rule sets), or force a number of segments with "
-            "[segmentation] k_min = k_max = K (segml fit --k K; Python: segment(k=K)), or set "
-            "[segmentation] k_min = 2 to get the best-reproducing k flagged as unsupported."
+            "[segmentation] k_min = k_max = K (segml run --k K, segml fit --k K; Python: "
+            "segment(k=K)), or set [segmentation] k_min = 2 to get the best-reproducing k "
+            "flagged as unsupported."
         )
     note = (f"no clear segments: k={rec['k']} is fitted only because [segmentation] "
             f"k_min={seg['k_min']} leaves k=1 out; no criterion supports it")

@@ -145,7 +145,7 @@ def test_pipeline_stops_on_no_clear_segments_unless_k1_was_left_out():
     with pytest.raises(NoClearSegmentsError, match=(
             r"segmentation: no clear segments: no k >= 2 is reproducible \(k = 1\.\.10 searched "
             r"on 1,234 customers.*Nothing was fitted.*Fix: act on a value partition.*"
-            r"k_min = k_max = K \(segml fit --k K; Python: segment\(k=K\)\)")):
+            r"k_min = k_max = K \(segml run --k K, segml fit --k K; Python: segment\(k=K\)\)")):
         no_clear_segments(_no_segments_result(1), 1234, seg)
     assert issubclass(NoClearSegmentsError, SegmlError)
     said = []
