@@ -63,14 +63,16 @@ DEFAULTS: dict[str, Any] = {
     },
     "segmentation": {
         "algorithms": ["kmeans", "gmm"],
-        "k_min": 3,
+        "k_min": 1,
         "k_max": 10,
         "covariance_types": ["diag"],
         "min_segment_share": 0.03,
         "stability": True,
         "n_stability": 10,
-        "rule": "largest_stable",
-        "min_jaccard": 0.85,
+        "rule": "gap",
+        "min_jaccard": 0.75,
+        "n_references": 10,
+        "ps_threshold": 0.8,
         "fit_sample_size": 200_000,
         "random_state": 0,
         "n_jobs": 1,
@@ -144,13 +146,16 @@ folder = "data/demo"
 [segmentation]
 algorithms = ["kmeans", "gmm"]      # kmeans | minibatch | bisecting | gmm
 covariance_types = ["diag"]         # gmm: full | diag | tied | spherical (full is slow)
-k_min = 3                           # 2 usually just splits B2B from the rest
+k_min = 1                           # 1 lets the answer be "no clear segments"
 k_max = 10
 min_segment_share = 0.03            # segments smaller than this are flagged
 stability = true                    # refit on sub-samples: per-segment Jaccard stability
 n_stability = 10                    # refits per k
-rule = "largest_stable"             # largest k whose every segment is stable | "votes"
-min_jaccard = 0.85                  # "stable" = every segment's mean Jaccard at least this
+rule = "gap"                        # gap statistic + reproducibility filters, can say "no
+                                    # clear segments" | "largest_stable" | "votes" (old rules)
+min_jaccard = 0.75                  # every segment's mean bootstrap Jaccard at least this
+n_references = 10                   # gap statistic: uniform reference data sets
+ps_threshold = 0.8                  # prediction strength a k needs
 random_state = 0
 
 [rules]
@@ -271,19 +276,32 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         parse_as_of(cfg["features"]["as_of"], where="config: features.as_of")
     _check_privacy(cfg["features"])
     seg = cfg["segmentation"]
-    if not 2 <= seg["k_min"] <= seg["k_max"]:
-        raise ConfigError(f"config: need 2 <= segmentation.k_min <= segmentation.k_max, got "
+    if not 1 <= seg["k_min"] <= seg["k_max"]:
+        raise ConfigError(f"config: need 1 <= segmentation.k_min <= segmentation.k_max, got "
                           f"k_min={seg['k_min']}, k_max={seg['k_max']}. Fix: set [segmentation] "
-                          "k_min and k_max so that 2 <= k_min <= k_max (or pass --k K to "
+                          "k_min and k_max so that 1 <= k_min <= k_max (or pass --k K to "
                           "segml fit).")
-    if seg["rule"] not in ("largest_stable", "votes"):
-        raise ConfigError(f"config: segmentation.rule={seg['rule']!r} should be "
-                          "'largest_stable' or 'votes'. Fix: [segmentation] rule = "
-                          "\"largest_stable\" (or \"votes\").")
+    if seg["k_max"] < 2:
+        raise ConfigError(f"config: segmentation.k_max={seg['k_max']} leaves nothing to compare "
+                          "with one population. Fix: [segmentation] k_max = 10 (2 at least; "
+                          "Python: segment(k_range=(1, 10))).")
+    if seg["rule"] not in ("gap", "largest_stable", "votes"):
+        raise ConfigError(f"config: segmentation.rule={seg['rule']!r} should be 'gap', "
+                          "'largest_stable' or 'votes'. Fix: [segmentation] rule = \"gap\" "
+                          "(the old rules \"largest_stable\", \"votes\" are kept for comparison;"
+                          " Python: select_k(rule=...)).")
+    if not 0.0 < seg["ps_threshold"] <= 1.0:
+        raise ConfigError(f"config: segmentation.ps_threshold={seg['ps_threshold']} should be "
+                          "in (0, 1]. Fix: [segmentation] ps_threshold = 0.8 (Tibshirani & "
+                          "Walther suggest 0.8-0.9; Python: select_k(ps_threshold=...)).")
+    if seg["n_references"] < 2:
+        raise ConfigError(f"config: segmentation.n_references={seg['n_references']} should be "
+                          "at least 2. Fix: [segmentation] n_references = 10 (Python: "
+                          "select_k(n_references=...)).")
     if not 0.0 < seg["min_jaccard"] <= 1.0:
         raise ConfigError(f"config: segmentation.min_jaccard={seg['min_jaccard']} should be in "
-                          "(0, 1]. Fix: [segmentation] min_jaccard = 0.85 (Hennig's 'highly "
-                          "stable'), or another value in (0, 1].")
+                          "(0, 1]. Fix: [segmentation] min_jaccard = 0.75 (Hennig's "
+                          "'stable' on bootstrap refits), or another value in (0, 1].")
     return cfg
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "InputFileError",
     "OutputExistsError",
     "OutputWriteError",
+    "NoClearSegmentsError",
     "SegmlWarning",
     "DataQualityWarning",
     "ModelVersionWarning",
@@ -36,6 +37,10 @@ class SchemaError(SegmlError, ValueError):
 
 class ConfigError(SegmlError, ValueError):
     """A configuration file, feature spec or argument is invalid."""
+
+
+class NoClearSegmentsError(SegmlError, ValueError):
+    """k selection found no clear segments and no number of segments was forced."""
 
 
 class RuleSyntaxError(SegmlError, ValueError):

@@ -86,7 +86,7 @@ def segment(
     *,
     as_of: Any,
     k: int | None = None,
-    k_range: tuple[int, int] = (3, 10),
+    k_range: tuple[int, int] = (1, 10),
     algorithms: Sequence[str] = ("kmeans", "gmm"),
     rule_sets: Sequence[str] = DEFAULT_RULE_SETS,
     mapping: dict[str, str] | None = None,
@@ -101,7 +101,8 @@ def segment(
     the tables are validated (:func:`segml.schema.validate_transactions` /
     ``validate_customers``), features are built with only the rows on or before
     ``as_of``, prospects (no purchase yet) are left out of the clustering, k is chosen by
-    the stability rule, and the segments are profiled, named and compared with the rule
+    the gap statistic with reproducibility filters (which can answer "no clear segments"),
+    and the segments are profiled, named and compared with the rule
     segments. Nothing is written to disk (see :meth:`Segmentation.save`).
 
     Parameters
@@ -115,9 +116,10 @@ def segment(
         Feature date (``"YYYY-MM-DD"``, inclusive). Required: segml never takes the last
         date in the data. (``[features] as_of`` / ``--as-of`` of ``segml run``.)
     k : int, optional
-        Fix the number of segments instead of choosing it in ``k_range``.
-    k_range : (int, int), default (3, 10)
-        Smallest and largest k tried (``[segmentation] k_min``/``k_max``).
+        Fix the number of segments instead of choosing it in ``k_range`` (``--k``).
+    k_range : (int, int), default (1, 10)
+        Smallest and largest k tried (``[segmentation] k_min``/``k_max``); with 1 in the
+        range the answer can be "no clear segments" (see :func:`segml.cluster.select_k`).
     algorithms : sequence of {"kmeans", "gmm"}, default ("kmeans", "gmm")
         Algorithms compared (``[segmentation] algorithms``).
     rule_sets : sequence of str, default every built-in rule set
@@ -126,8 +128,7 @@ def segment(
     mapping, customer_mapping : dict, optional
         Canonical name -> your column name, for transactions and customers.
     n_stability : int, default 10
-        Refits on 80% sub-samples per k, for the stability rule
-        (``[segmentation] n_stability``).
+        Bootstrap refits per k, for the stability filter (``[segmentation] n_stability``).
     random_state : int, default 0
         Seed of every random step: same input and seed give the same segments.
     progress : callable, optional
@@ -144,6 +145,9 @@ def segment(
         few customers for ``k_range``.
     SchemaError
         The tables do not meet the data contract (the message names the column and fix).
+    NoClearSegmentsError
+        k was not forced, k = 1 was in ``k_range`` and the selection found no clear segments
+        (the message says why and what to do: a value partition, or ``k=``).
     """
     from segml.config import validate_config
     from segml.schema import validate_customers, validate_transactions

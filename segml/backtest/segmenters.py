@@ -121,8 +121,9 @@ class ClusterModel(BaseEstimator):
                     f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
                     " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
                 )
+            # a baseline needs clusters: k=1 ("no clear segments") is left out of the search
             sel = select_k(
-                Z, k_range=range(seg["k_min"], k_max + 1), algorithms=seg["algorithms"],
+                Z, k_range=range(max(seg["k_min"], 2), k_max + 1), algorithms=seg["algorithms"],
                 covariance_types=seg["covariance_types"], stability=seg["stability"],
                 n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
                 rule=seg["rule"], min_jaccard=seg["min_jaccard"],

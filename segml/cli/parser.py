@@ -56,10 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
              "segml run\nsegml run --config segml.toml --force\n"
              "segml run --loader cdnow --as-of 1998-06-30 --run-id cdnow")
     _data_args(p)
+    p.add_argument("--k", type=int, help="force the number of segments ([segmentation] "
+                   "k_min = k_max = K); without it k is chosen and the run stops when there "
+                   "are no clear segments")
     p.add_argument("--run-id", help="name of the run folder (default from data and as_of); "
                    "a plain name, no path")
-    p.add_argument("--k", type=int, help="number of segments; skips choosing k "
-                   "([segmentation] k_min = k_max = K)")
     p.add_argument("--force", action="store_true",
                    help="replace segml's existing run folder and model (kept as a version)")
     p.add_argument("--model-format", choices=["joblib", "skops"],

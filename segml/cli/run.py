@@ -88,9 +88,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_run,
     )
 
-    _check_k_flag(args.k)  # before anything is loaded
+    _check_k_flag(args.k)
     cfg = _config_from_args(args)
-    if args.k:
+    if args.k:  # forced: no "no clear segments" verdict stops the run
         cfg["segmentation"]["k_min"] = cfg["segmentation"]["k_max"] = args.k
     if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
@@ -124,7 +124,7 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     X, _ = model_matrix(cfg, fs)
     sel = run_select_k(cfg, X, fs, progress=not args.quiet)
     print(sel.table.to_string(max_rows=60))
-    print(f"\nrecommended: {sel.recommended}\n{sel.rationale}")
+    print(f"\nverdict: {sel.verdict}\nrecommended: {sel.recommended}\n{sel.rationale}")
     return 0
 
 

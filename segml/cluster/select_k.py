@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,31 +16,31 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from segml._validation import check_choices
+from segml.cluster.gap import GAP_SAMPLE_SIZE, gap_table
 from segml.cluster.metrics import cluster_stats
+from segml.cluster.prediction_strength import PS_THRESHOLD
+from segml.cluster.recommend import (
+    CRITERIA,
+    NO_SEGMENTS,
+    RULES,
+    SEGMENTS,
+    knee_point,
+    recommend_by_criteria,
+    recommend_by_gap,
+    silhouette_reading,
+)
 from segml.cluster.segmenter import ALGORITHMS, COVARIANCE_TYPES, Segmenter
 from segml.cluster.silhouette import FULL_KIND, SAMPLE_KIND, sampled_silhouette
 from segml.cluster.silhouette import sqeuclidean_silhouette as _sq_silhouette
 from segml.cluster.stability import bootstrap_stability
 from segml.errors import ConfigError
 
-__all__ = ["SelectKResult", "select_k", "knee_point", "CRITERIA", "RULES"]
+__all__ = ["SelectKResult", "select_k", "knee_point", "CRITERIA", "RULES", "NO_SEGMENTS",
+           "SEGMENTS"]
 
-#: criterion name -> (table column, "max" or "min")
-CRITERIA: dict[str, tuple[str, str]] = {
-    FULL_KIND: (FULL_KIND, "max"),
-    SAMPLE_KIND: (SAMPLE_KIND, "max"),
-    "calinski_harabasz": ("calinski_harabasz", "max"),
-    "davies_bouldin": ("davies_bouldin", "min"),
-    "inertia_knee": ("inertia_knee", "knee"),
-    "bic": ("bic", "min"),
-    "stability_ari": ("stability_ari_mean", "max"),
-}
-
-#: how the recommendation is made (see :func:`select_k`)
-RULES = ("largest_stable", "votes")
-#: Hennig's threshold for a "highly stable" cluster (mean resampling Jaccard, fpc::clusterboot:
-#: >= 0.75 stable, >= 0.85 highly stable, <= 0.5 dissolved)
-STABLE_JACCARD = 0.85
+#: Hennig's threshold for a "stable" cluster (mean bootstrap Jaccard, fpc::clusterboot:
+#: >= 0.75 stable, >= 0.85 highly stable, <= 0.5 dissolved); the default of every rule
+STABLE_JACCARD = 0.75
 
 AUTO_FIT_SAMPLE = 50_000
 AUTO_FLOAT32_ROWS = 100_000
@@ -51,16 +51,25 @@ SINGLE_THREAD_CELLS = 4_000_000
 
 @dataclass
 class SelectKResult:
-    """Outcome of :func:`select_k`: a tidy table, a recommendation and its rationale.
+    """Outcome of :func:`select_k`: a tidy table, a verdict, a recommendation and its rationale.
 
     Attributes
     ----------
     table : pandas.DataFrame
         One row per (algorithm, covariance_type, k) with every criterion, the smallest segment's
-        share, ``too_small``, ``inertia_knee``, stability and timings.
+        share, ``too_small``, ``inertia_knee``, stability (``stability_jaccard_min`` and its
+        percentile interval ``stability_jaccard_min_low``/``_high`` over refits) and timings;
+        with ``rule="gap"`` also the k-means ``gap``, ``gap_s`` and ``prediction_strength``
+        (``prediction_strength_sd``) of each k. The headline silhouette is the Euclidean one,
+        ``silhouette_euclidean_sample`` (with ``silhouette_reading`` on Kaufman & Rousseeuw's
+        scale); ``silhouette_sqeuclidean_full`` is the squared-Euclidean variant (reads 0.1-0.2
+        higher), kept as a secondary column.
     recommended : dict
-        ``algorithm``, ``covariance_type``, ``k``, ``votes``, ``n_criteria``, ``criteria`` (those
-        that pick it) and ``params`` (keyword arguments for :class:`Segmenter`).
+        ``verdict`` (``"segments"`` or ``"no clear segments"``), ``algorithm``,
+        ``covariance_type``, ``k`` (1 for "no clear segments" when k=1 was searched),
+        ``k_interval`` (the smallest and largest supported k), ``rule`` and ``params``
+        (keyword arguments for :class:`Segmenter`, ``None`` when k=1); the criteria rules add
+        ``votes``, ``n_criteria`` and ``criteria``.
     rationale : str
         Which criteria agree and which disagree (with the k they prefer), and what was excluded.
     picks : dict
@@ -74,6 +83,11 @@ class SelectKResult:
     rationale: str
     picks: dict[str, dict[str, Any]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """``"segments"`` or ``"no clear segments"``."""
+        return str(self.recommended.get("verdict", SEGMENTS))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as plain Python types (JSON-serialisable)."""
@@ -95,39 +109,6 @@ def _py(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return [_py(x) for x in v]
     return v
-
-
-def knee_point(x: Sequence[float], y: Sequence[float]) -> int | None:
-    """Index of the knee of a decreasing curve: the point farthest below the chord.
-
-    Both axes are scaled to [0, 1]; the knee maximises the distance between the chord joining
-    the first and last points and the curve (the Kneedle idea for a convex decreasing curve).
-
-    Parameters
-    ----------
-    x, y : sequence of float
-        Increasing ``x`` (e.g. k) and the curve (e.g. inertia).
-
-    Returns
-    -------
-    int or None
-        Position of the knee, ``None`` with fewer than 3 points or a flat curve.
-
-    Examples
-    --------
-    >>> knee_point([1, 2, 3, 4, 5], [100, 30, 20, 15, 12])
-    1
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape[0] < 3 or np.ptp(y) == 0 or np.ptp(x) == 0:
-        return None
-    xn = (x - x.min()) / np.ptp(x)
-    yn = (y - y.min()) / np.ptp(y)
-    chord = yn[0] + (yn[-1] - yn[0]) * (xn - xn[0]) / (xn[-1] - xn[0])
-    gap = chord - yn
-    best = int(np.argmax(gap))
-    return best if gap[best] > 0 else None
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -180,8 +161,16 @@ def _evaluate_one(
     stability: bool,
     n_stability: int,
     stability_sample_size: int,
+    stability_method: str = "subsample",
 ) -> dict[str, Any]:
     rng = np.random.RandomState(seed)
+    if k == 1:  # one population: nothing to fit
+        return {
+            "algorithm": algorithm, "covariance_type": cov if algorithm == "gmm" else None,
+            "k": 1, "n_segments_found": 1, "n_fit_samples": Z.shape[0], "dtype": dtype,
+            "inertia": float(((Z - Z.mean(axis=0)) ** 2).sum()), "min_segment_share": 1.0,
+            "fit_seconds": 0.0, "metrics_seconds": 0.0, "stability_seconds": 0.0,
+        }
     seg = Segmenter(
         algorithm=algorithm, n_clusters=k, covariance_type=cov, n_init=n_init,
         max_iter=max_iter, fit_sample_size=fit_sample_size, dtype=dtype, order_by="size",
@@ -212,7 +201,8 @@ def _evaluate_one(
             inertia=stats.inertia,
             **{FULL_KIND: sil.overall},
             **{SAMPLE_KIND: sam.mean, f"{SAMPLE_KIND}_ci_low": sam.ci_low,
-               f"{SAMPLE_KIND}_ci_high": sam.ci_high},
+               f"{SAMPLE_KIND}_ci_high": sam.ci_high,
+               "silhouette_reading": silhouette_reading(sam.mean)},
             negative_silhouette_share=sil.negative_share,
             calinski_harabasz=stats.calinski_harabasz,
             davies_bouldin=stats.davies_bouldin,
@@ -234,14 +224,17 @@ def _evaluate_one(
         t2 = time.perf_counter()
         res = bootstrap_stability(
             clone(seg).set_params(fit_sample_size=None), Z, reference_labels=labels,
-            n_resamples=n_stability, max_rows=stability_sample_size,
+            n_resamples=n_stability, max_rows=stability_sample_size, method=stability_method,
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
         stab_s = time.perf_counter() - t2
+        lo, hi = res.min_jaccard_interval(0.9)
         row.update(
             stability_ari_mean=res.ari_mean,
             stability_ari_std=res.ari_std,
             stability_jaccard_min=float(res.jaccard.min()),
+            stability_jaccard_min_low=lo,
+            stability_jaccard_min_high=hi,
         )
     row.update(fit_seconds=fit_s, metrics_seconds=metrics_s, stability_seconds=stab_s)
     return row
@@ -250,13 +243,13 @@ def _evaluate_one(
 def select_k(
     X: Any,
     *,
-    k_range: Iterable[int] = range(2, 13),
+    k_range: Iterable[int] = range(1, 11),
     algorithms: Iterable[str] = ("kmeans",),
     covariance_types: Iterable[str] = ("full",),
     preprocessor: Any = None,
     n_init: int | str = "auto",
     max_iter: int = 300,
-    rule: str = "largest_stable",
+    rule: str = "gap",
     min_jaccard: float = STABLE_JACCARD,
     stability: bool = True,
     n_stability: int = 10,
@@ -266,21 +259,41 @@ def select_k(
     dtype: str = "auto",
     sample_silhouette_size: int = 2_000,
     n_bootstrap: int = 200,
+    n_references: int = 10,
+    gap_sample_size: int | None = GAP_SAMPLE_SIZE,
+    ps_threshold: float = PS_THRESHOLD,
+    n_splits: int = 5,
     n_jobs: int | None = None,
     progress: bool = True,
     random_state: Any = None,
 ) -> SelectKResult:
-    """Sweep the number of segments (and optionally algorithms / covariances) and recommend one.
+    """Sweep the number of segments (and algorithms), say whether there are segments, pick k.
+
+    **Default rule** (``rule="gap"``, see :mod:`segml.cluster.recommend` for the rule and the
+    table of what it gave on null and planted data): k = 1..10 is searched; the gap statistic
+    with a PCA-aligned uniform reference (:func:`segml.cluster.gap.gap_statistic`, on at most
+    ``gap_sample_size`` rows) says where k-means finds structure; prediction strength on
+    disjoint halves (>= ``ps_threshold``) and every segment's bootstrap Jaccard (>=
+    ``min_jaccard``, Hennig's resampling with replacement) are necessary filters; the smallest
+    k that passes the filters and whose gap is within 2 standard errors of the maximum is
+    recommended. When that is k = 1, or nothing passes, the verdict
+    (``result.verdict``) is ``"no clear segments"`` and ``recommended["k"]`` is 1. Mixture BIC
+    is not a criterion when the matrix has flag or one-hot (two-valued) columns.
+
+    The old rules remain selectable by name, for comparison: ``"largest_stable"`` (the largest
+    k whose every segment's Jaccard over 80% sub-sample refits reaches ``min_jaccard``; it
+    cannot say "no clear segments" and recommends 3-10 on data without clusters) and
+    ``"votes"``. What follows describes the sweep they share.
 
     Every configuration is fitted with :class:`Segmenter`, every row is then assigned, and the
     criteria are computed on **all rows**: the exact squared-Euclidean silhouette
     (``silhouette_sqeuclidean_full``), Calinski-Harabasz, Davies-Bouldin and inertia (with knee
     detection); plus the Euclidean silhouette on a stratified sample with a bootstrap interval
-    (``silhouette_euclidean_sample``), BIC/AIC for mixtures, stability under sub-sampling and the
+    (``silhouette_euclidean_sample``), BIC/AIC for mixtures, stability under resampling and the
     smallest segment's share. Each criterion names its preferred configuration among those whose
     segments are all large enough.
 
-    The recommendation (``rule="largest_stable"``, the default) is the **largest k whose every
+    The old recommendation (``rule="largest_stable"``) is the **largest k whose every
     segment is reproducible and large enough**: every segment's mean Jaccard over the stability
     refits is at least ``min_jaccard`` (0.85, Hennig's "highly stable" in ``fpc::clusterboot``;
     0.75 is his "stable") and no segment is under ``min_segment_share``; ties between algorithms
@@ -299,8 +312,11 @@ def select_k(
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
         Numeric model matrix, or a raw frame when ``preprocessor`` is given.
-    k_range : iterable of int, default=range(2, 13)
-        Numbers of segments to try (each >= 2).
+    k_range : iterable of int, default=range(1, 11)
+        Numbers of segments to try (each >= 1; 1 lets the answer be "no clear segments").
+        The ``"gap"`` rule computes the gap curve and prediction strength on 1..max(k_range)
+        whatever the range; without 1 in it, a "no clear segments" verdict comes with the
+        smallest reproducible k in the range, flagged ``recommended["unsupported"]``.
     algorithms : iterable of {"kmeans", "minibatch", "bisecting", "gmm"}, default=("kmeans",)
         Algorithms to sweep.
     covariance_types : iterable of {"full", "diag", "tied", "spherical"}, default=("full",)
@@ -311,14 +327,18 @@ def select_k(
         Passed to :class:`Segmenter` (``"auto"``: 10 initialisations for k-means).
     max_iter : int, default=300
         Passed to :class:`Segmenter`.
-    rule : {"largest_stable", "votes"}, default="largest_stable"
+    rule : {"gap", "largest_stable", "votes"}, default="gap"
         How the recommendation is made (see above).
-    min_jaccard : float, default=0.85
-        Per-segment stability every segment needs for ``rule="largest_stable"``.
+    min_jaccard : float, default=0.75
+        Per-segment mean Jaccard every segment needs (Hennig's "stable"; 0.85 is his "highly
+        stable" and the old rule's default). Bootstrap refits with ``rule="gap"``, 80%
+        sub-samples with the old rules.
     stability : bool, default=True
-        Refit on sub-samples and report ARI / Jaccard stability (the slowest part).
+        Refit on resamples and report ARI / Jaccard stability (``stability_jaccard_min`` with a
+        90% percentile interval over refits).
     n_stability : int, default=10
-        Refits per configuration.
+        Refits per configuration (k-means refits use ``n_init`` initialisations, 10 by
+        default, so the optimiser does not decide the score).
     stability_sample_size : int, default=20000
         Stability refits draw from at most this many rows.
     min_segment_share : float, default=0.05
@@ -340,6 +360,15 @@ def select_k(
         Rows of the sampled Euclidean silhouette.
     n_bootstrap : int, default=200
         Bootstrap replicates of the sampled silhouette's interval.
+    n_references : int, default=10
+        Uniform reference data sets of the gap statistic (``rule="gap"``).
+    gap_sample_size : int or None, default=20000
+        The gap statistic and prediction strength use a uniform sample of this many rows
+        when there are more.
+    ps_threshold : float, default=0.8
+        Prediction strength a k needs (Tibshirani & Walther suggest 0.8-0.9).
+    n_splits : int, default=5
+        Random halvings averaged by prediction strength.
     n_jobs : int or None, default=None
         Configurations evaluated in parallel (joblib); results do not depend on it.
     progress : bool, default=True
@@ -353,12 +382,16 @@ def select_k(
         Table, recommendation, rationale.
     """
     ks = sorted({int(k) for k in k_range})
-    if not ks or ks[0] < 2:
-        raise ConfigError(f"k_range={ks!r} should hold integers >= 2.")
+    if not ks or ks[0] < 1:
+        raise ConfigError(f"k_range={ks!r} should hold integers >= 1.")
     algos = check_choices("algorithms", algorithms, ALGORITHMS)
     covs = check_choices("covariance_types", covariance_types, COVARIANCE_TYPES)
     if rule not in RULES:
         raise ConfigError(f"rule={rule!r} should be one of {RULES}.")
+    if rule != "gap" and ks == [1]:
+        raise ConfigError(f"rule={rule!r} compares partitions: k_range should hold a k >= 2.")
+    if not 0.0 < ps_threshold <= 1.0:
+        raise ConfigError(f"ps_threshold={ps_threshold} should be in (0, 1].")
     if not 0.0 < min_jaccard <= 1.0:
         raise ConfigError(f"min_jaccard={min_jaccard} should be in (0, 1].")
     if not 0.0 <= min_segment_share < 1.0:
@@ -391,11 +424,13 @@ def select_k(
         ("float32" if n >= AUTO_FLOAT32_ROWS else "float64") if dtype == "auto" else dtype
     )
     used_dtype = {a: "float64" if a == "gmm" else kmeans_dtype for a in algos}
+    # the gap rule needs every k from 1 to the largest searched, to read the curve
+    swept = list(range(1, ks[-1] + 1)) if rule == "gap" else ks
     configs = [
         (a, c, k)
         for a in algos
         for c in (covs if a == "gmm" else ("full",))
-        for k in ks
+        for k in swept
     ]
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(configs))
@@ -404,6 +439,7 @@ def select_k(
         sample_silhouette_size=sample_silhouette_size, n_bootstrap=n_bootstrap,
         stability=stability, n_stability=n_stability,
         stability_sample_size=stability_sample_size,
+        stability_method="bootstrap" if rule == "gap" else "subsample",
     )
     bar = _progress(len(configs), progress)
     rows = []
@@ -428,11 +464,51 @@ def select_k(
         pos = knee_point(g["k"], g["inertia"])
         if pos is not None:
             table.loc[g.index[pos], "inertia_knee"] = True
-    recommended, rationale, picks = _recommend(
-        table, min_segment_share, rule=rule, min_jaccard=min_jaccard,
-        n_refits=n_stability if stability else 0,
+    lo, hi = Z.min(axis=0), Z.max(axis=0)
+    flags = int((((Z == lo) | (Z == hi)).all(axis=0) & (lo < hi)).sum())
+    exclude = ("bic",) if flags else ()
+    bic_note = (
+        f"mixture BIC is not used as a criterion: {flags} of {Z.shape[1]} columns are flags "
+        "or one-hot levels (two values), where a Gaussian likelihood is meaningless"
+        if flags and "gmm" in algos else ""
     )
-    recommended["params"] = {
+    if "bic" in table:
+        table["bic_is_criterion"] = table["bic"].notna() & (not flags)
+    criteria_rec, criteria_text, picks = recommend_by_criteria(
+        table, min_segment_share, rule="votes" if rule == "gap" else rule,
+        min_jaccard=min_jaccard, n_refits=n_stability if stability else 0, exclude=exclude,
+    ) if (table["k"] >= 2).any() else ({}, "", {})
+    gap_res = None
+    gap_s = 0.0
+    if rule == "gap":
+        t0 = time.perf_counter()
+        gap_res = gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
+                            n_init=n_init if isinstance(n_init, int) else 10,
+                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)))
+        gap_s = time.perf_counter() - t0
+        table = table.merge(gap_res, left_on="k", right_index=True, how="left")
+        recommended, rationale = recommend_by_gap(
+            table, gap_res, min_segment_share, min_jaccard=min_jaccard,
+            ps_threshold=ps_threshold, n_refits=n_stability if stability else 0, search=ks,
+        )
+        if picks:
+            k_votes = int(criteria_rec["k"])
+            rationale += (f" For comparison, the separation criteria's votes pick k={k_votes}"
+                          f" ({criteria_rec['votes']} of {criteria_rec['n_criteria']}); they "
+                          "cannot say 'no clear segments'.")
+        table = table[table["k"].isin(ks)].reset_index(drop=True)
+    else:
+        recommended, rationale = criteria_rec, criteria_text
+        recommended["verdict"] = SEGMENTS
+        recommended["k_interval"] = [int(recommended["k"])] * 2
+    if bic_note:
+        rationale += " " + bic_note[0].upper() + bic_note[1:] + "."
+    rec_row = table[table["k"] == recommended["k"]]
+    if not rec_row.empty and SAMPLE_KIND in rec_row and rec_row[SAMPLE_KIND].notna().any():
+        sil = float(rec_row[SAMPLE_KIND].max())
+        recommended["silhouette"] = sil
+        recommended["silhouette_reading"] = silhouette_reading(sil)
+    recommended["params"] = None if recommended["k"] < 2 else {
         "algorithm": recommended["algorithm"],
         "n_clusters": int(recommended["k"]),
         "n_init": n_init,
@@ -457,6 +533,13 @@ def select_k(
         "stability_sample_size": stability_sample_size,
         "sample_silhouette_size": sample_silhouette_size,
         "n_bootstrap": n_bootstrap,
+        "stability_method": kwargs["stability_method"],
+        "n_references": n_references if rule == "gap" else 0,
+        "gap_sample_size": gap_sample_size,
+        "ps_threshold": ps_threshold,
+        "n_splits": n_splits,
+        "gap_seconds": round(gap_s, 3),
+        "bic_note": bic_note,
         "random_state": random_state if isinstance(random_state, int | None) else "RandomState",
         "sampling_note": (
             f"models fitted on a uniform sample of {fss} of {n} rows; every criterion except "
@@ -468,135 +551,3 @@ def select_k(
     return SelectKResult(
         table=table, recommended=recommended, rationale=rationale, picks=picks, settings=settings
     )
-
-
-def _describe(row: pd.Series) -> str:
-    if row["algorithm"] == "gmm":
-        return f"k={row['k']} (gmm/{row['covariance_type']})"
-    return f"k={row['k']} ({row['algorithm']})"
-
-
-def _recommend(
-    table: pd.DataFrame,
-    min_share: float,
-    *,
-    rule: str = "largest_stable",
-    min_jaccard: float = STABLE_JACCARD,
-    n_refits: int = 0,
-) -> tuple[dict[str, Any], str, dict[str, dict[str, Any]]]:
-    eligible = table[~table["too_small"]]
-    notes = []
-    all_too_small = eligible.empty
-    if all_too_small:
-        eligible = table
-        notes.append(
-            f"every configuration has a segment below {min_share:.0%} of customers; "
-            "recommending among all of them"
-        )
-    picks: dict[str, int] = {}
-    for name, (col, how) in CRITERIA.items():
-        if col not in eligible or eligible[col].isna().all():
-            continue
-        values = eligible[col]
-        if how == "knee":
-            knees = eligible[values.astype(bool)]
-            if knees.empty:
-                continue
-            picks[name] = int(knees[FULL_KIND].idxmax()) if FULL_KIND in knees else knees.index[0]
-            continue
-        picks[name] = int(values.idxmax() if how == "max" else values.idxmin())
-    votes = pd.Series(0, index=eligible.index)
-    for idx in picks.values():
-        votes[idx] += 1
-    top = votes[votes == votes.max()].index
-    tie = eligible.loc[top]
-    if len(top) > 1 and FULL_KIND in tie:
-        tie = tie.sort_values([FULL_KIND, "k"], ascending=[False, True])
-    by_votes = int(tie.index[0])
-
-    used = "votes"
-    stable = pd.DataFrame()
-    if rule == "largest_stable":
-        jac = "stability_jaccard_min"
-        if jac in eligible and eligible[jac].notna().any():
-            stable = eligible[eligible[jac] >= min_jaccard]
-            if stable.empty:
-                notes.append(
-                    f"no configuration has every segment stable (Jaccard >= {min_jaccard:.2f}); "
-                    "fell back to the criteria's votes"
-                )
-        else:
-            notes.append("stability was not computed; the recommendation is the criteria's votes")
-    if not stable.empty:
-        order = ["k", FULL_KIND] if FULL_KIND in stable else ["k"]
-        best = int(stable.sort_values(order, ascending=[False] * len(order)).index[0])
-        used = "largest_stable"
-    else:
-        best = by_votes
-    row = table.loc[best]
-    agree = [c for c, i in picks.items() if i == best]
-    disagree = {c: _describe(table.loc[i]) for c, i in picks.items() if i != best}
-    if used == "largest_stable":
-        refits = f" over {n_refits} refits" if n_refits else ""
-        size = (
-            f"at least {min_share:.0%} of customers. Stable and large enough: "
-            if not all_too_small
-            else "as large as the data allow (no configuration keeps every segment at "
-            f"{min_share:.0%}). Stable: "
-        )
-        text = [
-            f"Recommended {_describe(row)}: the largest number of segments whose every segment "
-            f"is reproducible (per-segment Jaccard >= {min_jaccard:.2f}{refits}) and {size}"
-            + ", ".join(_describe(r) for _, r in stable.sort_values("k").iterrows())
-            + ".",
-            f"Criteria that pick it: {', '.join(agree) if agree else 'none'} "
-            f"({len(agree)} of {len(picks)}).",
-        ]
-        if by_votes != best:
-            text.append(
-                f"By votes the criteria would pick {_describe(table.loc[by_votes])} "
-                f"({int(votes[by_votes])} of {len(picks)})."
-            )
-    else:
-        text = [
-            f"Recommended {_describe(row)}: chosen by {len(agree)} of {len(picks)} criteria "
-            f"({', '.join(agree) if agree else 'none'})."
-        ]
-        if len(top) > 1:
-            text.append(f"Tie on votes broken by {FULL_KIND}, then the smaller k.")
-    if disagree:
-        text.append(
-            "Disagreement: " + "; ".join(f"{c} prefers {d}" for c, d in disagree.items()) + "."
-        )
-    else:
-        text.append("All criteria agree.")
-    small = table[table["too_small"]]
-    if not small.empty:
-        text.append(
-            f"Flagged too small (a segment under {min_share:.0%} of customers): "
-            + ", ".join(_describe(r) for _, r in small.iterrows())
-            + "."
-        )
-    if "stability_ari_mean" in row and pd.notna(row.get("stability_ari_mean")):
-        ari = float(row["stability_ari_mean"])
-        if ari < 0.75:
-            text.append(f"Warning: the recommended segmentation is unstable (mean ARI {ari:.2f}).")
-    text.extend(n[0].upper() + n[1:] + "." for n in notes)
-    recommended = {
-        "algorithm": row["algorithm"],
-        "covariance_type": row["covariance_type"],
-        "k": int(row["k"]),
-        "rule": used,
-        "votes": int(votes[best]),
-        "n_criteria": len(picks),
-        "criteria": agree,
-    }
-    pick_rows = {
-        c: {
-            "algorithm": table.loc[i, "algorithm"],
-            "covariance_type": table.loc[i, "covariance_type"],
-            "k": int(table.loc[i, "k"]),
-        }
-        for c, i in picks.items()
-    }
-    return recommended, " ".join(text), pick_rows

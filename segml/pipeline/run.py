@@ -118,9 +118,45 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
         covariance_types=seg["covariance_types"], stability=seg["stability"],
         n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
         rule=seg["rule"], min_jaccard=seg["min_jaccard"],
+        n_references=seg["n_references"], ps_threshold=seg["ps_threshold"],
         fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=progress,
         random_state=seg["random_state"],
     )
+
+
+def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
+                      progress: Progress = quiet) -> None:
+    """Stop, or say plainly that the k about to be fitted is forced, on "no clear segments".
+
+    With k = 1 in the search (``[segmentation] k_min = 1``, the default) nothing is fitted:
+    the run stops with the selection's reason and what to do instead. With ``k_min >= 2`` the
+    user asked for segments: the k the rule returns is fitted, and the progress line and
+    ``selection.settings["verdict_note"]`` (and the rationale, in the report) say that no
+    criterion supports it.
+
+    Raises
+    ------
+    NoClearSegmentsError
+        k = 1 was searched and the verdict is "no clear segments".
+    """
+    from segml.errors import NoClearSegmentsError
+
+    rec = selection.recommended
+    reason = selection.rationale.split(". Use a value partition")[0]
+    if rec["k"] < 2:
+        raise NoClearSegmentsError(
+            f"segmentation: {reason[0].lower() + reason[1:]} (k = 1..{seg['k_max']} searched on "
+            f"{n_customers:,} customers; `segml select-k` shows the table). Nothing was "
+            "fitted: any k would be a choice no criterion supports. Fix: act on a value "
+            "partition (the rfm_groups / abc rule sets), or force a number of segments with "
+            "[segmentation] k_min = k_max = K (segml run --k K, segml fit --k K; Python: "
+            "segment(k=K)), or set [segmentation] k_min = 2 to get the best-reproducing k "
+            "flagged as unsupported."
+        )
+    note = (f"no clear segments: k={rec['k']} is fitted only because [segmentation] "
+            f"k_min={seg['k_min']} leaves k=1 out; no criterion supports it")
+    selection.settings["verdict_note"] = note
+    progress(note)
 
 
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
@@ -155,6 +191,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
 
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
+    from segml.cluster.select_k import NO_SEGMENTS
     from segml.features import make_preprocessor, pareto
     from segml.projection import project_2d
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
@@ -184,6 +221,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("select_k")
 
     rec = selection.recommended
+    if selection.verdict == NO_SEGMENTS:
+        no_clear_segments(selection, len(X), seg_cfg, progress)
     progress(f"fitting {rec['algorithm']} with k={rec['k']}")
     params = dict(rec.get("params", {}))
     params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],

@@ -42,6 +42,8 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
           f"{run.features.as_of.date()}; {len(run.labels):,} clustered with "
           f"{rec['algorithm']} k={rec['k']}")
     print(table.to_string())
+    if run.selection.settings.get("verdict_note"):
+        print(f"warning: {run.selection.settings['verdict_note']}")
     sil = run.validation.to_dict().get("overall", {})
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}

@@ -44,11 +44,12 @@ def test_debug_shows_the_exception(tmp_path):
 
 
 def test_config_errors():
-    with pytest.raises(ConfigError, match=r"'segmentation.k_min' must be int \(like 3\), got 'x'"):
+    with pytest.raises(ConfigError, match=r"'segmentation.k_min' must be int \(like 1\), got 'x'"):
         validate_config({"segmentation": {"k_min": "x"}})
-    with pytest.raises(ConfigError, match=r"need 2 <= segmentation.k_min <= segmentation.k_max"):
+    with pytest.raises(ConfigError, match=r"need 1 <= segmentation.k_min <= segmentation.k_max"):
         validate_config({"segmentation": {"k_min": 6, "k_max": 4}})
-    with pytest.raises(ConfigError, match=r"segmentation.rule='elbow' should be 'largest_stable'"):
+    with pytest.raises(ConfigError,
+                       match=r"segmentation.rule='elbow' should be 'gap', 'largest_stable'"):
         validate_config({"segmentation": {"rule": "elbow"}})
     with pytest.raises(ConfigError, match=r"segmentation.min_jaccard=1.5 should be in \(0, 1\]"):
         validate_config({"segmentation": {"min_jaccard": 1.5}})
@@ -68,7 +69,7 @@ def test_init_writes_valid_example_and_refuses_overwrite(tmp_path, capsys):
     path = tmp_path / "segml.toml"
     assert main(["init", str(path)]) == 0
     assert path.read_text() == EXAMPLE_CONFIG
-    assert load_config(path)["segmentation"]["k_min"] == 3
+    assert load_config(path)["segmentation"]["k_min"] == 1  # k=1 searched: "no clear segments"
     assert main(["init", str(path)]) == 2
     assert "already exists; refusing to overwrite" in capsys.readouterr().err
     assert main(["init", str(path), "--force"]) == 0

@@ -7,7 +7,7 @@ from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
 from segml.cluster import select_k
-from segml.cluster.select_k import _recommend
+from segml.cluster.recommend import recommend_by_criteria as _recommend
 from segml.errors import ConfigError
 
 CENTERS4 = [[0, 0], [12, 0], [0, 12], [12, 12]]
@@ -21,7 +21,8 @@ def four_blobs():
 
 def test_recommends_planted_k_with_agreeing_criteria(four_blobs):
     X, _ = four_blobs
-    r = select_k(X, k_range=range(2, 8), n_stability=3, progress=False, random_state=0)
+    r = select_k(X, k_range=range(2, 8), n_stability=3, rule="largest_stable",
+                 min_jaccard=0.85, progress=False, random_state=0)
     assert r.recommended["k"] == 4
     assert r.recommended["algorithm"] == "kmeans"
     assert r.recommended["votes"] >= 4
@@ -47,7 +48,8 @@ def test_recommends_planted_k_with_agreeing_criteria(four_blobs):
 def test_disagreement_is_reported():
     # 4 planted blobs, two of them close: the criteria do not all agree
     X, _ = make_blobs(1000, centers=[[0, 0], [3.5, 0], [12, 0], [0, 12]], random_state=2)
-    r = select_k(X, k_range=range(2, 7), stability=False, progress=False, random_state=0)
+    r = select_k(X, k_range=range(2, 7), stability=False, rule="largest_stable", progress=False,
+                 random_state=0)
     assert {c: p["k"] for c, p in r.picks.items()} == {
         "silhouette_sqeuclidean_full": 3,
         "silhouette_euclidean_sample": 3,
@@ -67,7 +69,8 @@ def test_disagreement_is_reported():
 
 def test_reproducible_and_independent_of_n_jobs(four_blobs):
     X, _ = four_blobs
-    kw = dict(k_range=[3, 4, 5], n_stability=2, progress=False, random_state=7)
+    kw = dict(k_range=[3, 4, 5], n_stability=2, n_references=3, n_splits=2, progress=False,
+              random_state=7)
     timing = ["fit_seconds", "metrics_seconds", "stability_seconds"]
     a = select_k(X, **kw).table.drop(columns=timing)
     b = select_k(X, n_jobs=2, **kw).table.drop(columns=timing)
@@ -76,8 +79,8 @@ def test_reproducible_and_independent_of_n_jobs(four_blobs):
 
 def test_small_segments_are_flagged_and_not_recommended():
     X, _ = make_blobs([560, 560, 20], centers=[[0, 0], [10, 0], [0, 10]], random_state=0)
-    r = select_k(X, k_range=[2, 3], stability=False, min_segment_share=0.05, progress=False,
-                 random_state=0)
+    r = select_k(X, k_range=[2, 3], stability=False, min_segment_share=0.05, rule="votes",
+                 progress=False, random_state=0)
     t = r.table.set_index("k")
     assert bool(t.at[3, "too_small"]) and not bool(t.at[2, "too_small"])
     assert t.at[3, "min_segment_share"] == pytest.approx(20 / 1140)
@@ -87,16 +90,16 @@ def test_small_segments_are_flagged_and_not_recommended():
 
 def test_all_too_small_still_recommends_with_note(four_blobs):
     X, _ = four_blobs
-    r = select_k(X, k_range=[3, 4], stability=False, min_segment_share=0.9, progress=False,
-                 random_state=0)
+    r = select_k(X, k_range=[3, 4], stability=False, min_segment_share=0.9, rule="votes",
+                 progress=False, random_state=0)
     assert "Every configuration has a segment below 90% of customers" in r.rationale
 
 
 def test_gmm_rows_have_bic_and_covariance(four_blobs):
     X, _ = four_blobs
     r = select_k(X, k_range=[3, 4, 5], algorithms=["kmeans", "gmm"],
-                 covariance_types=["full", "spherical"], stability=False, progress=False,
-                 random_state=0)
+                 covariance_types=["full", "spherical"], stability=False, rule="votes",
+                 progress=False, random_state=0)
     t = r.table
     assert len(t) == 9
     g = t[t["algorithm"] == "gmm"]
@@ -109,7 +112,7 @@ def test_gmm_rows_have_bic_and_covariance(four_blobs):
 def test_preprocessor_and_sampling_settings(four_blobs):
     X, _ = four_blobs
     r = select_k(X * 1000, preprocessor=StandardScaler(), k_range=[4], fit_sample_size=300,
-                 dtype="float32", stability=False, progress=False, random_state=0)
+                 dtype="float32", stability=False, rule="votes", progress=False, random_state=0)
     assert r.table["n_fit_samples"].tolist() == [300]
     assert r.table["dtype"].tolist() == ["float32"]
     assert r.settings["sampling_note"].startswith("models fitted on a uniform sample of 300")
@@ -124,7 +127,7 @@ def test_gmm_fits_in_float64_whatever_the_dtype(four_blobs, monkeypatch, dtype):
     monkeypatch.setattr(sys.modules["segml.cluster.select_k"], "AUTO_FLOAT32_ROWS", 100)
     X, _ = four_blobs
     r = select_k(X, k_range=[3, 4], algorithms=["kmeans", "gmm"], covariance_types=["diag"],
-                 dtype=dtype, stability=False, progress=False, random_state=0)
+                 dtype=dtype, stability=False, rule="votes", progress=False, random_state=0)
     assert r.table.groupby("algorithm")["dtype"].agg(set).to_dict() == {
         "kmeans": {"float32"}, "gmm": {"float64"}}
     assert r.settings["dtype"] == {"kmeans": "float32", "gmm": "float64"}
@@ -132,24 +135,27 @@ def test_gmm_fits_in_float64_whatever_the_dtype(four_blobs, monkeypatch, dtype):
 
 def test_progress_bar_can_be_silenced(four_blobs, capsys):
     X, _ = four_blobs
-    select_k(X, k_range=[2, 3], stability=False, progress=False, random_state=0)
+    select_k(X, k_range=[2, 3], stability=False, rule="votes", progress=False, random_state=0)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
-    select_k(X, k_range=[2, 3], stability=False, progress=True, random_state=0)
+    select_k(X, k_range=[2, 3], stability=False, rule="votes", progress=True, random_state=0)
     assert "select_k" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"k_range": [1, 2]}, r"k_range=\[1, 2\] should hold integers >= 2"),
+        ({"k_range": [0, 2]}, r"k_range=\[0, 2\] should hold integers >= 1"),
+        ({"k_range": [1], "rule": "votes"}, r"rule='votes' compares partitions: k_range should"),
+        ({"ps_threshold": 0.0}, r"ps_threshold=0\.0 should be in \(0, 1\]"),
         ({"algorithms": ["hdbscan"]}, r"algorithms=\('hdbscan',\) should be a non-empty subset"),
         ({"covariance_types": []}, r"covariance_types=\(\) should be a non-empty subset"),
         ({"min_segment_share": 1.0}, r"min_segment_share=1\.0 should be in \[0, 1\)"),
         ({"dtype": "int8"}, r"dtype='int8' should be 'auto', 'float64' or 'float32'"),
         ({"fit_sample_size": -5}, r"fit_sample_size=-5 should be a positive integer, 'auto'"),
         ({"k_range": [2, 30]}, r"n_samples=20 should be > the largest k=30"),
-        ({"rule": "elbow"}, r"rule='elbow' should be one of \('largest_stable', 'votes'\)"),
+        ({"rule": "elbow"},
+         r"rule='elbow' should be one of \('gap', 'largest_stable', 'votes'\)"),
         ({"min_jaccard": 0.0}, r"min_jaccard=0\.0 should be in \(0, 1\]"),
     ],
 )
@@ -191,7 +197,7 @@ NESTED = [
 
 
 def test_largest_stable_rule_on_a_hand_made_table():
-    rec, text, picks = _recommend(_table(NESTED), 0.03, n_refits=10)
+    rec, text, picks = _recommend(_table(NESTED), 0.03, n_refits=10, min_jaccard=0.85)
     assert rec["k"] == 5 and rec["rule"] == "largest_stable"
     assert rec["criteria"] == [] and rec["votes"] == 0
     assert {c: p["k"] for c, p in picks.items()} == {
@@ -223,15 +229,15 @@ def test_largest_stable_ties_go_to_the_higher_silhouette():
     t = pd.concat([_table(NESTED[:3]), _table([(5, 0.31, 500.0, 2.0, 0.90, False)])],
                   ignore_index=True)
     t.loc[3, ["algorithm", "covariance_type"]] = ["gmm", "diag"]
-    rec, _, _ = _recommend(t, 0.03)
+    rec, _, _ = _recommend(t, 0.03, min_jaccard=0.85)
     assert (rec["k"], rec["algorithm"], rec["covariance_type"]) == (5, "gmm", "diag")
     t.loc[3, "silhouette_sqeuclidean_full"] = 0.20
-    assert _recommend(t, 0.03)[0]["algorithm"] == "kmeans"
+    assert _recommend(t, 0.03, min_jaccard=0.85)[0]["algorithm"] == "kmeans"
 
 
 def test_no_stable_configuration_falls_back_to_votes():
     t = _table([(k, s, c, d, 0.5, False) for k, s, c, d, _, _ in NESTED])
-    rec, text, _ = _recommend(t, 0.03)
+    rec, text, _ = _recommend(t, 0.03, min_jaccard=0.85)
     assert rec["k"] == 3 and rec["rule"] == "votes"
     assert text.endswith(
         "No configuration has every segment stable (Jaccard >= 0.85); fell back to the "
@@ -241,7 +247,7 @@ def test_no_stable_configuration_falls_back_to_votes():
 
 def test_largest_stable_when_every_configuration_is_too_small():
     t = _table([(k, s, c, d, j, True) for k, s, c, d, j, _ in NESTED])
-    rec, text, _ = _recommend(t, 0.03)
+    rec, text, _ = _recommend(t, 0.03, min_jaccard=0.85)
     assert rec["k"] == 5
     assert text.startswith(
         "Recommended k=5 (kmeans): the largest number of segments whose every segment is "

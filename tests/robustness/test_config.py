@@ -11,7 +11,7 @@ from .conftest import cli_error
 
 CASES = [
     ("wrong-type-int", "[segmentation]\nk_min = 'x'\n",
-     r"'segmentation.k_min' must be int .*Fix: write it like k_min = 3"),
+     r"'segmentation.k_min' must be int .*Fix: write it like k_min = 1"),
     ("wrong-type-list", "[segmentation]\nalgorithms = 'kmeans'\n",
      r"'segmentation.algorithms' must be list .*Fix: write it like algorithms = "
      r"\[\"kmeans\", \"gmm\"\]"),
@@ -22,7 +22,7 @@ CASES = [
     ("k-min-above-k-max", "[segmentation]\nk_min = 6\nk_max = 4\n",
      r"k_min=6, k_max=4\. Fix: set \[segmentation\] k_min and k_max"),
     ("unknown-rule", "[segmentation]\nrule = 'elbow'\n",
-     r"rule='elbow' should be .*Fix: \[segmentation\] rule = \"largest_stable\""),
+     r"rule='elbow' should be .*Fix: \[segmentation\] rule = \"gap\""),
     ("jaccard-out-of-range", "[segmentation]\nmin_jaccard = 1.5\n",
      r"min_jaccard=1\.5 should be in \(0, 1\]\. Fix:"),
     ("loader-and-files", "[data]\nloader = 'cdnow'\ntransactions = 'x.csv'\n",

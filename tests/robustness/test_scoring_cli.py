@@ -301,7 +301,7 @@ def test_config_k_min_above_k_max_is_refused_before_loading(tmp_path, capsys):
     cfg = _config(tmp_path, k_min=6, k_max=4)
     assert main(["select-k", "--config", str(cfg), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "need 2 <= segmentation.k_min <= segmentation.k_max, got k_min=6, k_max=4" in err
+    assert "need 1 <= segmentation.k_min <= segmentation.k_max, got k_min=6, k_max=4" in err
     assert "Traceback" not in err
     assert not (tmp_path / "demo").exists()
 
