@@ -474,7 +474,7 @@ def test_small_portfolio_edges():
         ({"n_customers": 0}, r"n_customers=0 should be >= 1\."),
         ({"n_customers": 2.5}, r"n_customers must be an integer, got 2\.5\."),
         ({"n_customers": True}, r"n_customers must be an integer, got True\."),
-        ({"n_segments": 1}, r"n_segments=1 should be >= 2\."),
+        ({"n_segments": 0}, r"n_segments=0 should be >= 1\."),
         ({"n_segments": 33}, r"n_segments=33 should be <= 32\."),
         ({"prospect_share": 1.0}, r"prospect_share=1\.0 should be a number in \[0, 1\)\."),
         ({"prospect_share": -0.1}, r"prospect_share=-0\.1 should be a number in \[0, 1\)\."),
