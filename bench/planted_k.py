@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="override [segmentation] n_stability (default: the config default)")
     ap.add_argument("--algorithms", default=None,
                     help="override [segmentation] algorithms, comma-separated")
+    ap.add_argument("--k-max", type=int, default=None,
+                    help="override [segmentation] k_max (default: the config default)")
     ap.add_argument("--table-only", action="store_true",
                     help="print the table of an existing --out JSON and exit")
     args = ap.parse_args(argv)
@@ -237,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         segmentation["n_stability"] = args.n_stability
     if args.algorithms:
         segmentation["algorithms"] = args.algorithms.split(",")
+    if args.k_max is not None:
+        segmentation["k_max"] = args.k_max
     result: dict[str, Any] = {"meta": _meta(args, segmentation), "runs": []}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:

@@ -504,7 +504,7 @@ def test_invalid_arguments_raise_config_error(kwargs, match):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(1, 80),
-    k=st.integers(2, 10),
+    k=st.integers(1, 10),
     prospect_share=st.floats(0, 0.9),
     b2b_share=st.floats(0, 0.9),
     noise=st.floats(0, 3),
