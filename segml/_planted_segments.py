@@ -53,9 +53,15 @@ class SegmentProfile:
     signup : tuple of float
         Signup window, fractions of the period from ``start``.
     churn : float
-        Probability of stopping to buy partway.
+        Probability of stopping to buy partway (1: every member has lapsed).
+    churn_at : tuple of float
+        Where in the customer's window a churner makes the last purchase (fractions of the
+        days from the first purchase to the end, drawn uniformly between the two).
     growth : float
         Above 0: order frequency rises over the customer's window.
+    season : float
+        Exponent on the seasonal curve of the segment's category mix: 1 follows the
+        categories' seasonality, above 1 concentrates the orders in the peak months.
     late_p : float
         Probability of being a chronic late payer.
     return_p : float
@@ -82,6 +88,13 @@ class SegmentProfile:
         Campaign response probability.
     leads : tuple of float
         Lead-source multipliers on the B2C mix (B2B uses its own mix).
+
+    Notes
+    -----
+    Purchase rates are gamma-Poisson (the NBD of the BG/NBD family): each buyer's rate is
+    ``rate`` times a gamma draw with mean 1 and coefficient of variation ``0.35 * noise``,
+    orders are Poisson given the rate. Order values are lognormal through the price tier
+    (``spend`` plus normal noise on the log-price rank) and the catalogue's lognormal prices.
     """
 
     name: str
@@ -110,6 +123,8 @@ class SegmentProfile:
     complaints: float
     response: float
     leads: tuple[float, ...] = (1.0,) * 8
+    churn_at: tuple[float, float] = (0.1, 0.9)
+    season: float = 1.0
 
 
 SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
@@ -117,8 +132,8 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         name="loyal_high_value",
         weight=0.22,
         b2b=False,
-        rate=6.0,
-        spend=0.8,
+        rate=9.0,
+        spend=1.0,
         lines=1.0,
         qty=0.2,
         discount=0.03,
@@ -153,9 +168,9 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         cats=(0.2, 0.15, 0.05, 0.03, 0.07, 0.5),
         chans=(0.05, 0.15, 0.2, 0.6),
         signup=(-2.0, 0.4),
-        churn=0.05,
+        churn=0.02,
         growth=0.0,
-        late_p=0.9,
+        late_p=1.0,
         return_p=0.015,
         age=(45, 10),
         income=1.0,
@@ -173,16 +188,16 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         weight=0.26,
         b2b=False,
         rate=5.0,
-        spend=-1.0,
+        spend=-1.3,
         lines=1.3,
         qty=0.6,
         discount=0.18,
         cats=(0.08, 0.12, 0.05, 0.45, 0.27, 0.03),
         chans=(0.2, 0.72, 0.08, 0.0),
-        signup=(-1.0, 0.45),
-        churn=0.03,
+        signup=(-0.5, 0.6),
+        churn=0.01,
         growth=0.0,
-        late_p=0.02,
+        late_p=0.01,
         return_p=0.1,
         age=(40, 8),
         income=0.75,
@@ -200,14 +215,14 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         name="lapsed",
         weight=0.22,
         b2b=False,
-        rate=3.0,
+        rate=5.0,
         spend=0.0,
         lines=0.8,
         qty=0.2,
         discount=0.05,
         cats=(0.2, 0.3, 0.15, 0.15, 0.15, 0.05),
         chans=(0.7, 0.15, 0.15, 0.0),
-        signup=(-0.75, 0.35),
+        signup=(-0.75, 0.0),
         churn=1.0,
         growth=0.0,
         late_p=0.03,
@@ -222,6 +237,7 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         satisfaction=-0.9,
         complaints=0.8,
         response=0.05,
+        churn_at=(0.15, 0.35),
     ),
     SegmentProfile(
         name="new_growing",
@@ -263,7 +279,7 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         cats=(0.03, 0.2, 0.65, 0.04, 0.05, 0.03),
         chans=(0.75, 0.1, 0.15, 0.0),
         signup=(-1.0, 0.5),
-        churn=0.03,
+        churn=0.01,
         growth=0.0,
         late_p=0.01,
         return_p=0.03,
@@ -277,6 +293,7 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         satisfaction=0.8,
         complaints=0.15,
         response=0.3,
+        season=3.0,
     ),
     SegmentProfile(
         name="late_payers",
@@ -290,7 +307,7 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         cats=(0.25, 0.3, 0.05, 0.2, 0.15, 0.05),
         chans=(0.2, 0.25, 0.55, 0.0),
         signup=(-0.75, 0.5),
-        churn=0.03,
+        churn=0.01,
         growth=0.0,
         late_p=0.9,
         return_p=0.06,
@@ -309,15 +326,15 @@ SEGMENT_PROFILES: tuple[SegmentProfile, ...] = (
         name="tech_enthusiasts",
         weight=0.08,
         b2b=False,
-        rate=2.5,
-        spend=1.5,
+        rate=2.0,
+        spend=2.0,
         lines=0.5,
         qty=0.05,
         discount=0.02,
         cats=(0.8, 0.08, 0.02, 0.05, 0.0, 0.05),
         chans=(0.1, 0.85, 0.05, 0.0),
-        signup=(-0.75, 0.5),
-        churn=0.03,
+        signup=(-1.25, 0.3),
+        churn=0.01,
         growth=0.0,
         late_p=0.01,
         return_p=0.06,

@@ -474,7 +474,7 @@ def test_small_portfolio_edges():
         ({"n_customers": 0}, r"n_customers=0 should be >= 1\."),
         ({"n_customers": 2.5}, r"n_customers must be an integer, got 2\.5\."),
         ({"n_customers": True}, r"n_customers must be an integer, got True\."),
-        ({"n_segments": 1}, r"n_segments=1 should be >= 2\."),
+        ({"n_segments": 0}, r"n_segments=0 should be >= 1\."),
         ({"n_segments": 33}, r"n_segments=33 should be <= 32\."),
         ({"prospect_share": 1.0}, r"prospect_share=1\.0 should be a number in \[0, 1\)\."),
         ({"prospect_share": -0.1}, r"prospect_share=-0\.1 should be a number in \[0, 1\)\."),
@@ -504,7 +504,7 @@ def test_invalid_arguments_raise_config_error(kwargs, match):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(1, 80),
-    k=st.integers(2, 10),
+    k=st.integers(1, 10),
     prospect_share=st.floats(0, 0.9),
     b2b_share=st.floats(0, 0.9),
     noise=st.floats(0, 3),

@@ -58,7 +58,9 @@ def draw_customers(
     churn_p = _per_seg(profiles, seg, "churn")
     churn_p = np.where(churn_p >= 1.0, 1.0, churn_p * noise)
     churns = rng.random(n) < churn_p
-    frac = np.where(churn_p >= 1.0, rng.uniform(0.05, 0.55, n), rng.uniform(0.1, 0.9, n))
+    at_lo = np.array([p.churn_at[0] for p in profiles])[seg]
+    at_hi = np.array([p.churn_at[1] for p in profiles])[seg]
+    frac = at_lo + (at_hi - at_lo) * rng.random(n)
     churn_day = first_day + np.floor((n_days - 1 - first_day) * frac).astype(np.int64)
     last_day = np.where(churns, churn_day, n_days - 1)
     tenure_years = np.maximum(n_days - signup_day, 30) / 365.25

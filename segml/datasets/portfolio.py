@@ -149,7 +149,7 @@ def make_portfolio(
     start: Any = "2021-01-01",
     end: Any = "2024-12-31",
     prospect_share: float = 0.12,
-    b2b_share: float = 0.15,
+    b2b_share: float | None = None,
     noise: float = 1.0,
     missing_share: float = 0.0,
     random_state: int | np.random.Generator | None = None,
@@ -164,17 +164,23 @@ def make_portfolio(
         Planted segments among the buyers. The first eight have descriptive names
         (``loyal_high_value``, ``b2b_accounts``, ``bargain_hunters``, ``lapsed``,
         ``new_growing``, ``seasonal_gardeners``, ``late_payers``,
-        ``tech_enthusiasts``); more are derived variants (``lapsed_2``, ...).
+        ``tech_enthusiasts``); more are derived variants (``loyal_high_value_2``, ...).
         ``b2b_accounts`` holds every B2B buyer and is left out when
-        ``b2b_share == 0``.
+        ``b2b_share == 0``. The segments differ in behaviour (purchase rate, order
+        value, recency, tenure, trend, seasonality, payment, returns, channel and
+        category mix), not only in attributes. ``1`` plants a single profile
+        (``loyal_high_value``, no B2B accounts by default): a null case with no
+        segments to find.
     start, end : date-like
         First and last calendar day of the transaction history; ``end`` is the
         portfolio's ``as_of``.
     prospect_share : float in [0, 1), default 0.12
         Share of customers who never bought (truth ``"prospect"``); some of them
         showed interest (asked for a quote or information).
-    b2b_share : float in [0, 1), default 0.15
+    b2b_share : float in [0, 1), optional
         Share of customers that are companies (``is_b2b``), prospects included.
+        None (default) means 0.15, or 0 when ``n_segments == 1`` (B2B accounts would
+        be a second segment).
     noise : float >= 0, default 1.0
         Scales the within-segment spread (frequency, order value, age, income,
         channel and category mixes, survey answers). 0 gives tight segments.
@@ -208,10 +214,12 @@ def make_portfolio(
     True
     """
     n = check_int("n_customers", n_customers, 1)
-    k = check_int("n_segments", n_segments, 2)
+    k = check_int("n_segments", n_segments, 1)
     if k > 32:
         raise ConfigError(f"n_segments={k} should be <= 32.")
     prospect_share = check_share("prospect_share", prospect_share)
+    if b2b_share is None:
+        b2b_share = 0.15 if k > 1 else 0.0
     b2b_share = check_share("b2b_share", b2b_share)
     missing_share = check_share("missing_share", missing_share)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (

@@ -34,9 +34,11 @@ def draw_transactions(
     a = first_day[buyers]
     b = np.maximum(last_day[buyers], a)
     # ---- per-buyer behaviour around the segment profile
-    rate = np.array([p.rate for p in profiles])[bseg] * np.exp(
-        0.35 * noise * rng.standard_normal(nb)
-    )
+    # gamma-Poisson purchase rates (NBD): gamma heterogeneity with mean 1, cv 0.35 * noise
+    cv = 0.35 * noise
+    rate = np.array([p.rate for p in profiles])[bseg]
+    if cv > 1e-3:
+        rate = rate * rng.gamma(1.0 / cv**2, cv**2, nb)
     spend = np.array([p.spend for p in profiles])[bseg] + 0.35 * noise * rng.standard_normal(nb)
     discount = np.clip(
         np.array([p.discount for p in profiles])[bseg] + 0.03 * noise * rng.standard_normal(nb),
@@ -71,7 +73,8 @@ def draw_transactions(
             continue
         # daily intensity of this segment: its category mix times the category seasonality
         mix = np.array(profiles[s].cats) / np.sum(profiles[s].cats)
-        cum = np.concatenate([[0.0], np.cumsum((mix @ _SEASON)[day_month])])
+        season = (mix @ _SEASON) ** profiles[s].season
+        cum = np.concatenate([[0.0], np.cumsum(season[day_month])])
         ob = o_b[rows]
         vv = v[rows] ** (1.0 / (1.0 + growth[ob]))  # growth > 0 pushes orders later
         lo_c, hi_c = cum[a[ob]], cum[b[ob] + 1]
