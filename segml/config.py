@@ -73,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
         "min_jaccard": 0.75,
         "n_references": 10,
         "ps_threshold": 0.8,
+        "no_segments": "value_tiers",
+        "value_tiers": 3,
         "fit_sample_size": 200_000,
         "random_state": 0,
         "n_jobs": 1,
@@ -156,6 +158,9 @@ rule = "gap"                        # gap statistic + reproducibility filters, c
 min_jaccard = 0.75                  # every segment's mean bootstrap Jaccard at least this
 n_references = 10                   # gap statistic: uniform reference data sets
 ps_threshold = 0.8                  # prediction strength a k needs
+no_segments = "value_tiers"         # on "no clear segments": value tiers, labelled as such
+                                    # | "stop" (exit 2, nothing fitted)
+value_tiers = 3                     # tiers of monetary (natural breaks) in that case
 random_state = 0
 
 [rules]
@@ -294,6 +299,13 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: segmentation.ps_threshold={seg['ps_threshold']} should be "
                           "in (0, 1]. Fix: [segmentation] ps_threshold = 0.8 (Tibshirani & "
                           "Walther suggest 0.8-0.9; Python: select_k(ps_threshold=...)).")
+    if seg["no_segments"] not in ("value_tiers", "stop"):
+        raise ConfigError(f"config: segmentation.no_segments={seg['no_segments']!r} should be "
+                          "'value_tiers' or 'stop'. Fix: [segmentation] no_segments = "
+                          "\"value_tiers\" (what a run does when there are no clear segments).")
+    if not isinstance(seg["value_tiers"], int) or not 2 <= seg["value_tiers"] <= 10:
+        raise ConfigError(f"config: segmentation.value_tiers={seg['value_tiers']!r} should be a "
+                          "whole number from 2 to 10. Fix: [segmentation] value_tiers = 3.")
     if seg["n_references"] < 2:
         raise ConfigError(f"config: segmentation.n_references={seg['n_references']} should be "
                           "at least 2. Fix: [segmentation] n_references = 10 (Python: "

@@ -92,6 +92,7 @@ def segment(
     mapping: dict[str, str] | None = None,
     customer_mapping: dict[str, str] | None = None,
     n_stability: int = 10,
+    no_segments: str = "value_tiers",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Segmentation:
@@ -129,6 +130,10 @@ def segment(
         Canonical name -> your column name, for transactions and customers.
     n_stability : int, default 10
         Bootstrap refits per k, for the stability filter (``[segmentation] n_stability``).
+    no_segments : {"value_tiers", "stop"}, default "value_tiers"
+        What to do when the selection finds no clear segments (``[segmentation]
+        no_segments``): cut the customers into value tiers (natural breaks of
+        ``monetary``), labelled as a value partition in ``selection.settings``, or stop.
     random_state : int, default 0
         Seed of every random step: same input and seed give the same segments.
     progress : callable, optional
@@ -146,8 +151,9 @@ def segment(
     SchemaError
         The tables do not meet the data contract (the message names the column and fix).
     NoClearSegmentsError
-        k was not forced, k = 1 was in ``k_range`` and the selection found no clear segments
-        (the message says why and what to do: a value partition, or ``k=``).
+        k was not forced, k = 1 was in ``k_range``, the selection found no clear segments
+        and ``no_segments="stop"`` (or the data has no value column to tier); the message
+        says why and what to do.
     """
     from segml.config import validate_config
     from segml.schema import validate_customers, validate_transactions
@@ -165,7 +171,7 @@ def segment(
                      else as_of},
         "segmentation": {"k_min": int(k_range[0]), "k_max": int(k_range[1]),
                          "algorithms": list(algorithms), "n_stability": int(n_stability),
-                         "random_state": int(random_state)},
+                         "no_segments": no_segments, "random_state": int(random_state)},
         "rules": {"sets": list(rule_sets)},
     })
     check_run_config(cfg)

@@ -148,7 +148,8 @@ def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
             f"segmentation: {reason[0].lower() + reason[1:]} (k = 1..{seg['k_max']} searched on "
             f"{n_customers:,} customers; `segml select-k` shows the table). Nothing was "
             "fitted: any k would be a choice no criterion supports. Fix: act on a value "
-            "partition (the rfm_groups / abc rule sets), or force a number of segments with "
+            "partition (the rfm_groups / abc rule sets, or [segmentation] no_segments = "
+            "\"value_tiers\" when the data has monetary), or force a number of segments with "
             "[segmentation] k_min = k_max = K (segml run --k K, segml fit --k K; Python: "
             "segment(k=K)), or set [segmentation] k_min = 2 to get the best-reproducing k "
             "flagged as unsupported."
@@ -157,6 +158,42 @@ def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
             f"k_min={seg['k_min']} leaves k=1 out; no criterion supports it")
     selection.settings["verdict_note"] = note
     progress(note)
+
+
+#: the value column value tiers are cut on, in order of preference
+TIER_COLUMNS = ("monetary", "clv")
+
+
+def value_tiers(frame: pd.DataFrame, seg: dict[str, Any], selection: Any,
+                progress: Progress = quiet) -> Any:
+    """Fit the value partition a run falls back to when there are no clear segments.
+
+    ``[segmentation] value_tiers`` tiers of the first of :data:`TIER_COLUMNS` in the frame,
+    cut at its natural breaks: k-means on that one log-scaled column (Jenks' breaks are 1-D
+    k-means), tier 0 the most valuable. It is a value partition, not a clustering, and is
+    labelled so: ``selection.settings["partition"] = "value_tiers"`` and a ``verdict_note``
+    that the summary, report and model card show. Being a :class:`Segmenter`, it is saved,
+    validated and scores new customers like any run's model.
+
+    The caller checks that the frame has one of :data:`TIER_COLUMNS`; without one
+    (attribute-only data) the run stops as with ``no_segments = "stop"``.
+    """
+    from segml.cluster import Segmenter
+    from segml.features import FeatureSpec, make_preprocessor
+
+    column = next(c for c in TIER_COLUMNS if c in frame.columns)
+    n = min(seg["value_tiers"], int(frame[column].nunique()))
+    spec = FeatureSpec.from_dict({"version": 1, "families": {
+        "value": {"weight": 1.0, "columns": {column: "log"}}}})
+    note = (f"no clear segments: the {n} segments are value tiers, natural breaks of {column} "
+            f"(k-means on log {column} alone), a value partition and not clusters; "
+            "`segml run --k K` clusters anyway, no_segments = \"stop\" stops instead")
+    selection.settings["partition"] = "value_tiers"
+    selection.settings["verdict_note"] = note
+    progress(note)
+    return Segmenter(algorithm="kmeans", n_clusters=n, order_by=column,
+                     preprocessor=make_preprocessor(spec, frame),
+                     random_state=seg["random_state"]).fit(frame)
 
 
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
@@ -221,18 +258,25 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("select_k")
 
     rec = selection.recommended
-    if selection.verdict == NO_SEGMENTS:
-        no_clear_segments(selection, len(X), seg_cfg, progress)
-    progress(f"fitting {rec['algorithm']} with k={rec['k']}")
-    params = dict(rec.get("params", {}))
-    params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
-                  random_state=seg_cfg["random_state"])
-    if rec["algorithm"] == "gmm":
-        params["covariance_type"] = rec["covariance_type"]
-    params.pop("preprocessor", None)
-    if "monetary" in frame.columns:
-        params.setdefault("order_by", "monetary")
-    segmenter = Segmenter(preprocessor=make_preprocessor(fs.spec, frame), **params).fit(frame)
+    tiers = (selection.verdict == NO_SEGMENTS and rec["k"] < 2
+             and seg_cfg["no_segments"] == "value_tiers"
+             and any(c in frame.columns for c in TIER_COLUMNS))
+    if tiers:
+        segmenter = value_tiers(frame, seg_cfg, selection, progress)
+    else:
+        if selection.verdict == NO_SEGMENTS:
+            no_clear_segments(selection, len(X), seg_cfg, progress)
+        progress(f"fitting {rec['algorithm']} with k={rec['k']}")
+        params = dict(rec.get("params") or {})
+        params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
+                      random_state=seg_cfg["random_state"])
+        if rec["algorithm"] == "gmm":
+            params["covariance_type"] = rec["covariance_type"]
+        params.pop("preprocessor", None)
+        if "monetary" in frame.columns:
+            params.setdefault("order_by", "monetary")
+        segmenter = Segmenter(preprocessor=make_preprocessor(fs.spec, frame),
+                              **params).fit(frame)
     labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
     drivers = between_ss_shares(X, segmenter.labels_)
     _check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress)
@@ -281,7 +325,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
         labels=labels, rule_labels=rule_labels, comparisons=comparisons,
         pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
-        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+        projection=project_2d(X, labels.to_numpy(),
+                              None if tiers else segmenter.cluster_centers_,
                               random_state=seg_cfg["random_state"]),
         truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
         training_window=window, drivers=drivers,

@@ -38,16 +38,20 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     """Print a compact segments table and where the outputs are."""
     table = summary_table(run)
     rec = run.selection.recommended
+    how = (f"cut into {run.segmenter.n_clusters_} value tiers (no clear segments)"
+           if run.selection.settings.get("partition") == "value_tiers"
+           else f"clustered with {rec['algorithm']} k={rec['k']}")
     print(f"\n{run.data_name}: {len(run.features.frame):,} customers as of "
-          f"{run.features.as_of.date()}; {len(run.labels):,} clustered with "
-          f"{rec['algorithm']} k={rec['k']}")
+          f"{run.features.as_of.date()}; {len(run.labels):,} {how}")
     print(table.to_string())
     if run.selection.settings.get("verdict_note"):
         print(f"warning: {run.selection.settings['verdict_note']}")
     sil = run.validation.to_dict().get("overall", {})
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
-        print("validation:", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+        where = ("validation (in the tiers' own 1-D space: not evidence of clusters):"
+                 if run.selection.settings.get("partition") == "value_tiers" else "validation:")
+        print(where, ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
     for name, missing in run.rules_skipped.items():
         print(f"note: rule set {name!r} skipped: {skip_note(missing)}")
     report = getattr(run.features, "report", {}) or {}

@@ -1,0 +1,74 @@
+"""No clear segments -> value tiers: the fallback a run takes, labelled for what it is (issue 15).
+
+The data are the synthetic portfolio's null (``n_segments=1``: one population), on which the
+gap rule answers "no clear segments" (``tests/cluster/test_no_structure.py``).
+"""
+
+import numpy as np
+import pytest
+
+from segml import segment
+from segml.config import validate_config
+from segml.errors import ConfigError, NoClearSegmentsError
+from segml.workflow import demo_data
+
+ARGS = dict(as_of="2024-12-31", algorithms=["kmeans"], k_range=(1, 4), n_stability=3,
+            rule_sets=["rfm_groups"])
+
+
+@pytest.fixture(scope="module")
+def null_data():
+    return demo_data(800, n_segments=1, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def tiers(null_data):
+    tx, cust = null_data
+    return segment(tx, cust, **ARGS)
+
+
+def test_no_clear_segments_gives_value_tiers_labelled_as_such(tiers):
+    sel = tiers.selection
+    assert sel.verdict == "no clear segments"
+    assert sel.recommended["k"] == 1
+    assert sel.settings["partition"] == "value_tiers"
+    assert "value tiers" in sel.settings["verdict_note"]
+    assert "not clusters" in sel.settings["verdict_note"]
+    assert sorted(tiers.labels.unique()) == [0, 1, 2]
+
+
+def test_value_tiers_are_contiguous_ranges_of_monetary_top_first(tiers):
+    m = tiers.run.features.frame.loc[tiers.labels.index, "monetary"]
+    lo = m.groupby(tiers.labels).min()
+    hi = m.groupby(tiers.labels).max()
+    # tier 0 is the most valuable and no customer of a lower tier spent more than one above
+    assert lo[0] >= hi[1] and lo[1] >= hi[2]
+    assert m.groupby(tiers.labels).mean().is_monotonic_decreasing
+
+
+def test_value_tier_model_scores_its_training_customers_back(tiers):
+    frame = tiers.run.features.frame.loc[tiers.labels.index]
+    np.testing.assert_array_equal(tiers.model.predict(frame), tiers.labels.to_numpy())
+
+
+def test_no_segments_stop_raises_with_the_fix(null_data):
+    tx, cust = null_data
+    with pytest.raises(NoClearSegmentsError, match=r"no clear segments.*Fix: .*no_segments"):
+        segment(tx, cust, **ARGS, no_segments="stop")
+
+
+def test_forced_k_is_not_replaced_by_tiers(null_data):
+    tx, cust = null_data
+    forced = segment(tx, cust, **{**ARGS, "k_range": (4, 4)})
+    assert "partition" not in forced.selection.settings
+    assert forced.labels.nunique() == 4
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("no_segments", "guess", r"no_segments='guess' should be 'value_tiers' or 'stop'"),
+    ("value_tiers", 1, r"value_tiers=1 should be a whole number from 2 to 10"),
+    ("value_tiers", 11, r"value_tiers=11 should be"),
+])
+def test_fallback_settings_are_checked(key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        validate_config({"segmentation": {key: value}})
