@@ -207,8 +207,9 @@ def _attributes(
 ) -> list[Trait]:
     if top.empty:
         return []
-    rows = top[(top["segment"] == s) & (top["segment_share"] >= th.min_majority)
-               & (top["lift"] >= th.min_lift)]
+    eps = 1e-9  # "at least": 0.6 / 0.4 is 1.4999999999999998 in floating point
+    rows = top[(top["segment"] == s) & (top["segment_share"] >= th.min_majority - eps)
+               & (top["lift"] >= th.min_lift - eps)]
     n = int(table.at[s, "n"])
     out = []
     for r in rows.sort_values(["lift", "column", "category"], ascending=[False, True, True],

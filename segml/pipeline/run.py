@@ -143,6 +143,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
 
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.features import make_preprocessor, pareto
+    from segml.playbook import load_playbook
     from segml.projection import project_2d
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
 
@@ -155,6 +156,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         timings[name] = round(now - t, 3)
         t = now
 
+    playbook = load_playbook(cfg.get("profiles", {}).get("playbook"))  # bad file: before work
     as_of = run_as_of(cfg, data)
     progress(f"building features as of {as_of.date()}")
     fs = build_run_features(cfg, data)
@@ -191,7 +193,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("validate")
 
     progress("profiling and naming segments")
-    profiles = profile_segments(frame, labels)
+    profiles = profile_segments(frame, labels, playbook=playbook)
     names = {int(k): str(v) for k, v in profiles.names.items()}
     named = labels.map(names).rename("segment_name")
     tick("profile")
