@@ -43,7 +43,8 @@ _NUM_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne,
 }
 _WORD_OPS = ("==", "!=", "in", "not in")
-_COND = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<|not\s+in|in)\s*(.+?)\s*$")
+_COND = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+                   r"(>=|<=|==|!=|>|<|(?<=\s)not\s+in\b|(?<=\s)in\b)\s*(.+?)\s*$")
 _FIX = "Fix: correct the rule in the playbook TOML (segml run --playbook / [profiles] playbook)"
 
 
