@@ -9,10 +9,12 @@ A name is built from parts in a fixed order, each only when the segment differs 
    the largest revenue share always shows its tier (it is never "average").
 2. **recency state** on ``recency_days``: ``active`` (z <= -0.5); above the base (z >= 0.5)
    ``lapsed`` when the segment's median recency is beyond the base's 75th percentile (its
-   typical customer waited longer than three customers in four; without that number: z >= 1),
-   else ``cooling``.
-3. **frequency**: ``frequent`` (z >= 0.5); below (z <= -0.5) ``one-off`` when the segment's
-   median ``frequency`` is at most 1, else ``occasional``.
+   typical customer waited longer than three customers in four) or beyond 3 times the base's
+   median gap between orders (``interpurchase_mean_days``: silent for three purchase cycles;
+   without either number: z >= 1), else ``cooling``.
+3. **frequency**: ``frequent`` (z >= 0.5); ``one-off`` when customers who bought once are a
+   clear majority of the segment with a real lift (the attribute thresholds below, on the
+   profile's ``one_off_share``); else ``occasional`` when z <= -0.5.
 4. **trend**: ``growing`` (``spend_trend`` z >= 0.5 and mean > 0) or ``declining`` (z <= -0.5
    and mean < 0; not said of a lapsed segment, where it is implied).
 5. **payment**: ``late-paying`` (``days_late_mean`` z >= 0.5) or ``prompt-paying``.
@@ -25,9 +27,12 @@ A name is built from parts in a fixed order, each only when the segment differs 
 profile's means, standard deviations and counts) has ``p < alpha`` (default 0.01).
 
 Names are unique: segments that would share a name each get their next most distinctive true
-trait (other numeric features by ``|z|``, then further attributes by lift), until they differ.
-Only when a segment has no true trait left is ``(segment <id>)`` appended, and the result says
-so in :attr:`Naming.notes`. Everything is deterministic (ties broken by name).
+trait that a look-alike does not share (other numeric features by ``|z|``, then further
+attributes by lift), until they differ. When no trait against the base separates them, the
+look-alikes are ranked on the feature that separates them best ("lower spend" / "higher
+spend"; every pair of neighbours differs at Welch ``p < alpha``). Only when that fails too is
+``(segment <id>)`` appended, and the result says so in :attr:`Naming.notes`. Everything is
+deterministic (ties broken by name).
 """
 
 from __future__ import annotations
@@ -57,8 +62,17 @@ VALUE_TIERS: tuple[tuple[str, float], ...] = (
 STATES = STATE_VALUES
 
 _GEO = ("country", "region", "macro_area", "province", "city")
+#: Never extra traits: the parts above, and features that restate them mechanically (scores,
+#: clv ~ monetary, growth_potential = shortfall of spend vs peers) or that are trivially
+#: extreme for one-off buyers (a single purchase is 100% in its season and quarter).
 _NOT_EXTRA = {"r_score", "f_score", "m_score", "recency_days", "frequency", "spend_trend",
-              "days_late_mean"}
+              "days_late_mean", "clv", "growth_potential", "season_peak_share",
+              "spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_share",
+              "interpurchase_cv", "late_share", "days_late_max"}
+_PARTS = ("recency_days", "frequency", "spend_trend", "days_late_mean")
+#: Words for a feature when look-alike segments are ranked on it.
+_CMP_WORDS = {"monetary": "spend", "recency_days": "recency", "frequency": "order count",
+              "avg_order_value": "basket", "tenure_days": "tenure"}
 #: Words for numeric features used as extra traits: feature -> (low phrase, high phrase).
 _EXTRA_WORDS = {
     "tenure_days": ("recently acquired", "long-standing"),
@@ -188,6 +202,41 @@ def _tier(value_index: float) -> str:
     return "low-value"  # pragma: no cover - the last bound is -inf
 
 
+def _lapsed_or_cooling(
+    st: _Stats, s: Any, row: dict[str, Any], th: NamingThresholds
+) -> tuple[str, str]:
+    """Lapsed: median recency beyond the base's 75th percentile or 3x the base's typical gap."""
+    med, q75 = row.get("segment_median", np.nan), row.get("base_q75", np.nan)
+    gap_row = st.rows.get((s, "interpurchase_mean_days"), {})
+    gap = gap_row.get("base_median", np.nan)
+    if pd.isna(med) or (pd.isna(q75) and pd.isna(gap)):
+        return ("lapsed" if row["z"] >= th.lapsed_effect else "cooling"), ""
+    if pd.notna(q75) and med > q75:
+        return "lapsed", f"median {med:,.0f} days, beyond 3 in 4 customers ({q75:,.0f})"
+    if pd.notna(gap) and gap > 0 and med > 3 * gap:
+        return "lapsed", (f"median {med:,.0f} days, over 3x the typical gap between orders "
+                          f"({gap:,.0f} days)")
+    return "cooling", (f"median {med:,.0f} days, within the base's 75th percentile "
+                       f"({q75:,.0f})" if pd.notna(q75) else "")
+
+
+def _one_off(table: pd.DataFrame, s: Any, th: NamingThresholds) -> str | None:
+    """Evidence text when the segment is mostly one-off buyers (majority, lift, binomial)."""
+    if "one_off_share" not in table.columns or pd.isna(table.at[s, "one_off_share"]):
+        return None
+    n = table["n"].astype(float)
+    base = float((table["one_off_share"] * n).sum() / n.sum())
+    share = float(table.at[s, "one_off_share"])
+    if base <= 0 or share < th.min_majority - 1e-9 or share / base < th.min_lift - 1e-9:
+        return None
+    k = round(share * int(table.at[s, "n"]))
+    p = float(stats.binomtest(k, int(table.at[s, "n"]), base, alternative="greater").pvalue)
+    if p >= th.alpha:
+        return None
+    return (f"{share:.0%} bought once vs {base:.0%} overall (lift {share / base:.2f}, "
+            f"binomial {_p_text(p)})")
+
+
 def _attribute_words(column: str, category: str) -> str:
     if column in _GEO:
         return category
@@ -227,13 +276,15 @@ def _attributes(
 
 
 def _extra_numeric(st: _Stats, s: Any, features: Sequence[str], used: set[str],
-                   th: NamingThresholds) -> list[Trait]:
+                   th: NamingThresholds, size: int) -> list[Trait]:
     out = []
     for f in features:
         if f in used or f in _NOT_EXTRA:
             continue
         row = st.get(s, f)
-        if row is None:
+        # measured on a clear majority of the segment (gaps between orders are not, for
+        # one-off buyers)
+        if row is None or row.get("n", size) < th.min_majority * size:
             continue
         z = float(row["z"])
         if not (st.differs(row, th, 1) or st.differs(row, th, -1)):
@@ -336,27 +387,29 @@ def name_segments(
                 if st.differs(row, th, -1):
                     word = "active"
                 elif st.differs(row, th, 1):
-                    q75, med = row.get("base_q75", np.nan), row.get("segment_median", np.nan)
-                    lapsed = (med > q75 if pd.notna(q75) and pd.notna(med)
-                              else row["z"] >= th.lapsed_effect)
-                    word = "lapsed" if lapsed else "cooling"
+                    word, why = _lapsed_or_cooling(st, s, row, th)
                 if word:
                     state["recency_state"] = word
-                    ev["recency_state"] = _Stats.evidence(row, " days")
+                    ev["recency_state"] = _Stats.evidence(row, " days") + (
+                        f"; {why}" if word != "active" and why else "")
                     parts.append(Trait("recency", word, "recency_days", abs(row["z"]),
                                        ev["recency_state"]))
             row = st.get(s, "frequency")
             if row is not None:
                 used.add("frequency")
                 word = None
+                one_off = _one_off(table, s, th)
                 if st.differs(row, th, 1):
                     word = "frequent"
+                    ev["frequency_state"] = _Stats.evidence(row, " orders")
+                elif one_off is not None:
+                    word = "one-off"
+                    ev["frequency_state"] = one_off
                 elif st.differs(row, th, -1):
-                    med = row.get("segment_median", np.nan)
-                    word = "one-off" if pd.notna(med) and med <= 1 else "occasional"
+                    word = "occasional"
+                    ev["frequency_state"] = _Stats.evidence(row, " orders")
                 if word:
                     state["frequency_state"] = word
-                    ev["frequency_state"] = _Stats.evidence(row, " orders")
                     parts.append(Trait("frequency", word, "frequency", abs(row["z"]),
                                        ev["frequency_state"]))
             row = st.get(s, "spend_trend")
@@ -391,7 +444,7 @@ def name_segments(
         attrs = _attributes(top_categories, table, s, th)
         if attrs:
             parts.append(attrs[0])
-        extras = _extra_numeric(st, s, features, used, th)
+        extras = _extra_numeric(st, s, features, used, th, int(table.at[s, "n"]))
         if not rfm and not any(t.kind != "value_tier" for t in parts) and extras:
             first = extras.pop(0)  # data without RFM: the strongest feature is the adjective
             parts.append(Trait("feature", first.words, first.feature, first.strength,
@@ -408,15 +461,29 @@ def name_segments(
     names = {s: _render(traits[s], nouns[s]) for s in segments}
     notes: list[str] = []
     for _ in range(50):
-        groups = pd.Series(names).groupby(pd.Series(names)).groups
-        dups = [sorted(g, key=str) for g in groups.values() if len(g) > 1]
+        dups = _duplicates(names)
         if not dups:
             break
         progressed = False
         for group in dups:
             for s in group:
-                if pools[s]:
-                    traits[s].append(pools[s].pop(0))
+                others = [pools[o] for o in group if o != s]
+                # the next true trait that at least one look-alike does not share
+                pick = next((t for t in pools[s]
+                             if not all(any(u.words == t.words for u in o) for o in others)),
+                            None)
+                if pick is not None:
+                    pools[s].remove(pick)
+                    traits[s].append(pick)
+                    names[s] = _render(traits[s], nouns[s])
+                    progressed = True
+        if not progressed:  # no base trait separates them: compare them with each other
+            for group in dups:
+                used_cmp = {t.feature for s in group for t in traits[s]
+                            if t.kind in ("compare", "extra")}
+                cmp = _comparative(st, group, features, used_cmp, th)
+                for s, t in cmp.items():
+                    traits[s].append(t)
                     names[s] = _render(traits[s], nouns[s])
                     progressed = True
         if not progressed:
@@ -435,9 +502,67 @@ def name_segments(
     )
 
 
+def _duplicates(names: dict[Any, str]) -> list[list[Any]]:
+    by: dict[str, list[Any]] = {}
+    for s, nm in names.items():
+        by.setdefault(nm, []).append(s)
+    return [sorted(g, key=str) for _, g in sorted(by.items()) if len(g) > 1]
+
+
+def _ordinal(i: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(i, f"{i}th")
+
+
+def _comparative(
+    st: _Stats, group: Sequence[Any], features: Sequence[str], used: set[str],
+    th: NamingThresholds,
+) -> dict[Any, Trait]:
+    """Rank look-alike segments on the feature that separates them best (Welch per neighbours).
+
+    Every pair of neighbours in the ranking must differ at ``p < alpha``; the feature whose
+    weakest neighbour gap has the largest ``|t|`` wins (ties by name). Empty when none does.
+    """
+    best: tuple[float, str, list[tuple[Any, dict[str, Any]]]] | None = None
+    for f in features:
+        if f in used or (f in _NOT_EXTRA and f not in _PARTS):
+            continue
+        rows = [(s, st.get(s, f)) for s in group]
+        if any(r is None or pd.isna(r.get("segment_std", np.nan)) or r.get("n", 0) < 2
+               for _, r in rows):
+            continue
+        rows.sort(key=lambda sr: (sr[1]["segment_mean"], str(sr[0])))
+        weakest = np.inf
+        for (_, a), (_, b) in zip(rows, rows[1:], strict=False):
+            res = stats.ttest_ind_from_stats(a["segment_mean"], a["segment_std"], a["n"],
+                                             b["segment_mean"], b["segment_std"], b["n"],
+                                             equal_var=False)
+            if not (pd.notna(res.pvalue) and res.pvalue < th.alpha):
+                weakest = -np.inf
+                break
+            weakest = min(weakest, abs(float(res.statistic)))
+        if weakest > -np.inf and (best is None or weakest > best[0]):
+            best = (weakest, f, rows)
+    if best is None:
+        return {}
+    _, f, rows = best
+    what = _CMP_WORDS.get(f, f.replace("_", " "))
+    m = len(rows)
+    means = ", ".join(f"segment {s}: {r['segment_mean']:,.3g}" for s, r in rows)
+    out = {}
+    for i, (s, _) in enumerate(rows):
+        if m == 2:
+            rank = "lower" if i == 0 else "higher"
+        else:
+            rank = "lowest" if i == 0 else "highest" if i == m - 1 else f"{_ordinal(i + 1)}-lowest"
+        out[s] = Trait("compare", f"{rank} {what}", f, float(best[0]),
+                       f"{f} mean among look-alike segments ({means}); neighbours differ at "
+                       f"Welch p < {th.alpha:g}")
+    return out
+
+
 def _render(parts: Sequence[Trait], noun: str) -> str:
-    adjectives = [t.words for t in parts if t.kind not in ("attribute", "extra")]
-    tails = [t.words for t in parts if t.kind in ("attribute", "extra")]
+    adjectives = [t.words for t in parts if t.kind not in ("attribute", "extra", "compare")]
+    tails = [t.words for t in parts if t.kind in ("attribute", "extra", "compare")]
     head = " ".join([*adjectives, noun]) if adjectives else f"typical {noun}"
     if noun == "prospects" and not adjectives:
         head = "prospects"

@@ -284,6 +284,9 @@ def profile_segments(
     if "is_prospect" in frame.columns:
         prospect = frame["is_prospect"].astype("boolean").fillna(False).astype(float)
         table["prospect_share"] = prospect.groupby(lab).mean().reindex(idx)
+    if "frequency" in frame.columns:  # one-off buyers (the naming's "one-off")
+        once = pd.to_numeric(frame["frequency"], errors="coerce") == 1
+        table["one_off_share"] = once.astype(float).groupby(lab).mean().reindex(idx)
     composition = pd.DataFrame(index=idx)
     if "abc_class" in frame.columns:
         abc = frame["abc_class"].astype("string").fillna("none")
@@ -309,7 +312,7 @@ def profile_segments(
         ]
 
     lift_cols = ["segment", "feature", "segment_mean", "base_mean", "ratio", "z",
-                 "segment_median", "segment_std", "n", "p_value", "base_q75"]
+                 "segment_median", "segment_std", "n", "p_value", "base_median", "base_q75"]
     lift = pd.DataFrame(columns=lift_cols)
     if num_cols:
         num = frame[num_cols].apply(pd.to_numeric, errors="coerce").astype(float)
@@ -377,6 +380,7 @@ def _numeric_lift(num: pd.DataFrame, lab: np.ndarray, idx: pd.Index, means: pd.D
     base_mean = num.mean()
     base_std = num.std(ddof=0)
     base_q75 = num.quantile(0.75)
+    base_median = num.median()
     values = num.to_numpy()
     rows = []
     for s in idx:
@@ -400,7 +404,7 @@ def _numeric_lift(num: pd.DataFrame, lab: np.ndarray, idx: pd.Index, means: pd.D
                 "z": (m - bm) / sd if sd > 0 else 0.0,
                 "segment_median": medians.at[s, c], "segment_std": sd_in[j], "n": int(n_in[j]),
                 "p_value": _welch_p(m, sd_in[j], n_in[j], m_out[j], sd_out[j], n_out[j]),
-                "base_q75": base_q75[c],
+                "base_median": base_median[c], "base_q75": base_q75[c],
             })
     return pd.DataFrame(rows)
 

@@ -33,6 +33,7 @@ def _table(n, revenue_share):
 
 def test_hand_made_profile_exact_names_and_states():
     table = _table([200, 300, 500], [0.70, 0.10, 0.20])  # value index 3.5, 0.33, 0.4
+    table["one_off_share"] = [0.05, 0.9, 0.3]  # base 43%: segment 1 at lift 2.09
     lift = _lift([
         (0, "monetary", 700, 200, 1.8, SIG), (1, "monetary", 67, 200, -0.5, SIG),
         (2, "monetary", 80, 200, -0.45, SIG),
@@ -57,8 +58,11 @@ def test_hand_made_profile_exact_names_and_states():
     assert s["trend_state"].tolist() == ["growing", "declining", "declining"]
     assert s["is_top_revenue"].tolist() == [1.0, 0.0, 0.0]
     assert n.evidence[1]["recency_state"] == (
-        "recency_days mean 400 days vs 150 days overall (z=+1.70, Welch p<0.001)"
+        "recency_days mean 400 days vs 150 days overall (z=+1.70, Welch p<0.001); "
+        "median 390 days, beyond 3 in 4 customers (250)"
     )
+    assert n.evidence[1]["frequency_state"] == (
+        "90% bought once vs 43% overall (lift 2.09, binomial p<0.001)")
     assert n.notes == []
 
 
