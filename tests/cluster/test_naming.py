@@ -217,3 +217,57 @@ def test_names_unique_deterministic_and_top_revenue_tiered(seed, k, n):
     # the suffix is used only with a note
     suffixed = [nm for nm in a.names if "(segment " in nm]
     assert len(suffixed) == len(a.naming_notes)
+
+
+def _full_lift(rows):
+    """rows: (segment, feature, mean, base_mean, z, p, median, q75, base_median, std, n)."""
+    cols = ["segment", "feature", "segment_mean", "base_mean", "z", "p_value",
+            "segment_median", "base_q75", "base_median", "segment_std", "n"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_lapsed_after_three_purchase_cycles_even_below_base_q75():
+    table = _table([500, 500], [0.5, 0.5])
+    lift = _full_lift([
+        (0, "recency_days", 480, 360, 0.7, SIG, 490, 505, 470, 20, 500),
+        (1, "recency_days", 240, 360, -0.7, SIG, 230, 505, 470, 90, 500),
+        (0, "interpurchase_mean_days", 80, 82, 0.0, 0.9, 80, 120, 82, 30, 100),
+        (1, "interpurchase_mean_days", 84, 82, 0.0, 0.9, 84, 120, 82, 30, 400),
+    ])
+    n = name_segments(table, lift, pd.DataFrame())
+    assert n.names.tolist() == ["mid-value lapsed buyers", "active buyers"]
+    assert n.evidence[0]["recency_state"].endswith(
+        "median 490 days, over 3x the typical gap between orders (82 days)")
+
+
+def test_extra_trait_only_when_measured_on_most_of_the_segment():
+    table = _table([400, 400, 200], [0.2, 0.2, 0.6])
+    lift = _full_lift([
+        (0, "recency_days", 400, 150, 1.5, SIG, 390, 250, 140, 50, 400),
+        (1, "recency_days", 400, 150, 1.5, SIG, 390, 250, 140, 50, 400),
+        # gaps between orders exist for 40 of the 400 one-off-ish customers of segment 0
+        (0, "interpurchase_mean_days", 10, 60, -1.0, SIG, 9, 90, 50, 5, 40),
+        (0, "avg_order_value", 20, 60, -0.8, SIG, 18, 90, 50, 10, 400),
+        (1, "avg_order_value", 90, 60, 0.8, SIG, 95, 90, 50, 10, 400),
+    ])
+    names = name_segments(table, lift, pd.DataFrame()).names.tolist()
+    assert names[:2] == ["low-value lapsed buyers, small baskets",
+                         "low-value lapsed buyers, big baskets"]
+
+
+def test_look_alikes_are_ranked_against_each_other():
+    """No trait against the base separates 0 and 1; their spend differs (Welch), so it names."""
+    table = _table([3000, 70, 1000], [0.04, 0.0, 0.96])
+    lift = _full_lift([
+        (0, "monetary", 14, 100, -0.4, SIG, 12, 110, 45, 8, 3000),
+        (1, "monetary", 0.5, 100, -0.45, SIG, 0, 110, 45, 1, 70),
+        (2, "monetary", 380, 100, 1.2, SIG, 300, 110, 45, 200, 1000),
+        (0, "tenure_days", 500, 500, 0.0, 0.8, 500, 520, 500, 20, 3000),
+        (1, "tenure_days", 501, 500, 0.0, 0.8, 501, 520, 500, 20, 70),
+    ])
+    n = name_segments(table, lift, pd.DataFrame())
+    assert n.names.tolist() == ["low-value buyers, higher spend", "low-value buyers, lower spend",
+                                "top-value buyers"]
+    assert n.notes == []
+    trait = n.traits[1][-1]
+    assert trait.kind == "compare" and trait.feature == "monetary"
