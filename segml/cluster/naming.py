@@ -81,7 +81,24 @@ _EXTRA_WORDS = {
     "interpurchase_mean_days": ("short gaps between orders", "long gaps between orders"),
     "return_rate": ("few returns", "many returns"),
     "active_month_share": ("rarely active months", "active most months"),
+    "income": ("lower income", "higher income"),
+    "age": ("younger", "older"),
+    "children": ("fewer children", "more children"),
+    "household_size": ("smaller households", "larger households"),
+    "complaints": ("fewer complaints", "more complaints"),
+    "response_rate": ("low response rate", "high response rate"),
 }
+
+
+def _extra_words(feature: str) -> tuple[str, str]:
+    if feature in _EXTRA_WORDS:
+        return _EXTRA_WORDS[feature]
+    for prefix, fmt in (("category_share_", "{} {}"), ("channel_share_", "{} via {}")):
+        if feature.startswith(prefix):
+            what = feature.removeprefix(prefix).replace("_", " ")
+            return fmt.format("less", what), fmt.format("more", what)
+    what = feature.replace("_", " ")
+    return f"low {what}", f"high {what}"
 
 
 @dataclass(frozen=True)
@@ -289,8 +306,7 @@ def _extra_numeric(st: _Stats, s: Any, features: Sequence[str], used: set[str],
         z = float(row["z"])
         if not (st.differs(row, th, 1) or st.differs(row, th, -1)):
             continue
-        low, high = _EXTRA_WORDS.get(f, (f"low {f.replace('_', ' ')}",
-                                         f"high {f.replace('_', ' ')}"))
+        low, high = _extra_words(f)
         out.append(Trait("extra", high if z > 0 else low, f, abs(z), _Stats.evidence(row)))
     return sorted(out, key=lambda t: (-t.strength, t.feature))
 
@@ -378,6 +394,9 @@ def name_segments(
             )
             if shown:
                 parts.append(tier_trait)
+            elif state["value_tier"] != "mid-value" and not (row is None
+                                                            or st.significant(row, th)):
+                state["value_tier"] = "typical"  # the name does not claim it; nor does a role
         used = {revenue_col}
         if not prospects:
             row = st.get(s, "recency_days")
@@ -441,14 +460,16 @@ def name_segments(
                         ev["payment_state"] = _Stats.evidence(row, " days late")
                         parts.append(Trait("payment", word, "days_late_mean", abs(row["z"]),
                                            ev["payment_state"]))
-        attrs = _attributes(top_categories, table, s, th)
-        if attrs:
-            parts.append(attrs[0])
         extras = _extra_numeric(st, s, features, used, th, int(table.at[s, "n"]))
         if not rfm and not any(t.kind != "value_tier" for t in parts) and extras:
             first = extras.pop(0)  # data without RFM: the strongest feature is the adjective
             parts.append(Trait("feature", first.words, first.feature, first.strength,
                                first.evidence))
+            if extras:  # ... and the next one stands in for the missing RFM parts
+                parts.append(extras.pop(0))
+        attrs = _attributes(top_categories, table, s, th)
+        if attrs:
+            parts.append(attrs[0])
         pool = list(extras) + attrs[1:]
         if tier_trait is not None and tier_trait not in parts:
             pool.append(tier_trait)  # a mid-value tier is true, just not distinctive

@@ -93,7 +93,7 @@ def test_names_and_roles(frame):
         "rule 'to win back: recency_state == lapsed and value_tier in (low-value, typical)': "
         "recency_state=lapsed (recency_days mean 310 days vs 160 days overall (z=+1.00, "
         "Welch p=0.006); median 310 days, beyond 3 in 4 customers (305)); "
-        "value_tier=low-value (11% of revenue from 33% of customers"
+        "value_tier=typical (11% of revenue from 33% of customers"
     )
     assert p.role_rules[0] == "to reach: prospect_share >= 0.5"
     d = p.to_dict()
