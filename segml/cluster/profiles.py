@@ -6,7 +6,6 @@ Profiles read the RAW feature frame (interpretable units, canonical names of
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -376,46 +375,61 @@ def profile_segments(
 
 def _numeric_lift(num: pd.DataFrame, lab: np.ndarray, idx: pd.Index, means: pd.DataFrame,
                   medians: pd.DataFrame) -> pd.DataFrame:
-    """Tidy segment-vs-base numbers with Welch's t-test of each segment against the rest."""
+    """Tidy segment-vs-base numbers with Welch's t-test of each segment against the rest.
+
+    The rest's mean and variance come from the totals minus the segment's (on values centred
+    at the base mean, so the sums of squares do not lose precision).
+    """
     base_mean = num.mean()
     base_std = num.std(ddof=0)
-    base_q75 = num.quantile(0.75)
-    base_median = num.median()
-    values = num.to_numpy()
-    rows = []
-    for s in idx:
-        mask = lab == s
-        inside, rest = values[mask], values[~mask]
-        n_in = np.sum(~np.isnan(inside), axis=0)
-        n_out = np.sum(~np.isnan(rest), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: NaN
-            sd_in = np.nanstd(inside, axis=0, ddof=1) if inside.shape[0] > 1 else \
-                np.full(values.shape[1], np.nan)
-            m_out = np.nanmean(rest, axis=0) if rest.shape[0] else np.full(values.shape[1],
-                                                                           np.nan)
-            sd_out = np.nanstd(rest, axis=0, ddof=1) if rest.shape[0] > 1 else \
-                np.full(values.shape[1], np.nan)
-        for j, c in enumerate(num.columns):
-            m, bm, sd = means.at[s, c], base_mean[c], base_std[c]
-            rows.append({
-                "segment": s, "feature": c, "segment_mean": m, "base_mean": bm,
-                "ratio": m / bm if bm not in (0.0,) and pd.notna(bm) else np.nan,
-                "z": (m - bm) / sd if sd > 0 else 0.0,
-                "segment_median": medians.at[s, c], "segment_std": sd_in[j], "n": int(n_in[j]),
-                "p_value": _welch_p(m, sd_in[j], n_in[j], m_out[j], sd_out[j], n_out[j]),
-                "base_median": base_median[c], "base_q75": base_q75[c],
-            })
-    return pd.DataFrame(rows)
+    centred = num - base_mean
+    grouped = centred.groupby(lab)
+    n_in = grouped.count().reindex(idx)
+    s_in = grouped.sum().reindex(idx)
+    q_in = (centred**2).groupby(lab).sum().reindex(idx)
+    sd_in = grouped.std(ddof=1).reindex(idx)
+    n_out = centred.count() - n_in
+    s_out = centred.sum() - s_in
+    q_out = (centred**2).sum() - q_in
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_out = s_out / n_out + base_mean
+        var_out = ((q_out - s_out**2 / n_out) / (n_out - 1)).clip(lower=0)
+    p = pd.DataFrame(_welch_p(means.to_numpy(), sd_in.to_numpy(), n_in.to_numpy(),
+                              m_out.to_numpy(), np.sqrt(var_out.to_numpy()),
+                              n_out.to_numpy()), index=idx, columns=num.columns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (means / base_mean.where(base_mean != 0)).astype(float)
+        z = (means - base_mean) / base_std.where(base_std > 0)
+    flat = [c for c in num.columns if not base_std[c] > 0]
+    z[flat] = 0.0  # a constant (or all-missing) feature: no difference
+
+    def tidy(wide: pd.DataFrame, name: str) -> pd.Series:
+        return wide.T.stack(future_stack=True).rename(name)  # feature-major, as before
+
+    out = pd.concat([tidy(means, "segment_mean"), tidy(ratio, "ratio"), tidy(z, "z"),
+                     tidy(medians, "segment_median"), tidy(sd_in, "segment_std"),
+                     tidy(n_in, "n"), tidy(p, "p_value")], axis=1)
+    out.index = out.index.set_names(["feature", "segment"])
+    out = out.reset_index()
+    for col, base in (("base_mean", base_mean), ("base_median", num.median()),
+                      ("base_q75", num.quantile(0.75))):
+        out[col] = out["feature"].map(base)
+    out["n"] = out["n"].astype(int)
+    return out
 
 
-def _welch_p(m1: float, s1: float, n1: int, m2: float, s2: float, n2: int) -> float:
-    """Two-sided Welch p-value from summary numbers; NaN when it cannot be computed."""
-    if n1 < 2 or n2 < 2 or not np.isfinite([m1, m2, s1, s2]).all():
-        return np.nan
-    if s1 == 0 and s2 == 0:
-        return 0.0 if m1 != m2 else 1.0
-    return float(stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False).pvalue)
+def _welch_p(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np.ndarray,
+             n2: np.ndarray) -> np.ndarray:
+    """Two-sided Welch p-values from summary numbers; NaN where they cannot be computed."""
+    m1, s1, n1, m2, s2, n2 = (np.asarray(a, dtype=float) for a in (m1, s1, n1, m2, s2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False).pvalue
+    p = np.asarray(p, dtype=float)
+    both_exact = (s1 == 0) & (s2 == 0)
+    p = np.where(both_exact, np.where(m1 != m2, 0.0, 1.0), p)
+    bad = (n1 < 2) | (n2 < 2) | ~np.isfinite(m1) | ~np.isfinite(m2) | ~np.isfinite(s1) \
+        | ~np.isfinite(s2)
+    return np.where(bad, np.nan, p)
 
 
 def _statistics(table: pd.DataFrame, lift: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
