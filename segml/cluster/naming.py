@@ -45,6 +45,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from segml.cluster._naming_words import (
+    CMP_WORDS,
+    attribute_words,
+    extra_words,
+    ordinal,
+    p_text,
+    render,
+)
 from segml.errors import ConfigError
 from segml.playbook import STATE_VALUES
 
@@ -61,7 +69,6 @@ VALUE_TIERS: tuple[tuple[str, float], ...] = (
 #: The words every state can take ("typical" = not different from the base, or not measured).
 STATES = STATE_VALUES
 
-_GEO = ("country", "region", "macro_area", "province", "city")
 #: Never extra traits: the parts above, and features that restate them mechanically (scores,
 #: clv ~ monetary, growth_potential = shortfall of spend vs peers) or that are trivially
 #: extreme for one-off buyers (a single purchase is 100% in its season and quarter).
@@ -70,37 +77,6 @@ _NOT_EXTRA = {"r_score", "f_score", "m_score", "recency_days", "frequency", "spe
               "spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_share",
               "interpurchase_cv", "late_share", "days_late_max"}
 _PARTS = ("recency_days", "frequency", "spend_trend", "days_late_mean")
-#: Words for a feature when look-alike segments are ranked on it.
-_CMP_WORDS = {"monetary": "spend", "recency_days": "recency", "frequency": "order count",
-              "avg_order_value": "basket", "tenure_days": "tenure"}
-#: Words for numeric features used as extra traits: feature -> (low phrase, high phrase).
-_EXTRA_WORDS = {
-    "tenure_days": ("recently acquired", "long-standing"),
-    "avg_order_value": ("small baskets", "big baskets"),
-    "n_channels": ("single-channel", "multi-channel"),
-    "interpurchase_mean_days": ("short gaps between orders", "long gaps between orders"),
-    "return_rate": ("few returns", "many returns"),
-    "active_month_share": ("rarely active months", "active most months"),
-    "income": ("lower income", "higher income"),
-    "age": ("younger", "older"),
-    "children": ("fewer children", "more children"),
-    "household_size": ("smaller households", "larger households"),
-    "complaints": ("fewer complaints", "more complaints"),
-    "response_rate": ("low response rate", "high response rate"),
-}
-
-
-def _extra_words(feature: str) -> tuple[str, str]:
-    if feature in _EXTRA_WORDS:
-        return _EXTRA_WORDS[feature]
-    for prefix, fmt in (("category_share_", "{} {}"), ("channel_share_", "{} via {}")):
-        if feature.startswith(prefix):
-            what = feature.removeprefix(prefix).replace("_", " ")
-            return fmt.format("less", what), fmt.format("more", what)
-    what = feature.replace("_", " ")
-    return f"low {what}", f"high {what}"
-
-
 @dataclass(frozen=True)
 class NamingThresholds:
     """The thresholds a trait must pass to be named (documented in the module docstring).
@@ -181,10 +157,6 @@ class Naming:
     notes: list[str] = field(default_factory=list)
 
 
-def _p_text(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
-
-
 class _Stats:
     """Lookup of one segment's numeric statistics in the tidy ``lift`` frame."""
 
@@ -207,7 +179,7 @@ class _Stats:
     @staticmethod
     def evidence(row: dict[str, Any], unit: str = "") -> str:
         p = row.get("p_value", np.nan)
-        ptxt = f", Welch {_p_text(float(p))}" if pd.notna(p) else ""
+        ptxt = f", Welch {p_text(float(p))}" if pd.notna(p) else ""
         return (f"{row['feature']} mean {row['segment_mean']:,.3g}{unit} vs "
                 f"{row['base_mean']:,.3g}{unit} overall (z={row['z']:+.2f}{ptxt})")
 
@@ -251,21 +223,7 @@ def _one_off(table: pd.DataFrame, s: Any, th: NamingThresholds) -> str | None:
     if p >= th.alpha:
         return None
     return (f"{share:.0%} bought once vs {base:.0%} overall (lift {share / base:.2f}, "
-            f"binomial {_p_text(p)})")
-
-
-def _attribute_words(column: str, category: str) -> str:
-    if column in _GEO:
-        return category
-    if column == "age_band":
-        return f"aged {category}"
-    if category == "True":
-        if column == "is_b2b":
-            return "B2B"
-        if column.startswith("interest_"):
-            return f"interested in {column.removeprefix('interest_').replace('_', ' ')}"
-        return column.replace("_", " ")
-    return f"{column.replace('_', ' ')} {category}"
+            f"binomial {p_text(p)})")
 
 
 def _attributes(
@@ -284,10 +242,10 @@ def _attributes(
         p = float(stats.binomtest(k, n, float(r["base_share"]), alternative="greater").pvalue)
         if p < th.alpha:
             out.append(Trait(
-                "attribute", _attribute_words(str(r["column"]), str(r["category"])),
+                "attribute", attribute_words(str(r["column"]), str(r["category"])),
                 str(r["column"]), float(r["lift"]),
                 f"{r['column']} = {r['category']}: {r['segment_share']:.0%} of the segment vs "
-                f"{r['base_share']:.0%} overall (lift {r['lift']:.2f}, binomial {_p_text(p)})",
+                f"{r['base_share']:.0%} overall (lift {r['lift']:.2f}, binomial {p_text(p)})",
             ))
     return out
 
@@ -306,7 +264,7 @@ def _extra_numeric(st: _Stats, s: Any, features: Sequence[str], used: set[str],
         z = float(row["z"])
         if not (st.differs(row, th, 1) or st.differs(row, th, -1)):
             continue
-        low, high = _extra_words(f)
+        low, high = extra_words(f)
         out.append(Trait("extra", high if z > 0 else low, f, abs(z), _Stats.evidence(row)))
     return sorted(out, key=lambda t: (-t.strength, t.feature))
 
@@ -479,7 +437,7 @@ def name_segments(
         state_rows[s] = state
         evidence[s] = ev
 
-    names = {s: _render(traits[s], nouns[s]) for s in segments}
+    names = {s: render(traits[s], nouns[s]) for s in segments}
     notes: list[str] = []
     for _ in range(50):
         dups = _duplicates(names)
@@ -496,7 +454,7 @@ def name_segments(
                 if pick is not None:
                     pools[s].remove(pick)
                     traits[s].append(pick)
-                    names[s] = _render(traits[s], nouns[s])
+                    names[s] = render(traits[s], nouns[s])
                     progressed = True
         if not progressed:  # no base trait separates them: compare them with each other
             for group in dups:
@@ -505,7 +463,7 @@ def name_segments(
                 cmp = _comparative(st, group, features, used_cmp, th)
                 for s, t in cmp.items():
                     traits[s].append(t)
-                    names[s] = _render(traits[s], nouns[s])
+                    names[s] = render(traits[s], nouns[s])
                     progressed = True
         if not progressed:
             break
@@ -528,10 +486,6 @@ def _duplicates(names: dict[Any, str]) -> list[list[Any]]:
     for s, nm in names.items():
         by.setdefault(nm, []).append(s)
     return [sorted(g, key=str) for _, g in sorted(by.items()) if len(g) > 1]
-
-
-def _ordinal(i: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(i, f"{i}th")
 
 
 def _comparative(
@@ -566,7 +520,7 @@ def _comparative(
     if best is None:
         return {}
     _, f, rows = best
-    what = _CMP_WORDS.get(f, f.replace("_", " "))
+    what = CMP_WORDS.get(f, f.replace("_", " "))
     m = len(rows)
     means = ", ".join(f"segment {s}: {r['segment_mean']:,.3g}" for s, r in rows)
     out = {}
@@ -574,17 +528,8 @@ def _comparative(
         if m == 2:
             rank = "lower" if i == 0 else "higher"
         else:
-            rank = "lowest" if i == 0 else "highest" if i == m - 1 else f"{_ordinal(i + 1)}-lowest"
+            rank = "lowest" if i == 0 else "highest" if i == m - 1 else f"{ordinal(i + 1)}-lowest"
         out[s] = Trait("compare", f"{rank} {what}", f, float(best[0]),
                        f"{f} mean among look-alike segments ({means}); neighbours differ at "
                        f"Welch p < {th.alpha:g}")
     return out
-
-
-def _render(parts: Sequence[Trait], noun: str) -> str:
-    adjectives = [t.words for t in parts if t.kind not in ("attribute", "extra", "compare")]
-    tails = [t.words for t in parts if t.kind in ("attribute", "extra", "compare")]
-    head = " ".join([*adjectives, noun]) if adjectives else f"typical {noun}"
-    if noun == "prospects" and not adjectives:
-        head = "prospects"
-    return ", ".join([head, *tails])
