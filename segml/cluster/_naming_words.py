@@ -47,6 +47,11 @@ def p_text(p: float) -> str:
     return "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
+def number(x: float) -> str:
+    """Return a readable number: ``1,069``, ``15.4``, ``0.819``."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def ordinal(i: int) -> str:
     """Return ``1st``, ``2nd``, ``3rd``, ``4th``, ..."""
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(i, f"{i}th")

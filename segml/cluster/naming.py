@@ -49,6 +49,7 @@ from segml.cluster._naming_words import (
     CMP_WORDS,
     attribute_words,
     extra_words,
+    number,
     ordinal,
     p_text,
     render,
@@ -180,8 +181,8 @@ class _Stats:
     def evidence(row: dict[str, Any], unit: str = "") -> str:
         p = row.get("p_value", np.nan)
         ptxt = f", Welch {p_text(float(p))}" if pd.notna(p) else ""
-        return (f"{row['feature']} mean {row['segment_mean']:,.3g}{unit} vs "
-                f"{row['base_mean']:,.3g}{unit} overall (z={row['z']:+.2f}{ptxt})")
+        return (f"{row['feature']} mean {number(row['segment_mean'])}{unit} vs "
+                f"{number(row['base_mean'])}{unit} overall (z={row['z']:+.2f}{ptxt})")
 
 
 def _tier(value_index: float) -> str:
@@ -522,7 +523,7 @@ def _comparative(
     _, f, rows = best
     what = CMP_WORDS.get(f, f.replace("_", " "))
     m = len(rows)
-    means = ", ".join(f"segment {s}: {r['segment_mean']:,.3g}" for s, r in rows)
+    means = ", ".join(f"segment {s}: {number(r['segment_mean'])}" for s, r in rows)
     out = {}
     for i, (s, _) in enumerate(rows):
         if m == 2:
