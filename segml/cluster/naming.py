@@ -435,6 +435,9 @@ def name_segments(
         traits[s] = parts
         pools[s] = pool
         state["is_top_revenue"] = 1.0 if s == top_rev else 0.0
+        if s == top_rev:
+            ev["is_top_revenue"] = (f"the largest revenue share: "
+                                    f"{table.at[s, 'revenue_share']:.0%} of revenue")
         state_rows[s] = state
         evidence[s] = ev
 

@@ -92,6 +92,7 @@ def test_top_revenue_segment_always_carries_its_tier():
     n = name_segments(table, lift, pd.DataFrame())
     assert n.names.tolist() == ["mid-value buyers", "typical buyers"]
     assert "average" not in n.names[0]
+    assert n.evidence[0]["is_top_revenue"] == "the largest revenue share: 76% of revenue"
 
 
 def test_non_top_tier_only_when_revenue_difference_is_significant():
