@@ -82,6 +82,9 @@ DEFAULTS: dict[str, Any] = {
     "rules": {
         "sets": ["rfm_groups", "abc", "portfolio_roles", "lifecycle"],
     },
+    "profiles": {
+        "playbook": None,  # TOML of roles + actions (segml.playbook); None: the shipped one
+    },
     "output": {
         "reports_dir": "reports",
         "models_dir": "models",
@@ -165,6 +168,10 @@ random_state = 0
 
 [rules]
 sets = ["rfm_groups", "abc", "portfolio_roles", "lifecycle"]
+
+[profiles]
+# playbook = "my_playbook.toml"     # role + suggested action per segment (copy and edit
+#                                   # segml/playbooks/default.toml); default: the shipped one
 
 [output]
 reports_dir = "reports"             # the run folder is reports/<run_id>/
@@ -280,6 +287,11 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
     if cfg["features"]["as_of"] is not None:  # strict ISO date, checked before any work
         parse_as_of(cfg["features"]["as_of"], where="config: features.as_of")
     _check_privacy(cfg["features"])
+    if cfg["profiles"]["playbook"] is not None and not isinstance(cfg["profiles"]["playbook"],
+                                                                   str):
+        raise ConfigError(f"config: profiles.playbook must be a path (text), got "
+                          f"{cfg['profiles']['playbook']!r}. Fix: [profiles] playbook = "
+                          "\"my_playbook.toml\" (or segml run --playbook my_playbook.toml).")
     seg = cfg["segmentation"]
     if not 1 <= seg["k_min"] <= seg["k_max"]:
         raise ConfigError(f"config: need 1 <= segmentation.k_min <= segmentation.k_max, got "

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace segml's existing run folder and model (kept as a version)")
     p.add_argument("--model-format", choices=["joblib", "skops"],
                    help="model file format ([output] model_format; default joblib)")
+    p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
+                   "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
     _key_args(p, "sign the model with")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_run)

@@ -96,6 +96,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg["output"]["run_id"] = args.run_id
     if args.model_format:
         cfg["output"]["model_format"] = args.model_format
+    if args.playbook is not None:
+        cfg["profiles"]["playbook"] = str(args.playbook)
+    if cfg["profiles"]["playbook"] is not None:
+        from segml.playbook import load_playbook
+
+        load_playbook(cfg["profiles"]["playbook"])  # a bad playbook fails before any work
     key = _key(args)
     check_outputs(cfg, overwrite=args.force)  # every output, before any work
     progress = _Progress(N_STEPS + 1, quiet=args.quiet)

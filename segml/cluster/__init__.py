@@ -1,10 +1,12 @@
 """Segmentation models, choosing k, validation, stability and segment profiles.
 
 Flow: :func:`select_k` (sweep and recommend) → :class:`Segmenter` (fit, ordered labels) →
-:func:`validate_segments` (quality) → :func:`profile_segments` (profiles, names, roles).
+:func:`validate_segments` (quality) → :func:`profile_segments` (profiles, names, roles,
+actions).
 """
 
 from segml.cluster.metrics import ClusterStats, cluster_stats
+from segml.cluster.naming import NamingThresholds, name_segments
 from segml.cluster.profiles import DEFAULT_ROLE_RULES, ProfileResult, profile_segments
 from segml.cluster.segmenter import ALGORITHMS, COVARIANCE_TYPES, Segmenter
 from segml.cluster.select_k import SelectKResult, knee_point, select_k
@@ -23,6 +25,7 @@ __all__ = [
     "COVARIANCE_TYPES",
     "DEFAULT_ROLE_RULES",
     "ClusterStats",
+    "NamingThresholds",
     "ProfileResult",
     "SampledSilhouetteResult",
     "Segmenter",
@@ -34,6 +37,7 @@ __all__ = [
     "cluster_stats",
     "jaccard_per_cluster",
     "knee_point",
+    "name_segments",
     "profile_segments",
     "sampled_silhouette",
     "select_k",

@@ -1,4 +1,4 @@
-"""Segment profiles, deterministic descriptive names and portfolio roles.
+"""Segment profiles, then names (:mod:`segml.cluster.naming`) and roles (:mod:`segml.playbook`).
 
 Profiles read the RAW feature frame (interpretable units, canonical names of
 ``docs/CONTRACTS.md``) and cope with any column being absent.
@@ -6,21 +6,29 @@ Profiles read the RAW feature frame (interpretable units, canonical names of
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from segml.cluster.naming import NamingThresholds, name_segments
 from segml.errors import ConfigError
+from segml.playbook import (
+    Playbook,
+    apply_playbook,
+    load_playbook,
+    playbook_from_role_rules,
+)
 
 __all__ = ["ProfileResult", "profile_segments", "DEFAULT_ROLE_RULES", "format_rule"]
 
-#: Ordered role rules: the first whose conditions all hold gives the role; an empty condition
-#: list is the catch-all. Signals: ``<feature>_z`` (segment mean vs base, in base standard
-#: deviations), ``prospect_share``, ``value_index`` (revenue share / customer share), ``share``.
+#: The roles of segml before the playbook (kept for callers passing ``role_rules``). Signals:
+#: ``<feature>_z`` (segment mean vs base, in base standard deviations), ``prospect_share``,
+#: ``value_index`` (revenue share / customer share), ``share``.
 DEFAULT_ROLE_RULES: tuple[tuple[str, tuple[tuple[str, str, float], ...]], ...] = (
     ("to reach", (("prospect_share", ">=", 0.5),)),
     ("to win back", (("recency_days_z", ">=", 0.5),)),
@@ -28,16 +36,7 @@ DEFAULT_ROLE_RULES: tuple[tuple[str, tuple[tuple[str, str, float], ...]], ...] =
     ("to retain", ()),
 )
 
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 _NOT_CATEGORICAL = {"rfm_code", "abc_class", "customer_id", "is_prospect"}
-_GEO = ("region", "macro_area", "province", "country", "city")
-_AGE = ("age_band",)
-_DESCRIPTORS = (  # (column, low word, high word)
-    ("recency_days", "recent", "lapsed"),  # low recency = recent
-    ("monetary", "low-value", "high-value"),
-    ("frequency", "occasional", "frequent"),
-    ("n_channels", "single-channel", "multi-channel"),
-)
 _MAX_LEVELS = 50
 
 
@@ -61,13 +60,25 @@ class ProfileResult:
         Indexed by segment: ABC class shares, mean R/F/M scores and the three most common RFM
         codes (when those columns exist).
     names : pandas.Series
-        Unique, deterministic short descriptive name per segment.
+        Unique, deterministic name per segment from its true traits
+        (:func:`segml.cluster.naming.name_segments`).
     roles : pandas.Series
-        Portfolio role per segment (precious / to retain / to win back / to reach by default).
+        Role per segment from the playbook (to reach / precious / to retain / to win back /
+        to develop / ... with the default playbook).
     role_reasons : pandas.Series
         The rule that produced each role, with the segment's values.
     role_rules : list of str
         The rules, in the order they are tried.
+    actions : pandas.Series
+        Suggested action per segment (the playbook rule's, or its default).
+    evidence : pandas.Series
+        The numbers that made the rule's conditions hold ("no playbook rule matched ..." when
+        none did).
+    states : pandas.DataFrame
+        Indexed by segment: ``value_tier``, ``recency_state``, ``frequency_state``,
+        ``trend_state``, ``tenure_state``, ``payment_state``, ``is_top_revenue``.
+    naming_notes : list of str
+        Segments named with their number as a last resort (no true trait told them apart).
     """
 
     table: pd.DataFrame
@@ -78,6 +89,11 @@ class ProfileResult:
     roles: pd.Series
     role_reasons: pd.Series
     role_rules: list[str]
+    actions: pd.Series = field(default_factory=lambda: pd.Series(dtype=object, name="action"))
+    evidence: pd.Series = field(default_factory=lambda: pd.Series(dtype=object,
+                                                                  name="evidence"))
+    states: pd.DataFrame = field(default_factory=pd.DataFrame)
+    naming_notes: list[str] = field(default_factory=list)
 
     @property
     def z(self) -> pd.DataFrame:
@@ -95,6 +111,11 @@ class ProfileResult:
             "roles": {int(k): str(v) for k, v in self.roles.items()},
             "role_reasons": {int(k): str(v) for k, v in self.role_reasons.items()},
             "role_rules": list(self.role_rules),
+            "actions": {int(k): str(v) for k, v in self.actions.items()},
+            "evidence": {int(k): str(v) for k, v in self.evidence.items()},
+            "states": _records(self.states.rename_axis("segment").reset_index())
+            if not self.states.empty else [],
+            "naming_notes": list(self.naming_notes),
         }
 
 
@@ -129,25 +150,6 @@ def format_rule(role: str, conditions: Sequence[tuple[str, str, float]]) -> str:
     return f"{role}: " + " and ".join(f"{s} {op} {t:g}" for s, op, t in conditions)
 
 
-def _check_rules(rules: Any) -> list[tuple[str, tuple[tuple[str, str, float], ...]]]:
-    checked = []
-    for item in rules:
-        try:
-            role, conds = item
-            conds = tuple((str(s), str(op), float(t)) for s, op, t in conds)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"role rule {item!r} should be (role, [(signal, operator, threshold), ...])."
-            ) from exc
-        for _, op, _ in conds:
-            if op not in _OPS:
-                raise ConfigError(f"role rule operator {op!r} is not one of {tuple(_OPS)}.")
-        checked.append((str(role), conds))
-    if not checked:
-        raise ConfigError("role_rules is empty; give at least a catch-all (role, []).")
-    return checked
-
-
 def _is_categorical(s: pd.Series) -> bool:
     return (
         pd.api.types.is_bool_dtype(s)
@@ -174,8 +176,10 @@ def profile_segments(
     min_lift: float = 1.2,
     min_category_share: float = 0.1,
     role_rules: Any = None,
+    playbook: Playbook | str | Path | None = None,
+    naming: NamingThresholds | None = None,
 ) -> ProfileResult:
-    """Profile segments on the raw feature frame, then name them and give each a role.
+    """Profile segments on the raw feature frame, name them, give each a role and an action.
 
     Parameters
     ----------
@@ -195,20 +199,29 @@ def profile_segments(
     min_category_share : float, default=0.1
         ... and it covers at least this share of the segment.
     role_rules : sequence of (role, [(signal, op, threshold), ...]) or None
-        Tried in order, first match wins; ``None`` uses :data:`DEFAULT_ROLE_RULES`.
+        The older form of rules (signals ``share``, ``value_index``, ``prospect_share``,
+        ``<feature>_z``), tried in order, first match wins, no actions; when given it replaces
+        the playbook.
+    playbook : Playbook, str, pathlib.Path or None, default=None
+        Roles and actions (:func:`segml.playbook.load_playbook`); ``None`` uses the one
+        shipped with segml, a path reads that TOML.
+    naming : NamingThresholds or None, default=None
+        Thresholds a trait must pass to be in a name; ``None`` uses the defaults.
 
     Returns
     -------
     ProfileResult
-        Tables, names, roles and the rules' text.
+        Tables, names, roles, actions and their evidence.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> f = pd.DataFrame({"recency_days": [5.0, 10, 300, 280], "monetary": [900.0, 800, 50, 70]})
-    >>> p = profile_segments(f, [0, 0, 1, 1])
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = pd.DataFrame({"recency_days": np.r_[rng.uniform(0, 30, 50), rng.uniform(300, 400, 50)],
+    ...                   "monetary": np.r_[rng.uniform(800, 900, 50), rng.uniform(50, 70, 50)]})
+    >>> p = profile_segments(f, [0] * 50 + [1] * 50)
     >>> p.names.tolist(), p.roles.tolist()
-    (['recent high-value buyers', 'lapsed low-value buyers'], ['precious', 'to win back'])
+    (['high-value active buyers', 'low-value lapsed buyers'], ['precious', 'to win back'])
     """
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"frame should be a pandas DataFrame; got {type(frame).__name__}.")
@@ -227,7 +240,16 @@ def profile_segments(
         raise ConfigError("labels contain missing values; every customer needs a segment.")
     if min_lift <= 0:
         raise ConfigError(f"min_lift={min_lift} should be > 0.")
-    rules = _check_rules(DEFAULT_ROLE_RULES if role_rules is None else role_rules)
+    if role_rules is not None:
+        book = playbook_from_role_rules(role_rules)
+    elif isinstance(playbook, Playbook):
+        book = playbook
+    elif playbook is None or isinstance(playbook, (str, Path)):
+        book = load_playbook(playbook)
+    else:
+        raise ConfigError(f"playbook should be a Playbook, a path or None; got "
+                          f"{type(playbook).__name__}. Fix: pass playbook=load_playbook(path) "
+                          "or playbook=\"my_playbook.toml\" ([profiles] playbook).")
     if categorical is None:
         cat_cols = [
             c for c in frame.columns
@@ -261,6 +283,9 @@ def profile_segments(
     if "is_prospect" in frame.columns:
         prospect = frame["is_prospect"].astype("boolean").fillna(False).astype(float)
         table["prospect_share"] = prospect.groupby(lab).mean().reindex(idx)
+    if "frequency" in frame.columns:  # one-off buyers (the naming's "one-off")
+        once = pd.to_numeric(frame["frequency"], errors="coerce") == 1
+        table["one_off_share"] = once.astype(float).groupby(lab).mean().reindex(idx)
     composition = pd.DataFrame(index=idx)
     if "abc_class" in frame.columns:
         abc = frame["abc_class"].astype("string").fillna("none")
@@ -285,37 +310,19 @@ def profile_segments(
             for _, g in codes.groupby(lab)
         ]
 
-    lift_rows = []
+    lift_cols = ["segment", "feature", "segment_mean", "base_mean", "ratio", "z",
+                 "segment_median", "segment_std", "n", "p_value", "base_median", "base_q75"]
+    lift = pd.DataFrame(columns=lift_cols)
     if num_cols:
         num = frame[num_cols].apply(pd.to_numeric, errors="coerce").astype(float)
         means = num.groupby(lab).mean().reindex(idx)
         medians = num.groupby(lab).median().reindex(idx)
-        base_mean = num.mean()
-        base_std = num.std(ddof=0)
-        stats = {}
+        cols = {}
         for c in num_cols:
-            stats[f"{c}_mean"] = means[c]
-            stats[f"{c}_median"] = medians[c]
-        table = pd.concat([table, pd.DataFrame(stats, index=idx)], axis=1)
-        for c in num_cols:
-            for s in segments:
-                m = means.at[s, c]
-                bm = base_mean[c]
-                sd = base_std[c]
-                lift_rows.append(
-                    {
-                        "segment": s,
-                        "feature": c,
-                        "segment_mean": m,
-                        "base_mean": bm,
-                        "ratio": m / bm if bm not in (0.0,) and pd.notna(bm) else np.nan,
-                        "z": (m - bm) / sd if sd > 0 else 0.0,
-                    }
-                )
-    lift = pd.DataFrame(
-        lift_rows, columns=["segment", "feature", "segment_mean", "base_mean", "ratio", "z"]
-    )
-
+            cols[f"{c}_mean"] = means[c]
+            cols[f"{c}_median"] = medians[c]
+        table = pd.concat([table, pd.DataFrame(cols, index=idx)], axis=1)
+        lift = _numeric_lift(num, lab, idx, means, medians)[lift_cols]
     cat_rows = []
     for c in cat_cols:
         col = frame[c]
@@ -347,127 +354,93 @@ def profile_segments(
             kind="stable",
         ).reset_index(drop=True)
 
-    zwide = (
-        lift.pivot(index="segment", columns="feature", values="z").reindex(idx)
-        if not lift.empty
-        else pd.DataFrame(index=idx)
-    )
-    names = _names(table, zwide, top, segments)
-    roles, reasons = _roles(table, zwide, rules, segments)
+    named = name_segments(table, lift, top, revenue_col=revenue_col, thresholds=naming)
+    statistics = _statistics(table, lift, named.states)
+    played = apply_playbook(book, statistics, named.evidence)
     return ProfileResult(
         table=table,
         lift=lift,
         top_categories=top,
         composition=composition,
-        names=pd.Series(names, index=idx, name="name"),
-        roles=pd.Series(roles, index=idx, name="role"),
-        role_reasons=pd.Series(reasons, index=idx, name="role_rule"),
-        role_rules=[format_rule(r, c) for r, c in rules],
+        names=named.names,
+        roles=played.roles,
+        role_reasons=played.reasons,
+        role_rules=[r.text() for r in book.rules],
+        actions=played.actions,
+        evidence=played.evidence,
+        states=named.states,
+        naming_notes=named.notes,
     )
 
 
-def _top_category(top: pd.DataFrame, s: Any, columns: Sequence[str]) -> str | None:
-    if top.empty:
-        return None
-    for c in columns:
-        rows = top[(top["segment"] == s) & (top["column"] == c) & (top["segment_share"] >= 0.25)]
-        if not rows.empty:
-            return str(rows.iloc[0]["category"])
-    return None
+def _numeric_lift(num: pd.DataFrame, lab: np.ndarray, idx: pd.Index, means: pd.DataFrame,
+                  medians: pd.DataFrame) -> pd.DataFrame:
+    """Tidy segment-vs-base numbers with Welch's t-test of each segment against the rest.
+
+    The rest's mean and variance come from the totals minus the segment's (on values centred
+    at the base mean, so the sums of squares do not lose precision).
+    """
+    base_mean = num.mean()
+    base_std = num.std(ddof=0)
+    centred = num - base_mean
+    grouped = centred.groupby(lab)
+    n_in = grouped.count().reindex(idx)
+    s_in = grouped.sum().reindex(idx)
+    q_in = (centred**2).groupby(lab).sum().reindex(idx)
+    sd_in = grouped.std(ddof=1).reindex(idx)
+    n_out = centred.count() - n_in
+    s_out = centred.sum() - s_in
+    q_out = (centred**2).sum() - q_in
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_out = s_out / n_out + base_mean
+        var_out = ((q_out - s_out**2 / n_out) / (n_out - 1)).clip(lower=0)
+    p = pd.DataFrame(_welch_p(means.to_numpy(), sd_in.to_numpy(), n_in.to_numpy(),
+                              m_out.to_numpy(), np.sqrt(var_out.to_numpy()),
+                              n_out.to_numpy()), index=idx, columns=num.columns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (means / base_mean.where(base_mean != 0)).astype(float)
+        z = (means - base_mean) / base_std.where(base_std > 0)
+    flat = [c for c in num.columns if not base_std[c] > 0]
+    z[flat] = 0.0  # a constant (or all-missing) feature: no difference
+
+    def tidy(wide: pd.DataFrame, name: str) -> pd.Series:
+        return wide.T.stack(future_stack=True).rename(name)  # feature-major, as before
+
+    out = pd.concat([tidy(means, "segment_mean"), tidy(ratio, "ratio"), tidy(z, "z"),
+                     tidy(medians, "segment_median"), tidy(sd_in, "segment_std"),
+                     tidy(n_in, "n"), tidy(p, "p_value")], axis=1)
+    out.index = out.index.set_names(["feature", "segment"])
+    out = out.reset_index()
+    for col, base in (("base_mean", base_mean), ("base_median", num.median()),
+                      ("base_q75", num.quantile(0.75))):
+        out[col] = out["feature"].map(base)
+    out["n"] = out["n"].astype(int)
+    return out
 
 
-def _names(
-    table: pd.DataFrame, z: pd.DataFrame, top: pd.DataFrame, segments: np.ndarray
-) -> list[str]:
-    names = []
-    used_features: dict[Any, set[str]] = {}
-    for s in segments:
-        words = []
-        used = set()
-        for col, low, high in _DESCRIPTORS:
-            if col in z.columns and pd.notna(z.at[s, col]):
-                v = z.at[s, col]
-                if v <= -0.5:
-                    words.append(low)
-                    used.add(col)
-                elif v >= 0.5:
-                    words.append(high)
-                    used.add(col)
-        is_prospects = "prospect_share" in table and table.at[s, "prospect_share"] >= 0.5
-        has_rfm = any(c in z.columns for c, _, _ in _DESCRIPTORS[:3])
-        noun = "prospects" if is_prospects else ("buyers" if has_rfm else "customers")
-        if is_prospects:
-            words = [w for w in words if w not in ("recent", "lapsed", "occasional", "low-value")]
-        if not words and not has_rfm:
-            generic = _strongest(z, s, used)
-            if generic is not None:
-                words.append(generic[1])
-                used.add(generic[0])
-        if words or noun == "prospects":
-            name = " ".join([*words, noun])
-        else:
-            name = f"average {noun}"
-        extras = [
-            x
-            for x in (_top_category(top, s, _GEO), _top_category(top, s, _AGE))
-            if x is not None
-        ]
-        if extras:
-            name = ", ".join([name, *extras])
-        names.append(name)
-        used_features[s] = used
-    # make unique, deterministically: add the strongest unused feature, then the segment number
-    counts = pd.Series(names).value_counts()
-    dup = set(counts[counts > 1].index)
-    for i, s in enumerate(segments):
-        if names[i] in dup:
-            extra = _strongest(z, s, used_features[s], min_abs=0.0)
-            if extra is not None:
-                names[i] = f"{names[i]} ({extra[1]})"
-    counts = pd.Series(names).value_counts()
-    return [
-        f"{nm} #{s}" if counts[nm] > 1 else nm for nm, s in zip(names, segments, strict=True)
-    ]
+def _welch_p(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np.ndarray,
+             n2: np.ndarray) -> np.ndarray:
+    """Two-sided Welch p-values from summary numbers; NaN where they cannot be computed."""
+    m1, s1, n1, m2, s2, n2 = (np.asarray(a, dtype=float) for a in (m1, s1, n1, m2, s2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False).pvalue
+    p = np.asarray(p, dtype=float)
+    both_exact = (s1 == 0) & (s2 == 0)
+    p = np.where(both_exact, np.where(m1 != m2, 0.0, 1.0), p)
+    bad = (n1 < 2) | (n2 < 2) | ~np.isfinite(m1) | ~np.isfinite(m2) | ~np.isfinite(s1) \
+        | ~np.isfinite(s2)
+    return np.where(bad, np.nan, p)
 
 
-def _strongest(
-    z: pd.DataFrame, s: Any, used: set[str], *, min_abs: float = 0.25
-) -> tuple[str, str] | None:
-    if z.empty:
-        return None
-    row = z.loc[s].drop(labels=[c for c in used if c in z.columns]).dropna()
-    row = row[(row.abs() >= min_abs) & (row != 0)]
-    if row.empty:
-        return None
-    order = row.abs().sort_index().sort_values(ascending=False, kind="stable")
-    feat = str(order.index[0])
-    strong = abs(row[feat]) >= 0.5
-    word = ("high" if strong else "higher") if row[feat] > 0 else ("low" if strong else "lower")
-    return feat, f"{word} {feat}"
-
-
-def _roles(
-    table: pd.DataFrame,
-    z: pd.DataFrame,
-    rules: list[tuple[str, tuple[tuple[str, str, float], ...]]],
-    segments: np.ndarray,
-) -> tuple[list[str], list[str]]:
-    roles, reasons = [], []
-    for s in segments:
-        signals: dict[str, float] = {"share": float(table.at[s, "share"])}
-        for c in ("value_index", "prospect_share"):
-            if c in table.columns and pd.notna(table.at[s, c]):
-                signals[c] = float(table.at[s, c])
-        for c in z.columns:
-            if pd.notna(z.at[s, c]):
-                signals[f"{c}_z"] = float(z.at[s, c])
-        for role, conds in rules:
-            if all(sig in signals and _OPS[op](signals[sig], t) for sig, op, t in conds):
-                vals = ", ".join(f"{sig}={signals[sig]:.2f}" for sig, _, _ in conds)
-                reasons.append(format_rule(role, conds) + (f" ({vals})" if vals else ""))
-                roles.append(role)
-                break
-        else:
-            roles.append("unassigned")
-            reasons.append("no rule matched")
-    return roles, reasons
+def _statistics(table: pd.DataFrame, lift: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+    """Every statistic a playbook rule can read, one row per segment."""
+    out = states.copy()
+    for c in ("share", "revenue_share", "value_index", "prospect_share", "n"):
+        if c in table.columns:
+            out[c] = table[c].astype(float)
+    if not lift.empty:
+        for kind, col in (("z", "z"), ("mean", "segment_mean"), ("median", "segment_median")):
+            wide = lift.pivot(index="segment", columns="feature", values=col).reindex(out.index)
+            wide.columns = [f"{f}_{kind}" for f in wide.columns]
+            out = pd.concat([out, wide.astype(float)], axis=1)
+    return out

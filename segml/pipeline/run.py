@@ -230,6 +230,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     from segml.cluster.drivers import between_ss_shares
     from segml.cluster.select_k import NO_SEGMENTS
     from segml.features import make_preprocessor, pareto
+    from segml.playbook import load_playbook
     from segml.projection import project_2d
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
 
@@ -242,6 +243,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         timings[name] = round(now - t, 3)
         t = now
 
+    playbook = load_playbook(cfg.get("profiles", {}).get("playbook"))  # bad file: before work
     as_of = run_as_of(cfg, data)
     progress(f"building features as of {as_of.date()}")
     fs = build_run_features(cfg, data)
@@ -289,7 +291,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("validate")
 
     progress("profiling and naming segments")
-    profiles = profile_segments(frame, labels)
+    profiles = profile_segments(frame, labels, playbook=playbook)
     names = {int(k): str(v) for k, v in profiles.names.items()}
     named = labels.map(names).rename("segment_name")
     tick("profile")
