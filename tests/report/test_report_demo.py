@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from report_fixtures import PNG, parse
 
 from segml._atomic import write_bytes
 from segml.report import make_figures, write_report
+from segml.report.browser import check_layout, find_browser
 
 REPO = Path(__file__).resolve().parents[2]
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH, HEIGHT = 1280, 900
 
 
@@ -31,8 +30,8 @@ def demo_report(demo_run, tmp_path_factory) -> Path:
 def test_demo_report_complete(demo_report, demo_run):
     text = demo_report.read_text(encoding="utf-8")
     doc = parse(text)
-    assert doc.sections == ["data-quality", "features", "choice-of-k", "segments",
-                            "clusters-vs-rules", "model-card"]
+    assert doc.sections == ["front", "choice-of-k", "segments", "features",
+                            "clusters-vs-rules", "model-card", "data-quality"]
     keys = sorted(make_figures(demo_run, keys=["segment_shares"]))
     assert keys == ["segment_shares"]
     # every figure the run allows is there: 7 + one per rule set
@@ -51,11 +50,7 @@ def test_demo_report_complete(demo_report, demo_run):
 
 
 def _browser() -> str | None:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    return find_browser()
 
 
 @pytest.mark.browser
@@ -84,3 +79,38 @@ def test_report_renders_in_headless_chromium(demo_report, tmp_path):
     if os.environ.get("SEGML_SAVE_SCREENSHOT"):
         write_bytes(REPO / "reports" / "screenshots" / "report-first-screen.png", data,
                     overwrite=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 800])
+def test_report_layout_measured_in_the_page(demo_report, width):
+    """JavaScript in the rendered page: nothing wider than the viewport, every image loaded,
+    numbers on one line, the front page within the first 1,200 px."""
+    if _browser() is None:
+        pytest.skip("no Chromium/Chrome on PATH (CI installs Debian's `chromium` package)")
+    res = check_layout(demo_report, width)
+    assert res["viewport_width"] == width
+    assert res["page_scroll_width"] <= width, res["overflowing"]
+    assert res["n_overflowing"] == 0, res["overflowing"]
+    assert res["images"] == 7 + 2 and res["broken_images"] == []
+    assert res["numeric_cells"] > 100 and res["n_wrapped_numbers"] == 0, res["wrapped_numbers"]
+    assert res["tables"] >= 10
+    assert res["front_bottom"] is not None and 200 < res["front_bottom"] <= 1200
+
+
+@pytest.mark.browser
+def test_layout_check_catches_an_overflow(demo_report, tmp_path):
+    """The measurement is not vacuous: a fixed-width block and an unloadable image fail it."""
+    if _browser() is None:
+        pytest.skip("no Chromium/Chrome on PATH (CI installs Debian's `chromium` package)")
+    text = demo_report.read_text(encoding="utf-8").replace(
+        "<main>", '<main><div style="width:2000px">wide</div><img alt="gone" '
+        'src="data:image/png;base64,AAAA"><table><tr><td class="num" style="white-space:'
+        'normal;width:1px">418.00 123.00</td></tr></table>', 1)
+    bad = tmp_path / "bad.html"
+    bad.write_text(text, encoding="utf-8")
+    res = check_layout(bad, 800)
+    assert res["page_scroll_width"] >= 2000
+    assert any('"wide"' in o["element"] for o in res["overflowing"])
+    assert res["broken_images"] == ["gone"]
+    assert res["n_wrapped_numbers"] == 1
