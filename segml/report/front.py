@@ -164,22 +164,28 @@ def front_page(run: Any, figures: Mapping[str, bytes], refresh: Any = None) -> s
         [f"{seg} \u00b7 {name}" if str(name) != str(seg) else str(seg)
          for seg, name in zip(t.index, t["name"], strict=True)], name="segment"))
     front["customers"] = t["customers"].to_numpy(np.int64)
-    front["share of customers"] = t["customer_share"].to_numpy()
+    front["share"] = t["customer_share"].to_numpy()
     if "revenue_share" in t.columns and t["revenue_share"].notna().any():
-        front["share of revenue"] = t["revenue_share"].to_numpy()
+        front["revenue share"] = t["revenue_share"].to_numpy()
     trend = _trend(refresh, t) if refresh is not None else None
     if trend is not None:
-        front["trend since last run"] = trend
+        front["trend"] = trend
     if roles:
         front["role"] = [_lookup(roles, s) for s in t.index]
     if actions:
         front["action"] = [_lookup(actions, s) for s in t.index]
     colors = dict(zip(front.index, t["color"], strict=True))
-    parts.append('<div class="front-table">' + _table(front, swatches=colors) + "</div>")
+    parts.append('<div class="front-table">' + _table(front, swatches=colors,
+                                                      classes={"action": "wide",
+                                                               "role": "nw"}) + "</div>")
     notes = []
     if trend is None:
         notes.append("Trend since last run: not shown, no previous run is known for this "
                      "report (segml refresh compares a run with the previous one).")
+    else:
+        prev = getattr(refresh, "previous_as_of", None)
+        notes.append("Trend: change of each segment's share of customers since the run of "
+                     f"{_fmt(prev) if prev is not None else 'the previous run'}, in points.")
     if prospects:
         notes.append(f"{prospects:,} prospects (customers with no purchase yet) are not in "
                      "any segment; shares are of the customers in segments.")

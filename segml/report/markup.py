@@ -86,13 +86,15 @@ def _is_num(v: Any) -> bool:
 def _table(
     df: pd.DataFrame, *, index: bool = True, max_rows: int = 60,
     swatches: Mapping[Any, str] | None = None, empty: str = "(empty)",
+    classes: Mapping[str, str] | None = None,
 ) -> str:
     """Escaped HTML table in a horizontally scrollable box.
 
     ``swatches`` maps index values to a colour shown before them. Numeric cells get the
     ``num`` class (right-aligned, tabular digits, never wrapped); text cells wrap at word
-    boundaries only. The box (``div.tbl``) scrolls sideways when the table is wider than the
-    page, so the page itself never does.
+    boundaries only; ``classes`` maps a column to a CSS class of its cells (e.g. ``wide``).
+    The box (``div.tbl``) scrolls sideways when the table is wider than the page, so the page
+    itself never does.
     """
     if df is None or df.empty:
         return f'<p class="note">{_e(empty)}</p>'
@@ -109,7 +111,9 @@ def _table(
             sw = _swatch(swatches[idx]) if swatches and idx in swatches else ""
             cells += f"<th>{sw}{_e(_fmt(idx))}</th>"
         for col, v in row.items():
-            cls = ' class="num"' if _is_num(v) else ""
+            names = " ".join(x for x in ("num" if _is_num(v) else "",
+                                         (classes or {}).get(str(col), "")) if x)
+            cls = f' class="{names}"' if names else ""
             cells += f"<td{cls}>{_e(_fmt(v, str(col)))}</td>"
         rows.append(f"<tr>{cells}</tr>")
     more = ""

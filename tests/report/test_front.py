@@ -55,7 +55,7 @@ def test_front_page_segment_table_and_headline():
     # pareto of [500, 400, 600, 20, 30, 10, 40, 400]: top ceil(1.6)=2 -> 1100 / 2000
     assert "The top 20% of customers bring 55% of revenue." in s["front"]
     assert _rows(page, "front") == [
-        ["segment", "customers", "share of customers", "share of revenue", "role"],
+        ["segment", "customers", "share", "revenue share", "role"],
         ["0 · loyal &amp; high value", "4", "50.0%", "95.0%", "precious"],
         ["1 · lapsed", "4", "50.0%", "5.0%", "to win back"],
     ]
@@ -82,6 +82,7 @@ def test_front_page_actions_prospects_and_abc():
     s = _sections(page)
     assert _rows(page, "front")[0][-2:] == ["role", "action"]
     assert _rows(page, "front")[1][-1] == "keep them close"
+    assert '<td class="wide">keep them close</td>' in page
     assert "<b>2</b><span>prospects (no purchase yet, not in a segment)</span>" in page
     assert "2 prospects (customers with no purchase yet) are not in any segment" in s["front"]
     # 2 of the 8 buyers are class A (prospects not counted)
@@ -95,11 +96,12 @@ def test_trend_and_alerts_section_from_a_refresh():
     doc = parse(page)
     assert doc.sections[:3] == ["front", "alerts-drift", "choice-of-k"]
     rows = _rows(page, "front")
-    assert rows[0][4] == "trend since last run"
+    assert rows[0][4] == "trend"
     assert [r[4] for r in rows[1:]] == ["▲\u00a0+10.0\u00a0pts", "▼\u00a0-10.0\u00a0pts"]
     s = _sections(page)
     assert "<b>2</b><span>new alerts since the last run</span>" in page
     assert "2 alert(s) raised since the last run, 3 open in all" in s["front"]
+    assert "share of customers since the run of 2024-12-31, in points" in s["front"]
     a = s["alerts-drift"]
     assert "Refresh as of 2025-03-31, compared with the run of 2024-12-31." in a
     assert "C000" in a and "C002" in a and "C001" not in a  # only the new ones listed

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import os
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.image as mpimg
 import numpy as np
+import pandas as pd
 import pytest
 from report_fixtures import PNG, parse
 
 from segml._atomic import write_bytes
+from segml.refresh import RefreshResult
 from segml.report import make_figures, write_report
-from segml.report.browser import check_layout, find_browser
+from segml.report.browser import check_layout, find_browser, screenshot
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1280, 900
@@ -114,3 +118,46 @@ def test_layout_check_catches_an_overflow(demo_report, tmp_path):
     assert any('"wide"' in o["element"] for o in res["overflowing"])
     assert res["broken_images"] == ["gone"]
     assert res["n_wrapped_numbers"] == 1
+
+
+@pytest.fixture(scope="module")
+def rich_report(demo_run, tmp_path_factory) -> Path:
+    """The demo run as 8 segments with long names, an action each and a refresh (trend and
+    alerts): the widest front page h-names' actions may give."""
+    labels = pd.Series(np.arange(len(demo_run.labels)) % 8, index=demo_run.labels.index,
+                       name="segment")
+    names = pd.Series([f"recent frequent multi-channel buyers, North-West {i}"
+                       for i in range(8)])
+    actions = pd.Series(["Call within two weeks with an offer on the categories they buy; "
+                         "invite to the loyalty programme"] * 8)
+    profiles = SimpleNamespace(**{**vars(demo_run.profiles), "names": names,
+                                  "actions": actions,
+                                  "roles": pd.Series(["to win back"] * 8)})
+    segments = pd.DataFrame({"segment": list(names), "previous_n": [1] * 8,
+                             "current_n": [1] * 8, "previous_share": [0.1] * 8,
+                             "current_share": [0.125] * 8})
+    alerts = pd.DataFrame({"customer_id": ["C1"], "alert": ["activity_drop"], "value": [1.0],
+                           "threshold": [1.0], "message": ["x"], "new": [True]})
+    refresh = RefreshResult(
+        as_of=pd.Timestamp("2025-03-31"), previous_as_of=pd.Timestamp("2024-12-31"),
+        scores=pd.DataFrame(), movers=pd.DataFrame(), migration=pd.DataFrame(),
+        segments=segments, segment_psi=0.01, drift=None, alerts=alerts,
+        counts={"new_alerts": 1, "alerts_now": 1, "alerts_before": 0, "movers": 0})
+    run = dataclasses.replace(demo_run, labels=labels, profiles=profiles)
+    figures = make_figures(demo_run, keys=["pareto"])
+    path = tmp_path_factory.mktemp("rich") / "report.html"
+    return write_report(run, path, figures=figures, refresh=refresh)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 800])
+def test_rich_front_page_fits_the_first_1200_px(rich_report, width):
+    if _browser() is None:
+        pytest.skip("no Chromium/Chrome on PATH (CI installs Debian's `chromium` package)")
+    res = check_layout(rich_report, width)
+    assert res["n_overflowing"] == 0 and res["page_scroll_width"] <= width, res["overflowing"]
+    assert res["n_wrapped_numbers"] == 0 and res["broken_images"] == []
+    assert res["front_bottom"] <= 1200, res["front_bottom"]
+    if os.environ.get("SEGML_SAVE_SCREENSHOT"):
+        screenshot(rich_report, REPO / "reports" / "screenshots" / f"front-rich-{width}.png",
+                   width=width, height=1200)
