@@ -115,3 +115,23 @@ def test_select_k_progress_when_forced(tmp_path, monkeypatch, capsys):
     assert "[1/3] loading the data ..." in err
     assert "[3/3] sweeping k in 2..9 (kmeans) on " in err
     assert "select_k" in err  # the sweep's own bar, per fit
+
+
+def test_backtest_progress_per_cutoff(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text("[demo]\nn_customers = 300\nfolder = 'data/demo'\n")
+    argv = ["backtest", "--config", "c.toml", "--cutoffs", "2024-06-30,2024-09-30",
+            "--horizon", "90D", "--segmenters", "rfm_groups", "--n-boot", "20", "--out", "bt"]
+    assert main([*argv, "--progress"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    steps = [ln for ln in err if ln.startswith("[")]
+    assert steps == ["[1] loading the data ...",
+                     "[2] cutoff 2024-06-30: features, refit rfm_groups, none, "
+                     "recency_deciles ...",
+                     "[3] cutoff 2024-09-30: features, refit rfm_groups, none, "
+                     "recency_deciles ...",
+                     "[4] writing the page and the tables ..."]
+    assert sum(ln.strip().startswith("done in ") for ln in err) == 4
+    # not a terminal and no --progress (pytest's capture): silent
+    assert main([*argv, "--force"]) == 0
+    assert capsys.readouterr().err == ""
