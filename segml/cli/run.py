@@ -146,12 +146,13 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
         print(f"\n({sel.table.shape[1]} columns in the full table: pass --table-out "
               "sweep.csv to write it)")
     rec = sel.recommended
-    model = rec.get("algorithm", "?") + (f"/{rec['covariance_type']}"
-                                         if rec.get("covariance_type") else "")
+    cov = rec.get("covariance_type")
+    model = str(rec.get("algorithm", "?")) + (
+        f"/{cov}" if isinstance(cov, str) and cov not in ("", "None", "nan") else "")
     votes = (f" ({rec['votes']} of {rec['n_criteria']} criteria)"
              if rec.get("votes") is not None and rec.get("n_criteria") else "")
     print(f"recommended: {model} k={rec.get('k')}{votes}")
-    print(textwrap.fill(str(sel.rationale), width=100))
+    print(textwrap.fill(str(sel.rationale), width=100, break_on_hyphens=False))
     return 0
 
 

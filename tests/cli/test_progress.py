@@ -94,7 +94,8 @@ def test_select_k_prints_compact_table_and_writes_the_full_one(tmp_path, monkeyp
     assert got.err == ""  # --quiet: no progress, no bar
     lines = got.out.splitlines()
     assert max(map(len, lines)) <= 100
-    assert any(ln.startswith("recommended: ") for ln in lines)
+    rec = next(ln for ln in lines if ln.startswith("recommended: "))
+    assert "nan" not in rec and "None" not in rec and " k=" in rec
     assert lines[0].split()[:3] == ["model", "k", "verdict"]
     assert sum("<- chosen" in ln for ln in lines) == 1
     full = pd.read_csv(out)
