@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab bench bench-scale clean venv
+.PHONY: run test lint lab bench bench-scale screenshots clean venv
 
 # (Re)build the virtualenv when it is absent or pyproject.toml / the lock changed.
 $(STAMP): pyproject.toml requirements.lock
@@ -35,6 +35,10 @@ bench: $(STAMP)
 SIZE ?= quick
 bench-scale: $(STAMP)
 	$(BIN)/python bench/bench_scale.py --size $(SIZE)
+
+# Front page of the report for the demo run and CDNOW, rendered in headless Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots/regenerate.py demo cdnow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -14,23 +14,49 @@ EXIT_USER_ERROR = 2
 
 
 class _Progress:
-    """Step-by-step progress on stderr: ``[3/9] fitting model ... 1.2 s``."""
+    """Step-by-step progress on stderr: ``[3/9] fitting model ...`` then ``done in 1.2 s``.
 
-    def __init__(self, total: int, *, quiet: bool = False) -> None:
-        self.total, self.i, self.quiet, self._t = total, 0, quiet, 0.0
+    ``total`` None: steps are numbered without a total (``[3] ...``).
+
+    Shown when stderr is a terminal; silent with ``quiet`` (``--quiet``) and when stderr is
+    not a terminal (a log, a pipe) unless ``force`` (``--progress``). ``bars`` tells the
+    pipeline whether its long loops (the k sweep) may draw a progress bar too.
+    """
+
+    def __init__(self, total: int | None, *, quiet: bool = False, force: bool = False
+                 ) -> None:
+        self.total, self.i, self._t = total, 0, 0.0
+        self.quiet = bool(quiet) or not (force or _stderr_is_tty())
+        self.bars = not self.quiet
 
     def __call__(self, message: str) -> None:
         self.done()
         self.i += 1
         self._t = time.perf_counter()
         if not self.quiet:
-            print(f"[{self.i}/{self.total}] {message} ...", file=sys.stderr, flush=True)
+            step = f"{self.i}/{self.total}" if self.total else str(self.i)
+            print(f"[{step}] {message} ...", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         if self._t and not self.quiet:
             print(f"      done in {time.perf_counter() - self._t:.1f} s", file=sys.stderr,
                   flush=True)
         self._t = 0.0
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+def _progress_args(p: argparse.ArgumentParser) -> None:
+    """``--quiet`` / ``--progress``: progress lines on stderr (default: only on a terminal)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quiet", action="store_true", help="no progress lines")
+    g.add_argument("--progress", action="store_true",
+                   help="progress lines on stderr even when it is not a terminal")
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:

@@ -9,6 +9,7 @@ from segml.cli._common import (
     _check_out_suffix,
     _config_from_args,
     _key,
+    _Progress,
     _read_labels,
 )
 
@@ -86,14 +87,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     check_replaceable_dir(args.out, overwrite=args.force, marker=MARKER,
                           what="backtest folder")  # before any work
     cfg = _config_from_args(args)
+    progress = _Progress(None, quiet=args.quiet, force=args.progress)
+    progress("loading the data")
     data = load_data(cfg, progress=lambda m: None)
     rule = args.cutoffs.strip() if not any(ch.isdigit() for ch in args.cutoffs) else [
         d.strip() for d in args.cutoffs.split(",") if d.strip()]  # a rule name, or dates
     res = backtest(data.transactions, data.customers, cutoffs=rule, horizon=args.horizon,
                    segmenters=args.segmenters, mode=args.mode, n_boot=args.n_boot,
                    start=args.start, end=args.end, random_state=args.random_state,
-                   n_folds=args.n_folds)
+                   n_folds=args.n_folds, progress=progress)
+    progress("writing the page and the tables")
+    out = write_backtest(res, args.out, overwrite=args.force)
+    progress.done()
     print(res.summary())
-    print(f"\nwrote {write_backtest(res, args.out, overwrite=args.force)}/ "
+    print(f"\nwrote {out}/ "
           "(backtest.html, verdict.txt, CSV tables)")
     return 0

@@ -14,7 +14,9 @@ from segml.cli._common import (
     _data_args,
     _formatter,
     _key_args,
+    _progress_args,
 )
+from segml.cli.alerts import _cmd_alerts
 from segml.cli.history import _cmd_backtest, _cmd_pilot, _cmd_refresh
 from segml.cli.run import (
     _cmd_features,
@@ -68,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
                    "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
     _key_args(p, "sign the model with")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    _progress_args(p)
     p.set_defaults(func=_cmd_run)
 
     p = _add(sub, "generate", "generate the synthetic demo portfolio",
@@ -97,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "select-k", "sweep k (and algorithms) and recommend one",
              "segml select-k --loader cdnow --as-of 1998-06-30")
     _data_args(p)
-    p.add_argument("--quiet", action="store_true")
+    _progress_args(p)
+    p.add_argument("--table-out", type=Path, metavar="PATH",
+                   help="write the full sweep table here (.csv or .parquet); the terminal "
+                   "shows a compact one")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --table-out")
     p.set_defaults(func=_cmd_select_k)
 
     p = _add(sub, "fit", "fit and save a model (choosing k unless --k is given)",
@@ -110,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-format", choices=["joblib", "skops"],
                    help="model file format ([output] model_format; default joblib)")
     _key_args(p, "sign the model with")
-    p.add_argument("--quiet", action="store_true")
+    _progress_args(p)
     p.set_defaults(func=_cmd_fit)
 
     p = _add(sub, "score", "score customers with a saved model",
@@ -188,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(p)
     p.add_argument("--run-id", help="name of the run folder; a plain name, no path")
     p.add_argument("--force", action="store_true", help="replace segml's existing run folder")
+    _progress_args(p)
     p.set_defaults(func=_cmd_report)
 
     p = _add(sub, "backtest", "test segmentations on history: segment as of each cutoff, "
@@ -213,7 +220,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="folder for the page and tables")
     p.add_argument("--force", action="store_true", help="replace segml's backtest folder")
+    _progress_args(p)
     p.set_defaults(func=_cmd_backtest)
+
+    p = _add(sub, "alerts", "customer alerts of a refresh, new since the last run (--all: "
+             "still open ones too)",
+             "segml alerts refresh-2024q4                       # a segml refresh --out folder\n"
+             "segml alerts models/demo --as-of 2024-12-31 --previous scores.csv "
+             "--all --out alerts.csv")
+    p.add_argument("source", type=Path, help="a segml refresh --out folder, or a model folder "
+                   "(then --as-of and --previous are needed)")
+    _data_args(p)
+    p.add_argument("--previous", type=Path, help="with a model: scores of the previous run")
+    p.add_argument("--previous-as-of", help="date of the previous run (default: its as_of "
+                   "column)")
+    p.add_argument("--segment-column", default="segment_name",
+                   help="segment column of --previous (default segment_name)")
+    p.add_argument("--recent-days", type=int, default=90,
+                   help="payment-slip window in days (default 90)")
+    p.add_argument("--all", action="store_true",
+                   help="also the alerts already open at the previous run (with a model)")
+    p.add_argument("--out", type=Path, help="write the alerts here (.csv or .parquet)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    _key_args(p, "check a signed model with")
+    _progress_args(p)
+    p.set_defaults(func=_cmd_alerts)
 
     p = _add(sub, "models", "list saved models or show one manifest",
              "segml models list\nsegml models show models/demo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 from segml.cli._common import (
@@ -104,7 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         load_playbook(cfg["profiles"]["playbook"])  # a bad playbook fails before any work
     key = _key(args)
     check_outputs(cfg, overwrite=args.force)  # every output, before any work
-    progress = _Progress(N_STEPS + 1, quiet=args.quiet)
+    progress = _Progress(N_STEPS + 1, quiet=args.quiet, force=args.progress)
     result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
                           data_overwrite=args.force, publish_model=False, key=key)
     progress("writing the run folder and report, publishing the model")
@@ -115,6 +116,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_select_k(args: argparse.Namespace) -> int:
+    from segml._atomic import check_writable, write_with
+    from segml.cli.tables import compact_sweep_table
     from segml.pipeline import (
         build_run_features,
         check_run_config,
@@ -123,14 +126,43 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
         run_select_k,
     )
 
+    out = Path(args.table_out) if args.table_out is not None else None
+    if out is not None:
+        _check_out_suffix(out, "select-k --table-out")
+        check_writable(out, overwrite=args.force)  # before any work
+    progress = _Progress(3, quiet=args.quiet, force=args.progress)
     cfg = _config_from_args(args)
     check_run_config(cfg)
+    progress("loading the data")
     data = load_data(cfg, progress=lambda m: None)
+    progress("building the features")
     fs = build_run_features(cfg, data)
     X, _ = model_matrix(cfg, fs)
-    sel = run_select_k(cfg, X, fs, progress=not args.quiet)
-    print(sel.table.to_string(max_rows=60))
-    print(f"\nverdict: {sel.verdict}\nrecommended: {sel.recommended}\n{sel.rationale}")
+    seg = cfg["segmentation"]
+    progress(f"sweeping k in {seg['k_min']}..{seg['k_max']} "
+             f"({', '.join(seg['algorithms'])}) on {len(X):,} customers")
+    sel = run_select_k(cfg, X, fs, progress=progress.bars)
+    progress.done()
+    print(compact_sweep_table(sel.table, sel.recommended))
+    if out is not None:
+        if out.suffix.lower() == ".parquet":
+            write_with(out, lambda p: sel.table.to_parquet(p, index=False),
+                       overwrite=args.force)
+        else:
+            write_with(out, lambda p: sel.table.to_csv(p, index=False), overwrite=args.force)
+        print(f"\nfull table ({sel.table.shape[1]} columns) -> {out}")
+    else:
+        print(f"\n({sel.table.shape[1]} columns in the full table: pass --table-out "
+              "sweep.csv to write it)")
+    rec = sel.recommended
+    cov = rec.get("covariance_type")
+    model = str(rec.get("algorithm", "?")) + (
+        f"/{cov}" if isinstance(cov, str) and cov not in ("", "None", "nan") else "")
+    votes = (f" ({rec['votes']} of {rec['n_criteria']} criteria)"
+             if rec.get("votes") is not None and rec.get("n_criteria") else "")
+    print(f"verdict: {sel.verdict}")
+    print(f"recommended: {model} k={rec.get('k')}{votes}")
+    print(textwrap.fill(str(sel.rationale), width=100, break_on_hyphens=False))
     return 0
 
 
@@ -149,7 +181,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     key = _key(args)
     check_outputs(cfg, overwrite=args.force, report=False)  # before any work
-    progress = _Progress(N_STEPS, quiet=args.quiet)
+    progress = _Progress(N_STEPS, quiet=args.quiet, force=args.progress)
     result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
                           data_overwrite=args.force, key=key)
     progress.done()

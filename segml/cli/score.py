@@ -101,15 +101,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from segml.pipeline import check_outputs, run_pipeline, write_run
+    from segml.pipeline import N_STEPS, check_outputs, run_pipeline, write_run
 
     cfg = _config_from_args(args)
     if args.run_id is not None:
         cfg["output"]["run_id"] = args.run_id
     check_outputs(cfg, overwrite=args.force, model=False)  # the report folder only
-    result = run_pipeline(cfg, progress=_Progress(99, quiet=True), publish_model=False,
+    progress = _Progress(N_STEPS + 1, quiet=args.quiet, force=args.progress)
+    result = run_pipeline(cfg, progress=progress, publish_model=False,
                           data_overwrite=args.force)
+    progress("writing the run folder and the report (figures)")
     write_run(result, overwrite=args.force, publish_model=False)  # no model is saved
+    progress.done()
     print(f"report: {result.outputs['report']}")
     return 0
 

@@ -256,7 +256,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     seg_cfg = cfg["segmentation"]
     progress(f"choosing k in {seg_cfg['k_min']}..{seg_cfg['k_max']} "
              f"({', '.join(seg_cfg['algorithms'])}) on {len(X):,} customers")
-    selection = run_select_k(cfg, X, fs, progress=False)
+    # the sweep's own bar only when the caller's progress says bars are wanted (CLI on a TTY)
+    selection = run_select_k(cfg, X, fs, progress=bool(getattr(progress, "bars", False)))
     tick("select_k")
 
     rec = selection.recommended

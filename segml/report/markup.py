@@ -78,13 +78,26 @@ def _swatch(color: str) -> str:
     return f'<span class="swatch" style="background:{_e(color)}"></span>'
 
 
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_)
+
+
 def _table(
     df: pd.DataFrame, *, index: bool = True, max_rows: int = 60,
-    swatches: Mapping[Any, str] | None = None,
+    swatches: Mapping[Any, str] | None = None, empty: str = "(empty)",
+    classes: Mapping[str, str] | None = None,
 ) -> str:
-    """Escaped HTML table; ``swatches`` maps index values to a colour shown before them."""
+    """Escaped HTML table in a horizontally scrollable box.
+
+    ``swatches`` maps index values to a colour shown before them. Numeric cells get the
+    ``num`` class (right-aligned, tabular digits, never wrapped); text cells wrap at word
+    boundaries only; ``classes`` maps a column to a CSS class of its cells (e.g. ``wide``).
+    The box (``div.tbl``) scrolls sideways when the table is wider than the page, so the page
+    itself never does.
+    """
     if df is None or df.empty:
-        return '<p class="note">(empty)</p>'
+        return f'<p class="note">{_e(empty)}</p>'
     shown = df.head(max_rows)
     head = ""
     if index:
@@ -98,31 +111,40 @@ def _table(
             sw = _swatch(swatches[idx]) if swatches and idx in swatches else ""
             cells += f"<th>{sw}{_e(_fmt(idx))}</th>"
         for col, v in row.items():
-            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(
-                v, bool | np.bool_)
-            cls = ' class="num"' if num else ""
+            names = " ".join(x for x in ("num" if _is_num(v) else "",
+                                         (classes or {}).get(str(col), "")) if x)
+            cls = f' class="{names}"' if names else ""
             cells += f"<td{cls}>{_e(_fmt(v, str(col)))}</td>"
         rows.append(f"<tr>{cells}</tr>")
     more = ""
     if len(df) > max_rows:
         more = f'<p class="note">{len(df) - max_rows:,} more rows not shown.</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return (f'<div class="tbl"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>{more}")
 
 
 def _kv(pairs: Mapping[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><th>{_e(k)}</th><td>{_e(_fmt(v))}</td></tr>" for k, v in pairs.items()
-        if v is not None
-    )
-    return f"<table><tbody>{rows}</tbody></table>" if rows else ""
+    rows = []
+    for k, v in pairs.items():
+        if v is None:
+            continue
+        cls = ' class="num"' if _is_num(v) else ""
+        rows.append(f"<tr><th>{_e(k)}</th><td{cls}>{_e(_fmt(v))}</td></tr>")
+    if not rows:
+        return ""
+    return f'<div class="tbl"><table class="kv"><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _cards(pairs: Mapping[str, Any]) -> str:
+    """Return KPI cards; a value that formats to nothing (None, NaN, "") is left out.
+
+    An empty card says nothing, so it is not drawn.
+    """
     items = "".join(
         f'<div class="card"><b>{_e(_fmt(v, k))}</b><span>{_e(k)}</span></div>'
-        for k, v in pairs.items() if v is not None
+        for k, v in pairs.items() if _fmt(v, k) != ""
     )
-    return f'<div class="cards">{items}</div>'
+    return f'<div class="cards">{items}</div>' if items else ""
 
 
 def _img(figures: Mapping[str, bytes], key: str, caption: str) -> str:

@@ -1,9 +1,8 @@
-"""The whole page: the at-a-glance header, the sections, and the atomic write."""
+"""The whole page: the header, the front page and the sections, and the atomic write."""
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,9 +11,12 @@ from typing import Any
 import pandas as pd
 
 from segml._atomic import write_text
-from segml.report.figures import _shares, make_figures
-from segml.report.markup import _cards, _e, _fmt, _note, _page, _swatch
+from segml.report.figures import make_figures
+from segml.report.markup import _e, _fmt, _note, _page
 from segml.report.sections import _BUILDERS, SECTIONS
+
+#: Sections whose builder also takes the refresh.
+_WITH_REFRESH = frozenset({"front", "alerts-drift"})
 
 logger = logging.getLogger("segml.report")
 
@@ -28,38 +30,13 @@ def _version() -> str:
         return "(source tree)"
 
 
-def _glance(run: Any) -> str:
-    """Key figures and the segment legend, shown in the header (the first screen)."""
-    try:
-        shares = _shares(run)
-    except Exception:  # noqa: BLE001 - the sections say what is wrong
-        shares = None
-    validation = getattr(run, "validation", None)
-    overall = getattr(validation, "overall", None)
-    sil = overall.get("silhouette_sqeuclidean_full") if isinstance(overall, Mapping) else None
-    pareto = getattr(run, "pareto", None)
-    parts = [_cards({
-        "customers segmented": None if shares is None else shares.n_customers,
-        "segments": None if shares is None else len(shares.table),
-        "top 20% of customers' revenue share": getattr(pareto, "top20_share", None),
-        "silhouette (squared Euclidean)": sil,
-    })]
-    if shares is not None:
-        items = []
-        for seg, row in shares.table.iterrows():
-            rev = row["revenue_share"]
-            detail = f"{row['customer_share']:.0%} of customers" + (
-                f", {rev:.0%} of revenue" if isinstance(rev, float) and not math.isnan(rev)
-                else "")
-            label = f"{seg} · {row['name']}" if str(row["name"]) != str(seg) else str(seg)
-            items.append(f"<li>{_swatch(row['color'])}<b>{_e(label)}</b> "
-                         f"<span>{_e(detail)}</span></li>")
-        parts.append(f'<ul class="legend">{"".join(items)}</ul>')
-    return "".join(parts)
-
-
-def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
+def render_report(run: Any, figures: Mapping[str, bytes] | None = None, *,
+                  refresh: Any = None) -> str:
     """Render a run as one self-contained HTML page.
+
+    The first section (``front``) is the sales manager's page: the segment table, the
+    Pareto / ABC headline, alerts and prospects counted. The analyst's sections follow,
+    data quality last.
 
     Parameters
     ----------
@@ -67,6 +44,10 @@ def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
         The pipeline's result. Missing pieces are reported in their section.
     figures : dict of str to bytes or None, default=None
         PNG figures by key (see :func:`make_figures`); drawn here when None.
+    refresh : segml.refresh.RefreshResult or None, default=None
+        A refresh of this run's model (:func:`segml.refresh.refresh`): adds the trend since
+        the last run to the front page and the "Alerts and drift" section. Without it (and
+        without a ``refresh`` attribute on ``run``) that section is left out.
 
     Returns
     -------
@@ -76,6 +57,8 @@ def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
     """
     if figures is None:
         figures = make_figures(run)
+    if refresh is None:
+        refresh = getattr(run, "refresh", None)
     run_id = getattr(run, "run_id", "")
     data_name = getattr(run, "data_name", "")
     labels = getattr(run, "labels", None)
@@ -86,25 +69,30 @@ def render_report(run: Any, figures: Mapping[str, bytes] | None = None) -> str:
                     f"as of {_fmt(as_of)}" if as_of is not None else "",
                     f"{k} segments" if k else "") if x
     )
-    nav = "".join(f'<li><a href="#{sid}">{_e(title)}</a></li>' for sid, title in SECTIONS)
+    shown = [(sid, title) for sid, title in SECTIONS
+             if sid != "alerts-drift" or refresh is not None]
+    nav = "".join(f'<li><a href="#{sid}">{_e(title)}</a></li>' for sid, title in shown)
     body = []
-    for i, (sid, title) in enumerate(SECTIONS, start=1):
+    for i, (sid, title) in enumerate(shown, start=1):
         try:
-            content = _BUILDERS[sid](run, figures)
+            if sid in _WITH_REFRESH:
+                content = _BUILDERS[sid](run, figures, refresh)
+            else:
+                content = _BUILDERS[sid](run, figures)
         except Exception as exc:  # noqa: BLE001 - a broken piece must not sink the report
             logger.warning("report section %r failed: %s: %s", sid, type(exc).__name__, exc)
             content = _note(f"This section could not be built: {type(exc).__name__}: {exc}")
         body.append(f'<section id="{sid}"><h2>{i}. {_e(title)}</h2>{content}</section>')
     version = _version()
     return _page(
-        run_id=_e(run_id), subtitle=_e(subtitle), glance=_glance(run), nav=nav,
+        run_id=_e(run_id), subtitle=_e(subtitle), nav=nav,
         main="".join(body), version=_e(version),
     )
 
 
 def write_report(
     run: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
-    figures: Mapping[str, bytes] | None = None,
+    figures: Mapping[str, bytes] | None = None, refresh: Any = None,
 ) -> Path:
     """Render the report and write it atomically.
 
@@ -118,6 +106,8 @@ def write_report(
         Replace an existing file.
     figures : dict of str to bytes or None, default=None
         Pre-drawn figures (see :func:`make_figures`).
+    refresh : segml.refresh.RefreshResult or None, default=None
+        Adds the trend and the "Alerts and drift" section (see :func:`render_report`).
 
     Returns
     -------
@@ -132,4 +122,5 @@ def write_report(
     from segml._atomic import check_writable
 
     check_writable(path, overwrite=overwrite)
-    return write_text(path, render_report(run, figures), overwrite=overwrite)
+    return write_text(path, render_report(run, figures, refresh=refresh),
+                      overwrite=overwrite)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,19 +9,56 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segml.projection import segment_colors
 from segml.report.figures import _shares
+from segml.report.front import alerts_section, front_page
 from segml.report.markup import _cards, _e, _img, _kv, _note, _table
 
-#: (id, title) of every section, in reading order.
+#: (id, title) of every section, in reading order: the sales manager's front page first, the
+#: analyst's sections below it, data quality last. ``alerts-drift`` is shown only when the
+#: report is given a refresh (:func:`segml.report.render_report`'s ``refresh=``).
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("data-quality", "Data quality"),
-    ("features", "Features"),
+    ("front", "Segments at a glance"),
+    ("alerts-drift", "Alerts and drift"),
     ("choice-of-k", "Choice of k"),
-    ("segments", "Segments"),
+    ("segments", "Segment profiles and validation"),
+    ("features", "Features"),
     ("clusters-vs-rules", "Clusters vs rules"),
     ("model-card", "Model card"),
+    ("data-quality", "Data quality"),
 )
+
+#: Feature-building counters that apply only when the data has the column named beside them
+#: (an age check on transaction-only data means nothing, so it is not shown).
+_COUNTER_NEEDS = {
+    "implausible_ages": ("age",), "implausible_birth_years": ("birth_year", "age"),
+    "missing_income": ("income",),
+}
+
+
+def _counters(rep: Mapping[str, Any], frame: Any) -> str:
+    """Plain counts of a features report: those that apply, zeros folded into one line."""
+    cols = set(frame.columns) if isinstance(frame, pd.DataFrame) else None
+    flat, zero = {}, []
+    for k, v in rep.items():
+        if isinstance(v, Mapping | list | tuple):
+            continue
+        needs = _COUNTER_NEEDS.get(k)
+        if needs and cols is not None and not cols & set(needs):
+            continue
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer
+                                                             | np.floating):
+            flat[k] = v
+        elif v == 0:
+            zero.append(k)
+        else:
+            flat[k] = v
+    parts = [_kv(flat)] if flat else []
+    if zero:
+        parts.append(f'<p class="small">Checked, none found: {_e(", ".join(zero))}.</p>')
+    nested = {k: v for k, v in rep.items() if isinstance(v, Mapping) and v}
+    for key, sub in nested.items():
+        parts.append(f"<p>{_e(key)}:</p>" + _kv(sub))
+    return "".join(parts) or _note("Nothing to report.")
 
 # --------------------------------------------------------------------------------------------
 # sections
@@ -35,11 +71,8 @@ def _section_quality(run: Any, figures: Mapping[str, bytes]) -> str:
     for name, rep in quality.items():
         parts.append(f"<h3>{_e(name)}</h3>")
         if isinstance(rep, Mapping):  # e.g. the features layer's report (plain counts)
-            flat = {k: v for k, v in rep.items() if not isinstance(v, Mapping | list | tuple)}
-            nested = {k: v for k, v in rep.items() if isinstance(v, Mapping) and v}
-            parts.append(_kv(flat) if flat else _note("Nothing to report."))
-            for key, sub in nested.items():
-                parts.append(f"<p>{_e(key)}:</p>" + _kv(sub))
+            parts.append(_counters(rep, getattr(getattr(run, "features", None), "frame",
+                                                None)))
             continue
         n_in, n_out = getattr(rep, "n_input_rows", None), getattr(rep, "n_output_rows", None)
         parts.append(_cards({"rows in": n_in, "rows out": n_out,
@@ -96,18 +129,17 @@ def _section_features(run: Any, figures: Mapping[str, bytes]) -> str:
              for name, f in families.items()]
         ).set_index("family")
         parts.append("<h3>Model features by family</h3>" + _table(fam))
+    quality = getattr(run, "quality", None) or {}
     report = getattr(fs, "report", None)
-    if isinstance(report, Mapping) and report:
-        flat = {k: v for k, v in report.items() if not isinstance(v, Mapping | list | tuple)}
-        if flat:
-            parts.append("<h3>Feature-building counts</h3>" + _kv(flat))
+    if isinstance(report, Mapping) and report and not any(
+            rep is report for rep in quality.values()):
+        # shown here only when the data-quality section does not show it already
+        parts.append("<h3>Feature-building counts</h3>" + _counters(report, frame))
     parts.append("<h3>Raw features</h3>" + _table(_feature_summary(frame), max_rows=80))
     pareto = getattr(run, "pareto", None)
     if pareto is not None:
         parts.append("<h3>Revenue concentration</h3>")
-        parts.append(_cards({"top 20% of customers' revenue share":
-                             getattr(pareto, "top20_share", None),
-                             "Gini": getattr(pareto, "gini", None)}))
+        parts.append(_cards({"Gini of revenue": getattr(pareto, "gini", None)}))
     parts.append('<div class="grid">' + _img(figures, "pareto", "ABC / Pareto curve")
                  + _img(figures, "rfm_grid", "RFM grid: customers by recency x frequency score")
                  + "</div>")
@@ -134,7 +166,10 @@ def _section_k(run: Any, figures: Mapping[str, bytes]) -> str:
                             "davies_bouldin", "inertia", "inertia_knee", "bic",
                             "stability_ari_mean", "min_segment_share", "too_small")
                 if c in table.columns]
-        parts.append("<h3>Sweep</h3>" + _table(table[cols], index=False, max_rows=200))
+        sweep = table[cols]
+        # a column empty for every row (covariance for k-means) says nothing: left out
+        sweep = sweep.loc[:, [c for c in cols if sweep[c].notna().any()]]
+        parts.append("<h3>Sweep</h3>" + _table(sweep, index=False, max_rows=200))
     note = (getattr(sel, "settings", None) or {}).get("sampling_note")
     if note:
         parts.append(_note(note))
@@ -146,23 +181,30 @@ def _section_segments(run: Any, figures: Mapping[str, bytes]) -> str:
     if shares is None:
         return _note("No segment labels were recorded for this run.")
     profiles = getattr(run, "profiles", None)
-    table = shares.table.copy()
-    roles = getattr(profiles, "roles", None)
+    # sizes and shares are on the front page; this table adds why and how well separated
+    table = shares.table[["name"]].copy()
     reasons = getattr(profiles, "role_reasons", None)
-    if roles is not None:
-        table.insert(1, "role", [dict(roles).get(k) for k in table.index])
     if reasons is not None and len(reasons):
         table["why this role"] = [dict(reasons).get(k) for k in table.index]
+    evidence = getattr(profiles, "evidence", None)
+    if evidence is not None and not isinstance(evidence, pd.DataFrame):
+        try:
+            ev = dict(evidence)
+        except (TypeError, ValueError):
+            ev = {}
+        if ev:
+            table["evidence"] = [ev.get(k) for k in table.index]
     validation = getattr(run, "validation", None)
     per = getattr(validation, "per_segment", None)
     if isinstance(per, pd.DataFrame):
         for col in ("silhouette", "separation_ratio", "jaccard"):
             if col in per.columns:
                 table[col] = [per[col].get(k, np.nan) for k in table.index]
-    colors = dict(zip(table.index, table.pop("color"), strict=True))
+    colors = dict(zip(table.index, shares.table["color"], strict=True))
+    overall = getattr(validation, "overall", None)
+    sil = overall.get("silhouette_sqeuclidean_full") if isinstance(overall, Mapping) else None
     parts = [
-        _cards({"segments": len(table), "customers": shares.n_customers,
-                "revenue": None if math.isnan(shares.total_revenue) else shares.total_revenue}),
+        _cards({"silhouette (squared Euclidean)": sil}),
         _table(table, swatches=colors),
         '<div class="grid">',
         _img(figures, "segment_shares", "Segment size and revenue share"),
@@ -172,8 +214,7 @@ def _section_segments(run: Any, figures: Mapping[str, bytes]) -> str:
     ]
     ptable = getattr(profiles, "table", None)
     if isinstance(ptable, pd.DataFrame) and not ptable.empty:
-        keep = [c for c in ptable.columns if c in ("n", "share", "revenue_share", "value_index",
-                                                     "prospect_share")
+        keep = [c for c in ptable.columns if c in ("value_index", "prospect_share")
                 or c.endswith("_mean") or c.startswith("abc_")]
         parts.append("<h3>Profiles (means per segment)</h3>"
                      + _table(ptable[keep[:30]], swatches=colors))
@@ -259,11 +300,10 @@ def _section_model(run: Any, figures: Mapping[str, bytes]) -> str:
         st = pd.DataFrame(segs)
         if "id" in st.columns:
             st = st.set_index("id")
-        try:
-            colors = segment_colors(list(st.index))
-        except Exception:  # noqa: BLE001 - colours are cosmetic
-            colors = None
-        parts.append("<h3>Segments saved</h3>" + _table(st, swatches=colors))
+        # the segments themselves are in the front page's table: listed here, not repeated
+        saved = ", ".join(str(i) for i in st.index)
+        parts.append(f"<p>{len(st)} segments saved (ids {_e(saved)}; names and roles as in "
+                     "the front page's table).</p>")
     versions = manifest.get("versions")
     if isinstance(versions, Mapping) and versions:
         parts.append("<h3>Library versions</h3>" + _kv(versions))
@@ -289,6 +329,8 @@ def _section_model(run: Any, figures: Mapping[str, bytes]) -> str:
 
 
 _BUILDERS = {
+    "front": front_page,
+    "alerts-drift": alerts_section,
     "data-quality": _section_quality,
     "features": _section_features,
     "choice-of-k": _section_k,

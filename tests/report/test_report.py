@@ -27,6 +27,10 @@ def page(figures) -> str:
     return render_report(tiny_run(), figures)
 
 
+READING_ORDER = ["front", "choice-of-k", "segments", "features", "clusters-vs-rules",
+                 "model-card", "data-quality"]
+
+
 def _decode(src: str) -> bytes:
     assert src.startswith("data:image/png;base64,"), src[:40]
     return base64.b64decode(src.split(",", 1)[1], validate=True)
@@ -34,10 +38,9 @@ def _decode(src: str) -> bytes:
 
 def test_sections_present_in_reading_order(page):
     doc = parse(page)
-    assert doc.sections == [
-        "data-quality", "features", "choice-of-k", "segments", "clusters-vs-rules", "model-card",
-    ]
-    assert [s for s, _ in SECTIONS] == doc.sections
+    # the sales manager's page first, data quality last; no refresh -> no alerts section
+    assert doc.sections == READING_ORDER
+    assert [s for s, _ in SECTIONS if s != "alerts-drift"] == doc.sections
     nav = re.findall(r'<a href="#([a-z-]+)">', page)
     assert nav == doc.sections
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -81,7 +84,7 @@ def test_section_contents(page):
     assert "monetary" in s["features"] and "region" in s["features"]
     assert "Recommended k=2 (kmeans)" in s["choice-of-k"]
     assert "models fitted on all 8 rows" in s["choice-of-k"]
-    assert "precious" in s["segments"] and "to win back" in s["segments"]
+    assert "precious" in s["front"] and "to win back" in s["front"]  # roles: front table
     assert "value_index >= 1.5" in s["segments"]
     assert "rfm_groups" in s["clusters-vs-rules"] and "champions" in s["clusters-vs-rules"]
     # the real syntax: the model folder is positional (there is no --model option)
@@ -94,20 +97,11 @@ def test_section_contents(page):
 def test_segment_swatches_use_segment_colors(page):
     doc = parse(page)
     colors = segment_colors([0, 1])
-    # header legend, segments table, profile table and saved-segments table: 4 swatches each
-    assert doc.swatches.count(f"background:{colors[0]}") == 4
-    assert doc.swatches.count(f"background:{colors[1]}") == 4
-    assert len(doc.swatches) == 8
-
-
-def test_header_shows_key_figures_and_segment_legend(page):
-    header = page[page.index("<header>"):page.index("</header>")]
-    assert "as of 2024-12-31 · 2 segments" in header
-    assert "<b>8</b><span>customers segmented</span>" in header
-    # pareto of [500, 400, 600, 20, 30, 10, 40, 400]: top ceil(1.6)=2 -> 1100 / 2000
-    assert "<b>55.0%</b><span>top 20% of customers&#x27; revenue share</span>" in header
-    assert "<b>0.810</b><span>silhouette (squared Euclidean)</span>" in header
-    assert "0 · loyal &amp; high value</b> <span>50% of customers, 95% of revenue" in header
+    # front-page table, segment validation table and profile table: 3 swatches each (the
+    # header legend and the model card's saved-segments table repeated the front table)
+    assert doc.swatches.count(f"background:{colors[0]}") == 3
+    assert doc.swatches.count(f"background:{colors[1]}") == 3
+    assert len(doc.swatches) == 6
 
 
 def test_figures_are_deterministic(figures):
@@ -132,7 +126,7 @@ def test_missing_pieces_are_said_in_place():
     assert "No rule-set comparison in this run." in s["clusters-vs-rules"]
     assert "The model was not saved in this run" in s["model-card"]
     assert 'Figure "Silhouette per segment" is not available for this run.' in s["segments"]
-    assert len(doc.sections) == 6
+    assert len(doc.sections) == 7
 
 
 def test_a_failing_section_or_figure_does_not_sink_the_report(caplog):
@@ -152,6 +146,7 @@ def test_a_failing_section_or_figure_does_not_sink_the_report(caplog):
     s = {k: "".join(v) for k, v in parse(text).by_section.items()}
     assert "This section could not be built: RuntimeError: disk on fire" in s["data-quality"]
     assert 'Figure "ABC / Pareto curve" is not available' in s["features"]
+    assert "customers in segments" in s["front"]  # the other sections are still there
 
 
 def test_render_draws_figures_when_not_given():
@@ -165,7 +160,7 @@ def test_write_report_atomic_and_refuses_to_overwrite(tmp_path, figures):
     out = write_report(run, tmp_path / "sub" / "report.html", figures=figures)
     assert out == tmp_path / "sub" / "report.html"
     first = out.read_text(encoding="utf-8")
-    assert parse(first).sections[0] == "data-quality"
+    assert parse(first).sections[0] == "front"
     with pytest.raises(OutputExistsError, match="already exists; refusing to overwrite"):
         write_report(run, out, figures=figures)
     write_report(tiny_run(run_id="second"), out, overwrite=True, figures=figures)
