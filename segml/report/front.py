@@ -153,6 +153,10 @@ def front_page(run: Any, figures: Mapping[str, bytes], refresh: Any = None) -> s
     sentence = concentration_sentence(run)
     if sentence:
         parts.append(f'<p class="headline">{_e(sentence)}</p>')
+    verdict_note = (getattr(getattr(run, "selection", None), "settings", None) or {}).get(
+        "verdict_note")
+    if verdict_note:  # value tiers or a forced k: said before the table, not in an appendix
+        parts.append(_note(verdict_note[0].upper() + verdict_note[1:] + "."))
     if shares is None:
         parts.append(_note("No segment labels were recorded for this run."))
         return "".join(parts)

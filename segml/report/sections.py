@@ -155,6 +155,12 @@ def _section_k(run: Any, figures: Mapping[str, bytes]) -> str:
                      "covariance": rec.get("covariance_type"),
                      "criteria agreeing": (f"{rec.get('votes')} of {rec.get('n_criteria')}"
                                            if rec.get("votes") is not None else None)})]
+    verdict = getattr(sel, "verdict", None)
+    if verdict:
+        parts.append(f"<p><strong>Verdict: {_e(verdict)}.</strong></p>")
+    verdict_note = (getattr(sel, "settings", None) or {}).get("verdict_note")
+    if verdict_note:
+        parts.append(_note(verdict_note[0].upper() + verdict_note[1:] + "."))
     rationale = getattr(sel, "rationale", "")
     if rationale:
         parts.append(f"<p>{_e(rationale)}</p>")
