@@ -72,3 +72,16 @@ def test_forced_k_is_not_replaced_by_tiers(null_data):
 def test_fallback_settings_are_checked(key, value, match):
     with pytest.raises(ConfigError, match=match):
         validate_config({"segmentation": {key: value}})
+
+
+def test_backtest_cluster_model_falls_back_like_segml_run(tiers):
+    from segml.backtest import ClusterModel
+
+    frame = tiers.run.features.frame.loc[tiers.labels.index]
+    seg = {"algorithms": ["kmeans"], "k_max": 4, "n_stability": 3}
+    model = ClusterModel(segmentation=seg).fit(frame)
+    assert model.partition_ == "value_tiers" and model.k_ == 3
+    np.testing.assert_array_equal(model.predict(frame).astype(int), tiers.labels.to_numpy())
+    # "stop" cannot stop a backtest: k = 2.. is swept instead, and the model says clusters
+    swept = ClusterModel(segmentation={**seg, "no_segments": "stop"}).fit(frame)
+    assert swept.partition_ == "clusters" and 2 <= swept.k_ <= 4

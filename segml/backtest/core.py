@@ -333,6 +333,10 @@ def backtest(
                      frozen=frozen, feature_spec=feature_spec,
                      predictor_transactions=hist.as_of(c) if preds else None)
         fit.features = None  # the frame with prospects: not needed past fit_at (peak memory)
+        notes += [f"{name} at {c.date()}: no clear segments, so {model.k_} value tiers of "
+                  "monetary (what segml run gives), not clusters"
+                  for name, model in fit.models.items()
+                  if getattr(model, "partition_", None) == "value_tiers" and frozen is None]
         outcomes[c] = hist.outcomes(c, e, offset, fit.frame.index)
         if fits:  # stability with the previous cutoff, then drop its feature frames
             stab_rows += _stability_pair(fits[-1], fit, templates)

@@ -81,6 +81,12 @@ class ClusterModel(BaseEstimator):
         The fitted model (its preprocessor maps a frame to the space of its centres).
     k_ : int
         Segments of the fitted model.
+    partition_ : {"clusters", "value_tiers"}
+        What the segments are: with k = 1 in the sweep (``k_min = 1``, the default) and a
+        "no clear segments" verdict, the model is what ``segml run`` falls back to, value
+        tiers (:func:`segml.cluster.tiers.value_tiers`, ``[segmentation] no_segments``);
+        with ``no_segments = "stop"`` or no value column, k = 2.. is swept instead (a
+        backtest needs segments at every cutoff).
     """
 
     def __init__(self, k: int | None = None, *, segmentation: Mapping[str, Any] | None = None,
@@ -107,7 +113,9 @@ class ClusterModel(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> ClusterModel:
         """Choose k (unless fixed) and fit the segmenter on the raw feature frame ``X``."""
-        from segml.cluster import Segmenter, select_k
+        from segml.cluster import Segmenter
+        from segml.cluster.select_k import NO_SEGMENTS
+        from segml.cluster.tiers import tier_column, value_tiers
         from segml.features import FeatureSpec, make_preprocessor
 
         seg = self._config()
@@ -121,16 +129,17 @@ class ClusterModel(BaseEstimator):
                     f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
                     " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
                 )
-            # a baseline needs clusters: k=1 ("no clear segments") is left out of the search
-            sel = select_k(
-                Z, k_range=range(max(seg["k_min"], 2), k_max + 1), algorithms=seg["algorithms"],
-                covariance_types=seg["covariance_types"], stability=seg["stability"],
-                n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
-                rule=seg["rule"], min_jaccard=seg["min_jaccard"],
-                fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=False,
-                random_state=self.random_state,
-            )
-            params = dict(sel.recommended.get("params", {}))
+            tiers_ok = seg["no_segments"] == "value_tiers" and bool(tier_column(X.columns))
+            k_min = seg["k_min"] if tiers_ok else max(seg["k_min"], 2)
+            sel = self._sweep(Z, range(k_min, k_max + 1), seg)
+            if sel.verdict == NO_SEGMENTS and sel.recommended["k"] < 2:
+                # what segml run does: value tiers, labelled (partition_)
+                self.segmenter_ = value_tiers(X, seg["value_tiers"],
+                                              random_state=self.random_state)
+                self.k_ = int(self.segmenter_.n_clusters_)
+                self.partition_ = "value_tiers"
+                return self
+            params = dict(sel.recommended.get("params") or {})
             params.pop("preprocessor", None)
         params["n_init"] = self.n_init
         if "monetary" in X.columns:
@@ -138,7 +147,21 @@ class ClusterModel(BaseEstimator):
         self.segmenter_ = Segmenter(preprocessor=make_preprocessor(spec, X), **params,
                                     random_state=self.random_state).fit(X)
         self.k_ = int(self.segmenter_.n_clusters_)
+        self.partition_ = "clusters"
         return self
+
+    def _sweep(self, Z: Any, k_range: range, seg: dict[str, Any]) -> Any:
+        from segml.cluster import select_k
+
+        return select_k(
+            Z, k_range=k_range, algorithms=seg["algorithms"],
+            covariance_types=seg["covariance_types"], stability=seg["stability"],
+            n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
+            rule=seg["rule"], min_jaccard=seg["min_jaccard"],
+            n_references=seg["n_references"], ps_threshold=seg["ps_threshold"],
+            fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=False,
+            random_state=self.random_state,
+        )
 
     def fit_predict(self, X: pd.DataFrame, y: Any = None) -> pd.Series:
         """Fit on ``X`` and return its segments, as :meth:`predict` would give them.

@@ -160,40 +160,22 @@ def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
     progress(note)
 
 
-#: the value column value tiers are cut on, in order of preference
-TIER_COLUMNS = ("monetary", "clv")
+def fallback_tiers(frame: pd.DataFrame, seg: dict[str, Any], selection: Any,
+                   progress: Progress = quiet) -> Any:
+    """Fit the value tiers a run falls back to on "no clear segments", labelled as such.
 
-
-def value_tiers(frame: pd.DataFrame, seg: dict[str, Any], selection: Any,
-                progress: Progress = quiet) -> Any:
-    """Fit the value partition a run falls back to when there are no clear segments.
-
-    ``[segmentation] value_tiers`` tiers of the first of :data:`TIER_COLUMNS` in the frame,
-    cut at its natural breaks: k-means on that one log-scaled column (Jenks' breaks are 1-D
-    k-means), tier 0 the most valuable. It is a value partition, not a clustering, and is
-    labelled so: ``selection.settings["partition"] = "value_tiers"`` and a ``verdict_note``
-    that the summary, report and model card show. Being a :class:`Segmenter`, it is saved,
-    validated and scores new customers like any run's model.
-
-    The caller checks that the frame has one of :data:`TIER_COLUMNS`; without one
-    (attribute-only data) the run stops as with ``no_segments = "stop"``.
+    :func:`segml.cluster.tiers.value_tiers` with ``[segmentation] value_tiers`` tiers;
+    ``selection.settings["partition"] = "value_tiers"`` and a ``verdict_note`` that the
+    summary, report and model card show say it is a value partition, not clusters.
     """
-    from segml.cluster import Segmenter
-    from segml.features import FeatureSpec, make_preprocessor
+    from segml.cluster.tiers import tier_column, tiers_note, value_tiers
 
-    column = next(c for c in TIER_COLUMNS if c in frame.columns)
-    n = min(seg["value_tiers"], int(frame[column].nunique()))
-    spec = FeatureSpec.from_dict({"version": 1, "families": {
-        "value": {"weight": 1.0, "columns": {column: "log"}}}})
-    note = (f"no clear segments: the {n} segments are value tiers, natural breaks of {column} "
-            f"(k-means on log {column} alone), a value partition and not clusters; "
-            "`segml run --k K` clusters anyway, no_segments = \"stop\" stops instead")
+    segmenter = value_tiers(frame, seg["value_tiers"], random_state=seg["random_state"])
+    note = tiers_note(segmenter, str(tier_column(frame.columns)))
     selection.settings["partition"] = "value_tiers"
     selection.settings["verdict_note"] = note
     progress(note)
-    return Segmenter(algorithm="kmeans", n_clusters=n, order_by=column,
-                     preprocessor=make_preprocessor(spec, frame),
-                     random_state=seg["random_state"]).fit(frame)
+    return segmenter
 
 
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
@@ -229,6 +211,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
     from segml.cluster.select_k import NO_SEGMENTS
+    from segml.cluster.tiers import tier_column
     from segml.features import make_preprocessor, pareto
     from segml.playbook import load_playbook
     from segml.projection import project_2d
@@ -263,9 +246,9 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     rec = selection.recommended
     tiers = (selection.verdict == NO_SEGMENTS and rec["k"] < 2
              and seg_cfg["no_segments"] == "value_tiers"
-             and any(c in frame.columns for c in TIER_COLUMNS))
+             and tier_column(frame.columns) is not None)
     if tiers:
-        segmenter = value_tiers(frame, seg_cfg, selection, progress)
+        segmenter = fallback_tiers(frame, seg_cfg, selection, progress)
     else:
         if selection.verdict == NO_SEGMENTS:
             no_clear_segments(selection, len(X), seg_cfg, progress)
