@@ -137,3 +137,11 @@ def test_complete_journey_unknown_income_band_is_refused(tmp_path):
         tmp_path / "completejourney_demographics.parquet")
     with pytest.raises(InputFileError, match=r"'income'.*\['lots'\].*Fix:"):
         load_complete_journey(tmp_path / "completejourney_transactions.parquet")
+
+
+def test_complete_journey_missing_column_is_refused(tmp_path):
+    pd.DataFrame({"household_id": [1], "basket_id": [1], "product_id": [1], "store_id": [1],
+                  "quantity": [1], "transaction_timestamp": pd.to_datetime(["2017-01-02"])}
+                 ).to_parquet(tmp_path / "completejourney_transactions.parquet")
+    with pytest.raises(InputFileError, match=r"missing column\(s\) \['sales_value'\].*Fix:"):
+        load_complete_journey(tmp_path / "completejourney_transactions.parquet")
