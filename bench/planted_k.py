@@ -95,6 +95,7 @@ def run_one(size: int, planted: int, seed: int,
         ``seconds`` (per step).
     """
     from segml.cluster import Segmenter
+    from segml.cluster.tiers import value_tiers
     from segml.config import validate_config
     from segml.datasets import make_portfolio
     from segml.features import make_preprocessor
@@ -123,14 +124,18 @@ def run_one(size: int, planted: int, seed: int,
 
     # the recommended solution, fitted the way segml run fits it (segml.pipeline.analyse)
     t0 = time.perf_counter()
-    params = dict(rec.get("params", {}))
-    params.update(algorithm=rec["algorithm"], n_clusters=int(rec["k"]),
-                  random_state=cfg["segmentation"]["random_state"])
-    if rec["algorithm"] == "gmm":
-        params["covariance_type"] = rec["covariance_type"]
-    params.pop("preprocessor", None)
-    pre = make_preprocessor(fs.spec, frame)
-    labels = Segmenter(preprocessor=pre, **params).fit(frame).labels_
+    if int(rec["k"]) < 2:  # "no clear segments": segml run gives value tiers
+        labels = value_tiers(frame, cfg["segmentation"]["value_tiers"],
+                             random_state=cfg["segmentation"]["random_state"]).labels_
+    else:
+        params = dict(rec.get("params") or {})
+        params.update(algorithm=rec["algorithm"], n_clusters=int(rec["k"]),
+                      random_state=cfg["segmentation"]["random_state"])
+        if rec["algorithm"] == "gmm":
+            params["covariance_type"] = rec["covariance_type"]
+        params.pop("preprocessor", None)
+        pre = make_preprocessor(fs.spec, frame)
+        labels = Segmenter(preprocessor=pre, **params).fit(frame).labels_
     ari_rec = adjusted_rand_score(truth, labels) if planted > 1 else None
     ari_planted = None
     if planted > 1:

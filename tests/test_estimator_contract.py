@@ -29,6 +29,7 @@ from segml.features.encoders import (
     FamilyWeight,
     FrequencyEncoder,
     LogMoney,
+    MissingFlags,
     MultiLabelFlags,
     OrdinalScale,
     RareOneHot,
@@ -51,6 +52,7 @@ ESTIMATORS = [
     # ages as given (source="age") over any range: the checks feed random numbers
     AgeEncoder(as_of_year=2026, source="age", min_age=-1e9, max_age=1e9),
     MultiLabelFlags(),
+    MissingFlags(),
     RFMScorer(),
     ABCClassifier(),
     ABCClassifier(method="revenue"),

@@ -28,6 +28,9 @@ def _print_score_report(report: dict[str, Any]) -> None:
           f"prospects (segment -1) {left.get('prospects', 0):,}; not-yet customers left out "
           f"{left.get('not_yet_customers') if left.get('not_yet_customers') is not None else 'n/a'}"
           f"; fits no segment {report.get('fits_no_segment', 0):,}")
+    for group, n in left.items():
+        if group not in ("prospects", "not_yet_customers") and n:
+            print(f"{group} set aside as in the run (not clustered): {n:,}")
     for key, label in (("columns_imputed", "columns absent, imputed"),
                        ("missing_imputed", "values imputed"),
                        ("unseen_categories", "unseen category levels"),

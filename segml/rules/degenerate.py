@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEGENERATE_GROUPS", "degenerate_groups", "degenerate_segment_ids"]
+__all__ = ["DEGENERATE_GROUPS", "degenerate_groups", "degenerate_segment_ids", "group_of"]
 
 #: Group name -> segment id given in the delivered assignments (outside the clustering).
 DEGENERATE_GROUPS: dict[str, int] = {"zero-value buyers": -2, "net-refund buyers": -3}
@@ -78,3 +78,22 @@ def degenerate_segment_ids(groups: pd.Series) -> pd.Series:
         ``Int64`` ids, same index.
     """
     return groups.map(DEGENERATE_GROUPS).astype("Int64")
+
+
+def group_of(frequency: float | None, monetary: float | None) -> str | None:
+    """Name the degenerate group of one buyer (the CRM path; same rule as above).
+
+    Examples
+    --------
+    >>> group_of(1, 0.0), group_of(2, -5.0), group_of(3, 10.0), group_of(0, 0.0)
+    ('zero-value buyers', 'net-refund buyers', None, None)
+    """
+    try:
+        freq, money = float(frequency), float(monetary)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not freq > 0 or np.isnan(money):
+        return None
+    if money == 0:
+        return "zero-value buyers"
+    return "net-refund buyers" if money < 0 else None

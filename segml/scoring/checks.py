@@ -56,6 +56,12 @@ import numpy as np
 import pandas as pd
 
 from segml.errors import ConfigError, DataQualityWarning, SchemaError
+from segml.rules.degenerate import (
+    DEGENERATE_GROUPS,
+    degenerate_groups,
+    degenerate_segment_ids,
+    group_of,
+)
 from segml.scoring.assign import top_features
 
 if TYPE_CHECKING:  # the model imports the compiled scorer, which imports this package
@@ -137,6 +143,43 @@ def _prospect_mask(model: SegmentModel, frame: pd.DataFrame) -> np.ndarray | Non
         return None
     mask = frame["is_prospect"].fillna(False).to_numpy(dtype=bool)
     return mask if mask.any() else None
+
+
+def _sets_degenerate_aside(model: SegmentModel) -> bool:
+    """Whether the model was fitted without degenerate buyers (training monetary min > 0)."""
+    lo = (model.contract.get("monetary") or {}).get("min")
+    return lo is not None and float(lo) > 0
+
+
+def _degenerate_one(model: SegmentModel, record: Mapping[str, Any]) -> str | None:
+    """Degenerate group of one record (:func:`segml.rules.degenerate.group_of`), or None."""
+    if not _sets_degenerate_aside(model) or _is_true(record.get("is_prospect")):
+        return None
+    return group_of(record.get("frequency"), record.get("monetary"))
+
+
+def _set_aside(model: SegmentModel, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Segment id and name of the rows not put through the model, or None when none is.
+
+    Prospects (see :func:`_prospect_mask`) get -1; degenerate buyers ($0-only -2, net-refund
+    -3; :mod:`segml.rules.degenerate`) get their group, as ``segml run`` set them aside —
+    when the model was fitted without them (its training ``monetary`` minimum is above 0).
+    Rows not set aside have id 0 and an empty name.
+    """
+    n = len(frame)
+    ids = np.zeros(n, dtype=np.int64)
+    names = np.full(n, "", dtype=object)
+    prospects = _prospect_mask(model, frame)
+    if prospects is not None:
+        ids[prospects] = PROSPECT_SEGMENT_ID
+        names[prospects] = PROSPECT_SEGMENT_NAME
+    if _sets_degenerate_aside(model):
+        groups = degenerate_groups(frame)
+        hit = groups.notna().to_numpy() & (ids == 0)
+        if hit.any():
+            ids[hit] = degenerate_segment_ids(groups[hit]).to_numpy(dtype=np.int64)
+            names[hit] = (groups[hit] + " (not clustered)").to_numpy(dtype=object)
+    return (ids, names) if (ids != 0).any() else None
 
 
 def _missing_columns_error(missing: list[str], what: str) -> SchemaError:
@@ -338,22 +381,26 @@ def score_features(
             f"features should be a pandas DataFrame, got {type(features).__name__}. Fix: pass "
             "the feature frame (FeatureSet.frame), or use score() on the raw tables."
         )
-    prospects = _prospect_mask(model, features)
-    buyers = features if prospects is None else features[~prospects]
-    n_prospects = 0 if prospects is None else int(prospects.sum())
-    if len(buyers) == 0 and n_prospects:
+    aside = _set_aside(model, features)
+    out = np.zeros(len(features), dtype=bool) if aside is None else aside[0] != 0
+    buyers = features if aside is None else features[~out]
+    if len(buyers) == 0 and aside is not None:
         report = _empty_report(model, features, impute_missing)
-        frame = _prospect_rows(model, features, id_column, explain)
+        frame = _aside_rows(features, aside, id_column, explain)
     else:
         work, report, factorized = _check_frame(model, buyers, unknown, impute_missing)
         frame = _assign(model, buyers, work, factorized, explain, id_column)
-        if n_prospects:
-            frame = _merge_prospects(model, features, prospects, frame, id_column, explain)
+        if aside is not None:
+            frame = _merge_aside(model, features, aside, frame, id_column, explain)
     no_fit = frame["fits_no_segment"].to_numpy(dtype=bool)
-    scored = frame["segment_id"].to_numpy() != PROSPECT_SEGMENT_ID
+    scored = ~out
     report["n_rows"] = int(len(features))
     report["rows_scored"] = int(scored.sum())
-    report["customers_left_out"] = {"prospects": n_prospects}
+    left = {"prospects": 0 if aside is None else int((aside[0] == PROSPECT_SEGMENT_ID).sum())}
+    if aside is not None:
+        for name in pd.unique(aside[1][aside[0] < PROSPECT_SEGMENT_ID]):
+            left[str(name).removesuffix(" (not clustered)")] = int((aside[1] == name).sum())
+    report["customers_left_out"] = left
     report["fits_no_segment"] = int(no_fit.sum())
     report["no_fit_share"] = float(no_fit[scored].mean()) if scored.any() else 0.0
     report["fallback_branches"] = list(model.scorer.fallbacks)
@@ -391,14 +438,15 @@ def _assign(model: SegmentModel, features: pd.DataFrame, work: dict[str, Any],
     return pd.DataFrame(out)
 
 
-def _prospect_rows(model: SegmentModel, features: pd.DataFrame, id_column: str,
-                   explain: int) -> pd.DataFrame:
-    """Score-table rows of prospects: segment -1, no confidence, distance or drivers."""
+def _aside_rows(features: pd.DataFrame, aside: tuple[np.ndarray, np.ndarray],
+                id_column: str, explain: int) -> pd.DataFrame:
+    """Score-table rows set aside: their segment id and name, no confidence or distance."""
+    ids, names = aside
     n = len(features)
     out: dict[str, Any] = {
         "customer_id": _customer_ids(features, id_column),
-        "segment_id": np.full(n, PROSPECT_SEGMENT_ID, dtype=np.int64),
-        "segment_name": np.full(n, PROSPECT_SEGMENT_NAME, dtype=object),
+        "segment_id": ids.astype(np.int64),
+        "segment_name": names.astype(object),
         "confidence": np.full(n, np.nan),
         "distance": np.full(n, np.nan),
         "fits_no_segment": np.zeros(n, dtype=bool),
@@ -408,18 +456,20 @@ def _prospect_rows(model: SegmentModel, features: pd.DataFrame, id_column: str,
     return pd.DataFrame(out)
 
 
-def _merge_prospects(model: SegmentModel, features: pd.DataFrame, prospects: np.ndarray,
-                     scored: pd.DataFrame, id_column: str, explain: int) -> pd.DataFrame:
-    """Put the prospect rows back among the scored rows, in the input's order."""
-    pros = _prospect_rows(model, features[prospects], id_column, explain)
-    order = np.concatenate([np.flatnonzero(~prospects), np.flatnonzero(prospects)])
+def _merge_aside(model: SegmentModel, features: pd.DataFrame,
+                 aside: tuple[np.ndarray, np.ndarray], scored: pd.DataFrame, id_column: str,
+                 explain: int) -> pd.DataFrame:
+    """Put the set-aside rows back among the scored rows, in the input's order."""
+    out = aside[0] != 0
+    rows = _aside_rows(features[out], (aside[0][out], aside[1][out]), id_column, explain)
+    order = np.concatenate([np.flatnonzero(~out), np.flatnonzero(out)])
     both = pd.concat(
         [scored.astype({c: "object" for c in scored.columns if str(scored[c].dtype) == "category"}),
-         pros.reindex(columns=scored.columns)],
+         rows.reindex(columns=scored.columns)],
         ignore_index=True,
     )
     both = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-    names = _segment_names(model) + [PROSPECT_SEGMENT_NAME]
+    names = _segment_names(model) + list(pd.unique(aside[1][out]))
     if len(set(names)) == len(names):
         both["segment_name"] = pd.Categorical(both["segment_name"], categories=names)
     return both
@@ -617,6 +667,19 @@ def score_one(
             "customer_id": record.get("customer_id"),
             "segment_id": PROSPECT_SEGMENT_ID,
             "segment_name": PROSPECT_SEGMENT_NAME,
+            "confidence": math.nan,
+            "distance": math.nan,
+            "fits_no_segment": False,
+            "drivers": [],
+            "imputed": [],
+            "unseen": [],
+        }
+    group = _degenerate_one(model, record)
+    if group is not None:
+        return {
+            "customer_id": record.get("customer_id"),
+            "segment_id": DEGENERATE_GROUPS[group],
+            "segment_name": f"{group} (not clustered)",
             "confidence": math.nan,
             "distance": math.nan,
             "fits_no_segment": False,

@@ -68,8 +68,8 @@ def test_front_page_segment_table_and_headline():
 
 def test_front_page_actions_prospects_and_abc():
     run = tiny_run()
-    profiles = SimpleNamespace(**vars(run.profiles),
-                               actions=pd.Series(["keep them close", "win-back offer"]))
+    profiles = SimpleNamespace(**{**vars(run.profiles),
+                                  "actions": pd.Series(["keep them close", "win-back offer"])})
     frame = run.features.frame.assign(
         is_prospect=[False] * 8, abc_class=["A", "B", "A", "C", "C", "C", "C", "B"])
     extra = pd.DataFrame({c: [np.nan] * 2 for c in frame.columns},

@@ -23,6 +23,7 @@ import pytest
 
 from segml.config import validate_config
 from segml.errors import ConfigError, SchemaError
+from segml.features import build_features
 from segml.persistence import load_model
 from segml.pipeline import run_select_k
 from segml.schema import validate_customers, validate_transactions
@@ -101,8 +102,10 @@ def test_score_writes_its_report_beside_the_output(demo_run, tmp_path, capsys):
     report = json.loads((tmp_path / "scores.report.json").read_text())
     seg = demo_run["segments"]
     assert report["n_rows"] == 400
-    assert report["rows_scored"] == int((seg["segment_id"] >= 0).sum()) == 352
-    assert report["customers_left_out"]["prospects"] == 48
+    # 400 = 48 prospects + 1 zero-value buyer (segment -2, set aside as in the run) + 351
+    assert report["rows_scored"] == int((seg["segment_id"] >= 0).sum()) == 351
+    assert report["customers_left_out"] == {"prospects": 48, "zero-value buyers": 1,
+                                            "not_yet_customers": 0}
     assert report["columns_imputed"] == []
     assert report["fits_no_segment"] == int(pd.read_parquet(out)["fits_no_segment"].sum())
     assert "prospects (segment -1) 48" in stdout
@@ -116,8 +119,8 @@ def test_score_impute_missing_is_explicit_and_counted(demo_run, tmp_path, capsys
                         "--impute-missing"], capsys)
     report = json.loads((tmp_path / "imputed.report.json").read_text())
     assert report["columns_imputed"] == ["income", "region"]
-    assert report["missing_imputed"]["region"] == 352
-    assert report["missing_imputed"]["income"] == 352
+    assert report["missing_imputed"]["region"] == 351
+    assert report["missing_imputed"]["income"] == 351
     assert "columns absent, imputed: income, region" in stdout
 
 
@@ -131,11 +134,18 @@ def test_score_prospect_policy_in_the_api(demo_run):
     got = res.frame.set_index("customer_id").loc[run.index]
     np.testing.assert_array_equal(got["segment_id"].to_numpy(), run["segment_id"].to_numpy())
     assert res.report["customers_left_out"]["prospects"] == 48
-    assert res.report["rows_scored"] == 352
+    assert res.report["rows_scored"] == 351
     pros = res.frame[res.frame["segment_id"] == -1]
     assert pros["distance"].isna().all() and not pros["fits_no_segment"].any()
     one = score_one(model, {"customer_id": "p", "is_prospect": True})
     assert (one["segment_id"], one["segment_name"]) == (-1, PROSPECT_SEGMENT_NAME)
+    # a $0-only buyer gets the run's degenerate group, on the CRM path too
+    zero = res.frame[res.frame["segment_id"] == -2]
+    assert zero["segment_name"].astype(str).tolist() == ["zero-value buyers (not clustered)"]
+    row = build_features(tx, cust, AS_OF).frame.loc[zero["customer_id"].iloc[0]].to_dict()
+    assert row["frequency"] >= 1 and row["monetary"] == 0
+    one = score_one(model, {"customer_id": "z", **row})
+    assert (one["segment_id"], one["segment_name"]) == (-2, "zero-value buyers (not clustered)")
 
 
 # --------------------------------------------------------------- hostile scoring inputs

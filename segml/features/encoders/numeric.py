@@ -361,6 +361,12 @@ class MissingFlags(_Base):
     def __init__(self, *, scale: float = 1.0) -> None:
         self.scale = scale
 
+    def __sklearn_tags__(self):  # noqa: D401 - sklearn hook
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # text columns are flagged too (missing or not)
+        tags.input_tags.categorical = True
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> MissingFlags:
         """Record the input columns.
 
