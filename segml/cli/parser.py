@@ -31,6 +31,17 @@ from segml.cli.score import _cmd_compare, _cmd_models, _cmd_report, _cmd_score
 from segml.errors import SegmlError
 
 
+def _previous_args(p: argparse.ArgumentParser, *, required: bool, help: str) -> None:
+    """Add the previous-run arguments of ``segml refresh`` and ``segml alerts``."""
+    p.add_argument("--previous", type=Path, required=required, help=help)
+    p.add_argument("--previous-as-of", help="date of the previous run (default: its as_of "
+                   "column)")
+    p.add_argument("--segment-column", default="segment_name",
+                   help="segment column of --previous (default segment_name)")
+    p.add_argument("--recent-days", type=int, default=90,
+                   help="payment-slip window in days (default 90)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``segml`` argument parser (also used to test ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -171,15 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
              "refresh-2024q4/scores.csv --out refresh-2025q1")
     p.add_argument("model", type=Path, help="the model folder (positional, no --model)")
     _data_args(p)
-    p.add_argument("--previous", type=Path, required=True,
-                   help="scores of the previous run (segml score output or scores.csv of "
-                   "a refresh)")
-    p.add_argument("--previous-as-of", help="date of the previous run (default: its as_of "
-                   "column)")
-    p.add_argument("--segment-column", default="segment_name",
-                   help="segment column of --previous (default segment_name)")
-    p.add_argument("--recent-days", type=int, default=90,
-                   help="payment-slip window in days (default 90)")
+    _previous_args(p, required=True, help="scores of the previous run (segml score output "
+                   "or scores.csv of a refresh)")
     p.add_argument("--impute-missing", action="store_true",
                    help="impute model columns the data lacks (counted in the report)")
     p.add_argument("--unknown", choices=["ignore", "error"], default="ignore",
@@ -231,13 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, help="a segml refresh --out folder, or a model folder "
                    "(then --as-of and --previous are needed)")
     _data_args(p)
-    p.add_argument("--previous", type=Path, help="with a model: scores of the previous run")
-    p.add_argument("--previous-as-of", help="date of the previous run (default: its as_of "
-                   "column)")
-    p.add_argument("--segment-column", default="segment_name",
-                   help="segment column of --previous (default segment_name)")
-    p.add_argument("--recent-days", type=int, default=90,
-                   help="payment-slip window in days (default 90)")
+    _previous_args(p, required=False, help="with a model: scores of the previous run")
     p.add_argument("--all", action="store_true",
                    help="also the alerts already open at the previous run (with a model)")
     p.add_argument("--out", type=Path, help="write the alerts here (.csv or .parquet)")
