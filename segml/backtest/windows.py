@@ -25,7 +25,7 @@ from segml.features import SortedTransactions, cutoff
 __all__ = ["History", "parse_horizon", "make_cutoffs", "OUTCOMES"]
 
 _RULES = {"monthly": "ME", "quarterly": "QE"}
-_HORIZON = re.compile(r"^\s*(\d+)\s*([DWMY])\s*$", re.IGNORECASE)
+_HORIZON = re.compile(r"^\s*(\d+)\s*([DWMY]?)\s*$", re.IGNORECASE)  # no unit: days
 
 #: Outcome columns of :meth:`History.outcomes`.
 OUTCOMES = ("revenue", "orders", "bought_again", "churned")
@@ -59,7 +59,8 @@ def parse_horizon(horizon: Any) -> pd.DateOffset:
     Parameters
     ----------
     horizon : int, str or pandas.DateOffset
-        Days as an int (``90``), a count and unit as text (``"90D"``, ``"13W"``, ``"3M"``,
+        Days as an int (``90``) or bare digits (``"90"``, as the CLI passes it), a count
+        and unit as text (``"90D"``, ``"13W"``, ``"3M"``,
         ``"1Y"``: months and years are calendar months, so 1997-06-30 + ``"3M"`` is
         1997-09-30), or a ``DateOffset``.
 
@@ -83,7 +84,7 @@ def parse_horizon(horizon: Any) -> pd.DateOffset:
     if isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool):
         n = int(horizon)
     elif isinstance(horizon, str) and (m := _HORIZON.match(horizon)):
-        n, unit = int(m.group(1)), m.group(2).upper()
+        n, unit = int(m.group(1)), (m.group(2) or "D").upper()
     if n is None or n <= 0:
         raise ConfigError(
             f"horizon={horizon!r} is not a positive length of time. Fix: pass days as an int "

@@ -51,12 +51,13 @@ def test_window_past_the_data():
 
 @pytest.mark.parametrize("value, expected", [
     (90, pd.DateOffset(days=90)), ("3M", pd.DateOffset(months=3)),
-    ("13w", pd.DateOffset(weeks=13)), ("1Y", pd.DateOffset(years=1))])
+    ("13w", pd.DateOffset(weeks=13)), ("1Y", pd.DateOffset(years=1)),
+    ("90", pd.DateOffset(days=90))])  # the CLI passes --horizon 90 as text
 def test_parse_horizon(value, expected):
     assert parse_horizon(value) == expected
 
 
-@pytest.mark.parametrize("bad", [0, "0D", "3X", True, 2.5, "-1M"])
+@pytest.mark.parametrize("bad", [0, "0D", "3X", True, 2.5, "-1M", "0", ""])
 def test_parse_horizon_refuses(bad):
     with pytest.raises(ConfigError, match=r"is not a positive length of time.*--horizon 3M"):
         parse_horizon(bad)
