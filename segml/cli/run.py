@@ -29,10 +29,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from segml.datasets import make_portfolio
     from segml.errors import ConfigError
 
-    if not 2 <= args.n_segments <= args.n_customers:
+    if not 1 <= args.n_segments <= args.n_customers:  # 1: the null, one population
         raise ConfigError(
             f"--n-customers {args.n_customers} --n-segments {args.n_segments}: need "
-            "2 <= n-segments <= n-customers. Fix: pass e.g. "
+            "1 <= n-segments <= n-customers. Fix: pass e.g. "
             "--n-customers 4000 --n-segments 5 (config: [demo] n_customers, n_segments)."
         )
     pf = make_portfolio(args.n_customers, n_segments=args.n_segments,

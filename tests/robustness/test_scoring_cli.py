@@ -402,9 +402,16 @@ def test_unknown_rule_set_is_refused_before_fitting(tmp_path, capsys):
 def test_generate_numeric_flags_are_checked_first(tmp_path, capsys, n, k):
     out = tmp_path / "g"
     cli_error(["generate", "--n-customers", n, "--n-segments", k, "--out", str(out)], capsys,
-              match=rf"--n-customers {n} --n-segments {k}: need 2 <= n-segments <= "
+              match=rf"--n-customers {n} --n-segments {k}: need 1 <= n-segments <= "
                     r"n-customers\. Fix: ")
     assert not out.exists()
+
+
+def test_generate_writes_the_one_population_null(tmp_path, capsys):
+    out = tmp_path / "null"
+    cli_ok(["generate", "--n-customers", "60", "--n-segments", "1", "--out", str(out)], capsys)
+    truth = pd.read_parquet(out / "truth.parquet")
+    assert truth["segment"].nunique() == 1
 
 
 def test_score_customers_only_with_a_transactions_model(demo_run, tmp_path, capsys):
