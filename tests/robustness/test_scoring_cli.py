@@ -411,7 +411,8 @@ def test_generate_writes_the_one_population_null(tmp_path, capsys):
     out = tmp_path / "null"
     cli_ok(["generate", "--n-customers", "60", "--n-segments", "1", "--out", str(out)], capsys)
     truth = pd.read_parquet(out / "truth.parquet")
-    assert truth["segment"].nunique() == 1
+    # one planted profile; prospects (no purchase yet) are labelled as such in the truth
+    assert set(truth["segment"]) - {"prospect"} == {"loyal_high_value"}
 
 
 def test_score_customers_only_with_a_transactions_model(demo_run, tmp_path, capsys):
