@@ -26,6 +26,9 @@ def segments_table(run: RunResult) -> pd.DataFrame:
     out["segment_id"] = sc["segment_id"].reindex(out.index).fillna(-1).astype(int)
     out["segment_name"] = out["segment_id"].map(names).fillna("prospect (not clustered)")
     out["role"] = out["segment_id"].map(roles).fillna("to reach")
+    # the playbook's action per segment, for the CRM; empty where none applies
+    actions = {int(k): str(v) for k, v in getattr(run.profiles, "actions", {}).items()}
+    out["action"] = out["segment_id"].map(actions).fillna("")
     # degenerate customers ($0-only buyers, ...): a named rule group outside the clustering
     groups = degenerate_groups(run.features.frame)
     groups = groups[groups.notna() & ~groups.index.isin(sc.index)]

@@ -51,7 +51,8 @@ def test_segments_table_labels_them_outside_the_clustering():
                           "is_prospect": [False, False, True, False]},
                          index=pd.Index(["c1", "z", "p", "r"], name="customer_id"))
     run = SimpleNamespace(
-        profiles=SimpleNamespace(names=pd.Series({0: "big"}), roles=pd.Series({0: "to retain"})),
+        profiles=SimpleNamespace(names=pd.Series({0: "big"}), roles=pd.Series({0: "to retain"}),
+                                 actions=pd.Series({0: "loyalty programme"})),
         scores=pd.DataFrame({"customer_id": ["c1"], "segment_id": [0], "confidence": [0.9],
                              "distance": [0.1], "fits_no_segment": [False]}),
         features=SimpleNamespace(frame=frame, spec=FeatureSpec.default(["monetary"])),
@@ -62,3 +63,5 @@ def test_segments_table_labels_them_outside_the_clustering():
         "c1": "big", "z": "zero-value buyers (not clustered)",
         "p": "prospect (not clustered)", "r": "net-refund buyers (not clustered)"}
     assert out.loc["z", "role"] == "to review"
+    # the playbook action reaches segments.csv; rule groups and prospects have none
+    assert out["action"].to_dict() == {"c1": "loyalty programme", "z": "", "p": "", "r": ""}
