@@ -85,3 +85,28 @@ def test_backtest_cluster_model_falls_back_like_segml_run(tiers):
     # "stop" cannot stop a backtest: k = 2.. is swept instead, and the model says clusters
     swept = ClusterModel(segmentation={**seg, "no_segments": "stop"}).fit(frame)
     assert swept.partition_ == "clusters" and 2 <= swept.k_ <= 4
+
+
+def test_value_tiers_without_a_value_column_is_refused():
+    import pandas as pd
+
+    from segml.cluster.tiers import value_tiers
+
+    with pytest.raises(ValueError, match=r"value tiers need one of monetary, clv.*Fix: force"):
+        value_tiers(pd.DataFrame({"age": [30.0, 40.0, 50.0]}))
+
+
+def test_degenerate_rule_in_scoring_follows_how_the_model_was_fitted(tiers):
+    """A $0 buyer is set aside (-2) only by a model fitted without such buyers."""
+    from segml.cluster.tiers import value_tiers
+    from segml.model import SegmentModel
+    from segml.scoring import score_features
+
+    frame = tiers.run.features.frame.loc[tiers.labels.index].copy()
+    zero = frame.index[0]
+    frame.loc[zero, "monetary"] = 0.0
+    got = score_features(tiers.model, frame).frame.set_index("customer_id")
+    assert got.loc[zero, "segment_id"] == -2  # fitted on buyers with monetary > 0
+    with_zero = SegmentModel.from_training(value_tiers(frame), frame, name="with-zero")
+    again = score_features(with_zero, frame).frame.set_index("customer_id")
+    assert again.loc[zero, "segment_id"] >= 0  # this model clustered the $0 buyer
