@@ -12,7 +12,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.i
 def test_all_notebooks_present():
     assert [p.stem for p in NOTEBOOKS] == [
         "01_quickstart", "02_features_rfm_abc_clv", "03_choose_k_and_validate",
-        "04_score_new_customers", "05_clusters_vs_rules", "06_forward_value", "07_backtest"]
+        "04_score_new_customers", "05_clusters_vs_rules", "06_forward_value", "07_backtest",
+        "08_data_to_plan"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
