@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev,notebooks,excel]"
+	@$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev,notebooks,excel,serve,spark]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
