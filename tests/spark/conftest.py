@@ -1,0 +1,36 @@
+"""One local Spark session for every Spark test (JVM start costs 10-20 s on a 2-core box)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A ``local[1]`` SparkSession with a small driver, no UI and two shuffle partitions."""
+    pyspark = pytest.importorskip("pyspark", reason="pip install 'segml[spark]'")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.fail("Java 17+ is needed for the Spark tests: .ci/run installs openjdk-17-jre-headless")
+    # Workers must run this interpreter (with segml and pandas), not the system Python.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("segml-tests")
+        .config("spark.driver.memory", "1g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    assert pyspark.__version__ >= "4"
+    yield session
+    session.stop()
