@@ -10,8 +10,7 @@ from segml.cli._common import _key
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from segml.errors import ConfigError
-    from segml.export import EXPORT_MARKER, export_folder, source_kind
-    from segml.export.files import check_export_target
+    from segml.export import EXPORT_MARKER, check_export_target, export_folder, source_kind
 
     check_export_target(args.to, overwrite=args.force, fmt=args.format,
                         excel_bom=args.excel_bom)  # before any reading

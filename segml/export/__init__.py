@@ -9,8 +9,9 @@ module      what
 ``tables``  the export tables: one row per customer (:func:`customers_from_run`,
             :func:`customers_from_scores`), :func:`segment_changes`,
             :func:`split_alerts` (billing / sales)
-``files``   reading a run / refresh folder, writing CSV, Parquet or Excel
-            atomically (:func:`export_folder`, :func:`write_export`)
+``sources`` reading a run, refresh or export folder (:func:`read_source`)
+``files``   writing CSV, Parquet or Excel atomically (:func:`export_folder`,
+            :func:`write_export`)
 ==========  ==================================================================
 
 ``docs/EXPORTS.md`` documents every file and column.
@@ -20,14 +21,13 @@ from __future__ import annotations
 
 from segml.export.files import (
     EXPORT_FORMATS,
-    EXPORT_MARKER,
     ExportResult,
+    check_export_target,
     export_folder,
-    read_source,
-    source_kind,
     write_export,
     write_table,
 )
+from segml.export.sources import EXPORT_MARKER, read_source, source_kind
 from segml.export.tables import (
     ALERT_COLUMNS,
     ALERT_CONSUMERS,
@@ -47,6 +47,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_MARKER",
     "ExportResult",
+    "check_export_target",
     "customers_from_run",
     "customers_from_scores",
     "export_folder",

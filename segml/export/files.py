@@ -26,26 +26,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from segml._atomic import atomic_dir, check_parent, check_replaceable_dir
-from segml.errors import ConfigError, InputFileError
-from segml.export.tables import (
-    MONEY_COLUMNS,
-    customers_from_run,
-    customers_from_scores,
-    segment_changes,
-    split_alerts,
-)
+from segml.errors import ConfigError
+from segml.export.sources import EXPORT_MARKER, read_source
+from segml.export.tables import MONEY_COLUMNS, segment_changes, split_alerts
 
 if TYPE_CHECKING:
     from segml.model import SegmentModel
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_MARKER", "ExportResult", "check_export_target",
-           "export_folder", "read_source", "source_kind",
+__all__ = ["EXPORT_FORMATS", "ExportResult", "check_export_target", "export_folder",
            "write_export", "write_table"]
 
 #: Formats of the export files.
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
-#: Marker file of an export folder (``--force`` replaces only folders that have it).
-EXPORT_MARKER = ".segml-export"
 #: Rows Excel holds in one sheet, header included.
 EXCEL_MAX_ROWS = 1_048_576
 _FORMAT_FIX = "pass --format csv, parquet or xlsx (format= in Python)"
@@ -253,101 +245,7 @@ def check_export_target(to: str | os.PathLike[str], *, overwrite: bool, fmt: str
     _check_format(fmt, excel_bom)
     check_parent(to, option="--to (to= in Python)")
     return check_replaceable_dir(to, overwrite=overwrite, marker=EXPORT_MARKER,
-                                 what="export folder")
-
-
-# ----------------------------------------------------------------------------- sources
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputFileError(f"{path}: cannot read it as JSON ({exc}). Fix: pass a folder "
-                             "written whole by segml run / segml refresh.") from exc
-
-
-def _read_ids(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        df = pd.read_parquet(path)
-        return df.assign(customer_id=df["customer_id"].astype("str"))
-    if path.suffix == ".xlsx":
-        return pd.read_excel(path, dtype={"customer_id": str}, engine="openpyxl")
-    return pd.read_csv(path, dtype={"customer_id": str}, keep_default_na=True)
-
-
-def source_kind(path: str | os.PathLike[str]) -> str:
-    """Tell what folder ``path`` is: ``"run"``, ``"refresh"`` or ``"export"``.
-
-    Raises
-    ------
-    InputFileError
-        When it is none of them.
-    """
-    p = Path(path)
-    if (p / "segments.parquet").is_file() and (p / "metrics.json").is_file():
-        return "run"
-    if (p / "scores.csv").is_file() and (p / "summary.json").is_file():
-        return "refresh"
-    if (p / EXPORT_MARKER).is_file() and (p / "export.json").is_file():
-        return "export"
-    raise InputFileError(
-        f"{str(p)[-80:]}: not a folder written by segml run (segments.parquet, metrics.json), "
-        "segml refresh (scores.csv, summary.json) or segml export (export.json). Fix: pass "
-        "reports/<run-id>/ of segml run or the --out folder of segml refresh.")
-
-
-def read_source(path: str | os.PathLike[str], *, model: SegmentModel | None = None,
-                minimal: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read the customer table of a run, refresh or export folder.
-
-    Parameters
-    ----------
-    path : path-like
-        The folder (see :func:`source_kind`).
-    model : SegmentModel, optional
-        Needed for a refresh folder (roles and actions per segment) unless ``minimal``.
-    minimal : bool, default False
-        Only ``customer_id, as_of, segment_id, segment_name`` are needed (a previous run).
-
-    Returns
-    -------
-    (pandas.DataFrame, dict)
-        The customer table and ``{"kind", "as_of", "source", "alerts" (refresh only)}``.
-
-    Raises
-    ------
-    InputFileError
-        Not such a folder.
-    ConfigError
-        A refresh folder without ``model`` (and not ``minimal``).
-    """
-    p = Path(path)
-    kind = source_kind(p)
-    info: dict[str, Any] = {"kind": kind, "source": str(p)}
-    if kind == "run":
-        as_of = _read_json(p / "metrics.json")["as_of"]
-        table = customers_from_run(_read_ids(p / "segments.parquet"), as_of=as_of)
-    elif kind == "refresh":
-        summary = _read_json(p / "summary.json")
-        as_of = summary["as_of"]
-        info["previous_as_of"] = summary.get("previous_as_of")
-        scores = _read_ids(p / "scores.csv")
-        if model is None and not minimal:
-            raise ConfigError(
-                f"{str(p)[-60:]} is a segml refresh folder: its scores carry no roles or "
-                "actions, the model does. Fix: pass the model folder the refresh used "
-                "(--model models/NAME; model= in Python).")
-        roles = {} if model is None else model.segment_roles
-        actions = {} if model is None else (model.profiles or {}).get("actions", {})
-        table = customers_from_scores(scores, as_of=as_of, roles=roles, actions=actions)
-        if (p / "new_alerts.csv").is_file():
-            info["alerts"] = pd.read_csv(p / "new_alerts.csv", dtype={"customer_id": str})
-    else:
-        manifest = _read_json(p / "export.json")
-        fmt = manifest.get("format", "csv")
-        table = _read_ids(p / f"customers.{fmt}")
-        as_of = str(table["as_of"].iloc[0]) if len(table) else manifest.get("as_of")
-    info["as_of"] = str(pd.Timestamp(as_of).date())
-    return table, info
+                                 what="folder of exports")
 
 
 def export_folder(source: str | os.PathLike[str], to: str | os.PathLike[str], *,
@@ -367,8 +265,8 @@ def export_folder(source: str | os.PathLike[str], to: str | os.PathLike[str], *,
     excel_bom : bool, default False
         CSV with a UTF-8 byte-order mark for Excel (CLI ``--excel-bom``).
     previous : path-like, optional
-        The previous run, refresh or export folder: adds ``segment_changes`` (CLI
-        ``--previous``).
+        The previous run, refresh or export folder, or a score table file with an ``as_of``
+        column (``scores.csv`` of a refresh): adds ``segment_changes`` (CLI ``--previous``).
     model : SegmentModel, optional
         The model of a refresh folder (roles and actions; CLI ``--model``).
     overwrite : bool, default False

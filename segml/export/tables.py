@@ -250,7 +250,7 @@ def segment_changes(previous: pd.DataFrame, current: pd.DataFrame, *,
     change = pd.Series(np.where(both["_merge"] == "right_only", "new",
                                 np.where(both["_merge"] == "left_only", "gone", "moved")),
                        index=both.index)
-    keep = moved.to_numpy()
+    keep = moved.to_numpy(dtype=bool, copy=True)
     if include_new:
         keep |= (change == "new").to_numpy()
     if include_gone:
