@@ -243,7 +243,13 @@ def check_export_target(to: str | os.PathLike[str], *, overwrite: bool, fmt: str
         ``to`` exists and ``overwrite`` is false.
     """
     _check_format(fmt, excel_bom)
-    check_parent(to, option="--to (to= in Python)")
+    p = check_parent(to, option="--to (to= in Python)")
+    if overwrite and os.path.lexists(p) and not (p / EXPORT_MARKER).is_file():
+        raise ConfigError(
+            f"--to {str(p)[-60:]} exists and is not a folder segml export wrote (no "
+            f"{EXPORT_MARKER} marker); --force (overwrite=True) replaces only those and never "
+            "deletes this one. Fix: pass a new --to folder (to= in Python), or move or delete "
+            "that folder yourself.")
     return check_replaceable_dir(to, overwrite=overwrite, marker=EXPORT_MARKER,
                                  what="folder of exports")
 

@@ -144,7 +144,8 @@ def test_never_replaces_without_force_and_only_segml_exports(runs):
     assert pd.read_csv(root / "e" / "customers.csv")["as_of"].iloc[0] == "2024-12-31"
     (root / "mine").mkdir()
     (root / "mine" / "notes.txt").write_text("keep")
-    with pytest.raises(ConfigError, match=r"not a folder of exports written by segml.*Fix: choose another name"):
+    with pytest.raises(ConfigError, match=r"exists and is not a folder segml export wrote"
+                       r".*Fix: pass a new --to folder"):
         export_folder(new, root / "mine", overwrite=True)
     assert (root / "mine" / "notes.txt").read_text() == "keep"
     with pytest.raises(ConfigError, match=r"export format 'json' is not one of"):
