@@ -26,7 +26,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
         model = load_model(args.model, key=_key(args))
     res = export_folder(args.source, args.to, format=args.format, excel_bom=args.excel_bom,
-                        previous=args.previous, model=model, overwrite=args.force)
+                        previous=args.previous, previous_as_of=args.previous_as_of, model=model,
+                        overwrite=args.force)
     print(res.summary())
     print(f"\nwrote {Path(args.to)}/ ({args.format}; export.json lists the files, "
           f"{EXPORT_MARKER} marks the folder)")

@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing folder")
+    p.add_argument("--export", type=Path, metavar="DIR", help="also write the CRM / billing "
+                   "exports of this refresh there (as segml export; docs/EXPORTS.md)")
+    p.add_argument("--export-format", choices=["csv", "parquet", "xlsx"], default="csv",
+                   help="format of the --export files (default csv)")
+    p.add_argument("--excel-bom", action="store_true",
+                   help="--export CSV in UTF-8 with a byte-order mark for Excel")
     _key_args(p, "check a signed model with")
     p.set_defaults(func=_cmd_refresh)
 
@@ -260,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV in UTF-8 with a byte-order mark, so Excel shows accents right")
     p.add_argument("--previous", type=Path, help="the previous run, refresh or export folder: "
                    "adds segment_changes (who changed segment since)")
+    p.add_argument("--previous-as-of", help="date of a --previous score file without an as_of "
+                   "column")
     p.add_argument("--model", type=Path, help="the model of a refresh folder (its roles and "
                    "actions)")
     p.add_argument("--force", action="store_true", help="replace segml's export folder")

@@ -256,7 +256,7 @@ def check_export_target(to: str | os.PathLike[str], *, overwrite: bool, fmt: str
 
 def export_folder(source: str | os.PathLike[str], to: str | os.PathLike[str], *,
                   format: str = "csv", excel_bom: bool = False,
-                  previous: str | os.PathLike[str] | None = None,
+                  previous: str | os.PathLike[str] | None = None, previous_as_of: Any = None,
                   model: SegmentModel | None = None, overwrite: bool = False) -> ExportResult:
     """Export a ``segml run`` or ``segml refresh`` folder for a CRM, mailing or billing tool.
 
@@ -273,6 +273,9 @@ def export_folder(source: str | os.PathLike[str], to: str | os.PathLike[str], *,
     previous : path-like, optional
         The previous run, refresh or export folder, or a score table file with an ``as_of``
         column (``scores.csv`` of a refresh): adds ``segment_changes`` (CLI ``--previous``).
+    previous_as_of : date-like, optional
+        Date of a ``previous`` score file (``segml score`` output, a run's ``segments.csv``)
+        that has no ``as_of`` column (CLI ``--previous-as-of``); it wins over that column.
     model : SegmentModel, optional
         The model of a refresh folder (roles and actions; CLI ``--model``).
     overwrite : bool, default False
@@ -293,7 +296,7 @@ def export_folder(source: str | os.PathLike[str], to: str | os.PathLike[str], *,
     meta: dict[str, Any] = {"source": info["source"], "source_kind": info["kind"],
                             "as_of": info["as_of"], "previous": None, "previous_as_of": None}
     if previous is not None:
-        before, prev_info = read_source(previous, minimal=True)
+        before, prev_info = read_source(previous, minimal=True, as_of=previous_as_of)
         if pd.Timestamp(prev_info["as_of"]) >= pd.Timestamp(info["as_of"]):
             raise ConfigError(
                 f"--previous {str(previous)[-50:]} is as of {prev_info['as_of']}, not before "

@@ -59,7 +59,7 @@ def source_kind(path: str | os.PathLike[str]) -> str:
         "reports/<run-id>/ of segml run or the --out folder of segml refresh.")
 
 
-def _read_scores_file(p: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _read_scores_file(p: Path, as_of: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a previous score table file (``segml score`` / ``segml refresh``, CSV/Parquet)."""
     if p.suffix.lower() not in (".csv", ".parquet"):
         raise InputFileError(
@@ -67,25 +67,30 @@ def _read_scores_file(p: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             "the previous run, refresh or export folder, or its scores.csv (previous= in "
             "Python).")
     table = _read_ids(p)
-    cols = ["customer_id", "segment_id", "segment_name", "as_of"]
+    cols = ["customer_id", "segment_id", "segment_name"]
     miss = [c for c in cols if c not in table.columns]
+    if as_of is None and "as_of" not in table.columns:
+        miss.append("as_of")
     if miss:
         raise SchemaError(
             f"--previous {p.name}: missing column(s) {miss} (columns: "
             f"{[str(c) for c in table.columns][:8]}). Fix: pass scores.csv of a segml refresh "
-            "(it has as_of), or the previous run / export folder (previous= in Python).")
-    dates = pd.to_datetime(table["as_of"]).dropna().unique()
-    if len(dates) != 1:
-        raise SchemaError(
-            f"--previous {p.name}: the as_of column holds {len(dates)} dates; one run has one "
-            "date. Fix: pass one run's scores (previous= in Python).")
-    as_of = str(pd.Timestamp(dates[0]).date())
-    table = table[cols[:3]].assign(as_of=as_of)
-    return table, {"kind": "scores", "source": str(p), "as_of": as_of}
+            "(it has as_of) or the previous run / export folder (previous= in Python); for a "
+            "file without as_of, give its date with --previous-as-of (previous_as_of=).")
+    if as_of is None:
+        dates = pd.to_datetime(table["as_of"]).dropna().unique()
+        if len(dates) != 1:
+            raise SchemaError(
+                f"--previous {p.name}: the as_of column holds {len(dates)} dates; one run has "
+                "one date. Fix: pass one run's scores (previous= in Python).")
+        as_of = dates[0]
+    when = str(pd.Timestamp(as_of).date())
+    table = table[cols].assign(as_of=when)
+    return table, {"kind": "scores", "source": str(p), "as_of": when}
 
 
 def read_source(path: str | os.PathLike[str], *, model: SegmentModel | None = None,
-                minimal: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+                minimal: bool = False, as_of: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read the customer table of a run, refresh or export folder.
 
     Parameters
@@ -97,6 +102,8 @@ def read_source(path: str | os.PathLike[str], *, model: SegmentModel | None = No
         Needed for a refresh folder (roles and actions per segment) unless ``minimal``.
     minimal : bool, default False
         Only ``customer_id, as_of, segment_id, segment_name`` are needed (a previous run).
+    as_of : date-like, optional
+        With ``minimal``, the date of a score table file (instead of its ``as_of`` column).
 
     Returns
     -------
@@ -112,7 +119,7 @@ def read_source(path: str | os.PathLike[str], *, model: SegmentModel | None = No
     """
     p = Path(path)
     if minimal and p.is_file():
-        return _read_scores_file(p)
+        return _read_scores_file(p, as_of)
     kind = source_kind(p)
     info: dict[str, Any] = {"kind": kind, "source": str(p)}
     if kind == "run":

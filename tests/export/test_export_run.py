@@ -75,10 +75,15 @@ def test_refresh_export_with_the_model_and_its_alerts(run, capsys):
     model = json.loads((folder / "metrics.json").read_text())["model_path"]
     data = root / "data"
     out = root / "refresh"
-    assert main(["refresh", model, "--transactions", str(data / "transactions.parquet"),
-                 "--customers", str(data / "customers.parquet"), "--as-of", "2024-12-31",
-                 "--previous", str(folder / "segments.csv"), "--previous-as-of",
-                 "2024-09-30", "--out", str(out)]) == 0
+    argv = ["refresh", model, "--transactions", str(data / "transactions.parquet"),
+            "--customers", str(data / "customers.parquet"), "--as-of", "2024-12-31",
+            "--previous", str(folder / "segments.csv"), "--previous-as-of", "2024-09-30",
+            "--out", str(out)]
+    assert main([*argv, "--export", str(root / "rp"), "--export-format", "xlsx",
+                 "--excel-bom"]) == 2  # refused before any work
+    assert "--excel-bom applies to CSV only" in capsys.readouterr().err
+    assert not out.exists() and not (root / "rp").exists()
+    assert main([*argv, "--export", str(root / "rp"), "--export-format", "parquet"]) == 0
     assert main(["export", str(out), "--to", str(root / "rx"), "--model", model,
                  "--excel-bom"]) == 0
     capsys.readouterr()
@@ -106,3 +111,19 @@ def test_refresh_export_with_the_model_and_its_alerts(run, capsys):
         assert got["customer_id"].tolist() == want["customer_id"].tolist(), stem
         assert (got["alert"] == kind).all()
     assert len(alerts) > 0  # the demo has lapsed customers: the split is exercised
+    # refresh --export: the same customers, and the changes since --previous are the movers
+    pq = pd.read_parquet(root / "rp" / "customers.parquet")
+    assert pq["customer_id"].tolist() == cust["customer_id"].tolist()
+    assert pq["role"].tolist() == cust["role"].tolist()
+    changes = pd.read_parquet(root / "rp" / "segment_changes.parquet")
+    movers = pd.read_csv(out / "movers.csv", dtype={"customer_id": str})
+    moved = changes.loc[changes["change"] == "moved"]
+    assert sorted(moved["customer_id"]) == sorted(movers["customer_id"])
+    assert (moved["old_as_of"] == "2024-09-30").all() and (moved["new_as_of"] ==
+                                                           "2024-12-31").all()
+    counts = json.loads((out / "summary.json").read_text())["counts"]
+    assert (changes["change"] == "new").sum() == counts["only_now"]
+    assert (changes["change"] == "gone").sum() == counts["only_before"]
+    assert sorted(p.name for p in (root / "rp").iterdir()) == [
+        ".segml-export", "alerts_billing.parquet", "alerts_sales.parquet",
+        "customers.parquet", "export.json", "segment_changes.parquet"]

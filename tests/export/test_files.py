@@ -243,3 +243,15 @@ def test_cli_export_errors_exit_2_with_the_fix(runs, capsys):
     assert main(["export", str(root), "--to", str(root / "d")]) == 2
     assert "not a folder written by segml run" in capsys.readouterr().err
     assert not (root / "d").exists()
+    # a previous score file without as_of (segml score output) needs --previous-as-of
+    pd.DataFrame({"customer_id": ["0042", "7", "8"], "segment_id": [1, 0, -1],
+                  "segment_name": ["lapsed", "loyal", "prospect (not clustered)"]}).to_csv(
+        root / "s.csv", index=False)
+    assert main(["export", str(new), "--to", str(root / "d"), "--previous",
+                 str(root / "s.csv")]) == 2
+    assert "give its date with --previous-as-of" in capsys.readouterr().err
+    assert main(["export", str(new), "--to", str(root / "d"), "--previous", str(root / "s.csv"),
+                 "--previous-as-of", "2024-06-30"]) == 0
+    ch = pd.read_csv(root / "d" / "segment_changes.csv", dtype={"customer_id": str})
+    assert ch.values.tolist() == [["7", "moved", 0, "loyal", 1, "lapsed", "2024-06-30",
+                                   "2024-12-31"]]
