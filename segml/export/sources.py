@@ -38,6 +38,18 @@ def _read_ids(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"customer_id": str}, keep_default_na=True)
 
 
+def _run_rule_sets(p: Path) -> list[str] | None:
+    """Return the rule sets a run computed (``[rules] sets`` of config.toml), None if unknown."""
+    import tomllib
+
+    try:
+        cfg = tomllib.loads((p / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sets = cfg.get("rules", {}).get("sets")
+    return [str(x) for x in sets] if isinstance(sets, list) else None
+
+
 def source_kind(path: str | os.PathLike[str]) -> str:
     """Tell what folder ``path`` is: ``"run"``, ``"refresh"`` or ``"export"``.
 
@@ -124,7 +136,8 @@ def read_source(path: str | os.PathLike[str], *, model: SegmentModel | None = No
     info: dict[str, Any] = {"kind": kind, "source": str(p)}
     if kind == "run":
         as_of = _read_json(p / "metrics.json")["as_of"]
-        table = customers_from_run(_read_ids(p / "segments.parquet"), as_of=as_of)
+        table = customers_from_run(_read_ids(p / "segments.parquet"), as_of=as_of,
+                                   rule_sets=_run_rule_sets(p))
     elif kind == "refresh":
         summary = _read_json(p / "summary.json")
         as_of = summary["as_of"]

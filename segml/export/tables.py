@@ -9,7 +9,7 @@ probabilities to 4, flags as booleans.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,7 +104,8 @@ def _forward_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in (*FORWARD_RATES, *FORWARD_MONEY) if c in frame.columns]
 
 
-def customers_from_run(segments: pd.DataFrame, *, as_of: Any) -> pd.DataFrame:
+def customers_from_run(segments: pd.DataFrame, *, as_of: Any,
+                       rule_sets: Sequence[str] | None = None) -> pd.DataFrame:
     """Build the customer export from a run's segments table.
 
     Parameters
@@ -113,6 +114,10 @@ def customers_from_run(segments: pd.DataFrame, *, as_of: Any) -> pd.DataFrame:
         ``segments.parquet`` of a ``segml run`` folder (:func:`segml.pipeline.segments_table`).
     as_of : date-like
         The run's date (``as_of`` of its ``metrics.json``).
+    rule_sets : sequence of str, optional
+        The run's rule-set columns (``[rules] sets`` of its ``config.toml``); those present
+        become ``rule_<set>``. None: every column that is not a segment, score, driver or
+        forward-value column.
 
     Returns
     -------
@@ -144,8 +149,11 @@ def customers_from_run(segments: pd.DataFrame, *, as_of: Any) -> pd.DataFrame:
         out["action"] = ""
     out["as_of"] = pd.Timestamp(as_of).date().isoformat()
     forward = _forward_columns(segments)
-    rules = [c for c in segments.columns if c not in _RUN_FIXED and c not in forward
-             and not str(c).startswith("driver_")]
+    if rule_sets is None:
+        rules = [c for c in segments.columns if c not in _RUN_FIXED and c not in forward
+                 and not str(c).startswith("driver_")]
+    else:
+        rules = [c for c in rule_sets if c in segments.columns]
     for c in rules:
         out[f"{_RULE_PREFIX}{c}"] = segments[c].fillna("").astype("str")
     for c in forward:

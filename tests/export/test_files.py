@@ -255,3 +255,18 @@ def test_cli_export_errors_exit_2_with_the_fix(runs, capsys):
     ch = pd.read_csv(root / "d" / "segment_changes.csv", dtype={"customer_id": str})
     assert ch.values.tolist() == [["7", "moved", 0, "loyal", 1, "lapsed", "2024-06-30",
                                    "2024-12-31"]]
+
+
+def test_rule_columns_come_from_the_runs_config(runs):
+    """A column segments.parquet gains later is not exported as a rule set by mistake."""
+    root, old, new = runs
+    seg = pd.read_parquet(new / "segments.parquet").assign(value_tier=["a", "b", "c"])
+    seg.to_parquet(new / "segments.parquet", index=False)
+    (new / "config.toml").write_text('[rules]\nsets = ["abc", "lifecycle"]\n')
+    export_folder(new, root / "cfg", format="parquet")
+    cols = pd.read_parquet(root / "cfg" / "customers.parquet").columns.tolist()
+    assert cols == EXPECTED_COLUMNS  # rule_abc only: lifecycle skipped, value_tier no rule
+    (new / "config.toml").unlink()  # no config: every other column is taken as a rule set
+    export_folder(new, root / "nocfg", format="parquet")
+    cols = pd.read_parquet(root / "nocfg" / "customers.parquet").columns.tolist()
+    assert cols == [*EXPECTED_COLUMNS[:-1], "rule_value_tier", "forward_clv"]
