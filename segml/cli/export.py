@@ -4,8 +4,42 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from segml.cli._common import _key
+
+
+def _export_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--export DIR``, ``--export-format``, ``--excel-bom`` of ``segml run`` / ``refresh``."""
+    p.add_argument("--export", type=Path, metavar="DIR", help=f"also write the CRM / billing "
+                   f"exports of this {what} there (as segml export; docs/EXPORTS.md)")
+    p.add_argument("--export-format", choices=["csv", "parquet", "xlsx"], default="csv",
+                   help="format of the --export files (default csv)")
+    p.add_argument("--excel-bom", action="store_true",
+                   help="--export CSV in UTF-8 with a byte-order mark for Excel")
+
+
+def _check_export_flags(args: argparse.Namespace) -> None:
+    """Check ``--export`` and its options before any work."""
+    from segml.errors import ConfigError
+    from segml.export import check_export_target
+
+    if args.export is not None:
+        check_export_target(args.export, overwrite=args.force, fmt=args.export_format,
+                            excel_bom=args.excel_bom)
+    elif args.excel_bom or args.export_format != "csv":
+        raise ConfigError("--excel-bom and --export-format apply to the --export files. Fix: "
+                          "add --export DIR, or leave them out.")
+
+
+def _export_after(args: argparse.Namespace, source: Path, **kwargs: Any) -> None:
+    """Write ``--export`` from the folder just written (kwargs: previous, model, ...)."""
+    from segml.export import export_folder
+
+    res = export_folder(source, args.export, format=args.export_format,
+                        excel_bom=args.excel_bom, overwrite=args.force, **kwargs)
+    print(f"exports: {args.export}/ ({', '.join(p.name for p in res.files.values())}, "
+          "export.json)")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

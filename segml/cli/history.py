@@ -12,6 +12,7 @@ from segml.cli._common import (
     _Progress,
     _read_labels,
 )
+from segml.cli.export import _check_export_flags, _export_after
 
 
 def _cmd_pilot(args: argparse.Namespace) -> int:
@@ -62,20 +63,13 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         raise ConfigError("segml refresh needs the date of this run. Fix: pass --as-of DATE "
                           "(e.g. --as-of 2024-12-31).")
     check_writable(args.out, overwrite=args.force)
-    if args.export is not None:  # before any work
-        from segml.export import check_export_target
-
-        check_export_target(args.export, overwrite=args.force, fmt=args.export_format,
-                            excel_bom=args.excel_bom)
-        if args.segment_column != "segment_name":
-            raise ConfigError(
-                f"--export with --segment-column {args.segment_column}: the export lists "
-                "segment changes by the previous scores' segment_name and segment_id. Fix: "
-                "pass a --previous with those columns (segml score / refresh output), or run "
-                "segml export afterwards.")
-    elif args.excel_bom or args.export_format != "csv":
-        raise ConfigError("--excel-bom and --export-format apply to the --export files. Fix: "
-                          "add --export DIR, or leave them out.")
+    _check_export_flags(args)  # before any work
+    if args.export is not None and args.segment_column != "segment_name":
+        raise ConfigError(
+            f"--export with --segment-column {args.segment_column}: the export lists segment "
+            "changes by the previous scores' segment_name and segment_id. Fix: pass a "
+            "--previous with those columns (segml score / refresh output), or run segml "
+            "export afterwards.")
     cfg = _config_from_args(args)
     check_run_config(cfg)
     model = load_model(args.model, key=_key(args))
@@ -90,14 +84,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     print(f"\nwrote {args.out}/ (movers.csv, migration.csv, new_alerts.csv, drift.csv, "
           "segments.csv, scores.csv, refresh.html)")
     if args.export is not None:
-        from segml.export import export_folder
-
-        exp = export_folder(args.out, args.export, format=args.export_format,
-                            excel_bom=args.excel_bom, previous=args.previous,
-                            previous_as_of=res.previous_as_of, model=model,
-                            overwrite=args.force)
-        print(f"wrote {args.export}/ ({', '.join(p.name for p in exp.files.values())}, "
-              "export.json)")
+        _export_after(args, args.out, previous=args.previous,
+                      previous_as_of=res.previous_as_of, model=model)
     return 0
 
 

@@ -17,7 +17,7 @@ from segml.cli._common import (
     _progress_args,
 )
 from segml.cli.alerts import _cmd_alerts
-from segml.cli.export import _cmd_export
+from segml.cli.export import _cmd_export, _export_args
 from segml.cli.history import _cmd_backtest, _cmd_pilot, _cmd_refresh
 from segml.cli.run import (
     _cmd_features,
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model file format ([output] model_format; default joblib)")
     p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
                    "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
+    _export_args(p, "run")
     _key_args(p, "sign the model with")
     _progress_args(p)
     p.set_defaults(func=_cmd_run)
@@ -191,12 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing folder")
-    p.add_argument("--export", type=Path, metavar="DIR", help="also write the CRM / billing "
-                   "exports of this refresh there (as segml export; docs/EXPORTS.md)")
-    p.add_argument("--export-format", choices=["csv", "parquet", "xlsx"], default="csv",
-                   help="format of the --export files (default csv)")
-    p.add_argument("--excel-bom", action="store_true",
-                   help="--export CSV in UTF-8 with a byte-order mark for Excel")
+    _export_args(p, "refresh")
     _key_args(p, "check a signed model with")
     p.set_defaults(func=_cmd_refresh)
 

@@ -23,7 +23,7 @@ def run(tmp_path_factory):
         "[segmentation]\nalgorithms = ['kmeans']\nk_min = 3\nk_max = 3\nn_stability = 2\n"
         f"[output]\nreports_dir = '{root / 'reports'}'\nmodels_dir = '{root / 'models'}'\n"
         "run_id = 'q4'\n")
-    assert main(["run", "--config", str(cfg), "--quiet"]) == 0
+    assert main(["run", "--config", str(cfg), "--quiet", "--export", str(root / "at-run")]) == 0
     return root, root / "reports" / "q4"
 
 
@@ -68,6 +68,9 @@ def test_run_export_matches_segments_csv_in_every_format(run, capsys):
     assert line.startswith(f"{first['customer_id']},2024-12-31,{first['segment_id']},")
     assert f",{round(first['confidence'], 4)}," in line
     assert (root / "csv" / "customers.csv").read_bytes()[:3] != b"\xef\xbb\xbf"
+    # segml run --export wrote the same file right after the run
+    assert (root / "at-run" / "customers.csv").read_bytes() == \
+        (root / "csv" / "customers.csv").read_bytes()
 
 
 def test_refresh_export_with_the_model_and_its_alerts(run, capsys):

@@ -223,6 +223,21 @@ def test_refresh_export_takes_roles_from_the_model_and_splits_the_alerts(runs):
         (root / "r" / "segment_changes.csv").read_bytes()
 
 
+def test_run_and_refresh_export_flags_are_checked_before_any_work(runs, capsys, monkeypatch):
+    root, old, new = runs
+    monkeypatch.chdir(root)
+    assert main(["run", "--excel-bom", "--quiet"]) == 2
+    assert "--excel-bom and --export-format apply to the --export files. Fix: add --export" \
+        in capsys.readouterr().err
+    assert main(["run", "--export", str(new), "--quiet"]) == 2  # exists: refused up front
+    assert f"{new} already exists; refusing to overwrite it" in capsys.readouterr().err
+    assert main(["refresh", str(root / "no-model"), "--as-of", "2024-12-31", "--previous",
+                 str(root / "p.csv"), "--out", str(root / "o"), "--export", str(root / "e"),
+                 "--export-format", "parquet", "--excel-bom"]) == 2
+    assert "--excel-bom applies to CSV only" in capsys.readouterr().err
+    assert not (root / "reports").exists() and not (root / "o").exists()
+
+
 def test_cli_export_errors_exit_2_with_the_fix(runs, capsys):
     root, old, new = runs
     assert main(["export", str(new), "--to", str(root / "c"), "--previous", str(old)]) == 0
