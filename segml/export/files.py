@@ -134,6 +134,10 @@ def _write_xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
                 cell = WriteOnlyCell(ws, value=v)
                 cell.number_format = "0.00"
                 cells.append(cell)
+            elif isinstance(v, str) and v.startswith("="):
+                cell = WriteOnlyCell(ws, value=v)  # text, never a formula (an id "=1+2")
+                cell.data_type = "s"
+                cells.append(cell)
             else:
                 cells.append(v)
         ws.append(cells)

@@ -285,3 +285,11 @@ def test_rule_columns_come_from_the_runs_config(runs):
     export_folder(new, root / "nocfg", format="parquet")
     cols = pd.read_parquet(root / "nocfg" / "customers.parquet").columns.tolist()
     assert cols == [*EXPECTED_COLUMNS[:-1], "rule_value_tier", "forward_clv"]
+
+
+def test_xlsx_writes_text_that_looks_like_a_formula_as_text(tmp_path):
+    df = pd.DataFrame({"customer_id": ["=1+2", "@SUM(A1)"], "segment_name": ["=HYPERLINK()", "x"]})
+    write_export({"customers": df}, tmp_path / "x", format="xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "x" / "customers.xlsx")["customers"]
+    assert [(c.value, c.data_type) for c in ws[2]] == [("=1+2", "s"), ("=HYPERLINK()", "s")]
+    assert [(c.value, c.data_type) for c in ws[3]] == [("@SUM(A1)", "s"), ("x", "s")]
