@@ -1,4 +1,4 @@
-"""Reading a run or refresh folder and writing the export folder (CSV, Parquet or Excel).
+"""Writing the export folder (CSV, Parquet or Excel) from a run or refresh folder.
 
 :func:`export_folder` is what ``segml export`` calls: it reads a folder written by
 ``segml run`` (``segments.parquet``, ``metrics.json``) or by ``segml refresh``
