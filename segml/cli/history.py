@@ -12,6 +12,7 @@ from segml.cli._common import (
     _Progress,
     _read_labels,
 )
+from segml.cli.export import _check_export_flags, _export_after
 
 
 def _cmd_pilot(args: argparse.Namespace) -> int:
@@ -62,6 +63,13 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         raise ConfigError("segml refresh needs the date of this run. Fix: pass --as-of DATE "
                           "(e.g. --as-of 2024-12-31).")
     check_writable(args.out, overwrite=args.force)
+    _check_export_flags(args)  # before any work
+    if args.export is not None and args.segment_column != "segment_name":
+        raise ConfigError(
+            f"--export with --segment-column {args.segment_column}: the export lists segment "
+            "changes by the previous scores' segment_name and segment_id. Fix: pass a "
+            "--previous with those columns (segml score / refresh output), or run segml "
+            "export afterwards.")
     cfg = _config_from_args(args)
     check_run_config(cfg)
     model = load_model(args.model, key=_key(args))
@@ -75,6 +83,9 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     print(res.summary())
     print(f"\nwrote {args.out}/ (movers.csv, migration.csv, new_alerts.csv, drift.csv, "
           "segments.csv, scores.csv, refresh.html)")
+    if args.export is not None:
+        _export_after(args, args.out, previous=args.previous,
+                      previous_as_of=res.previous_as_of, model=model)
     return 0
 
 

@@ -17,6 +17,7 @@ from segml.cli._common import (
     _progress_args,
 )
 from segml.cli.alerts import _cmd_alerts
+from segml.cli.export import _cmd_export, _export_args
 from segml.cli.history import _cmd_backtest, _cmd_pilot, _cmd_refresh
 from segml.cli.run import (
     _cmd_features,
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model file format ([output] model_format; default joblib)")
     p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
                    "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
+    _export_args(p, "run")
     _key_args(p, "sign the model with")
     _progress_args(p)
     p.set_defaults(func=_cmd_run)
@@ -190,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="category levels not seen in training: score as unknown or stop")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="replace an existing folder")
+    _export_args(p, "refresh")
     _key_args(p, "check a signed model with")
     p.set_defaults(func=_cmd_refresh)
 
@@ -243,6 +246,29 @@ def build_parser() -> argparse.ArgumentParser:
     _key_args(p, "check a signed model with")
     _progress_args(p)
     p.set_defaults(func=_cmd_alerts)
+
+    p = _add(sub, "export", "files a CRM, mailing tool or billing imports as they are, from a "
+             "run or refresh folder (docs/EXPORTS.md)",
+             "segml export reports/demo-20241231 --to exports/2024q4 --format xlsx\n"
+             "segml export refresh-2025q1 --model models/demo --previous refresh-2024q4 "
+             "--to exports/2025q1 --excel-bom")
+    p.add_argument("source", type=Path, help="a segml run folder (reports/<run-id>) or a segml "
+                   "refresh --out folder")
+    p.add_argument("--to", type=Path, required=True, help="the export folder (new, or "
+                   "--force to replace segml's export folder)")
+    p.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv",
+                   help="file format (default csv, UTF-8)")
+    p.add_argument("--excel-bom", action="store_true",
+                   help="CSV in UTF-8 with a byte-order mark, so Excel shows accents right")
+    p.add_argument("--previous", type=Path, help="the previous run, refresh or export folder: "
+                   "adds segment_changes (who changed segment since)")
+    p.add_argument("--previous-as-of", help="date of a --previous score file without an as_of "
+                   "column")
+    p.add_argument("--model", type=Path, help="the model of a refresh folder (its roles and "
+                   "actions)")
+    p.add_argument("--force", action="store_true", help="replace segml's export folder")
+    _key_args(p, "check a signed model with")
+    p.set_defaults(func=_cmd_export)
 
     p = _add(sub, "models", "list saved models or show one manifest",
              "segml models list\nsegml models show models/demo")

@@ -81,6 +81,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from segml.cli.export import _check_export_flags, _export_after
     from segml.pipeline import (
         N_STEPS,
         check_outputs,
@@ -105,6 +106,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         load_playbook(cfg["profiles"]["playbook"])  # a bad playbook fails before any work
     key = _key(args)
     check_outputs(cfg, overwrite=args.force)  # every output, before any work
+    _check_export_flags(args)
     progress = _Progress(N_STEPS + 1, quiet=args.quiet, force=args.progress)
     result = run_pipeline(cfg, progress=progress, save_overwrite=args.force,
                           data_overwrite=args.force, publish_model=False, key=key)
@@ -112,6 +114,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     write_run(result, overwrite=args.force)
     progress.done()
     print_run_summary(result)
+    if args.export is not None:
+        _export_after(args, result.outputs["folder"])
     return 0
 
 
