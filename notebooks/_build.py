@@ -87,8 +87,12 @@ NOTEBOOKS = {
         code("fig = plt.figure(figsize=(13, 7), layout='constrained')\nplotting.plot_k_selection(sel, fig)\nplt.show()"),
         code("seg = Segmenter(**{**sel.recommended['params'], 'random_state': 0}).fit(X)\n"
              "val = validate_segments(seg, X, n_resamples=5, random_state=0)\nval.to_dict()['overall']"),
-        code("fig, ax = plt.subplots(figsize=(7, 5))\n"
-             "plotting.plot_silhouette(val, ax, labels=seg.labels_)\nplt.show()"),
+        code("from segml.cluster import profile_segments\n\n"
+             "# name the segments from their profiles, so the chart says who they are\n"
+             "names = profile_segments(buyers, seg.labels_).names\n"
+             "fig, ax = plt.subplots(figsize=(8, 5))\n"
+             "plotting.plot_silhouette(val, ax, labels=seg.labels_, names=names)\n"
+             "plt.tight_layout()\nplt.show()\nnames"),
     ],
     "04_score_new_customers": [
         md("# 04 · Scoring new customers with a saved model, drift and alerts\n"
