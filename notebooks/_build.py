@@ -159,8 +159,12 @@ NOTEBOOKS = {
              "names=('clusters', name))\n"
              "    print(name, {k: round(v, 3) for k, v in results[name].scores.items()})\n"
              "print(results['rfm_groups'].summary())"),
-        code("fig, ax = plt.subplots(figsize=(10, 4))\n"
-             "plotting.plot_comparison(results['rfm_groups'], ax)\nplt.show()"),
+        code("from segml.cluster import profile_segments\n\n"
+             "# name the clusters from their profiles, so the chart says who they are\n"
+             "names = profile_segments(frame, clusters).names\n"
+             "fig, ax = plt.subplots(figsize=(11, 4.5))\n"
+             "plotting.plot_comparison(results['rfm_groups'], ax, names=names)\n"
+             "plt.tight_layout()\nplt.show()\nnames"),
     ],
     "06_forward_value": [
         md("# 06 · Forward value on CDNOW: BG/NBD, Gamma-Gamma, CLV and room to grow\n"
