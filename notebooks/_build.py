@@ -26,8 +26,13 @@ NOTEBOOKS = {
         code("seg = segml.segment(tx, customers, as_of='2024-12-31', k_range=(3, 7), "
              "algorithms=['kmeans'], n_stability=3, random_state=0)\n"
              "print(seg.selection.rationale)\nseg.summary()"),
-        code("seg.plot_k_selection(plt.figure(figsize=(13, 7)))\nplt.show()"),
-        code("fig, ax = plt.subplots(figsize=(9, 4))\nseg.plot_profiles(ax)\nplt.show()"),
+        code("seg.plot_k_selection(plt.figure(figsize=(13, 7), layout='constrained'))\nplt.show()"),
+        code("# the 15 features that set the segments apart most (largest |z| of any segment):\n"
+             "# all ~60 in one heatmap are too many to read\n"
+             "z = seg.profiles.lift.pivot(index='segment', columns='feature', values='z')\n"
+             "top = list(z.abs().max().nlargest(15).index)\n"
+             "fig, ax = plt.subplots(figsize=(12, 4.5))\nseg.plot_profiles(ax, features=top)\n"
+             "plt.tight_layout()\nplt.show()"),
         code("cmp = seg.compare_rules('rfm_groups')\n"
              "print({k: round(v, 3) for k, v in cmp.scores.items()})\n"
              "fig, ax = plt.subplots(figsize=(10, 4))\nseg.plot_comparison('rfm_groups', ax)\n"
@@ -79,17 +84,22 @@ NOTEBOOKS = {
         code("sel = select_k(X, k_range=range(2, 9), algorithms=['kmeans', 'gmm'], "
              "covariance_types=['diag'], n_stability=3, progress=False, random_state=0)\n"
              "print(sel.recommended)\nprint(sel.rationale)"),
-        code("fig = plt.figure(figsize=(13, 7))\nplotting.plot_k_selection(sel, fig)\nplt.show()"),
+        code("fig = plt.figure(figsize=(13, 7), layout='constrained')\nplotting.plot_k_selection(sel, fig)\nplt.show()"),
         code("seg = Segmenter(**{**sel.recommended['params'], 'random_state': 0}).fit(X)\n"
              "val = validate_segments(seg, X, n_resamples=5, random_state=0)\nval.to_dict()['overall']"),
-        code("fig, ax = plt.subplots(figsize=(7, 5))\n"
-             "plotting.plot_silhouette(val, ax, labels=seg.labels_)\nplt.show()"),
+        code("from segml.cluster import profile_segments\n\n"
+             "# name the segments from their profiles, so the chart says who they are\n"
+             "names = profile_segments(buyers, seg.labels_).names\n"
+             "fig, ax = plt.subplots(figsize=(8, 5))\n"
+             "plotting.plot_silhouette(val, ax, labels=seg.labels_, names=names)\n"
+             "plt.tight_layout()\nplt.show()\nnames"),
     ],
     "04_score_new_customers": [
         md("# 04 · Scoring new customers with a saved model, drift and alerts\n"
            "Train as of one date, save, load the model as someone else would next month, score "
            "a new batch, and check drift and per-customer alerts."),
-        code("import tempfile\nfrom pathlib import Path\n\nimport matplotlib.pyplot as plt\n\n"
+        code("import dataclasses\nimport tempfile\nfrom pathlib import Path\n\n"
+             "import matplotlib.pyplot as plt\n\n"
              "from segml import plotting\nfrom segml.cluster import Segmenter\n"
              "from segml.datasets import make_portfolio\n"
              "from segml.features import build_features, make_preprocessor\n"
@@ -112,7 +122,13 @@ NOTEBOOKS = {
              "spec=model.feature_spec, state=model.feature_state).frame\n"
              "score_one(model, new.loc[one].to_dict())"),
         code("drift = drift_report(model, new[~new['is_prospect']])\n"
-             "fig, ax = plt.subplots(figsize=(8, 5))\nplotting.plot_drift(drift, ax)\nplt.show()\n"
+             "# the 15 features that drifted most (the report is sorted worst first); the rest\n"
+             "# are listed with their PSI in drift.features\n"
+             "worst = dataclasses.replace(drift, features=drift.features.head(15))\n"
+             "fig, ax = plt.subplots(figsize=(8, 6))\nplotting.plot_drift(worst, ax)\n"
+             "plt.tight_layout()\nplt.show()\n"
+             "print(len(drift.features) - 15, 'more features, largest PSI among them:',\n"
+             "      round(drift.features['psi'].iloc[15:].max(), 3))\n"
              "drift.segments"),
         code("alerts = alerts_from_transactions(pf.transactions, pf.customers, as_of='2024-12-31')\n"
              "alerts['alert'].value_counts()"),
@@ -143,8 +159,12 @@ NOTEBOOKS = {
              "names=('clusters', name))\n"
              "    print(name, {k: round(v, 3) for k, v in results[name].scores.items()})\n"
              "print(results['rfm_groups'].summary())"),
-        code("fig, ax = plt.subplots(figsize=(10, 4))\n"
-             "plotting.plot_comparison(results['rfm_groups'], ax)\nplt.show()"),
+        code("from segml.cluster import profile_segments\n\n"
+             "# name the clusters from their profiles, so the chart says who they are\n"
+             "names = profile_segments(frame, clusters).names\n"
+             "fig, ax = plt.subplots(figsize=(11, 4.5))\n"
+             "plotting.plot_comparison(results['rfm_groups'], ax, names=names)\n"
+             "plt.tight_layout()\nplt.show()\nnames"),
     ],
     "06_forward_value": [
         md("# 06 · Forward value on CDNOW: BG/NBD, Gamma-Gamma, CLV and room to grow\n"
@@ -272,7 +292,7 @@ NOTEBOOKS = {
            "(rows: segment at the earlier cutoff; row shares)"),
         code("fig, axes = plt.subplots(1, 2, figsize=(12, 4))\n"
              "btplot.plot_migration(res, 'clusters', 0, ax=axes[0])\n"
-             "btplot.plot_segment_rates(res, 'rfm_groups', ax=axes[1])\nplt.show()"),
+             "btplot.plot_segment_rates(res, 'rfm_groups', ax=axes[1])\nplt.tight_layout()\nplt.show()"),
         code("out = write_backtest(res, Path(tempfile.mkdtemp(prefix='segml-nb07-')) / 'bt')\n"
              "sorted(p.name for p in out.iterdir())"),
     ],

@@ -258,12 +258,12 @@ class Segmentation:
         return dict(self.run.rules_skipped)
 
     def summary(self) -> pd.DataFrame:
-        """One row per segment: name, role, customers, share and revenue share.
+        """One row per segment: name, role, customers, share, revenue share and action.
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by segment id.
+            Indexed by segment id; ``action`` is the playbook's suggested action (whole).
         """
         return summary_table(self.run)
 

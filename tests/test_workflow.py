@@ -58,6 +58,7 @@ def test_summary_and_segments_tables(seg):
     assert list(summary.index) == sorted(seg.names)
     assert summary["customers"].sum() == len(seg.labels)
     assert list(summary["segment"]) == [seg.names[i] for i in sorted(seg.names)]
+    assert summary["action"].notna().all()  # the playbook's suggested action, per segment
     table = seg.segments().set_index("customer_id")
     assert len(table) == len(seg.run.features.frame)
     np.testing.assert_array_equal(table.loc[seg.labels.index, "segment_id"].to_numpy(),

@@ -189,4 +189,7 @@ def plot_segment_rates(result: Any, segmenter: str, cutoff: Any = None, ax: Any 
     ax.set_ylabel("bought again in the window")
     ax.set_title(f"{segmenter}: purchase-again rate after {c.date()}")
     ax.tick_params(axis="x", labelrotation=45)
+    for label in ax.get_xticklabels():  # anchored at the tick's right end: long names
+        label.set_horizontalalignment("right")  # do not overlap their neighbours
+        label.set_rotation_mode("anchor")
     return ax

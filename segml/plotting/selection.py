@@ -96,9 +96,12 @@ def plot_k_selection(result: SelectKResult, axes: Any = None) -> np.ndarray:
     ]
     tbl = table.assign(_config=config)
     groups = list(dict.fromkeys(config))
+    from matplotlib.ticker import MaxNLocator
+
     for ax, (title, cols) in zip(panels, K_PANELS, strict=True):
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("k")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k is a whole number
         drawn = False
         for gi, g in enumerate(groups):
             sub = tbl[tbl["_config"] == g].sort_values("k")

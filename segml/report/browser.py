@@ -9,7 +9,8 @@ appended ``<script>`` that measures, once the page has loaded, at the given wind
 * ``broken_images``: ``<img>`` not loaded (``complete`` and ``naturalWidth > 0``);
 * ``wrapped_numbers``: numeric table cells (``td.num``) and KPI values whose text is laid
   out on more than one line;
-* ``front_bottom``: the bottom of the front page (``#front``) in page pixels.
+* ``front_bottom``: the bottom of the front page (``#front``) in page pixels, and
+  ``front_table_scrolls``: whether its segment table is wider than its box.
 
 Chromium writes the result into the DOM, ``--dump-dom`` prints it, and Python parses it:
 no WebDriver, no extra dependency. :func:`find_browser` looks for ``chromium``,
@@ -94,6 +95,7 @@ window.addEventListener("load", function () {
     if (boxes[m].scrollWidth > boxes[m].clientWidth) scrolling++;
   }
   var front = document.getElementById("front");
+  var ftab = document.querySelector("#front .tbl");
   var res = {
     viewport_width: vw,
     page_scroll_width: document.documentElement.scrollWidth,
@@ -103,7 +105,8 @@ window.addEventListener("load", function () {
     numeric_cells: nums.length, wrapped_numbers: wrapped.slice(0, 50),
     n_wrapped_numbers: wrapped.length,
     tables: boxes.length, tables_scrolling_in_their_box: scrolling,
-    front_bottom: front ? front.getBoundingClientRect().bottom + window.scrollY : null
+    front_bottom: front ? front.getBoundingClientRect().bottom + window.scrollY : null,
+    front_table_scrolls: ftab ? ftab.scrollWidth > ftab.clientWidth : null
   };
   var out = document.createElement("pre");
   out.id = "MARK";
@@ -169,7 +172,8 @@ def check_layout(
         ``viewport_width``, ``page_scroll_width``, ``page_height``, ``overflowing`` (up to 50
         elements, ``n_overflowing`` in all), ``images``, ``broken_images``,
         ``numeric_cells``, ``wrapped_numbers`` (``n_wrapped_numbers``), ``tables``,
-        ``tables_scrolling_in_their_box`` and ``front_bottom`` (see the module docstring).
+        ``tables_scrolling_in_their_box``, ``front_bottom`` and ``front_table_scrolls`` (see
+        the module docstring).
 
     Raises
     ------

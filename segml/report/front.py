@@ -179,9 +179,14 @@ def front_page(run: Any, figures: Mapping[str, bytes], refresh: Any = None) -> s
     if actions:
         front["action"] = [_lookup(actions, s) for s in t.index]
     colors = dict(zip(front.index, t["color"], strict=True))
+    # long names and actions are cut to a few lines on screen (whole in the title and in
+    # print), and a narrow window hides the customer-share column (the count stays), so ten
+    # segments with long names still fit the first screen at 800 px
     parts.append('<div class="front-table">' + _table(front, swatches=colors,
                                                       classes={"action": "wide",
-                                                               "role": "nw"}) + "</div>")
+                                                               "role": "role",
+                                                               "share": "secondary"},
+                                                      clip=("", "action")) + "</div>")
     notes = []
     if trend is None:
         notes.append("Trend since last run: not shown, no previous run is known for this "

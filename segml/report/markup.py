@@ -8,7 +8,7 @@ import html
 import importlib.resources
 import math
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,13 @@ def _swatch(color: str) -> str:
     return f'<span class="swatch" style="background:{_e(color)}"></span>'
 
 
+def _clip(text: str) -> str:
+    """Return ``text`` in a ``span.clip`` (cut to a few lines on screen) titled with itself."""
+    if not text:
+        return ""
+    return f'<span class="clip" title="{_e(text)}">{_e(text)}</span>'
+
+
 def _is_num(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
         v, bool | np.bool_)
@@ -86,13 +93,17 @@ def _is_num(v: Any) -> bool:
 def _table(
     df: pd.DataFrame, *, index: bool = True, max_rows: int = 60,
     swatches: Mapping[Any, str] | None = None, empty: str = "(empty)",
-    classes: Mapping[str, str] | None = None,
+    classes: Mapping[str, str] | None = None, clip: Collection[str] = (),
 ) -> str:
     """Escaped HTML table in a horizontally scrollable box.
 
     ``swatches`` maps index values to a colour shown before them. Numeric cells get the
     ``num`` class (right-aligned, tabular digits, never wrapped); text cells wrap at word
-    boundaries only; ``classes`` maps a column to a CSS class of its cells (e.g. ``wide``).
+    boundaries only; ``classes`` maps a column to a CSS class of its cells and its header
+    cell (e.g. ``wide``).
+    The text of the columns named in ``clip`` (``""`` for the index) is put in a
+    ``span.clip``, which the stylesheet cuts to a few lines with an ellipsis on screen (whole
+    in print), with the whole text in its ``title`` (shown on hover).
     The box (``div.tbl``) scrolls sideways when the table is wider than the page, so the page
     itself never does.
     """
@@ -103,18 +114,21 @@ def _table(
     if index:
         label = shown.index.name if shown.index.name is not None else ""
         head += f"<th>{_e(label)}</th>"
-    head += "".join(f"<th>{_e(c)}</th>" for c in shown.columns)
+    head += "".join(f'<th class="{_e(classes[str(c)])}">{_e(c)}</th>'
+                    if classes and str(c) in classes else f"<th>{_e(c)}</th>"
+                    for c in shown.columns)
     rows = []
     for idx, row in shown.iterrows():
         cells = ""
         if index:
             sw = _swatch(swatches[idx]) if swatches and idx in swatches else ""
-            cells += f"<th>{sw}{_e(_fmt(idx))}</th>"
+            cells += f"<th>{sw}{_clip(_fmt(idx)) if '' in clip else _e(_fmt(idx))}</th>"
         for col, v in row.items():
             names = " ".join(x for x in ("num" if _is_num(v) else "",
                                          (classes or {}).get(str(col), "")) if x)
             cls = f' class="{names}"' if names else ""
-            cells += f"<td{cls}>{_e(_fmt(v, str(col)))}</td>"
+            text = _fmt(v, str(col))
+            cells += f"<td{cls}>{_clip(text) if str(col) in clip else _e(text)}</td>"
         rows.append(f"<tr>{cells}</tr>")
     more = ""
     if len(df) > max_rows:

@@ -98,6 +98,10 @@ def test_small_run_writes_the_run_folder_and_refuses_overwrite(tmp_path, monkeyp
     out = capsys.readouterr().out
     run = tmp_path / "reports" / "demo-20241231"
     assert "report: reports/demo-20241231/report.html" in out
+    # the printed summary has each segment's action and fits 100 columns (paths aside)
+    assert "    action: " in out
+    assert max(len(line) for line in out.splitlines()
+               if not line.startswith(("model: ", "report: ", "segments: "))) <= 100, out
     names = {p.name for p in run.iterdir()}
     assert names == {"report.html", "figures", "segments.csv", "segments.parquet",
                      "profiles.csv", "metrics.json", "config.toml", ".segml-run"}

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segml.cluster import NamingThresholds, name_segments, profile_segments
+from segml.cluster.naming import VALUE_TIERS
 from segml.errors import ConfigError
 
 SIG, NOT_SIG = 1e-6, 0.2
@@ -272,3 +273,60 @@ def test_look_alikes_are_ranked_against_each_other():
     assert n.notes == []
     trait = n.traits[1][-1]
     assert trait.kind == "compare" and trait.feature == "monetary"
+
+
+#: The sign of z each word claims (a numeric trait against the base).
+_SIGN = {"active": -1, "cooling": 1, "lapsed": 1, "frequent": 1, "occasional": -1,
+         "growing": 1, "declining": -1, "late-paying": 1, "prompt-paying": -1}
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 6), n=st.integers(60, 400))
+def test_every_named_trait_passes_its_thresholds_on_the_raw_data(seed, k, n):
+    """Recomputed from the raw frame, not read back from the profile: an attribute in a name
+    holds for >= 60% of its segment with lift >= 1.5; a numeric word has |z| >= 0.5 with the
+    sign it claims; the tier word is the value index's tier; the top-revenue segment's name
+    starts with its tier; names are unique."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    cats = np.array(["Nord", "Centro", "Sud", "Isole"])
+    lean, home = rng.uniform(0.2, 0.95, k), rng.choice(cats, k)  # each segment's own region
+    region = np.where(rng.random(n) < lean[labels], home[labels], rng.choice(cats, n))
+    f = pd.DataFrame({
+        "recency_days": rng.uniform(0, 400, n) + labels * rng.uniform(0, 120),
+        "frequency": rng.integers(1, 12, n) * (labels % 2) + 1,
+        "monetary": rng.gamma(2, 100, n) * (1 + labels * rng.uniform(0, 1)),
+        "spend_trend": rng.uniform(-1, 1, n) + 0.2 * (labels - k / 2),
+        "avg_order_value": rng.gamma(3, 20, n) * (1 + (labels == 0)),
+        "region": region, "channel": rng.choice(["web", "shop"], n),
+    })
+    th = NamingThresholds()
+    prof = profile_segments(f, labels)
+    named = name_segments(prof.table, prof.lift, prof.top_categories)
+    assert named.names.tolist() == prof.names.tolist()
+    assert prof.names.is_unique
+    revenue = f["monetary"].groupby(labels).sum() / f["monetary"].sum()
+    value_index = revenue / (pd.Series(labels).value_counts().sort_index() / n)
+    for s, traits in named.traits.items():
+        seg = f[labels == s]
+        for t in traits:
+            assert t.words in prof.names[s]
+            if t.kind == "attribute":
+                col, cat = t.evidence.split(":")[0].split(" = ")
+                share, base = (seg[col] == cat).mean(), (f[col] == cat).mean()
+                assert share >= th.min_majority - 1e-9, (t, share)
+                assert share / base >= th.min_lift - 1e-9, (t, share, base)
+            elif t.kind == "frequency" and t.words == "one-off":
+                share, base = (seg["frequency"] == 1).mean(), (f["frequency"] == 1).mean()
+                assert share >= th.min_majority - 1e-9 and share / base >= th.min_lift - 1e-9
+            elif t.kind in ("recency", "frequency", "trend", "payment", "extra", "feature"):
+                x = f[t.feature]
+                z = (seg[t.feature].mean() - x.mean()) / x.std(ddof=0)
+                assert abs(z) >= th.min_effect - 1e-9, (t, z)
+                if t.words in _SIGN:
+                    assert np.sign(z) == _SIGN[t.words], (t, z)
+            elif t.kind == "value_tier":
+                assert t.words == next(w for w, low in VALUE_TIERS if value_index[s] >= low)
+    top = int(revenue.idxmax())
+    tier = next(w for w, low in VALUE_TIERS if value_index[top] >= low)
+    assert prof.names[top].startswith(tier), (prof.names[top], tier)

@@ -8,6 +8,7 @@ import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,3 +197,79 @@ def parse(text: str) -> _Doc:
     doc.feed(text)
     doc.close()
     return doc
+
+
+#: The longest names the naming rules produce (every part, an attribute and a tie-breaker),
+#: and the playbook's longest actions: the widest front page a real run may give.
+EXTREME_NAMES = [
+    "top-value active frequent growing late-paying buyers, region North-West (higher spend)",
+    "top-value active frequent growing late-paying buyers, region North-West (lower spend)",
+    "high-value cooling occasional declining prompt-paying buyers, sector Manufacturing",
+    "high-value active frequent growing buyers, company size 250+ employees",
+    "mid-value cooling occasional declining late-paying buyers, age 55-64",
+    "mid-value active frequent prompt-paying buyers, channel online and phone",
+    "low-value lapsed one-off late-paying buyers, region South and Islands",
+    "low-value lapsed occasional buyers, first order in the holiday season",
+    "low-value active one-off growing buyers, acquired by the spring campaign",
+    "low-value cooling occasional declining buyers, region Centre (segment 9)",
+]
+EXTREME_ACTIONS = [
+    "tighter payment terms: shorter due dates, deposits or pre-payment, reminders before the "
+    "due date, review credit limits",
+    "onboarding and cross-sell: welcome sequence, second-purchase offer, introduce related "
+    "categories",
+    "low-cost channels only: automated e-mail, self-service; nurture towards a repeat purchase",
+    "low-cost reactivation (one automated e-mail or voucher); let go those who do not respond",
+    "personal call from the account manager within two weeks; review the last orders and "
+    "any complaint",
+]
+EXTREME_ROLES = ["to secure", "precious", "to retain", "to develop", "to win back",
+                 "to serve efficiently", "to reach", "to review", "to retain", "to develop"]
+
+
+def extreme_front(run: RunResult) -> tuple[RunResult, Any]:
+    """The demo run as 10 segments with the longest names and actions, roles, a value-tier
+    note, prospects, and a refresh with a trend, 40 new alerts and drift.
+
+    Returns ``(run, refresh)`` for :func:`segml.report.write_report`.
+    """
+    import dataclasses
+
+    from segml.refresh import RefreshResult
+
+    k = len(EXTREME_NAMES)
+    labels = pd.Series(np.arange(len(run.labels)) % k, index=run.labels.index, name="segment")
+    names = pd.Series(EXTREME_NAMES)
+    profiles = SimpleNamespace(**{
+        **vars(run.profiles), "names": names,
+        "actions": pd.Series([EXTREME_ACTIONS[i % len(EXTREME_ACTIONS)] for i in range(k)]),
+        "roles": pd.Series(EXTREME_ROLES)})
+    rng = np.random.default_rng(0)
+    prev = rng.dirichlet(np.ones(k))
+    segments = pd.DataFrame({"segment": list(names), "previous_n": [40] * k,
+                             "current_n": [40] * k, "previous_share": prev,
+                             "current_share": [1.0 / k] * k})
+    segments.loc[k - 1, "segment"] = "a segment of the previous run only"
+    alerts = pd.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(60)],
+        "alert": ["activity_drop", "lapsing_high_value", "late_payment"] * 20,
+        "value": np.linspace(1, 60, 60), "threshold": [1.0] * 60,
+        "message": ["spend in the last 90 days fell by more than half"] * 60,
+        "new": [True] * 40 + [False] * 20})
+    drift = SimpleNamespace(
+        features=pd.DataFrame({"feature": ["recency_days", "monetary", "frequency"],
+                               "psi": [0.31, 0.12, 0.02],
+                               "level": ["re-fit", "moderate", "stable"]}),
+        segment_psi=0.18, segment_level="moderate")
+    refresh = RefreshResult(
+        as_of=pd.Timestamp("2025-03-31"), previous_as_of=pd.Timestamp("2024-12-31"),
+        scores=pd.DataFrame(), movers=pd.DataFrame(), migration=pd.DataFrame(),
+        segments=segments, segment_psi=0.18, drift=drift, alerts=alerts,
+        counts={"new_alerts": 40, "alerts_now": 60, "alerts_before": 20, "movers": 57})
+    settings = {**(run.selection.settings or {}), "verdict_note": (
+        "no clear segments: the k sweep found no k > 1 that holds up (gap statistic, "
+        "prediction strength and bootstrap Jaccard), so the customers are shown as value "
+        "tiers, a value partition, not clusters")}
+    selection = dataclasses.replace(run.selection, settings=settings)
+    return dataclasses.replace(run, labels=labels, profiles=profiles,
+                               selection=selection), refresh

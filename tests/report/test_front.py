@@ -82,7 +82,8 @@ def test_front_page_actions_prospects_and_abc():
     s = _sections(page)
     assert _rows(page, "front")[0][-2:] == ["role", "action"]
     assert _rows(page, "front")[1][-1] == "keep them close"
-    assert '<td class="wide">keep them close</td>' in page
+    assert ('<td class="wide"><span class="clip" title="keep them close">keep them close'
+            '</span></td>') in page
     assert "<b>2</b><span>prospects (no purchase yet, not in a segment)</span>" in page
     assert "2 prospects (customers with no purchase yet) are not in any segment" in s["front"]
     # 2 of the 8 buyers are class A (prospects not counted)
@@ -159,3 +160,24 @@ def test_every_table_in_a_scroll_box_and_numbers_marked():
     page = render_report(tiny_run(), {})
     assert page.count("<table") == page.count('<div class="tbl"><table')
     assert '<td class="num">95.0%</td>' in page
+
+
+def test_long_names_and_actions_are_clipped_with_the_whole_text_in_the_title():
+    """On screen a long name or action is cut to a few lines; the title and print keep it."""
+    run = tiny_run()
+    name = "top-value active frequent growing late-paying buyers, region North-West & <b>"
+    action = "tighter payment terms: shorter due dates, deposits or pre-payment"
+    profiles = SimpleNamespace(**{**vars(run.profiles),
+                                  "names": pd.Series([name, "lapsed"]),
+                                  "actions": pd.Series([action, "win-back offer"])})
+    page = render_report(tiny_run(profiles=profiles), {})
+    esc = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f'<span class="clip" title="0 · {esc}">0 · {esc}</span>' in page
+    assert f'<td class="wide"><span class="clip" title="{action}">{action}</span></td>' in page
+    # the customer-share column is marked secondary (hidden in a narrow window), header too
+    assert '<th class="secondary">share</th>' in page
+    assert '<td class="num secondary">50.0%</td>' in page
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "-webkit-line-clamp: 3" in css
+    printed = css[css.index("@media print"):]
+    assert ".clip, th .clip { display: inline; -webkit-line-clamp: none" in printed

@@ -14,7 +14,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
-from report_fixtures import PNG, parse
+from report_fixtures import EXTREME_NAMES, PNG, extreme_front, parse
 
 from segml._atomic import write_bytes
 from segml.refresh import RefreshResult
@@ -160,4 +160,36 @@ def test_rich_front_page_fits_the_first_1200_px(rich_report, width):
     assert res["front_bottom"] <= 1200, res["front_bottom"]
     if os.environ.get("SEGML_SAVE_SCREENSHOT"):
         screenshot(rich_report, REPO / "reports" / "screenshots" / f"front-rich-{width}.png",
+                   width=width, height=1200)
+
+
+@pytest.fixture(scope="module")
+def extreme_report(demo_run, tmp_path_factory) -> Path:
+    """10 segments with the longest names and actions, roles, a value-tier note, prospects,
+    a trend, 40 new alerts and drift (``report_fixtures.extreme_front``)."""
+    run, refresh = extreme_front(demo_run)
+    path = tmp_path_factory.mktemp("extreme") / "report.html"
+    return write_report(run, path, figures=make_figures(demo_run, keys=["pareto"]),
+                        refresh=refresh)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 800])
+def test_extreme_front_page_fits_the_first_1200_px(extreme_report, width):
+    """The front page of the extreme case is one screen: it ends within 1,200 px, its segment
+    table fits the page without scrolling sideways, no number wraps, nothing overflows."""
+    if _browser() is None:
+        pytest.skip("no Chromium/Chrome on PATH (CI installs Debian's `chromium` package)")
+    res = check_layout(extreme_report, width)
+    assert res["n_overflowing"] == 0 and res["page_scroll_width"] <= width, res["overflowing"]
+    assert res["n_wrapped_numbers"] == 0, res["wrapped_numbers"]
+    assert res["broken_images"] == []
+    assert res["front_table_scrolls"] is False
+    assert res["front_bottom"] <= 1200, res["front_bottom"]
+    text = extreme_report.read_text(encoding="utf-8")
+    for i, name in enumerate(EXTREME_NAMES):  # cut on screen, whole in the title
+        assert f'title="{i} · {name}"' in text
+    if os.environ.get("SEGML_SAVE_SCREENSHOT"):
+        screenshot(extreme_report,
+                   REPO / "reports" / "screenshots" / f"front-extreme-{width}.png",
                    width=width, height=1200)
