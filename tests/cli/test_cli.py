@@ -11,7 +11,8 @@ from segml.errors import ConfigError
 from segml.pipeline import config_to_toml
 
 COMMANDS = ["init", "run", "generate", "validate-data", "features", "select-k", "fit",
-            "score", "compare", "report", "models", "pilot", "refresh", "backtest", "alerts"]
+            "score", "compare", "report", "models", "pilot", "refresh", "backtest", "alerts",
+            "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
