@@ -64,6 +64,14 @@ def model_path(fitted: Fitted, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 @pytest.fixture(scope="module")
+def loaded(model_path: Path) -> Any:
+    """The saved model as the server loads it."""
+    from segml.persistence import load_model
+
+    return load_model(model_path)
+
+
+@pytest.fixture(scope="module")
 def server(model_path: Path) -> Iterator[str]:
     """Base URL of a real uvicorn server on a free loopback port, token required."""
     from segml.service import create_app, run_in_thread

@@ -7,6 +7,8 @@ import logging
 import httpx
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from segml.errors import ModelIntegrityError
 
@@ -263,3 +265,62 @@ def test_signed_model_needs_its_key(fitted, tmp_path):
         create_app(path, key=b"other")
     app = create_app(path, key=b"k1")
     assert app.state.holder.current.card["signed"] is True
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_http_answers_what_score_one_answers(client, fitted, loaded, data):
+    """Invariant: /score gives score_one's result, or its SchemaError message as a 422."""
+    from segml.errors import SchemaError
+    from segml.scoring import score_one
+
+    model = loaded  # the served model (its contract's column order orders the messages)
+    frame = fitted.features.reset_index()
+    row = records(frame.iloc[[data.draw(st.integers(0, len(frame) - 1), label="row")]])[0]
+    for col in data.draw(st.lists(st.sampled_from(model.columns), max_size=4, unique=True),
+                         label="changed"):
+        spec = model.contract[col]
+        if spec["kind"] == "numeric":
+            row[col] = data.draw(st.one_of(
+                st.none(), st.floats(-1e6, 1e6, allow_nan=False),
+                st.sampled_from(["12.5", "n/a", ""])), label=col)
+        else:
+            row[col] = data.draw(st.one_of(st.none(), st.sampled_from(
+                list(spec.get("levels") or []) + ["never-seen"])), label=col)
+    unknown = data.draw(st.sampled_from(["ignore", "error"]), label="unknown")
+    try:
+        want = score_one(model, row, unknown=unknown)
+    except SchemaError as exc:
+        r = client.post("/score", json={"features": row, "unknown": unknown})
+        assert r.status_code == 422 and r.json() == {"error": str(exc)}
+        return
+    r = client.post("/score", json={"features": row, "unknown": unknown})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    for key in ("customer_id", "segment_id", "segment_name", "fits_no_segment", "drivers",
+                "imputed", "unseen"):
+        assert got[key] == want[key], key
+    for key in ("confidence", "distance"):
+        if want[key] != want[key]:  # NaN: a customer set aside
+            assert got[key] is None
+        else:
+            np.testing.assert_allclose(got[key], want[key], **TOL)
+
+
+def test_nothing_in_the_core_imports_the_service():
+    import ast
+    from pathlib import Path
+
+    import segml
+
+    root = Path(segml.__file__).parent
+    users = []
+    for f in root.rglob("*.py"):
+        rel = f.relative_to(root).parts
+        if rel[0] in ("service", "cli"):
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            mods = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                    [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            users += [str(f) for m in mods if m.startswith("segml.service")]
+    assert users == []
