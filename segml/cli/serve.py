@@ -15,6 +15,19 @@ _ENV_MODEL = "SEGML_SERVE_MODEL"
 _ENV_KEY_HEX = "SEGML_SERVE_KEY_HEX"
 _ENV_WATCH = "SEGML_SERVE_WATCH"
 _ENV_MAX_ROWS = "SEGML_SERVE_MAX_BATCH_ROWS"
+_ENV_LOG_LEVEL = "SEGML_SERVE_LOG_LEVEL"
+
+
+def _service_log(level: str) -> None:
+    """Send the service's own log (counts, versions, reloads) to stderr like uvicorn's."""
+    import logging
+
+    log = logging.getLogger("segml.service")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     segml: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(level.upper())
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -69,6 +82,7 @@ def app_from_env() -> Any:
     """Build the app in a uvicorn worker process (``segml serve --workers N``)."""
     from segml.service import create_app
 
+    _service_log(os.environ.get(_ENV_LOG_LEVEL, "info"))
     key_hex = os.environ.get(_ENV_KEY_HEX)
     watch = os.environ.get(_ENV_WATCH)
     from segml.service import TOKEN_ENV
@@ -95,6 +109,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"segml serve needs the serve extra ({exc.name} is missing). Fix: "
                           "pip install 'segml[serve]' (fastapi, uvicorn).") from exc
+    _service_log(args.log_level)
     # load and verify here, in the parent: a tampered model stops before anything binds
     app = create_app(args.model, token=token, key=key, watch_interval=args.watch,
                      max_batch_rows=args.max_batch_rows)
@@ -120,6 +135,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.watch is not None:
         os.environ[_ENV_WATCH] = str(args.watch)
     os.environ[_ENV_MAX_ROWS] = str(args.max_batch_rows)
+    os.environ[_ENV_LOG_LEVEL] = args.log_level
     uvicorn.run("segml.cli.serve:app_from_env", factory=True, workers=args.workers, **common)
     return 0
 
