@@ -109,11 +109,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"segml serve needs the serve extra ({exc.name} is missing). Fix: "
                           "pip install 'segml[serve]' (fastapi, uvicorn).") from exc
-    _service_log(args.log_level)
     # load and verify here, in the parent: a tampered model stops before anything binds
     app = create_app(args.model, token=token, key=key, watch_interval=args.watch,
                      max_batch_rows=args.max_batch_rows)
     cur = app.state.holder.current
+    _service_log(args.log_level)
     print(f"serving model {cur.model.name} {cur.version or ''} on http://{args.host}:{args.port}"
           f" ({'bearer token required' if token else 'no token'}; {args.workers} worker(s); "
           f"schema at /openapi.json, docs at /docs)", file=sys.stderr, flush=True)
