@@ -287,13 +287,13 @@ def create_app(
         The model does not load or verify (tampered files, wrong key, versions): the
         service refuses to start with that message.
     """
-    holder = ModelHolder(model_path, key=key, strict_versions=strict_versions)
     if token is not None and not token:
         from segml.errors import ConfigError
 
         raise ConfigError("the bearer token is empty. Fix: put a token in the token file "
                           "(segml serve --token-file PATH, or SEGML_SERVE_TOKEN; "
                           "create_app(token=...)), or run without one on loopback.")
+    holder = ModelHolder(model_path, key=key, strict_versions=strict_versions)
     want = None if token is None else token.encode("utf-8")
     async def authorize(
         creds: _Creds,

@@ -72,7 +72,13 @@ class ModelRef(BaseModel):
 
 
 class ScoreResponse(BaseModel):
-    """The segment of one customer (``segml.score_one``'s result plus role and action)."""
+    """The segment of one customer (``segml.score_one``'s result plus role and action).
+
+    With raw input, the model's forward-value columns (``p_alive``, ...) are added when its
+    feature spec has that family.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     customer_id: str | None
     segment_id: int

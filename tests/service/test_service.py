@@ -328,3 +328,18 @@ def test_nothing_in_the_core_imports_the_service():
                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
             users += [str(f) for m in mods if m.startswith("segml.service")]
     assert users == []
+
+
+def test_empty_token_and_batch_size_limit(model_path, fitted):
+    from segml.errors import ConfigError
+    from segml.service import create_app, run_in_thread
+
+    with pytest.raises(ConfigError, match=r"the bearer token is empty\. Fix: put a token"):
+        create_app(model_path, token="")
+    rows = records(fitted.features.reset_index().iloc[:3])
+    with run_in_thread(create_app(model_path, max_batch_rows=2)) as url:
+        r = httpx.post(f"{url}/score/batch", json={"rows": rows})
+        assert r.status_code == 422
+        assert r.json()["error"].startswith("the batch has 3 rows, more than this service "
+                                            "takes per request (2). Fix: split it")
+        assert httpx.post(f"{url}/score/batch", json={"rows": rows[:2]}).status_code == 200
