@@ -29,6 +29,7 @@ from segml.cli.run import (
     _cmd_validate,
 )
 from segml.cli.score import _cmd_compare, _cmd_models, _cmd_report, _cmd_score
+from segml.cli.serve import add_serve_parser
 from segml.errors import SegmlError
 
 
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", type=Path, default=Path("models"))
     _key_args(p, "verify signed models with")
     p.set_defaults(func=_cmd_models)
+
+    add_serve_parser(sub)
     return parser
 
 

@@ -12,7 +12,7 @@ from segml.pipeline import config_to_toml
 
 COMMANDS = ["init", "run", "generate", "validate-data", "features", "select-k", "fit",
             "score", "compare", "report", "models", "pilot", "refresh", "backtest", "alerts",
-            "export"]
+            "export", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
