@@ -698,12 +698,16 @@ def score_one(
         if _is_na(v):
             imputed.append(c)
             v = np.nan if kind in ("numeric", "bool") else None
-        elif kind == "numeric" and not isinstance(v, (int, float, np.number, bool, np.bool_)):
+        elif kind in ("numeric", "bool") and not isinstance(
+            v, (int, float, np.number, bool, np.bool_)
+        ):
+            # the batch path reads bool columns as numbers too (0/1, true/false)
             try:
                 v = float(v)
             except (TypeError, ValueError):
+                what = "true/false (or 0/1)" if kind == "bool" else "numeric"
                 raise SchemaError(
-                    f"feature {c!r} should be numeric but got {str(v)[:40]!r}. Fix: convert it "
+                    f"feature {c!r} should be {what} but got {str(v)[:40]!r}. Fix: convert it "
                     "to a number (or None for missing) before scoring."
                 ) from None
         elif known is not None and str(v) not in known:

@@ -7,6 +7,7 @@ import pytest
 
 from segml.cluster import Segmenter
 from segml.datasets import make_portfolio
+from segml.errors import SchemaError
 from segml.features import build_features
 from segml.features.build import make_preprocessor
 from segml.persistence import SegmentModel
@@ -37,3 +38,17 @@ def test_score_one_matches_score_features_default_spec(default_spec_model) -> No
     for o, i in zip(ones, rows, strict=True):
         row = res.iloc[i]
         assert o["drivers"] == [d for d in row[["driver_1", "driver_2", "driver_3"]] if d == d]
+
+
+def test_score_one_bool_column_takes_numbers_and_refuses_text(default_spec_model) -> None:
+    """A bool column (is_b2b) reads 0/1 like the batch path; text is a SchemaError, not a
+    bare ValueError (the service turned that into a 500)."""
+    model, frame = default_spec_model
+    bools = [c for c, spec in model.contract.items() if spec.get("kind") == "bool"]
+    assert "is_b2b" in bools
+    rec = frame.iloc[3].to_dict()
+    as_num = rec | {"is_b2b": float(bool(rec["is_b2b"]))}
+    assert score_one(model, as_num)["segment_id"] == score_one(model, rec)["segment_id"]
+    with pytest.raises(SchemaError, match=r"feature 'is_b2b' should be true/false \(or 0/1\) "
+                                          r"but got 'yes'\. Fix: convert it"):
+        score_one(model, rec | {"is_b2b": "yes"})
