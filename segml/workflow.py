@@ -130,10 +130,12 @@ def segment(
         Canonical name -> your column name, for transactions and customers.
     n_stability : int, default 10
         Bootstrap refits per k, for the stability filter (``[segmentation] n_stability``).
-    no_segments : {"value_tiers", "stop"}, default "value_tiers"
+    no_segments : {"value_tiers", "rfm_groups", "stop"}, default "value_tiers"
         What to do when the selection finds no clear segments (``[segmentation]
         no_segments``): cut the customers into value tiers (natural breaks of
-        ``monetary``), labelled as a value partition in ``selection.settings``, or stop.
+        ``monetary``), put them in the RFM groups (the ``rfm_groups`` rule set on the
+        training quintile scores, :class:`segml.cluster.fallback.RuleGroupSegmenter`), each
+        labelled as such in ``selection.settings["partition"]``, or stop.
     random_state : int, default 0
         Seed of every random step: same input and seed give the same segments.
     progress : callable, optional
@@ -152,7 +154,7 @@ def segment(
         The tables do not meet the data contract (the message names the column and fix).
     NoClearSegmentsError
         k was not forced, k = 1 was in ``k_range``, the selection found no clear segments
-        and ``no_segments="stop"`` (or the data has no value column to tier); the message
+        and ``no_segments="stop"`` (or the data lack what the fallback needs); the message
         says why and what to do.
     """
     from segml.config import validate_config

@@ -65,7 +65,8 @@ def test_forced_k_is_not_replaced_by_tiers(null_data):
 
 
 @pytest.mark.parametrize(("key", "value", "match"), [
-    ("no_segments", "guess", r"no_segments='guess' should be 'value_tiers' or 'stop'"),
+    ("no_segments", "guess",
+     r"no_segments='guess' should be 'value_tiers', 'rfm_groups' or 'stop'"),
     ("value_tiers", 1, r"value_tiers=1 should be a whole number from 2 to 10"),
     ("value_tiers", 11, r"value_tiers=11 should be"),
 ])
