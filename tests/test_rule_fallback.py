@@ -101,6 +101,34 @@ def test_save_load_score_gives_the_training_groups_and_no_ids(tmp_path, fitted):
     assert b"SECRET-" not in blob
 
 
+def test_a_model_file_without_kind_loads_as_clusters(tmp_path):
+    """Files written before the field existed hold clusters; they still load."""
+    import hashlib
+    import json
+
+    from sklearn.cluster import KMeans
+
+    from segml.persistence import MANIFEST, MANIFEST_HASH
+
+    km = KMeans(2, n_init=1, random_state=0).fit(TRAIN)
+    path = save_model(SegmentModel.from_training(km, TRAIN, name="old"), root=tmp_path)
+    m = json.loads((path / MANIFEST).read_bytes())
+    assert m.pop("kind") == "clusters"
+    data = (json.dumps(m, indent=2, sort_keys=True) + "\n").encode()
+    (path / MANIFEST).write_bytes(data)
+    (path / MANIFEST_HASH).write_text(
+        "sha256:" + hashlib.sha256(data).hexdigest() + "  manifest.json\n")
+    old = load_model(path)
+    assert old.kind == "clusters"
+    np.testing.assert_array_equal(old.predict(TRAIN), km.predict(TRAIN[km.feature_names_in_]))
+
+
+def test_unknown_kind_is_refused_with_the_fix(fitted):
+    with pytest.raises(ConfigError, match=r"kind='tiers' should be one of clusters, value_tiers, "
+                       r"rules\. Fix: "):
+        SegmentModel.from_training(fitted, TRAIN, kind="tiers")
+
+
 def test_a_customer_of_a_group_absent_in_training_fits_no_segment(tmp_path, fitted):
     model = SegmentModel.from_training(fitted, TRAIN, name="rfm-absent")
     # r = 5 (recency 1), f = 3 (5.0), m = 3 (5.5): fm = 3 -> potential_loyalists, not trained
