@@ -358,7 +358,9 @@ class SegmentModel:
 
     @property
     def algorithm(self) -> str:
-        """Clustering algorithm (class name of the fitted estimator)."""
+        """Clustering algorithm (class name of the fitted estimator); ``rules:<set>`` for rules."""
+        if self.kind == "rules":  # the k-means inside only holds the group indicators
+            return f"rules:{getattr(self.segmenter, 'rules_name_', 'rules')}"
         return type(self.scorer.parts.estimator).__name__
 
     def level_sets(self) -> dict[str, frozenset[str]]:

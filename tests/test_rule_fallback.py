@@ -87,6 +87,7 @@ def test_save_load_score_gives_the_training_groups_and_no_ids(tmp_path, fitted):
     path = save_model(model, root=tmp_path)
     loaded = load_model(path)
     assert loaded.kind == "rules" and loaded.manifest["kind"] == "rules"
+    assert loaded.manifest["algorithm"] == "rules:rfm_groups"
     got = score_features(loaded, TRAIN).frame.set_index("customer_id")
     assert got.loc[IDS, "segment_name"].tolist() == EXPECTED
     assert not got["fits_no_segment"].any()
