@@ -96,6 +96,10 @@ def test_save_load_score_gives_the_training_groups_and_no_ids(tmp_path, fitted):
                         "monetary": [9.0]}).set_index("customer_id")
     one = score_features(loaded, new).frame
     assert one["segment_name"].tolist() == ["loyal"]
+    from segml.scoring import score_one
+
+    rec = score_one(loaded, {"recency_days": 2.9, "frequency": 10, "monetary": 9.0})
+    assert rec["segment_name"] == "loyal" and not rec["fits_no_segment"]
     assert loaded.scorer.fallbacks == []  # scored through its own transform by design
     blob = b"".join(p.read_bytes() for p in path.iterdir())
     blob += pickle.dumps(joblib.load(path / MODEL_FILE))
