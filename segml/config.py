@@ -73,7 +73,7 @@ DEFAULTS: dict[str, Any] = {
         "min_jaccard": 0.75,
         "n_references": 10,
         "ps_threshold": 0.8,
-        "no_segments": "value_tiers",
+        "no_segments": "rfm_groups",
         "value_tiers": 3,
         "fit_sample_size": 200_000,
         "random_state": 0,
@@ -161,9 +161,9 @@ rule = "gap"                        # gap statistic + reproducibility filters, c
 min_jaccard = 0.75                  # every segment's mean bootstrap Jaccard at least this
 n_references = 10                   # gap statistic: uniform reference data sets
 ps_threshold = 0.8                  # prediction strength a k needs
-no_segments = "value_tiers"         # on "no clear segments": value tiers, labelled as such
-                                    # | "stop" (exit 2, nothing fitted)
-value_tiers = 3                     # tiers of monetary (natural breaks) in that case
+no_segments = "rfm_groups"          # on "no clear segments": the RFM groups (rules), labelled
+                                    # as such | "value_tiers" | "stop" (exit 2, nothing fitted)
+value_tiers = 3                     # tiers of monetary (natural breaks) for "value_tiers"
 random_state = 0
 
 [rules]
@@ -311,10 +311,11 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: segmentation.ps_threshold={seg['ps_threshold']} should be "
                           "in (0, 1]. Fix: [segmentation] ps_threshold = 0.8 (Tibshirani & "
                           "Walther suggest 0.8-0.9; Python: select_k(ps_threshold=...)).")
-    if seg["no_segments"] not in ("value_tiers", "stop"):
+    if seg["no_segments"] not in ("value_tiers", "rfm_groups", "stop"):
         raise ConfigError(f"config: segmentation.no_segments={seg['no_segments']!r} should be "
-                          "'value_tiers' or 'stop'. Fix: [segmentation] no_segments = "
-                          "\"value_tiers\" (what a run does when there are no clear segments).")
+                          "'value_tiers', 'rfm_groups' or 'stop'. Fix: [segmentation] "
+                          "no_segments = \"rfm_groups\" (what a run does when there are no "
+                          "clear segments; Python: segment(no_segments=...)).")
     if not isinstance(seg["value_tiers"], int) or not 2 <= seg["value_tiers"] <= 10:
         raise ConfigError(f"config: segmentation.value_tiers={seg['value_tiers']!r} should be a "
                           "whole number from 2 to 10. Fix: [segmentation] value_tiers = 3.")

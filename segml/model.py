@@ -26,7 +26,11 @@ from segml.monitoring import drift_reference
 from segml.scoring.compiled import CompiledScorer
 from segml.scoring.parts import split_segmenter
 
-__all__ = ["SegmentModel", "check_model_name", "input_contract", "strip_rows"]
+__all__ = ["MODEL_KINDS", "SegmentModel", "check_model_name", "input_contract", "strip_rows"]
+
+#: What a model's segments are: clusters, value tiers or rule groups (issue 15's fallbacks
+#: when there are no clear segments); a model file without the field holds clusters.
+MODEL_KINDS = ("clusters", "value_tiers", "rules")
 
 _QUANTILES = (50, 90, 95, 99)
 _ROW_ATTRS = frozenset({"labels_", "indices"})
@@ -184,6 +188,9 @@ class SegmentModel:
         UTC creation time (ISO 8601), set when saved.
     stripped : list of str
         Attributes removed from the segmenter because they held one entry per row.
+    kind : {"clusters", "value_tiers", "rules"}
+        What the segments are (:data:`MODEL_KINDS`): a clustering, value tiers or rule groups
+        (the RFM groups, :class:`segml.cluster.fallback.RuleGroupSegmenter`).
     """
 
     segmenter: Any
@@ -202,6 +209,7 @@ class SegmentModel:
     n_train: int = 0
     created: str | None = None
     stripped: list[str] = field(default_factory=list)
+    kind: str = "clusters"
     manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     _scorer: CompiledScorer | None = field(default=None, repr=False, compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -224,6 +232,7 @@ class SegmentModel:
         profiles: Any = None,
         metrics: Any = None,
         n_bins: int = 10,
+        kind: str | None = None,
     ) -> SegmentModel:
         """Bundle a fitted segmenter with its training aggregates.
 
@@ -251,6 +260,9 @@ class SegmentModel:
             Profile summary / validation metrics (objects with ``to_dict`` or dicts).
         n_bins : int, default 10
             Quantile bins per numeric feature for the drift reference.
+        kind : {"clusters", "value_tiers", "rules"}, optional
+            What the segments are; None: ``"rules"`` for a rule-group segmenter (it has
+            ``rules_name_``), else ``"clusters"``.
 
         Returns
         -------
@@ -265,6 +277,11 @@ class SegmentModel:
             When ``features`` lacks a column the segmenter reads.
         """
         check_model_name(name)
+        if kind is None:
+            kind = "rules" if hasattr(segmenter, "rules_name_") else "clusters"
+        if kind not in MODEL_KINDS:
+            raise ConfigError(f"kind={kind!r} should be one of {', '.join(MODEL_KINDS)}. Fix: "
+                              "pass kind='clusters' (or leave it to the segmenter).")
         if not isinstance(features, pd.DataFrame) or len(features) == 0:
             raise ConfigError("features must be the non-empty training feature frame.")
         parts = split_segmenter(segmenter)
@@ -316,7 +333,7 @@ class SegmentModel:
             metrics=jsonable(metrics) if metrics is not None else {},
             contract=contract, reference=reference,
             distance_quantiles={"overall": overall, "by_segment": by_seg},
-            n_train=n, stripped=removed,
+            n_train=n, stripped=removed, kind=kind,
         )
         model._scorer = scorer
         return model
@@ -341,7 +358,9 @@ class SegmentModel:
 
     @property
     def algorithm(self) -> str:
-        """Clustering algorithm (class name of the fitted estimator)."""
+        """Clustering algorithm (class name of the fitted estimator); ``rules:<set>`` for rules."""
+        if self.kind == "rules":  # the k-means inside only holds the group indicators
+            return f"rules:{getattr(self.segmenter, 'rules_name_', 'rules')}"
         return type(self.scorer.parts.estimator).__name__
 
     def level_sets(self) -> dict[str, frozenset[str]]:

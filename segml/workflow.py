@@ -92,7 +92,7 @@ def segment(
     mapping: dict[str, str] | None = None,
     customer_mapping: dict[str, str] | None = None,
     n_stability: int = 10,
-    no_segments: str = "value_tiers",
+    no_segments: str = "rfm_groups",
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Segmentation:
@@ -130,10 +130,13 @@ def segment(
         Canonical name -> your column name, for transactions and customers.
     n_stability : int, default 10
         Bootstrap refits per k, for the stability filter (``[segmentation] n_stability``).
-    no_segments : {"value_tiers", "stop"}, default "value_tiers"
+    no_segments : {"rfm_groups", "value_tiers", "stop"}, default "rfm_groups"
         What to do when the selection finds no clear segments (``[segmentation]
-        no_segments``): cut the customers into value tiers (natural breaks of
-        ``monetary``), labelled as a value partition in ``selection.settings``, or stop.
+        no_segments``): put the customers in the RFM groups (the ``rfm_groups`` rule set on
+        the training quintile scores, :class:`segml.cluster.fallback.RuleGroupSegmenter`;
+        the default, chosen by backtest: bench/RESULTS.md), cut them into value tiers
+        (natural breaks of ``monetary``), each labelled as such in
+        ``selection.settings["partition"]``, or stop.
     random_state : int, default 0
         Seed of every random step: same input and seed give the same segments.
     progress : callable, optional
@@ -152,7 +155,7 @@ def segment(
         The tables do not meet the data contract (the message names the column and fix).
     NoClearSegmentsError
         k was not forced, k = 1 was in ``k_range``, the selection found no clear segments
-        and ``no_segments="stop"`` (or the data has no value column to tier); the message
+        and ``no_segments="stop"`` (or the data lack what the fallback needs); the message
         says why and what to do.
     """
     from segml.config import validate_config

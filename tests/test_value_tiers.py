@@ -12,8 +12,9 @@ from segml.config import validate_config
 from segml.errors import ConfigError, NoClearSegmentsError
 from segml.workflow import demo_data
 
+# value tiers are no longer the default fallback (the RFM groups are): asked for explicitly
 ARGS = dict(as_of="2024-12-31", algorithms=["kmeans"], k_range=(1, 4), n_stability=3,
-            rule_sets=["rfm_groups"])
+            rule_sets=["rfm_groups"], no_segments="value_tiers")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_value_tier_model_scores_its_training_customers_back(tiers):
 def test_no_segments_stop_raises_with_the_fix(null_data):
     tx, cust = null_data
     with pytest.raises(NoClearSegmentsError, match=r"no clear segments.*Fix: .*no_segments"):
-        segment(tx, cust, **ARGS, no_segments="stop")
+        segment(tx, cust, **{**ARGS, "no_segments": "stop"})
 
 
 def test_forced_k_is_not_replaced_by_tiers(null_data):
@@ -65,7 +66,8 @@ def test_forced_k_is_not_replaced_by_tiers(null_data):
 
 
 @pytest.mark.parametrize(("key", "value", "match"), [
-    ("no_segments", "guess", r"no_segments='guess' should be 'value_tiers' or 'stop'"),
+    ("no_segments", "guess",
+     r"no_segments='guess' should be 'value_tiers', 'rfm_groups' or 'stop'"),
     ("value_tiers", 1, r"value_tiers=1 should be a whole number from 2 to 10"),
     ("value_tiers", 11, r"value_tiers=11 should be"),
 ])
@@ -78,7 +80,7 @@ def test_backtest_cluster_model_falls_back_like_segml_run(tiers):
     from segml.backtest import ClusterModel
 
     frame = tiers.run.features.frame.loc[tiers.labels.index]
-    seg = {"algorithms": ["kmeans"], "k_max": 4, "n_stability": 3}
+    seg = {"algorithms": ["kmeans"], "k_max": 4, "n_stability": 3, "no_segments": "value_tiers"}
     model = ClusterModel(segmentation=seg).fit(frame)
     assert model.partition_ == "value_tiers" and model.k_ == 3
     np.testing.assert_array_equal(model.predict(frame).astype(int), tiers.labels.to_numpy())

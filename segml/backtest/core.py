@@ -333,10 +333,13 @@ def backtest(
                      frozen=frozen, feature_spec=feature_spec,
                      predictor_transactions=hist.as_of(c) if preds else None)
         fit.features = None  # the frame with prospects: not needed past fit_at (peak memory)
-        notes += [f"{name} at {c.date()}: no clear segments, so {model.k_} value tiers of "
-                  "monetary (what segml run gives), not clusters"
+        notes += [f"{name} at {c.date()}: no clear segments, so "
+                  + (f"{model.k_} value tiers of monetary" if model.partition_ == "value_tiers"
+                     else f"the {model.k_} RFM groups (rules)")
+                  + " (what segml run gives), not clusters"
                   for name, model in fit.models.items()
-                  if getattr(model, "partition_", None) == "value_tiers" and frozen is None]
+                  if getattr(model, "partition_", None) in ("value_tiers", "rfm_groups")
+                  and frozen is None]
         outcomes[c] = hist.outcomes(c, e, offset, fit.frame.index)
         if fits:  # stability with the previous cutoff, then drop its feature frames
             stab_rows += _stability_pair(fits[-1], fit, templates)
@@ -566,7 +569,9 @@ def _stability_pair(a: CutoffFit, b: CutoffFit, templates: Mapping[str, Any]) ->
         if cluster and b.models[name] is not a.models[name]:
             lb = _matched(la.loc[common], lb)  # a refit numbers its clusters afresh
         levels = sorted(set(la) | set(lb))
-        drift = _drift(a, b, name) if cluster else np.nan
+        # rule groups have no centres to drift (their indicator "centres" are fixed)
+        rules = getattr(a.models[name], "partition_", None) == "rfm_groups"
+        drift = _drift(a, b, name) if cluster and not rules else np.nan
         rows.append({
             "segmenter": name, "from": a.as_of, "to": b.as_of, "n_common": len(common),
             "ari": float(adjusted_rand_score(la.loc[common], lb.loc[common]))

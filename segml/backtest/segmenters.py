@@ -81,12 +81,15 @@ class ClusterModel(BaseEstimator):
         The fitted model (its preprocessor maps a frame to the space of its centres).
     k_ : int
         Segments of the fitted model.
-    partition_ : {"clusters", "value_tiers"}
+    partition_ : {"clusters", "value_tiers", "rfm_groups"}
         What the segments are: with k = 1 in the sweep (``k_min = 1``, the default) and a
-        "no clear segments" verdict, the model is what ``segml run`` falls back to, value
-        tiers (:func:`segml.cluster.tiers.value_tiers`, ``[segmentation] no_segments``);
-        with ``no_segments = "stop"`` or no value column, k = 2.. is swept instead (a
-        backtest needs segments at every cutoff).
+        "no clear segments" verdict, the model is what ``segml run`` falls back to
+        (``[segmentation] no_segments``): value tiers
+        (:func:`segml.cluster.tiers.value_tiers`) or the RFM groups
+        (:class:`segml.cluster.fallback.RuleGroupSegmenter` on the frame's own RFM scores,
+        so the same groups as the backtest's ``rfm_groups`` segmenter); with
+        ``no_segments = "stop"`` or data the fallback cannot use, k = 2.. is swept instead
+        (a backtest needs segments at every cutoff).
     """
 
     def __init__(self, k: int | None = None, *, segmentation: Mapping[str, Any] | None = None,
@@ -114,6 +117,7 @@ class ClusterModel(BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any = None) -> ClusterModel:
         """Choose k (unless fixed) and fit the segmenter on the raw feature frame ``X``."""
         from segml.cluster import Segmenter
+        from segml.cluster.fallback import RuleGroupSegmenter
         from segml.cluster.select_k import NO_SEGMENTS
         from segml.cluster.tiers import tier_column, value_tiers
         from segml.features import FeatureSpec, make_preprocessor
@@ -129,15 +133,22 @@ class ClusterModel(BaseEstimator):
                     f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
                     " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
                 )
-            tiers_ok = seg["no_segments"] == "value_tiers" and bool(tier_column(X.columns))
+            from segml.rules import builtin_missing_columns
+
+            tiers_ok = ((seg["no_segments"] == "value_tiers" and bool(tier_column(X.columns)))
+                        or (seg["no_segments"] == "rfm_groups"
+                            and not builtin_missing_columns("rfm_groups", X.columns)))
             k_min = seg["k_min"] if tiers_ok else max(seg["k_min"], 2)
             sel = self._sweep(Z, range(k_min, k_max + 1), seg)
             if sel.verdict == NO_SEGMENTS and sel.recommended["k"] < 2:
-                # what segml run does: value tiers, labelled (partition_)
-                self.segmenter_ = value_tiers(X, seg["value_tiers"],
-                                              random_state=self.random_state)
+                # what segml run does: value tiers or the RFM groups, labelled (partition_)
+                if seg["no_segments"] == "rfm_groups":
+                    self.segmenter_ = RuleGroupSegmenter("rfm_groups").fit(X)
+                else:
+                    self.segmenter_ = value_tiers(X, seg["value_tiers"],
+                                                  random_state=self.random_state)
                 self.k_ = int(self.segmenter_.n_clusters_)
-                self.partition_ = "value_tiers"
+                self.partition_ = seg["no_segments"]
                 return self
             params = dict(sel.recommended.get("params") or {})
             params.pop("preprocessor", None)
@@ -180,7 +191,10 @@ class ClusterModel(BaseEstimator):
         return pd.Series(self.segmenter_.predict(X).astype(str), index=X.index, name="segment")
 
     def embed(self, X: pd.DataFrame) -> np.ndarray:
-        """Rows of ``X`` in the fitted model space (the space of ``centers``)."""
+        """Rows of ``X`` in the fitted model space (the space of ``centers``).
+
+        For the RFM groups that space is the 0/1 group indicators (centres: the identity).
+        """
         Z = self.segmenter_.preprocessor_.transform(X)
         return np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
 

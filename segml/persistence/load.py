@@ -132,6 +132,7 @@ def _load_folder(
         n_train=int(manifest.get("n_train", 0)),
         created=manifest.get("created"),
         stripped=list(manifest.get("stripped_per_row_attributes", [])),
+        kind=str(manifest.get("kind", "clusters")),  # older files: clusters
         manifest=manifest,
     )
     return model

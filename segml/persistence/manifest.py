@@ -112,6 +112,7 @@ def manifest_body(model: SegmentModel) -> dict[str, Any]:
         "training_window": jsonable(model.training_window),
         "n_train": int(model.n_train),
         "algorithm": model.algorithm,
+        "kind": getattr(model, "kind", "clusters"),
         "k": k,
         "feature_spec": jsonable(spec) if spec is not None else None,
         "cut_points": jsonable(state) if state is not None else None,

@@ -178,6 +178,41 @@ def fallback_tiers(frame: pd.DataFrame, seg: dict[str, Any], selection: Any,
     return segmenter
 
 
+def fallback_rules(frame: pd.DataFrame, fs: Any, selection: Any,
+                   progress: Progress = quiet) -> Any:
+    """Make the RFM groups the run's segments on "no clear segments", labelled as such.
+
+    :class:`segml.cluster.fallback.RuleGroupSegmenter` on the clustered customers, scoring
+    ``recency_days``/``frequency``/``monetary`` with the feature state's fitted RFM scorer
+    (the training quintile edges, frozen in the saved model);
+    ``selection.settings["partition"] = "rfm_groups"`` and a ``verdict_note`` that says they
+    are rule groups, not clusters.
+    """
+    from segml.cluster.fallback import RuleGroupSegmenter, rules_note
+
+    scorer = getattr(getattr(fs, "state", None), "rfm_scorer", None)
+    segmenter = RuleGroupSegmenter("rfm_groups", rfm_scorer=scorer).fit(frame)
+    note = rules_note(segmenter)
+    selection.settings["partition"] = "rfm_groups"
+    selection.settings["verdict_note"] = note
+    progress(note)
+    return segmenter
+
+
+def _fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
+    """Whether the data allow the configured no-clear-segments fallback."""
+    from segml.cluster.tiers import tier_column
+
+    if how == "value_tiers":
+        return tier_column(frame.columns) is not None
+    if how == "rfm_groups":
+        from segml.rules import builtin_missing_columns
+
+        return (getattr(getattr(fs, "state", None), "rfm_scorer", None) is not None
+                and not builtin_missing_columns("rfm_groups", frame.columns))
+    return False
+
+
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
             timings: dict[str, float] | None = None) -> RunResult:
     """Analyse loaded data: features, choose k, fit, validate, profile, rule segments.
@@ -211,7 +246,6 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     from segml.cluster import Segmenter, profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
     from segml.cluster.select_k import NO_SEGMENTS
-    from segml.cluster.tiers import tier_column
     from segml.features import make_preprocessor, pareto
     from segml.playbook import load_playbook
     from segml.projection import project_2d
@@ -244,11 +278,13 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("select_k")
 
     rec = selection.recommended
+    # "tiers": a value partition (value tiers or the RFM groups), not clusters
     tiers = (selection.verdict == NO_SEGMENTS and rec["k"] < 2
-             and seg_cfg["no_segments"] == "value_tiers"
-             and tier_column(frame.columns) is not None)
+             and _fallback_possible(seg_cfg["no_segments"], fs, frame))
     if tiers:
-        segmenter = fallback_tiers(frame, seg_cfg, selection, progress)
+        segmenter = (fallback_rules(frame, fs, selection, progress)
+                     if seg_cfg["no_segments"] == "rfm_groups"
+                     else fallback_tiers(frame, seg_cfg, selection, progress))
     else:
         if selection.verdict == NO_SEGMENTS:
             no_clear_segments(selection, len(X), seg_cfg, progress)
@@ -269,13 +305,19 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     tick("fit")
 
     progress("validating segments (silhouettes, stability)")
-    validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
-                                   n_resamples=seg_cfg["n_stability"],
-                                   random_state=seg_cfg["random_state"])
+    # rule groups sit on their 0/1 indicators (radius 0): separation ratios are inf, say
+    # nothing of the divide by zero (the summary labels this space for what it is)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
+                                       n_resamples=seg_cfg["n_stability"],
+                                       random_state=seg_cfg["random_state"])
     tick("validate")
 
     progress("profiling and naming segments")
     profiles = profile_segments(frame, labels, playbook=playbook)
+    if hasattr(segmenter, "rules_name_"):  # rule groups keep the rule set's names
+        profiles.names = pd.Series(segmenter.segment_names_, index=profiles.names.index,
+                                   name=profiles.names.name)
     names = {int(k): str(v) for k, v in profiles.names.items()}
     named = labels.map(names).rename("segment_name")
     tick("profile")
@@ -364,6 +406,8 @@ def run_model(run: RunResult, *, name: str | None = None) -> Any:
         segment_names={int(k): str(v) for k, v in run.profiles.names.items()},
         segment_roles={int(k): str(v) for k, v in run.profiles.roles.items()},
         profiles=run.profiles, metrics=run.validation,
+        kind={"value_tiers": "value_tiers", "rfm_groups": "rules"}.get(
+            run.selection.settings.get("partition"), "clusters"),
     )
 
 

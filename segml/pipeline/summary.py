@@ -101,8 +101,11 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     """
     table = summary_table(run)
     rec = run.selection.recommended
+    partition = run.selection.settings.get("partition")
     how = (f"cut into {run.segmenter.n_clusters_} value tiers (no clear segments)"
-           if run.selection.settings.get("partition") == "value_tiers"
+           if partition == "value_tiers"
+           else f"put in {run.segmenter.n_clusters_} RFM groups (rules; no clear segments)"
+           if partition == "rfm_groups"
            else f"clustered with {rec['algorithm']} k={rec['k']}")
     print()
     _say(f"{run.data_name}: {len(run.features.frame):,} customers as of "
@@ -114,7 +117,10 @@ def print_run_summary(run: RunResult, *, outputs: bool = True) -> None:
     if sil:
         shown = {k: round(v, 3) for k, v in sil.items() if isinstance(v, float)}
         where = ("validation (in the tiers' own 1-D space: not evidence of clusters):"
-                 if run.selection.settings.get("partition") == "value_tiers" else "validation:")
+                 if partition == "value_tiers" else
+                 "validation (in the groups' 0/1 indicator space: a silhouette of 1 by "
+                 "construction, not evidence of clusters):"
+                 if partition == "rfm_groups" else "validation:")
         _say(where + " " + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
     for name, missing in run.rules_skipped.items():
         _say(f"note: rule set {name!r} skipped: {skip_note(missing)}")

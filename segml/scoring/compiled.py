@@ -118,7 +118,10 @@ class CompiledScorer:
             try:
                 self.step = compile_step(pre, self.fallbacks, "")
             except _Unsupported as exc:
-                self.fallbacks.append(f"preprocessor ({exc})")
+                # a step that declares replay_with_transform (segml's rule-group indicators)
+                # is scored through its own transform by design: no fallback to report
+                if not getattr(pre, "replay_with_transform", False):
+                    self.fallbacks.append(f"preprocessor ({exc})")
                 self.step = _Fallback(pre, self.columns)
         self.used = [True] * len(self.columns)
         first = _chain_of(self.step)[0]

@@ -113,9 +113,14 @@ def test_small_run_writes_the_run_folder_and_refuses_overwrite(tmp_path, monkeyp
     assert metrics["n_customers"] == 600
     sel = metrics["selection"]
     n_segments = seg.loc[seg["segment_id"] >= 0, "segment_id"].nunique()
-    if sel["recommended"]["k"] == 1:  # "no clear segments" on 528 buyers: value tiers
-        assert sel["settings"]["partition"] == "value_tiers"
-        assert n_segments == 3
+    if sel["recommended"]["k"] == 1:  # "no clear segments" on 528 buyers: the RFM groups
+        from segml.rules import builtin_segmenter
+
+        assert sel["settings"]["partition"] == "rfm_groups"
+        groups = set(builtin_segmenter("rfm_groups").rules.segment_names)
+        clustered = seg["segment_id"] >= 0
+        assert set(seg.loc[clustered, "segment_name"]) <= groups and n_segments >= 2
+        assert (seg.loc[clustered, "segment_name"] == seg.loc[clustered, "rfm_groups"]).all()
     else:
         assert "partition" not in sel["settings"] and n_segments == sel["recommended"]["k"]
     assert load_config(run / "config.toml")["demo"]["n_customers"] == 600
