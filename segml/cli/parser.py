@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
              "segml run --loader cdnow --as-of 1998-06-30 --run-id cdnow")
     _data_args(p)
     p.add_argument("--k", type=int, help="force the number of segments ([segmentation] "
-                   "k_min = k_max = K); without it k is chosen and the run stops when there "
-                   "are no clear segments")
+                   "k_min = k_max = K); without it k is chosen, and when there are no clear "
+                   "segments the run gives the RFM groups, labelled as rules ([segmentation] "
+                   "no_segments)")
     p.add_argument("--run-id", help="name of the run folder (default from data and as_of); "
                    "a plain name, no path")
     p.add_argument("--force", action="store_true",
