@@ -235,3 +235,25 @@ def test_distributed_refuses_missing_values_without_a_spec(spark):
                         "y": [1.0, 2.0, 3.0, 5.0]})
     with pytest.raises(SchemaError, match=r"missing values: x \(1 rows\).*Fix: fill"):
         fit_spark(spark.createDataFrame(pdf), k=2, strategy="distributed")
+
+
+def test_distributed_with_a_spec_applies_its_preprocessor_on_spark(spark, portfolio):
+    # one-hot region and imputed income: the spec preprocessor is fitted on the driver sample
+    # and run on every row with mapInPandas before MLlib
+    frame, spec = portfolio
+    cols = [*COLS, "region", "income"]
+    data = frame[cols]
+    assert data["income"].isna().any()
+    spec = spec.select(cols).with_weights(geographic=1, demographic=1)
+    sdf = spark.createDataFrame(data.reset_index())
+    fit = fit_spark(sdf, k=3, spec=spec, strategy="distributed", n_init=1, sample_size=400,
+                    random_state=1)
+    seg = fit.segmenter
+    assert len(fit.sample) == 400 and fit.n_fit_rows == len(data)
+    assert any(str(c).startswith("region_") for c in seg.model_feature_names_)
+    ids, Z, raw = _mllib_labels(fit, sdf, list(seg.preprocessor_.feature_names_in_))
+    np.testing.assert_array_equal(seg.estimator_.predict(Z), raw)
+    np.testing.assert_allclose(Z, seg.preprocessor_.transform(data.loc[ids]), atol=1e-12)
+    labels = seg.predict(data.loc[ids])
+    np.testing.assert_array_equal(labels, seg.label_order_[raw])
+    np.testing.assert_array_equal(fit.model.predict(data.loc[ids]), labels)
