@@ -36,35 +36,33 @@ number of rows fitted.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
-from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from segml.cluster.segmenter import AUTO_N_INIT, Segmenter
 from segml.errors import ConfigError, SchemaError
+from segml.spark.export import export_gmm, export_kmeans
+from segml.spark.sample import driver_sample
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame as SparkDataFrame
 
     from segml.model import SegmentModel
 
-__all__ = ["SparkFit", "fit_spark", "model_matrix_sdf"]
+__all__ = ["SparkFit", "driver_sample", "export_gmm", "export_kmeans", "fit_spark",
+           "model_matrix_sdf"]
 
 STRATEGIES = ("sample", "distributed")
 METHODS = ("kmeans", "gmm")
 #: column of the assembled model-space vector in the Spark frames built here
 VECTOR_COL = "segml_features"
 _QUANTILES = (50, 90, 95, 99)
-_HASH = "_segml_hash"
 
 
 @dataclass
@@ -186,57 +184,6 @@ def _order_column(order_by: Any, columns: list[str]) -> str | None:
     return str(order_by)
 
 
-# ----------------------------------------------------------------------------- sampling
-def _to_pandas(sdf: SparkDataFrame, id_column: str) -> pd.DataFrame:
-    pdf = sdf.toPandas()
-    if id_column in pdf.columns:
-        pdf = pdf.set_index(id_column).sort_index(kind="stable")
-    return pdf
-
-
-def driver_sample(sdf: SparkDataFrame, size: int, *, seed: int, n_rows: int | None = None,
-                  id_column: str = "customer_id") -> pd.DataFrame:
-    """Pull a uniform sample of ``size`` rows (all rows when fewer) to the driver.
-
-    Parameters
-    ----------
-    sdf : pyspark.sql.DataFrame
-        Feature frame.
-    size : int
-        Rows wanted.
-    seed : int
-        Hash seed: the same seed gives the same rows.
-    n_rows : int, optional
-        Row count of ``sdf`` when already known.
-    id_column : str, default "customer_id"
-        With this column the sample is the ``size`` rows of smallest ``xxhash64(id, seed)``
-        (independent of partitioning) and the result is indexed by it, sorted.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    from pyspark.sql import functions as F
-
-    n = sdf.count() if n_rows is None else n_rows
-    if size >= n:
-        return _to_pandas(sdf, id_column)
-    if id_column not in sdf.columns:
-        frac = min(1.0, (size + 5 * math.sqrt(size) + 10) / n)
-        pdf = sdf.sample(withReplacement=False, fraction=frac, seed=seed).toPandas()
-        return pdf.sample(n=min(size, len(pdf)), random_state=seed).sort_index()
-    h = F.xxhash64(F.col(id_column), F.lit(int(seed))).bitwiseAND(F.lit(0x7FFFFFFFFFFFFFFF))
-    hashed = sdf.withColumn(_HASH, h / F.lit(float(2**63)))
-    frac = (size + 5 * math.sqrt(size) + 10) / n
-    while True:  # a hash threshold keeps about frac * n rows; widen it in the rare shortfall
-        part = hashed.where(F.col(_HASH) < F.lit(min(frac, 1.0)))
-        if frac >= 1.0 or part.count() >= size:
-            break
-        frac *= 1.5
-    pdf = part.orderBy(_HASH).limit(size).drop(_HASH).toPandas()
-    return pdf.set_index(id_column).sort_index(kind="stable")
-
-
 # ----------------------------------------------------------------------------- model matrix
 def _population_scaler(sdf: SparkDataFrame, columns: list[str]) -> StandardScaler:
     """``StandardScaler`` with the population mean and standard deviation computed in Spark."""
@@ -318,120 +265,7 @@ def model_matrix_sdf(sdf: SparkDataFrame, preprocessor: Any, columns: list[str],
     return assembler.transform(mat).select(*keep, VECTOR_COL)
 
 
-# ----------------------------------------------------------------------------- export
-def export_kmeans(centers: np.ndarray, *, inertia: float, n_iter: int, max_iter: int,
-                  seed: int) -> KMeans:
-    """Return a fitted scikit-learn ``KMeans`` whose centres are ``centers``.
-
-    It is fitted by scikit-learn itself on the ``k`` centres with ``init=centers`` (each centre
-    is then its own cluster, so the centres do not move), which sets every internal attribute
-    ``predict`` needs without touching private names; ``inertia_`` and ``n_iter_`` are then
-    those of the MLlib fit, and ``labels_`` (of the centres) is removed.
-
-    Parameters
-    ----------
-    centers : ndarray of shape (k, n_features)
-        Centres in model space (MLlib ``clusterCenters()``), raw label order.
-    inertia : float
-        Training cost (sum of squared distances to the nearest centre).
-    n_iter : int
-        Iterations of the fit.
-    max_iter : int
-        Iteration limit used.
-    seed : int
-        Seed of the fit (recorded as ``random_state``).
-
-    Returns
-    -------
-    sklearn.cluster.KMeans
-
-    Raises
-    ------
-    ConfigError
-        When two centres are identical.
-    """
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    k = centers.shape[0]
-    if len(np.unique(centers, axis=0)) < k:
-        raise ConfigError(
-            f"the MLlib k-means fit has {k - len(np.unique(centers, axis=0))} duplicate "
-            "centre(s) (fewer distinct rows than k?). Fix: use a smaller k (fit_spark(k=...), "
-            "--k) or more data."
-        )
-    est = KMeans(n_clusters=k, init=centers, n_init=1, max_iter=max_iter, random_state=seed)
-    est.fit(centers)
-    est.cluster_centers_ = centers.copy()
-    est.inertia_ = float(inertia)
-    est.n_iter_ = int(n_iter)
-    del est.labels_  # labels of the k centres, not of customers
-    return est
-
-
-def export_gmm(weights: np.ndarray, means: np.ndarray, covariances: np.ndarray, *,
-               n_iter: int, max_iter: int, log_likelihood: float, n_rows: int,
-               seed: int) -> GaussianMixture:
-    """Return a fitted scikit-learn ``GaussianMixture`` (full covariances) with these parameters.
-
-    ``precisions_cholesky_`` is computed as scikit-learn does (inverse of the lower Cholesky
-    factor, transposed); ``lower_bound_`` is the mean log-likelihood per row.
-
-    Parameters
-    ----------
-    weights : ndarray of shape (k,)
-        Mixture weights (renormalised to sum to 1).
-    means : ndarray of shape (k, n_features)
-        Component means.
-    covariances : ndarray of shape (k, n_features, n_features)
-        Component covariances.
-    n_iter : int
-        Iterations of the fit.
-    max_iter : int
-        Iteration limit used (``converged_`` is ``n_iter < max_iter``).
-    log_likelihood : float
-        Total log-likelihood of the training rows.
-    n_rows : int
-        Training rows.
-    seed : int
-        Seed of the fit (recorded as ``random_state``).
-
-    Returns
-    -------
-    sklearn.mixture.GaussianMixture
-
-    Raises
-    ------
-    ConfigError
-        When a covariance is not positive definite.
-    """
-    weights = np.asarray(weights, dtype=np.float64)
-    means = np.asarray(means, dtype=np.float64)
-    cov = np.asarray(covariances, dtype=np.float64)
-    k, d = means.shape
-    prec_chol = np.empty_like(cov)
-    for j in range(k):
-        try:
-            chol = linalg.cholesky(cov[j], lower=True)
-        except linalg.LinAlgError as exc:
-            raise ConfigError(
-                f"gmm component {j} of the MLlib fit has a singular covariance (a component "
-                "on a few identical customers or a constant feature). Fix: use fewer segments "
-                "(fit_spark(k=...), --k) or method='kmeans'."
-            ) from exc
-        prec_chol[j] = linalg.solve_triangular(chol, np.eye(d), lower=True).T
-    est = GaussianMixture(n_components=k, covariance_type="full", n_init=1,
-                          max_iter=max_iter, random_state=seed)
-    est.weights_ = weights / weights.sum()
-    est.means_ = means
-    est.covariances_ = cov
-    est.precisions_cholesky_ = prec_chol
-    est.precisions_ = np.einsum("kij,klj->kil", prec_chol, prec_chol)
-    est.converged_ = bool(n_iter < max_iter)
-    est.n_iter_ = int(n_iter)
-    est.lower_bound_ = float(log_likelihood) / max(n_rows, 1)
-    est.n_features_in_ = d
-    return est
-
-
+# ----------------------------------------------------------------------------- MLlib
 def _mllib_fit(vec: SparkDataFrame, method: str, k: int, seeds: list[int], max_iter: int,
                tol: float) -> tuple[Any, list[float], int]:
     """Fit MLlib once per seed; return the best model, every score and the best index."""
@@ -522,6 +356,7 @@ def fit_spark(
     order_by: str | None = None,
     covariance_type: str = "full",
     sample_size: int = 100_000,
+    stratify_by: str | None = None,
     n_init: int | None = None,
     max_iter: int | None = None,
     tol: float = 1e-4,
@@ -556,6 +391,9 @@ def fit_spark(
         Mixture covariance (``"full"`` only with ``strategy="distributed"``).
     sample_size : int, default 100000
         Driver sample rows (the fit for ``"sample"``; aggregates and spec preprocessor for both).
+    stratify_by : str, optional
+        Column of ``features_sdf`` whose groups the sample keeps in proportion (e.g. a
+        region or a prior segment); it is used only for sampling unless it is a feature.
     n_init : int, optional
         Initialisations (default segml's: 10 for k-means, 3 for gmm).
     max_iter : int, optional
@@ -587,16 +425,23 @@ def fit_spark(
     t = time.perf_counter()
     cols = _feature_columns(features_sdf, columns, spec, id_column)
     order_col = _order_column(order_by, cols)
-    sdf = features_sdf.select(*([id_column] if id_column in features_sdf.columns else []),
-                              *cols)
+    has_id = [id_column] if id_column in features_sdf.columns else []
+    sdf = features_sdf.select(*has_id, *cols)
     n_rows = sdf.count()
     if n_rows < k:
         raise ConfigError(f"the Spark frame has {n_rows} rows, fewer than k={k}. Fix: pass a "
                           "smaller k (fit_spark(k=...), --k).")
     rng = check_random_state(random_state)
     sample_seed = int(rng.randint(np.iinfo(np.int32).max))
-    sample = driver_sample(sdf, sample_size, seed=sample_seed, n_rows=n_rows,
-                           id_column=id_column)
+    if stratify_by is None or stratify_by in cols:
+        sample = driver_sample(sdf, sample_size, seed=sample_seed, n_rows=n_rows,
+                               id_column=id_column, stratify_by=stratify_by)
+    else:
+        with_stratum = features_sdf.select(*has_id, *cols, *(
+            [stratify_by] if stratify_by in features_sdf.columns else []))
+        sample = driver_sample(with_stratum, sample_size, seed=sample_seed, n_rows=n_rows,
+                               id_column=id_column, stratify_by=stratify_by)
+        sample = sample.drop(columns=[stratify_by])
     seconds["sample"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     n_init_ = AUTO_N_INIT[method] if n_init is None else n_init

@@ -15,14 +15,9 @@ from sklearn.preprocessing import StandardScaler
 
 from segml.cluster import Segmenter
 from segml.errors import ConfigError, SchemaError
-from segml.spark.fit import (
-    VECTOR_COL,
-    driver_sample,
-    export_gmm,
-    export_kmeans,
-    fit_spark,
-    model_matrix_sdf,
-)
+from segml.spark.export import export_gmm, export_kmeans
+from segml.spark.fit import VECTOR_COL, fit_spark, model_matrix_sdf
+from segml.spark.sample import driver_sample
 
 COLS = ["monetary", "frequency", "recency_days", "avg_order_value"]
 
@@ -211,6 +206,29 @@ def test_driver_sample_is_exact_and_independent_of_partitioning(numeric, numeric
     pd.testing.assert_frame_equal(a, b)
     assert not a.index.equals(c.index)
     pd.testing.assert_frame_equal(a, numeric.loc[a.index])
+
+
+def test_stratified_sample_keeps_group_shares(spark):
+    rng = np.random.default_rng(5)
+    tier = ["a"] * 900 + ["b"] * 90 + [None] * 10  # missing values are a stratum of their own
+    pdf = pd.DataFrame({"customer_id": [f"c{i:04d}" for i in range(1000)],
+                        "x": rng.normal(size=1000), "y": rng.normal(size=1000), "tier": tier})
+    sdf = spark.createDataFrame(pdf)
+    a = driver_sample(sdf, 100, seed=3, stratify_by="tier")
+    assert a["tier"].fillna("?").value_counts().to_dict() == {"a": 90, "b": 9, "?": 1}
+    pd.testing.assert_frame_equal(a, driver_sample(sdf.repartition(3), 100, seed=3,
+                                                   stratify_by="tier"))
+    # largest remainder: 4 rows of 50/30/20 -> exact 2, 1.2, 0.8 -> 2, 1, 1
+    small = spark.createDataFrame(pdf.iloc[:100].assign(tier=["a"] * 50 + ["b"] * 30 + ["c"] * 20))
+    b = driver_sample(small, 4, seed=0, stratify_by="tier")
+    assert b["tier"].value_counts().to_dict() == {"a": 2, "b": 1, "c": 1}
+    # a stratum column that is not a feature is used for sampling only
+    fit = fit_spark(sdf, k=2, columns=["x", "y"], strategy="sample", sample_size=100,
+                    stratify_by="tier", n_init=1, random_state=0)
+    assert list(fit.sample.columns) == ["x", "y"] and len(fit.sample) == 100
+    assert list(fit.segmenter.feature_names_in_) == ["x", "y"]
+    with pytest.raises(SchemaError, match="stratify_by='nope' needs that column.*Fix"):
+        driver_sample(sdf, 10, seed=0, stratify_by="nope")
 
 
 # ----------------------------------------------------------------------------- errors
