@@ -472,11 +472,12 @@ def _fit_distributed(sdf: SparkDataFrame, sample: pd.DataFrame, cols: list[str],
                      max_iter: int, tol: float, n_rows: int,
                      rng: np.random.RandomState) -> tuple[Segmenter, dict[str, Any]]:
     """MLlib fit of every row, exported into a fitted ``Segmenter`` (module docstring)."""
+    from sklearn.base import clone
     from sklearn.utils.validation import validate_data
 
     method, k = seg_params["algorithm"], seg_params["n_clusters"]
     if has_spec:
-        pre_fitted = pre.fit(sample)
+        pre_fitted = clone(pre).fit(sample)  # the unfitted one stays the parameter
         pre_cols = [str(c) for c in pre_fitted.feature_names_in_]
     else:
         pre_fitted = _population_scaler(sdf, cols)
