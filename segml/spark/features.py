@@ -72,6 +72,9 @@ class SparkFeatureSet:
         Levels of the share columns.
     report : dict
         ``rows_after_as_of``, ``rows_before_window``, ``money_scale``.
+    cached : list of pyspark.sql.DataFrame
+        The window rows and the unscored frame, cached while building (the cut points and the
+        caller both read them); call :meth:`unpersist` when done.
     """
 
     frame: DataFrame
@@ -80,6 +83,14 @@ class SparkFeatureSet:
     category_levels: list[str] | None = None
     channel_levels: list[str] | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    cached: list[DataFrame] = field(default_factory=list, repr=False)
+    """Intermediate frames kept in Spark's cache (rows and unscored features)."""
+
+    def unpersist(self) -> None:
+        """Release the cached intermediate frames (``frame`` is recomputed if used again)."""
+        for sdf in self.cached:
+            sdf.unpersist()
+        self.cached = []
 
     def to_pandas(self) -> pd.DataFrame:
         """Collect the frame over Arrow, indexed by sorted string ``customer_id``."""
@@ -337,7 +348,8 @@ risk_unpaid_share
     for c in ("due_date", "paid_date"):
         if c in has:
             cols.append(_ts(c, types).alias(c))
-    rows = tx_sdf.where(before_end).select(*cols)
+    # read by the level ranking, the aggregation, the gaps and the invoices: computed once
+    rows = tx_sdf.where(before_end).select(*cols).cache()
 
     cats = chans = None
     if "category" in has:
@@ -441,13 +453,15 @@ risk_unpaid_share
                    .alias("gross_margin"))
     if has_payment:
         out += _payment_columns(risk_late_share, risk_unpaid_share)
-    frame = joined.select(F.col("customer_id"), *out)
+    # collected once for the cut points and once by the caller: computed once
+    frame = joined.select(F.col("customer_id"), *out).cache()
 
+    _check_spec(spec, [*frame.columns, *_SCORES])  # before the cut points are collected
     rfm, abc = (state.rfm_scorer, state.abc) if state is not None else _fit_value(frame)
+    unscored = frame
     frame = _score(frame, rfm, abc)
-    _check_spec(spec, frame.columns)
     return SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
-                           channel_levels=chans, report=report)
+                           channel_levels=chans, report=report, cached=[rows, unscored])
 
 
 def _levels(rows: DataFrame, column: str, n: int, given: list[str] | None) -> list[str]:
