@@ -32,7 +32,7 @@ from typing import Any
 from segml.errors import EngineError
 
 __all__ = ["MIN_JAVA", "get_session", "check_java", "java_major", "check_executors",
-           "import_pyspark", "probe_remote"]
+           "import_pyspark", "probe_remote", "session_from_config"]
 
 #: Oldest Java major version PySpark 4 runs on.
 MIN_JAVA = 17
@@ -288,6 +288,36 @@ def get_session(
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     return _classic(master.strip(), app_name, settings)
+
+
+def session_from_config(config: dict[str, Any], **kwargs: Any) -> Any:
+    """Start the session an ``[engine]`` config section asks for.
+
+    Parameters
+    ----------
+    config : dict
+        A validated ``segml run`` configuration (:func:`segml.config.validate_config`), or its
+        ``engine`` section alone: ``engine``, ``master``, ``remote``, ``partitions``.
+    **kwargs
+        Passed on to :func:`get_session` (``app_name``, ``config``).
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+
+    Raises
+    ------
+    EngineError
+        When the section's engine is not ``"spark"``, or as :func:`get_session`.
+    """
+    section = config.get("engine", config) if isinstance(config.get("engine"), dict) else config
+    if section.get("engine", "pandas") != "spark":
+        raise EngineError(
+            f"[engine] engine is {section.get('engine', 'pandas')!r}, so no Spark session is "
+            "needed. Fix: set [engine] engine = \"spark\" (CLI --engine spark) to run on Spark."
+        )
+    return get_session(master=section.get("master"), remote=section.get("remote"),
+                       partitions=section.get("partitions"), **kwargs)
 
 
 def _classic(master: str, app_name: str, settings: dict[str, Any]) -> Any:

@@ -220,3 +220,40 @@ def test_executor_failure_is_explained():
     with pytest.raises(EngineError, match=r"executors cannot run segml's Python.*pandas.*"
                                           r"Fix: install segml\[spark\].*PYSPARK_PYTHON"):
         ss.check_executors(Session())
+
+
+def test_engine_config_section_defaults_and_errors():
+    from segml.config import validate_config
+    from segml.errors import ConfigError
+
+    cfg = validate_config({})
+    assert cfg["engine"] == {"engine": "pandas", "master": None, "remote": None,
+                             "partitions": None, "sample_size": None}
+    ok = validate_config({"engine": {"engine": "spark", "remote": "sc://h:15002",
+                                     "partitions": 8, "sample_size": 1000}})
+    assert ok["engine"]["partitions"] == 8
+    bad = [
+        ({"engine": "dask"}, r"engine.engine='dask' should be 'pandas' or 'spark'.*Fix:"),
+        ({"master": "local[2]", "remote": "sc://h"}, r"both set.*Fix: remove one"),
+        ({"remote": "http://h:15002"}, r"engine.remote=.*Spark Connect URL.*Fix:"),
+        ({"partitions": 0}, r"engine.partitions=0 should be a positive.*Fix: \[engine\]"),
+        ({"sample_size": -5}, r"engine.sample_size=-5 should be a positive"),
+        ({"master": 4}, r"engine.master must be a string"),
+        ({"maser": "local"}, r"unknown key 'engine.maser'.*Did you mean 'master'"),
+    ]
+    for section, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            validate_config({"engine": section})
+
+
+def test_session_from_config_passes_the_section(monkeypatch):
+    from segml.config import validate_config
+
+    seen = {}
+    monkeypatch.setattr(ss, "get_session", lambda **kw: seen.update(kw) or "session")
+    cfg = validate_config({"engine": {"engine": "spark", "master": "local[2]",
+                                      "partitions": 4}})
+    assert ss.session_from_config(cfg) == "session"
+    assert seen == {"master": "local[2]", "remote": None, "partitions": 4}
+    with pytest.raises(EngineError, match=r"engine is 'pandas'.*Fix: set \[engine\] engine"):
+        ss.session_from_config(validate_config({}))
