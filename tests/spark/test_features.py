@@ -150,7 +150,7 @@ def test_portfolio_equals_segml(portfolio):
                                                  pd.Timestamp("2024-07-01")).sum())
 
 
-def test_frozen_state_and_lookback_equal_segml(portfolio, spark):
+def test_frozen_state_at_a_later_as_of_equals_segml(portfolio, spark):
     from segml.features import FeatureBuilder
 
     p, ref, _, _, tx, cu = portfolio
@@ -163,6 +163,21 @@ def test_frozen_state_and_lookback_equal_segml(portfolio, spark):
     got = fs.to_pandas()
     fs.unpersist()
     assert_same(got, want[[c for c in want.columns if c in got.columns]])
+
+
+def test_lookback_window_equals_segml(spark):
+    tx, customers = _tiny()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = build_features(tx, customers, AS_OF, lookback_days=20).frame
+    fs = spark_feature_frame(spark.createDataFrame(tx), spark.createDataFrame(customers), None,
+                             AS_OF, lookback_days=20)
+    got = fs.to_pandas()
+    fs.unpersist()
+    assert fs.report["rows_before_window"] == int((tx["timestamp"] <
+                                                   pd.Timestamp("2024-01-12")).sum())
+    assert got.loc["b", "frequency"] == 0 and bool(got.loc["b", "is_prospect"])
+    assert_same(got, ref[[c for c in ref.columns if c in got.columns]])
 
 
 def test_spec_with_columns_not_built_on_spark_is_refused(spark):
