@@ -38,6 +38,8 @@ from pyspark.sql import types as T  # noqa: N812
 from segml._asof import parse_as_of
 from segml.errors import ConfigError, EngineError, SchemaError
 from segml.features import ABCClassifier, FeatureSpec, FeatureState, RFMScorer
+from segml.spark.payment import _day, _payment_columns, _payment_stats, _share
+from segml.spark.scores import _fit_value, _score
 
 __all__ = ["SparkFeatureSet", "spark_feature_frame", "to_pandas", "SPARK_COLUMNS"]
 
@@ -136,10 +138,6 @@ def to_pandas(frame: DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _share(num: Column, den: Column) -> Column:
-    return F.when(den > 0, num.cast("double") / den.cast("double"))
-
-
 def _money(expr: Column, scale: int | None) -> Column:
     return expr if scale is None else F.round(expr * F.lit(scale)).cast("long")
 
@@ -211,10 +209,6 @@ def _ts(name: str, types: dict[str, T.DataType]) -> Column:
 def _lit_ts(value: pd.Timestamp, kind: T.DataType) -> Column:
     lit = F.lit(value.to_pydatetime())
     return lit.cast("timestamp_ntz") if isinstance(kind, T.TimestampNTZType) else lit
-
-
-def _day(ts: Column) -> Column:
-    return F.datediff(F.to_date(ts), F.lit(_EPOCH))
 
 
 # ------------------------------------------------------------------------------------ public
@@ -478,51 +472,6 @@ def _levels(rows: DataFrame, column: str, n: int, given: list[str] | None) -> li
     return [str(r[column]) for r in top]
 
 
-def _payment_stats(rows: DataFrame, has: set[str], end_lit: Column, grace: int) -> DataFrame:
-    """Invoices (orders, else rows) with a due date: lateness and unpaid counts per customer."""
-    inv = rows.where(F.col("_in") & F.col("due_date").isNotNull())
-    if "paid_date" in has:  # a payment after as_of has not happened yet as of as_of
-        paid = F.when(F.col("paid_date") < end_lit, F.col("paid_date"))
-    else:
-        paid = F.lit(None).cast("timestamp")
-    inv = inv.select(
-        "customer_id", *(["order_id"] if "order_id" in has else []), "_day",
-        _day(F.col("due_date")).alias("_due"), _day(paid).alias("_paid"),
-        (F.col("due_date") < end_lit).alias("_is_due"),
-    )
-    if "order_id" in has:
-        key = F.coalesce(F.col("order_id"),
-                         F.concat(F.lit("\x00day:"), F.col("_day").cast("string")))
-        inv = inv.groupBy("customer_id", key.alias("_inv")).agg(
-            F.min("_due").alias("_due"), F.max(F.col("_is_due").cast("int")).alias("_is_due"),
-            F.when(F.count(F.when(F.col("_paid").isNull(), 1)) == 0, F.max("_paid"))
-            .alias("_paid"),
-        ).withColumn("_is_due", F.col("_is_due") == 1)
-    late = F.greatest(F.col("_paid") - F.col("_due"), F.lit(0)).cast("double")
-    is_paid = F.col("_paid").isNotNull()
-    return inv.groupBy("customer_id").agg(
-        F.avg(F.when(is_paid, late)).alias("days_late_mean"),
-        F.max(F.when(is_paid, late)).alias("days_late_max"),
-        F.count(F.when(is_paid, 1)).alias("_n_paid"),
-        F.count(F.when(is_paid & (late > grace), 1)).alias("_n_late"),
-        F.count(F.when(F.col("_is_due"), 1)).alias("_n_due"),
-        F.count(F.when(F.col("_is_due") & ~is_paid, 1)).alias("_n_unpaid"),
-    )
-
-
-def _payment_columns(risk_late: float, risk_unpaid: float) -> list[Column]:
-    late_share = _share(F.col("_n_late"), F.col("_n_paid"))
-    unpaid_share = _share(F.col("_n_unpaid"), F.col("_n_due"))
-    return [
-        F.col("days_late_mean").cast("double").alias("days_late_mean"),
-        F.col("days_late_max").cast("double").alias("days_late_max"),
-        late_share.alias("late_share"),
-        unpaid_share.alias("unpaid_share"),
-        (F.coalesce(late_share >= risk_late, F.lit(False))
-         | F.coalesce(unpaid_share >= risk_unpaid, F.lit(False))).alias("payment_risk"),
-    ]
-
-
 def _universe(tx: DataFrame, customers: DataFrame | None, agg: DataFrame, end: pd.Timestamp,
               kind: T.DataType) -> DataFrame:
     """Select customers with a row on or before as_of, and table ones not first seen after it."""
@@ -546,50 +495,6 @@ def _universe(tx: DataFrame, customers: DataFrame | None, agg: DataFrame, end: p
              else F.col("_first_tx"))
     kept = table.where(first.isNull() | (first < _lit_ts(end, kind))).select("customer_id")
     return ids.unionByName(kept).distinct()
-
-
-def _fit_value(frame: DataFrame) -> tuple[RFMScorer | None, ABCClassifier | None]:
-    """Fit segml's RFM scorer and ABC classifier on the buyers' values (pulled over Arrow)."""
-    buyers = frame.where(~F.col("is_prospect")).select(*_RFM, "is_prospect").toPandas()
-    if buyers.empty:
-        return None, None
-    buyers = buyers.astype({"recency_days": "float64", "frequency": "int64",
-                            "monetary": "float64", "is_prospect": bool})
-    rfm = RFMScorer().fit(buyers[list(_RFM)])
-    abc = ABCClassifier().fit(buyers)
-    return rfm, abc
-
-
-def _score(frame: DataFrame, rfm: RFMScorer | None, abc: ABCClassifier | None) -> DataFrame:
-    """Scores 1..n (0 for prospects / missing) and ABC classes with frozen edges, in Spark."""
-    prospect = F.col("is_prospect")
-    if rfm is None:
-        scores = [F.lit(0).cast("long").alias(c) for c in ("r_score", "f_score", "m_score")]
-        frame = frame.select("*", *scores)
-    else:
-        names = [str(n) for n in rfm.feature_names_in_]
-        outs = [str(n) for n in rfm.get_feature_names_out()]
-        cols = []
-        for j, (name, out) in enumerate(zip(names, outs, strict=True)):
-            value = F.col(name).cast("double")
-            above = [F.when((F.lit(float(c)) > value) if rfm.reverse_[j]
-                            else (F.lit(float(c)) < value), 1).otherwise(0)
-                     for c in rfm.cut_points_[j]]
-            score = F.lit(1)
-            for a in above:
-                score = score + a
-            cols.append(F.when(prospect | value.isNull() | F.isnan(value), 0)
-                        .otherwise(score).cast("long").alias(out))
-        frame = frame.select("*", *cols)
-    frame = frame.withColumn("rfm_code", F.concat(*(F.col(c).cast("string") for c in
-                                                     ("r_score", "f_score", "m_score"))))
-    if abc is None:
-        return frame.withColumn("abc_class", F.lit("none"))
-    mon = F.col("monetary").cast("double")
-    ta, tb = float(abc.threshold_a_), float(abc.threshold_b_)
-    cls = (F.when(prospect | mon.isNull() | F.isnan(mon), "none")
-           .when(mon >= F.lit(ta), "A").when(mon >= F.lit(tb), "B").otherwise("C"))
-    return frame.withColumn("abc_class", cls)
 
 
 def _check_spec(spec: FeatureSpec | None, built: list[str]) -> None:
