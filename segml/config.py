@@ -93,6 +93,14 @@ DEFAULTS: dict[str, Any] = {
         "formats": ["csv", "parquet"],
         "model_format": "joblib",
     },
+    # compute engine (issue 16): pandas/polars here, or Apache Spark (segml.spark)
+    "engine": {
+        "engine": "pandas",
+        "master": None,  # classic Spark master, e.g. "local[*]", "spark://host:7077"
+        "remote": None,  # Spark Connect URL "sc://host:15002" (instead of master)
+        "partitions": None,  # spark.sql.shuffle.partitions; None: Spark's default
+        "sample_size": None,  # rows pulled to the driver for strategy="sample" fits
+    },
 }
 
 _FREE_TABLES = {("data", "mapping"), ("data", "customer_mapping"), ("features", "weights")}
@@ -327,6 +335,7 @@ def validate_config(raw: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: segmentation.min_jaccard={seg['min_jaccard']} should be in "
                           "(0, 1]. Fix: [segmentation] min_jaccard = 0.75 (Hennig's "
                           "'stable' on bootstrap refits), or another value in (0, 1].")
+    _check_engine(cfg["engine"])
     return cfg
 
 
@@ -395,3 +404,30 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}. Fix: correct that line "
                           "(strings need quotes; `segml init` writes a valid example).") from exc
     return validate_config(raw)
+
+
+def _check_engine(engine: dict[str, Any]) -> None:
+    """Check the [engine] section (choice, Spark URLs, positive counts)."""
+    if engine["engine"] not in ("pandas", "spark"):
+        raise ConfigError(f"config: engine.engine={engine['engine']!r} should be 'pandas' or "
+                          "'spark'. Fix: [engine] engine = \"pandas\" (or \"spark\" with "
+                          "segml[spark] and Java 17+; CLI --engine spark).")
+    for key in ("master", "remote"):
+        if engine[key] is not None and not isinstance(engine[key], str):
+            raise ConfigError(f"config: engine.{key} must be a string, got {engine[key]!r}. "
+                              f"Fix: quote it, e.g. {key} = \"{engine[key]}\".")
+    if engine["master"] is not None and engine["remote"] is not None:
+        raise ConfigError("config: engine.master and engine.remote are both set; a session is "
+                          "either classic (master) or Spark Connect (remote). Fix: remove one "
+                          "of them from [engine] (Python: get_session(master=...) or "
+                          "get_session(remote=...)).")
+    if engine["remote"] is not None and not engine["remote"].startswith("sc://"):
+        raise ConfigError(f"config: engine.remote={engine['remote']!r} should be a Spark "
+                          "Connect URL. Fix: [engine] remote = \"sc://host:15002\".")
+    for key in ("partitions", "sample_size"):
+        value = engine[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ConfigError(f"config: engine.{key}={value!r} should be a positive whole "
+                              f"number. Fix: [engine] {key} = "
+                              f"{200 if key == 'partitions' else 200000} or remove the key.")

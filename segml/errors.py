@@ -20,6 +20,7 @@ __all__ = [
     "InputFileError",
     "OutputExistsError",
     "OutputWriteError",
+    "EngineError",
     "NoClearSegmentsError",
     "SegmlWarning",
     "DataQualityWarning",
@@ -70,6 +71,10 @@ class InputFileError(SegmlError, OSError):
 
 class OutputExistsError(SegmlError, FileExistsError):
     """An output already exists and overwriting it was not asked for."""
+
+
+class EngineError(SegmlError, RuntimeError):
+    """A compute engine (Spark) cannot be used: missing package, Java, or unreachable cluster."""
 
 
 class SegmlWarning(UserWarning):
