@@ -254,6 +254,7 @@ def real_cases(args: argparse.Namespace) -> list[dict[str, Any]]:
         print(json.dumps(res[-1]), file=sys.stderr, flush=True)
     if args.cdnow:
         cfg = validate_config({"data": {"loader": "cdnow"},
+                               "features": {"as_of": "1998-06-30"},
                                "segmentation": {"random_state": 0, "algorithms": ["kmeans"],
                                                 "n_stability": args.cdnow_stability}})
         data = load_data(cfg)
