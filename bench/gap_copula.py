@@ -15,6 +15,12 @@ gap exceeds ``z * s_k`` with ``z`` the one-sided Bonferroni quantile over the k 
 (alpha 0.05); the recommendation is the smallest supported k within one ``s`` of the best
 supported gap; no supported k: "no clear segments".
 
+Outcome (bench/RESULTS.md, "a Gaussian-copula null for the gap statistic"): **not adopted**.
+Right on the continuous nulls (Gaussian, uniform, lognormal: no signal at any k) and on
+Mall (5), finds 3 planted segments, but says k = 3 "segments" on the BG/NBD x Gamma-Gamma null
+in 3/3 seeds: one-time buyers sit on a sheet (frequency at its minimum, recency = T) that a
+copula with the same marginals spreads out; the rank-normal Gaussian variant fails the same way.
+
 Usage::
 
     python bench/gap_copula.py --cases null --seeds 0,1,2 --out /tmp/copula_null.json
