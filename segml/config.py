@@ -411,7 +411,7 @@ def _check_engine(engine: dict[str, Any]) -> None:
     if engine["engine"] not in ("pandas", "spark"):
         raise ConfigError(f"config: engine.engine={engine['engine']!r} should be 'pandas' or "
                           "'spark'. Fix: [engine] engine = \"pandas\" (or \"spark\" with "
-                          "segml[spark] and Java 17+; CLI --engine spark).")
+                          "segml[spark] and Java 17+, for the segml.spark API).")
     for key in ("master", "remote"):
         if engine[key] is not None and not isinstance(engine[key], str):
             raise ConfigError(f"config: engine.{key} must be a string, got {engine[key]!r}. "

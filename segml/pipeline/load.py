@@ -152,6 +152,14 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = quiet,
     """
     from segml import io
 
+    if cfg.get("engine", {}).get("engine") == "spark":
+        # not silently ignored: the pipeline itself has no Spark path yet (issue 16)
+        raise ConfigError(
+            "config: engine.engine='spark' is not supported by segml run / the pipeline yet; "
+            "on Spark, segml.spark builds the transaction features (spark_feature_frame), fits "
+            "(fit_spark) and scores (score_spark) from Python. Fix: set [engine] engine = "
+            "\"pandas\" for segml run, or use the segml.spark functions (docs/SPARK.md)."
+        )
     data = cfg["data"]
     if data["loader"]:
         name = data["loader"]

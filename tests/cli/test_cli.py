@@ -37,6 +37,19 @@ def test_unknown_config_key_suggests_and_exits_2(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_spark_engine_is_refused_by_segml_run_not_ignored(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    out = tmp_path / "o"
+    cfg.write_text(f'[engine]\nengine = "spark"\n[output]\nreports_dir = "{out}/r"\n'
+                   f'models_dir = "{out}/m"\n')
+    assert main(["run", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert ("segml: error: config: engine.engine='spark' is not supported by segml run / the "
+            "pipeline yet") in err
+    assert 'Fix: set [engine] engine = "pandas" for segml run' in err.replace("\n", " ")
+    assert not out.exists()
+
+
 def test_debug_shows_the_exception(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[nope]\n")
