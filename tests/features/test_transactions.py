@@ -368,7 +368,7 @@ def _features(tx):
                                 trend_window_days=60, return_levels=True)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=rows_strategy(), extra=rows_strategy(min_size=1, after=True))
 def test_property_rows_after_as_of_change_nothing(base, extra):
     before, before_levels = _features(base)
@@ -377,7 +377,7 @@ def test_property_rows_after_as_of_change_nothing(base, extra):
     assert before_levels == after_levels
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=rows_strategy(min_size=1), seed=st.integers(0, 2**32 - 1))
 def test_property_row_order_changes_nothing(base, seed):
     shuffled = base.sample(frac=1.0, random_state=seed).reset_index(drop=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency
 
@@ -69,8 +69,18 @@ def test_frame_input_uses_segment_name():
 @settings(max_examples=40)
 @given(sizes=st.lists(st.integers(4, 40), min_size=1, max_size=5),
        fraction=st.floats(0.5, 1.0), share=st.floats(0.25, 0.75), seed=st.integers(0, 99))
+@example(sizes=[4], fraction=0.5, share=0.75, seed=0)  # refused: no customer left to treat
 def test_every_segment_sampled_at_the_same_fraction(sizes, fraction, share, seed):
     seg = _seg({f"s{i}": n for i, n in enumerate(sizes)})
+    # a segment whose pilot cannot hold both arms is refused (e.g. 4 customers, fraction 0.5,
+    # control share 0.75: 2 in the pilot, 2 in control, none treated); hypothesis found it
+    pilots = [int(np.floor(fraction * n + 0.5)) for n in sizes]
+    controls = [int(np.floor(share * n + 0.5)) for n in pilots]
+    if any(c < 1 or n - c < 1 for n, c in zip(pilots, controls, strict=True)):
+        with pytest.raises(ConfigError, match=r"too small to hold both a treatment and a "
+                                              r"control arm.*Fix: raise fraction/size"):
+            pilot_sample(seg, fraction=fraction, control_share=share, random_state=seed)
+        return
     p = pilot_sample(seg, fraction=fraction, control_share=share, random_state=seed)
     for row in p.arms.itertuples():
         assert row.n_pilot == int(np.floor(fraction * row.n_base + 0.5))
