@@ -18,9 +18,10 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/segml run --force
 
+# Two pytest-xdist workers, one test file per worker at a time (module fixtures built once).
 test: $(STAMP)
 	$(BIN)/ruff check segml tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check segml tests bench

@@ -100,7 +100,7 @@ NOTEBOOKS = {
            "a new batch, and check drift and per-customer alerts."),
         code("import dataclasses\nimport tempfile\nfrom pathlib import Path\n\n"
              "import matplotlib.pyplot as plt\n\n"
-             "from segml import plotting\nfrom segml.cluster import Segmenter\n"
+             "from segml import plotting\nfrom segml.cluster import Segmenter, profile_segments\n"
              "from segml.datasets import make_portfolio\n"
              "from segml.features import build_features, make_preprocessor\n"
              "from segml.monitoring import alerts_from_transactions, drift_report\n"
@@ -112,8 +112,10 @@ NOTEBOOKS = {
              "buyers = train.frame[~train.frame['is_prospect']]\n"
              "seg = Segmenter(n_clusters=5, preprocessor=make_preprocessor(train.spec, buyers), "
              "order_by='monetary', random_state=0).fit(buyers)\n"
+             "# names (and roles, actions) from the profiles, so drift and scores read by name\n"
+             "prof = profile_segments(buyers, seg.labels_)\n"
              "path = save_model(SegmentModel.from_training(seg, buyers, name='nb04', "
-             "feature_set=train), root=WORK)\npath"),
+             "feature_set=train, profiles=prof), root=WORK)\npath"),
         code("model = load_model(path)  # sha256 checked before unpickling\n"
              "res = score(model, pf.transactions, pf.customers, as_of='2024-12-31')\n"
              "print(res.report)\nres.frame.head()"),
@@ -288,10 +290,12 @@ NOTEBOOKS = {
         code("fig, axes = plt.subplots(1, 2, figsize=(13, 4))\n"
              "btplot.plot_validity(res, 'auc_bought_again', ax=axes[0])\n"
              "btplot.plot_validity_over_time(res, 'eta2_log_revenue', ax=axes[1])\nplt.show()"),
-        md("Where did each cluster's customers go between the first two cutoffs? "
-           "(rows: segment at the earlier cutoff; row shares)"),
-        code("fig, axes = plt.subplots(1, 2, figsize=(12, 4))\n"
-             "btplot.plot_migration(res, 'clusters', 0, ax=axes[0])\n"
+        md("Where did each RFM group's customers go between the first two cutoffs? "
+           "(rows: group at the earlier cutoff; row shares). The clusters are refitted at "
+           "every cutoff, so their ids are not the same segments from one cutoff to the next; "
+           "the rule groups keep their names, which makes their migration readable."),
+        code("fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))\n"
+             "btplot.plot_migration(res, 'rfm_groups', 0, ax=axes[0])\n"
              "btplot.plot_segment_rates(res, 'rfm_groups', ax=axes[1])\nplt.tight_layout()\nplt.show()"),
         code("out = write_backtest(res, Path(tempfile.mkdtemp(prefix='segml-nb07-')) / 'bt')\n"
              "sorted(p.name for p in out.iterdir())"),

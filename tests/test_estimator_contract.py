@@ -334,6 +334,12 @@ def test_check_frame_names_array_columns_and_refuses_what_it_cannot_read():
 NOT_IN_HARNESS = {
     "FeatureBuilder": "fit(transactions, customers, as_of) takes two tables and a date, not one "
                       "X; tests/features/test_builder.py checks that transform leaves it as is",
+    "RuleGroupSegmenter": "its X must carry recency_days / frequency / monetary (or the r/f/m "
+                          "scores) to apply the rfm_groups rule set, not any numeric matrix; "
+                          "tests/test_rule_fallback.py checks fit, predict, save and scoring",
+    "RuleGroupIndicators": "built already fitted by RuleGroupSegmenter from a fitted rule "
+                           "segmenter (its parameters are fitted objects); checked through "
+                           "RuleGroupSegmenter in tests/test_rule_fallback.py",
 }
 
 
