@@ -293,6 +293,19 @@ def recommend_by_criteria(
     return recommended, " ".join(text), pick_rows
 
 
+def _below(value: float, threshold: float) -> str:
+    """Format a value under its threshold: 2 decimals, more while it would print as the threshold.
+
+    >>> _below(0.30, 0.8), _below(0.7996, 0.8), _below(0.7949, 0.8)
+    ('0.30', '0.7996', '0.79')
+    """
+    for digits in range(2, 7):
+        text = f"{value:.{digits}f}"
+        if float(text) < threshold:
+            return text
+    return f"{value:.6g}"
+
+
 def _fmt_ks(ks: list[int]) -> str:
     return ", ".join(str(k) for k in ks) if ks else "none"
 
@@ -351,15 +364,15 @@ def recommend_by_gap(
         rows = table[table["k"] == k]
         fails = []
         if not ps >= ps_threshold:
-            fails.append(f"prediction strength {ps:.2f} < {ps_threshold:.2f}")
+            fails.append(f"prediction strength {_below(ps, ps_threshold)} < {ps_threshold:.2f}")
         ok = rows[~rows["too_small"].astype(bool)] if "too_small" in rows else rows
         if ok.empty and not rows.empty:
             fails.append(f"a segment under {min_share:.0%} of customers")
         if use_jac and not ok.empty:
             jac = ok["stability_jaccard_min"].fillna(0.0)
             if not (jac >= min_jaccard).any():
-                fails.append(f"worst segment's bootstrap Jaccard {jac.max():.2f} < "
-                             f"{min_jaccard:.2f}")
+                fails.append(f"worst segment's bootstrap Jaccard "
+                             f"{_below(float(jac.max()), min_jaccard)} < {min_jaccard:.2f}")
             ok = ok[jac >= min_jaccard]
         if fails or ok.empty:
             why[k] = "; ".join(fails) or "not evaluated"

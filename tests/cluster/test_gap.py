@@ -114,3 +114,11 @@ def test_min_jaccard_interval():
     assert r.min_jaccard_interval(0.5) == pytest.approx((0.575, 0.725))
     with pytest.raises(ConfigError, match=r"level=1\.0 should be in the open interval"):
         r.min_jaccard_interval(1.0)
+
+
+def test_a_value_just_under_its_threshold_never_prints_as_the_threshold():
+    from segml.cluster.recommend import _below
+
+    # "prediction strength 0.80 < 0.80" was printed for 0.7996
+    assert [_below(v, 0.8) for v in (0.30, 0.7996, 0.7949, 0.79999)] == \
+        ["0.30", "0.7996", "0.79", "0.79999"]
