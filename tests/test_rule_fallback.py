@@ -206,6 +206,14 @@ def test_no_clear_segments_gives_the_rfm_groups_labelled_as_such(groups):
     assert groups.model.segment_names == dict(groups.run.profiles.names.items())
 
 
+def test_a_small_rule_group_is_reported_as_kept_not_as_a_k_choice(groups):
+    floor = groups.run.features.report["size_floor"]
+    assert floor["met"] is False and floor["smallest_share"] == pytest.approx(0.0185, abs=1e-4)
+    assert floor["note"].endswith("under the size floor segmentation.min_segment_share=3%; the "
+                                  "RFM groups are rules: a small group is kept as it is, not "
+                                  "merged")
+
+
 def test_rfm_group_model_scores_its_training_customers_back(groups, tmp_path):
     frame = groups.run.features.frame.loc[groups.labels.index]
     path = save_model(groups.model, root=tmp_path)

@@ -301,7 +301,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
                               **params).fit(frame)
     labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
     drivers = between_ss_shares(X, segmenter.labels_)
-    _check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress)
+    _check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress,
+                      partition=selection.settings.get("partition"))
     tick("fit")
 
     progress("validating segments (silhouettes, stability)")
@@ -361,7 +362,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     )
 
 
-def _check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress) -> None:
+def _check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress,
+                      partition: str | None = None) -> None:
     """Record whether every clustered segment reaches ``min_segment_share``; say so if not.
 
     The floor applies to the clustered customers (degenerate groups and prospects are not
@@ -375,10 +377,13 @@ def _check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progre
                                "met": bool(met)}
     if not met:
         seg = int(shares.idxmin())
+        why = ("the RFM groups are rules: a small group is kept as it is, not merged"
+               if partition == "rfm_groups" else
+               "no k met the floor or the selection kept this k (see the k-selection "
+               "rationale)")
         fs.report["size_floor"]["note"] = (
             f"segment {seg} holds {smallest:.1%} of the clustered customers, under the size "
-            f"floor segmentation.min_segment_share={floor:.0%}; no k met the floor or the "
-            "selection kept this k (see the k-selection rationale)")
+            f"floor segmentation.min_segment_share={floor:.0%}; {why}")
         progress("note: " + fs.report["size_floor"]["note"])
 
 
