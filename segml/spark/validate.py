@@ -218,6 +218,16 @@ def _cluster_moments(sdf: SparkDataFrame, features_col: str,
     return labels, n, s, q
 
 
+def _unpacked(batches: Iterator[pd.DataFrame], features_col: str, label_col: str,
+              pos: dict[int, int]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield each non-empty ``mapInPandas`` batch as (matrix, labels, own-cluster positions)."""
+    for batch in batches:
+        if len(batch):
+            lab = batch[label_col].to_numpy().astype(np.int64)
+            yield (np.vstack(batch[features_col].to_numpy()).astype(np.float64), lab,
+                   np.array([pos[int(j)] for j in lab], dtype=np.intp))
+
+
 def _aggregate(per_row: SparkDataFrame, kind: str) -> SparkSilhouette:
     """Per-cluster means, overall mean and negative share of a (label, s) frame."""
     from pyspark.sql import functions as F
@@ -281,12 +291,7 @@ def sqeuclidean_silhouette_spark(sdf: SparkDataFrame, *, features_col: str = Z_C
     schema = StructType([StructField("label", LongType()), StructField("s", DoubleType())])
 
     def _rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            if not len(pdf):
-                continue
-            z = np.vstack(pdf[features_col].to_numpy()).astype(np.float64)
-            lab = pdf[label_col].to_numpy().astype(np.int64)
-            own = np.array([pos[int(j)] for j in lab], dtype=np.intp)
+        for z, lab, own in _unpacked(batches, features_col, label_col, pos):
             d2 = np.maximum(np.einsum("ij,ij->i", z, z)[:, None] - 2.0 * z @ mu.T
                             + mu_norm[None, :], 0.0)
             mean_to = d2 + w[None, :] / n[None, :]
@@ -360,12 +365,7 @@ def euclidean_silhouette_spark(sdf: SparkDataFrame, *, features_col: str = Z_COL
     schema = StructType([StructField("label", LongType()), StructField("s", DoubleType())])
 
     def _rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            if not len(batch):
-                continue
-            z = np.vstack(batch[features_col].to_numpy()).astype(np.float64)
-            lab = batch[label_col].to_numpy().astype(np.int64)
-            own = np.array([pos[int(j)] for j in lab], dtype=np.intp)
+        for z, lab, own in _unpacked(batches, features_col, label_col, pos):
             sums = np.zeros((len(z), len(labels)))
             for start in range(0, len(z), 1024):
                 zb = z[start:start + 1024]
