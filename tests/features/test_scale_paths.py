@@ -125,3 +125,54 @@ def test_a_log_failing_a_check_keeps_its_former_error():
         build_features(bad_due, None, "2023-01-01")
     with pytest.raises(SchemaError, match="'due_date' has dtype .*expected datetime64"):
         build_features(bad_due, None, "2024-02-29")
+
+
+LABELS = st.one_of(st.sampled_from([" Very Satisfied ", "very-satisfied", "LOW", "low ", "",
+                                    "Mid Range"]),
+                   st.text(alphabet="aB -_", max_size=5), st.none())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(LABELS, max_size=40), st.sampled_from(["object", "str"]))
+def test_normalize_levels_equals_the_per_value_rule(labels, dtype):
+    from segml.features.encoders.levels import normalize_level, normalize_levels
+
+    values = pd.Series(labels, dtype=dtype, index=[f"i{k}" for k in range(len(labels))],
+                       name="satisfaction")
+    got = normalize_levels(values)
+    want = [normalize_level(v) for v in values.astype(object)]
+    assert got.dtype == object and got.name == "satisfaction"
+    assert got.index.equals(values.index)
+    assert [None if pd.isna(v) else v for v in got] == [
+        None if pd.isna(v) else v for v in want]
+
+
+def test_binary_columns_by_hand():
+    from segml.features.space import binary_columns
+
+    f = pd.DataFrame({"flag": [0.0, 1.0, np.nan, -0.0], "spend": [0.0, 1.0, 2.0, 1.0],
+                      "b": [True, False, True, True], "nb": pd.array([True, None, False, True],
+                                                                     dtype="boolean")})
+    assert binary_columns(f, {"flag": "log", "spend": "log", "b": "none", "nb": "none"}) == [
+        "flag", "b", "nb"]
+
+
+def test_model_matrix_selects_buyers_and_sets_degenerate_aside_in_one_step():
+    from segml.config import validate_config
+    from segml.pipeline import model_matrix
+
+    days = pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-01"])
+    rows = [{"customer_id": f"c{i}", "timestamp": d, "amount": 10.0 + 7 * i}
+            for i in range(8) for d in days[: 1 + i % 3]]
+    rows += [{"customer_id": "zero", "timestamp": days[0], "amount": 0.0},
+             {"customer_id": "refund", "timestamp": days[1], "amount": -4.0},
+             {"customer_id": "refund", "timestamp": days[0], "amount": 1.0}]
+    cust = pd.DataFrame({"customer_id": [f"c{i}" for i in range(8)] + ["p1", "p2"]})
+    fs = build_features(pd.DataFrame(rows), cust, "2024-03-02")
+    X, frame = model_matrix(validate_config({}), fs)
+    assert sorted(X.index) == [f"c{i}" for i in range(8)] and frame.index.equals(X.index)
+    assert fs.report["degenerate"] == {"zero-value buyers": 1, "net-refund buyers": 1}
+    fs = build_features(pd.DataFrame(rows), cust, "2024-03-02")
+    X, _ = model_matrix(validate_config({"features": {"buyers_only": False}}), fs)
+    assert sorted(X.index) == sorted([f"c{i}" for i in range(8)] + ["p1", "p2"])
+    assert fs.report["degenerate"] == {"zero-value buyers": 1, "net-refund buyers": 1}
