@@ -98,7 +98,7 @@ _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _clean_arrow_text(s: pd.Series) -> bool:
-    """True when ``s`` is Arrow text that :func:`_to_string` would return unchanged.
+    """Tell whether ``s`` is Arrow text that :func:`_to_string` would return unchanged.
 
     One Arrow pass (ASCII check, trim, compare) instead of factorizing a column of mostly
     distinct values (``order_id``): clean means every value is ASCII, has no surrounding
