@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 
 from segml.errors import ConfigError, NotFittedError
@@ -50,6 +52,7 @@ from segml.features.relationship import GrowthPotential
 from segml.features.scores import ABCClassifier, RFMScorer, rfm_code
 from segml.features.spec import FORWARD_TRANSFORMS, FeatureSpec
 from segml.features.transactions import ShareLevels, transaction_features
+from segml.features.transactions.sorted import feature_frame
 
 __all__ = ["FeatureBuilder"]
 
@@ -281,6 +284,8 @@ def _build(
         raise ConfigError("pass transactions or aggregates, not both.")
     table = _customer_table(customers)
     report: dict[str, Any] = {"state_reused": state is not None}
+    source = transactions  # the forward family reads the log as given
+    transactions = feature_frame(transactions)  # converted to polars once, for every step
 
     # 1. the as-of universe: customers first seen after as_of do not exist yet
     dates, table, late = _universe(transactions, table, as_of, lookback, report)
@@ -334,7 +339,7 @@ def _build(
             frame["growth_potential"] = growth.transform(frame)[:, 0]
 
     # 7. forward value (BG/NBD + Gamma-Gamma parameters), only when the spec has the family
-    forward = forward_block(frame, transactions, as_of, spec, state, min_peers, report)
+    forward = forward_block(frame, source, as_of, spec, state, min_peers, report)
 
     if state is None:
         state = FeatureState(
@@ -373,12 +378,22 @@ def _universe(
     n_late_tx = 0
     if dates is not None:
         known = table.index if table is not None else pd.Index([], dtype="str")
-        only_tx = dates.first[~dates.first.index.isin(known)]
+        only_tx = dates.first[~_isin(dates.first.index, known)]
         n_late_tx = int((only_tx >= cutoff(as_of)).sum())
     report["not_yet_customers"] = len(late) + n_late_tx
     if table is not None and len(late):
         table = table.drop(index=late)
     return dates, table, late
+
+
+def _isin(values: pd.Index, known: pd.Index) -> np.ndarray:
+    """``values.isin(known)`` for text ids through Arrow (pandas lists Arrow text in Python)."""
+    try:
+        left = pa.array(values.astype("str"), type=pa.large_string())
+        right = pa.array(known.astype("str"), type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # pragma: no cover - ids are text here
+        return np.asarray(values.isin(known), dtype=bool)
+    return pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _transaction_block(

@@ -86,21 +86,27 @@ def identifier_reasons(
         if tok is not None:
             out[col] = f"name contains {tok!r}"
             continue
-        values = frame[col].dropna().astype("str").str.strip()
-        n = len(values)
+        # each distinct value checked once, weighted by its count: a 1M-row column of a
+        # few levels costs a few regex matches, not a million
+        raw = frame[col].dropna().astype("str").value_counts(sort=False)
+        stripped = pd.Index(raw.index.astype("str"), dtype="str").str.strip()
+        counts = pd.Series(raw.to_numpy(), index=stripped).groupby(level=0, sort=False).sum()
+        values = pd.Series(counts.index, dtype="str")
+        weights = counts.to_numpy()
+        n = int(weights.sum())
         if not n:
             continue
         for label, pattern in (("e-mail addresses", _EMAIL), ("phone numbers", _PHONE)):
-            hits = int(values.str.fullmatch(pattern).sum())
+            match = values.str.fullmatch(pattern).to_numpy(dtype=bool)
             if pattern == _PHONE:
-                hits = int((values.str.fullmatch(pattern)
-                            & values.str.count(r"\d").ge(7)).sum())
+                match = match & values.str.count(r"\d").ge(7).to_numpy(dtype=bool)
+            hits = int(weights[match].sum())
             if hits >= _PATTERN_SHARE * n:
                 out[col] = f"{hits:,} of {n:,} values look like {label}"
                 break
         if col in out or transform == "frequency":
             continue
-        n_unique = int(values.nunique())
+        n_unique = len(counts)
         if n >= _UNIQUE_MIN_VALUES and n_unique > _UNIQUE_SHARE * n:
             out[col] = f"free text, {n_unique:,} of {n:,} values distinct"
     return out

@@ -172,7 +172,8 @@ def binary_columns(frame: pd.DataFrame, columns: dict[str, str]) -> list[str]:
             vals = pd.to_numeric(frame[col].dropna(), errors="raise").astype("float64")
         except (TypeError, ValueError):
             continue
-        if vals.isin((0.0, 1.0)).all():
+        v = vals.to_numpy(dtype="float64")
+        if ((v == 0.0) | (v == 1.0)).all():  # numpy compare: no hash table per column
             out.append(col)
     return out
 

@@ -82,12 +82,15 @@ def model_matrix(cfg: dict[str, Any], fs: Any) -> tuple[pd.DataFrame, pd.DataFra
     from segml.rules.degenerate import degenerate_groups
 
     frame = fs.frame
+    keep = np.ones(len(frame), dtype=bool)
     if cfg["features"]["buyers_only"] and "is_prospect" in frame.columns:
-        frame = frame[~frame["is_prospect"].astype(bool)]
-    # degenerate customers ($0-only buyers, ...) are a named rule group, not a segment
+        keep = ~frame["is_prospect"].astype(bool).to_numpy(dtype=bool)
+    # degenerate customers ($0-only buyers, ...) are a named rule group, not a segment;
+    # the rule is per row, so it runs on the whole frame and one row selection follows
     groups = degenerate_groups(frame)
-    fs.report["degenerate"] = {str(k): int(v) for k, v in groups.value_counts().items()}
-    frame = frame[groups.isna().to_numpy()]
+    kept = groups[keep]
+    fs.report["degenerate"] = {str(k): int(v) for k, v in kept.value_counts().items()}
+    frame = frame[keep & groups.isna().to_numpy()]
     if len(frame) < 3:
         raise ConfigError(
             f"only {len(frame)} customers to cluster; need at least 3. Fix: check --as-of "

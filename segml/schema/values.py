@@ -93,7 +93,33 @@ def _spread(values: pd.Series, codes: np.ndarray, like: pd.Series) -> pd.Series:
     return pd.Series(values.array.take(codes), index=like.index, name=like.name)
 
 
+#: What Python's ``str.strip()`` removes from ASCII text (``\x1c``-``\x1f`` included).
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _clean_arrow_text(s: pd.Series) -> bool:
+    """Tell whether ``s`` is Arrow text that :func:`_to_string` would return unchanged.
+
+    One Arrow pass (ASCII check, trim, compare) instead of factorizing a column of mostly
+    distinct values (``order_id``): clean means every value is ASCII, has no surrounding
+    whitespace and is not empty (missing values stay missing either way).
+    """
+    if s.dtype != "str" or getattr(s.dtype, "storage", None) != "pyarrow":
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.array)  # the Arrow data itself (no copy)
+    if pc.all(pc.string_is_ascii(arr)).as_py() is False:
+        return False
+    if pc.any(pc.equal(pc.binary_length(arr), 0)).as_py():
+        return False
+    return pc.all(pc.equal(pc.ascii_trim(arr, characters=_ASCII_SPACE), arr)).as_py() is not False
+
+
 def _to_string(s: pd.Series) -> pd.Series:
+    if _clean_arrow_text(s):  # already clean: no copy, no factorize
+        return s.copy(deep=False)
     distinct = _distinct(s)
     if distinct is not None:
         codes, uniques = distinct

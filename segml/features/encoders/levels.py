@@ -60,6 +60,8 @@ def normalize_levels(values: pd.Series) -> pd.Series:
     pandas.Series
         Object dtype, same index; missing stays NaN.
     """
-    uniques = pd.unique(values.dropna().astype(object).to_numpy())
-    mapping = {u: normalize_level(u) for u in uniques}
-    return values.astype(object).map(mapping).astype(object)
+    # factorize (Arrow's dictionary encode for Arrow text) instead of a per-row object copy
+    # and dict lookup: the distinct labels are normalised, the codes spread them back
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    norm = np.array([normalize_level(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(norm[codes], index=values.index, name=values.name, dtype=object)

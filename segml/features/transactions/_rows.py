@@ -85,6 +85,8 @@ def _as_input(transactions: Any, needed: Sequence[str]) -> _Input:
     if "order_id" in use:
         if isinstance(transactions, pd.DataFrame):
             order_nulls = bool(transactions["order_id"].isna().any())
+        elif isinstance(transactions, pl.DataFrame):
+            order_nulls = transactions["order_id"].null_count() > 0
         else:
             order_nulls = True  # cheap to handle, costly to check on a lazy frame
     return _Input(lf, frozenset(use), order_nulls)

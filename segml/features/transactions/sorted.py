@@ -29,6 +29,33 @@ __all__ = ["SortedTransactions", "FEATURE_TRANSACTION_COLUMNS"]
 FEATURE_TRANSACTION_COLUMNS = ("customer_id", "timestamp", "amount", *_OPTIONAL)
 
 
+def feature_frame(transactions: Any) -> Any:
+    """Return the feature columns of a pandas log as one polars frame, or the input unchanged.
+
+    :class:`~segml.features.FeatureBuilder` converts a pandas log once with this and hands the
+    polars frame to every step (as-of dates, every family) instead of each step converting
+    the 3-column or 10-column slice it reads again. A log that is not a pandas frame, or
+    fails a check of the conversion (missing column, date column not parsed), is returned
+    as it is, so the step that reads it raises its own error as before.
+
+    Parameters
+    ----------
+    transactions : Any
+        Canonical transactions, or anything else.
+
+    Returns
+    -------
+    polars.DataFrame or the input
+        Same columns, values and row order as the conversion inside the feature functions.
+    """
+    if not isinstance(transactions, pd.DataFrame):
+        return transactions
+    try:
+        return _as_input(transactions, _OPTIONAL).lf.collect()
+    except SchemaError:
+        return transactions
+
+
 class SortedTransactions:
     """The feature columns of a transactions log as one polars frame sorted by time.
 
