@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             print(case, "current k", r["current_k"], r["seconds"], r["load"], flush=True)
         return 0
     print(table())
+    print()
+    print(diagnostics())
     return 0
 
 
@@ -249,8 +251,28 @@ def table(cache: Path | None = None) -> str:
                     aris.append(r["ari"][str(k)] if k >= 2 else 0.0)
             right = sum(k == truth_k for k in ks)
             ari = (f"{np.mean(aris):.3f} / {np.min(aris):.3f}" if aris else "n/a")
-            lines.append(f"| {rule} | {case} | {size:,} | {planted} | "
+            shown = size or rs[0].get("n", 0)  # the nulls' rows (size 0 in the cache key)
+            lines.append(f"| {rule} | {case} | {shown:,} | {planted} | "
                          f"{' '.join(map(str, ks))} | {right}/{len(ks)} | {ari} |")
+    return "\n".join(lines)
+
+
+def diagnostics(cache: Path | None = None) -> str:
+    """Markdown: per case and seed, the reproducible k, the gap's peak and the ARI per k."""
+    lines = ["| case | size | planted | seed | n x p | reproducible k (0.8 / 0.75) | gap peak k "
+             "| ARI at k = 2..10 | load at end |",
+             "|---|---:|---:|---:|---|---|---:|---|---|"]
+    for r in sorted(load_sweeps(cache), key=lambda r: (r["case"], r["size"], r["planted"],
+                                                        r["seed"])):
+        tab = pd.DataFrame(r["table"])
+        rep = ",".join(map(str, reproducible_ks(tab)))
+        peak = int(tab.loc[tab["gap"].idxmax(), "k"])
+        ari = " ".join(f"{r['ari'][str(k)]:.2f}" for k in range(2, 11)) if r["ari"] else "n/a"
+        if r["case"] == "planted" and r["planted"] == 1:
+            ari = "n/a"
+        lines.append(f"| {r['case']} | {r['size'] or r['n']:,} | {r['planted']} | {r['seed']} "
+                     f"| {r['n']:,} x {r['p']} | {rep} | {peak} | {ari} "
+                     f"| {' '.join(r.get('load', []))} |")
     return "\n".join(lines)
 
 
