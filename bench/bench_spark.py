@@ -40,6 +40,12 @@ driver):
 - ``spark.fit_distributed``: ``fit_spark(strategy="distributed", n_init=--dist-n-init)``
   on every row (last: the most expensive).
 
+``--shuffle-only --tx FILE`` instead builds the features of FILE once with Spark's UI on and
+reports each Spark stage's input / shuffle bytes (the per-row figures of the scaling plan)::
+
+    PYTHONPATH=$PWD /work/main/.venv/bin/python bench/bench_spark.py --shuffle-only \
+        --tx /tmp/scaledata/t20k-20000-s0/transactions.parquet --out /tmp/shuffle.json
+
 Per stage: wall seconds, CPU seconds of the whole process tree (this Python, the JVM and its
 Python workers; workers that exit during a stage lose their CPU time, so Spark's CPU is a
 lower bound), and the peak resident set of the tree and of this Python alone, sampled every
@@ -307,16 +313,16 @@ def run(args: argparse.Namespace) -> Meter:
     return meter
 
 
-def _read_tx(spark: Any, path: Path) -> Any:
-    """Read transactions; pandas' nanosecond timestamps come as longs and are converted."""
+def _read_tx(spark: Any, path: Path | str) -> Any:
+    """Read a Parquet table; pandas' nanosecond timestamps come as longs and are converted."""
     from pyspark.sql import functions as F  # noqa: N812
     from pyspark.sql import types as T  # noqa: N812
 
     spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     sdf = spark.read.parquet(str(path))
     for f in sdf.schema.fields:
-        if f.name in ("timestamp", "due_date", "paid_date") and isinstance(f.dataType,
-                                                                           T.LongType):
+        if f.name in ("timestamp", "due_date", "paid_date", "signup_date") and isinstance(
+                f.dataType, T.LongType):
             sdf = sdf.withColumn(f.name, F.timestamp_micros(F.floor(F.col(f.name) / 1000)))
     return sdf
 
@@ -339,7 +345,7 @@ def _features(meter: Meter, spark: Any, tx_path: Path, as_of: str,
         del tx, cu
     with meter.stage("spark.features") as st:
         tx_s = _read_tx(spark, tx_path)
-        cu_s = spark.read.parquet(cpath).select("customer_id", "signup_date")
+        cu_s = _read_tx(spark, cpath).select("customer_id", "signup_date")
         fs = spark_feature_frame(tx_s, cu_s, None, as_of)
         got = fs.to_pandas()
         fs.unpersist()
@@ -351,6 +357,59 @@ def _features(meter: Meter, spark: Any, tx_path: Path, as_of: str,
                         same_ids=bool(got.index.equals(ref.index)),
                         max_rel_diff_floats=diff)
     del ref, got
+
+
+def shuffle_report(args: argparse.Namespace) -> dict[str, Any]:
+    """Bytes read, shuffled and collected by ``spark_feature_frame`` of ``--tx`` (Spark's UI).
+
+    Starts its own session with the UI on, builds and collects the features once, then reads
+    every stage's ``inputBytes`` / ``shuffleWriteBytes`` / ``shuffleReadBytes`` from the UI's
+    REST API (``/api/v1/applications/<id>/stages``), for the per-row cost model in
+    ``docs/SPARK.md``.
+    """
+    import urllib.request
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from segml.spark.features import spark_feature_frame
+    from segml.spark.session import get_session
+
+    spark = get_session(master=args.master, partitions=args.partitions, config={
+        "spark.driver.memory": args.driver_memory, "spark.ui.enabled": "true",
+        "spark.ui.port": "0", "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true"})
+    spark.sparkContext.setLogLevel("ERROR")
+    tx_path = Path(args.tx)
+    tx = _read_tx(spark, tx_path)
+    cpath = args.tx_customers or str(tx_path.with_name("customers.parquet"))
+    cu = _read_tx(spark, cpath).select("customer_id", "signup_date")
+    t0 = time.perf_counter()
+    fs = spark_feature_frame(tx, cu, None, args.as_of_tx)
+    got = fs.to_pandas()
+    wall = time.perf_counter() - t0
+    sc = spark.sparkContext
+    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages?status=complete"
+    with urllib.request.urlopen(url, timeout=60) as r:  # noqa: S310 (local UI)
+        stages = json.loads(r.read())
+    keys = ("inputBytes", "inputRecords", "shuffleWriteBytes", "shuffleWriteRecords",
+            "shuffleReadBytes", "numTasks", "executorRunTime")
+    rows = [{"stage": s["stageId"], "name": s["name"][:60], **{k: s.get(k, 0) for k in keys}}
+            for s in sorted(stages, key=lambda s: s["stageId"])]
+    total = {k: int(sum(r[k] for r in rows)) for k in keys}
+    with urllib.request.urlopen(url.split("/stages")[0] + "/storage/rdd",
+                                timeout=60) as r:  # noqa: S310 (local UI)
+        cached = [{"name": d["name"][:60], "partitions": d["numCachedPartitions"],
+                   "memory_mb": round(d["memoryUsed"] / 2**20, 1),
+                   "disk_mb": round(d["diskUsed"] / 2**20, 1)} for d in json.loads(r.read())]
+    n_tx = int(tx.count())
+    fs.unpersist()
+    spark.stop()
+    out = {"tx_rows": n_tx, "customers": len(got), "wall_s": round(wall, 1), "total": total,
+           "shuffle_write_bytes_per_tx_row": round(total["shuffleWriteBytes"] / n_tx, 1),
+           "collected_mb": round(got.memory_usage(deep=True).sum() / 2**20, 1),
+           "cached": cached, "load": _load(), "stages": rows}
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=1))
+    return out
 
 
 def table(meter: Meter) -> str:
@@ -393,7 +452,38 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--workdir", default=None, help="where the matrix Parquet goes (kept)")
     ap.add_argument("--out", default=None, help="JSON written after every stage")
+    ap.add_argument("--shuffle-only", action="store_true",
+                    help="only the shuffle report of the --tx feature build (UI on)")
+    ap.add_argument("--features-only", action="store_true",
+                    help="only the session and the two --tx feature stages")
+    ap.add_argument("--table", default=None, metavar="JSON",
+                    help="print the table of a saved --out JSON (a partial run too) and exit")
     args = ap.parse_args(argv)
+    if args.table:
+        meter = Meter(None)
+        meter.stages = json.loads(Path(args.table).read_text())["stages"]
+        print(table(meter))
+        return 0
+    if args.features_only:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        from segml.spark.session import get_session
+
+        meter = Meter(Path(args.out) if args.out else None)
+        meter.info = {"command": " ".join(sys.argv), "load_at_start": _load()}
+        with meter.stage("spark.session"):
+            spark = get_session(master=args.master, partitions=args.partitions, config={
+                "spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
+                "spark.sql.execution.arrow.pyspark.enabled": "true"})
+            spark.sparkContext.setLogLevel("ERROR")
+        _features(meter, spark, Path(args.tx), args.as_of_tx, args.tx_customers)
+        spark.stop()
+        print(table(meter))
+        return 0
+    if args.shuffle_only:
+        rep = shuffle_report(args)
+        print(json.dumps({k: v for k, v in rep.items() if k != "stages"}, indent=1))
+        return 0
     meter = run(args)
     print(table(meter))
     return 0
