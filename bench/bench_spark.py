@@ -47,9 +47,10 @@ reports each Spark stage's input / shuffle bytes (the per-row figures of the sca
         --tx /tmp/scaledata/t20k-20000-s0/transactions.parquet --out /tmp/shuffle.json
 
 Per stage: wall seconds, CPU seconds of the whole process tree (this Python, the JVM and its
-Python workers; workers that exit during a stage lose their CPU time, so Spark's CPU is a
-lower bound), and the peak resident set of the tree and of this Python alone, sampled every
-0.2 s. The JSON is rewritten after every stage, with the load average at start and end.
+Python workers), summed per process from samples every 0.2 s (a worker that exits loses at
+most its last 0.2 s, so Spark's CPU is a slight lower bound), and the peak resident set of
+the tree and of this Python alone, sampled every 0.2 s. The JSON is rewritten after every
+stage, with the load average at start and end.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class Meter:
         self.stages: dict[str, dict[str, Any]] = {}
         self.info: dict[str, Any] = {}
         self._peak = (0.0, 0.0)
+        self._cpu0: dict[int, float] = {}
+        self._last: dict[int, float] = {}
         self._run = False
         self._thread: threading.Thread | None = None
 
@@ -106,15 +109,21 @@ class Meter:
         except psutil.Error:
             return [self.me]
 
-    def _cpu(self) -> float:
-        total = 0.0
+    def _cpu_by_pid(self) -> dict[int, float]:
+        out = {}
         for p in self._tree():
             try:
                 t = p.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
+                out[p.pid] = t.user + t.system + t.children_user + t.children_system
             except psutil.Error:
                 pass
-        return total
+        return out
+
+    def _cpu(self) -> float:
+        """CPU seconds of the tree since the stage began, per pid (a process that exits keeps
+        its last sampled time, so only its final 0.2 s can be lost)."""
+        self._last.update(self._cpu_by_pid())
+        return sum(v - self._cpu0.get(pid, 0.0) for pid, v in self._last.items())
 
     def _rss(self) -> tuple[float, float]:
         tree = 0.0
@@ -127,6 +136,7 @@ class Meter:
 
     def _sample(self) -> None:
         while self._run:
+            self._last.update(self._cpu_by_pid())
             t, m = self._rss()
             self._peak = (max(self._peak[0], t), max(self._peak[1], m))
             time.sleep(0.2)
@@ -149,17 +159,19 @@ class _Stage:
     def __enter__(self) -> _Stage:
         m = self.m
         m._peak = m._rss()
+        m._cpu0 = m._cpu_by_pid()
+        m._last = dict(m._cpu0)
         m._run = True
         m._thread = threading.Thread(target=m._sample, daemon=True)
         m._thread.start()
-        self.load0, self.cpu0, self.t0 = _load(), m._cpu(), time.perf_counter()
+        self.load0, self.t0 = _load(), time.perf_counter()
         print(f"[{time.strftime('%H:%M:%S')}] {self.name} ...", flush=True)
         return self
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
         m = self.m
         wall = time.perf_counter() - self.t0
-        cpu = m._cpu() - self.cpu0
+        cpu = m._cpu()
         m._run = False
         if m._thread is not None:
             m._thread.join()
