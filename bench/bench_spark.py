@@ -254,6 +254,10 @@ def run(args: argparse.Namespace) -> Meter:
     meter.write()
     k, sample = args.k, args.sample
 
+    if args.distributed_only:
+        _distributed_only(meter, args, path, spec)
+        return meter
+
     # ------------------------------------------------------------------ default path
     with meter.stage("pandas.read") as st:
         frame = pd.read_parquet(path).set_index("customer_id")
@@ -323,6 +327,30 @@ def run(args: argparse.Namespace) -> Meter:
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
     return meter
+
+
+def _distributed_only(meter: Meter, args: argparse.Namespace, path: Path, spec: Any) -> None:
+    """Session, read and ``fit_spark(strategy="distributed")`` of the matrix only."""
+    from segml.spark.fit import fit_spark
+    from segml.spark.session import get_session
+
+    with meter.stage("spark.session"):
+        spark = get_session(master=args.master, partitions=args.partitions, config={
+            "spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.execution.arrow.pyspark.enabled": "true"})
+        spark.sparkContext.setLogLevel("ERROR")
+    with meter.stage("spark.read") as st:
+        sdf = spark.read.parquet(str(path)).repartition(args.partitions).cache()
+        st.extra["rows"] = sdf.count()
+    with meter.stage("spark.fit_distributed") as st:
+        fit_d = fit_spark(sdf, k=args.k, strategy="distributed", spec=spec,
+                          sample_size=args.sample, n_init=args.dist_n_init,
+                          random_state=args.seed)
+        st.extra.update(n_fit=fit_d.n_fit_rows, steps=fit_d.seconds,
+                        n_iter_best=int(fit_d.mllib_model.summary.numIter),
+                        init_scores=fit_d.init_scores)
+    spark.stop()
 
 
 def _read_tx(spark: Any, path: Path | str) -> Any:
@@ -466,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="JSON written after every stage")
     ap.add_argument("--shuffle-only", action="store_true",
                     help="only the shuffle report of the --tx feature build (UI on)")
+    ap.add_argument("--distributed-only", action="store_true",
+                    help="only session, read and the distributed fit of the matrix")
     ap.add_argument("--features-only", action="store_true",
                     help="only the session and the two --tx feature stages")
     ap.add_argument("--table", default=None, metavar="JSON",
