@@ -49,7 +49,7 @@ def test_meter_counts_a_child_that_exits_and_the_table_has_every_stage(bench, tm
     text = bench.table(meter)
     for name in bench.STAGES:
         assert f"| {name} |" in text
-    assert "| fit (sample) |" in text and "| features |" in text
+    assert "| fit (sample) |" in text  # a ratio row needs a timed default-path stage
 
 
 def test_failed_stage_is_recorded_and_raised(bench):
