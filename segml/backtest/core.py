@@ -219,6 +219,8 @@ def backtest(
     random_state: int = 0,
     progress: Any = None,
     n_folds: int = 5,
+    engine: str = "pandas",
+    spark: Any = None,
 ) -> BacktestResult:
     """Test segmentations on history: segment as of each cutoff, judge the window after.
 
@@ -265,6 +267,14 @@ def backtest(
         metrics: each customer is scored by its segment's rate/mean on the other folds
         (see :mod:`segml.backtest.metrics`). 1: in sample (optimistic; it favours many
         small segments).
+    engine : {"pandas", "spark"}, default "pandas"
+        Where each cutoff's features are built. ``"spark"``: with
+        :func:`segml.spark.features.spark_feature_frame` on ``spark`` (the transactions are
+        shipped once and cached; :mod:`segml.spark.backtest`); only the columns built on
+        Spark exist, so with no ``feature_spec`` the clusters use the default spec of those
+        (a note says so). Segmenters, outcomes and bootstrap stay on the driver.
+    spark : pyspark.sql.SparkSession, optional
+        The session for ``engine="spark"`` (e.g. ``segml.spark.get_session("local[2]")``).
 
     Returns
     -------
@@ -294,6 +304,9 @@ def backtest(
         raise ConfigError(f"n_boot={n_boot!r} should be a non-negative integer. Fix: e.g. "
                           "n_boot=200 (CLI: --n-boot 200).")
     n_folds = check_n_folds(n_folds)
+    if engine not in ("pandas", "spark"):
+        raise ConfigError(f"engine={engine!r} should be 'pandas' or 'spark'. Fix: pass "
+                          "backtest(engine='pandas') (default) or engine='spark' with spark=.")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     hist = History(transactions)
@@ -316,6 +329,15 @@ def backtest(
     ends = [hist.check_window(c, offset) for c in dates]
     templates = resolve_segmenters(segmenters, random_state=random_state)
     preds = _check_predictors(predictors)
+    builders = None
+    if engine == "spark":  # pyspark is imported only here
+        from segml.spark.backtest import spark_builder_factory
+
+        builders = spark_builder_factory(spark, transactions, customers)
+        notes.append("features built on Spark (spark_feature_frame) at every cutoff"
+                     + ("" if feature_spec is not None else "; the clusters use the default "
+                        "spec of the Spark-built columns (no customer attributes, CLV or "
+                        "forward value: docs/SPARK.md)"))
     timings["prepare"] = time.perf_counter() - t0
 
     fits: list[CutoffFit] = []
@@ -331,7 +353,8 @@ def backtest(
             raise no_rows_error(c, hist.first)
         fit = fit_at(rows, customers, c, segmenters=templates, predictors=preds,
                      frozen=frozen, feature_spec=feature_spec,
-                     predictor_transactions=hist.as_of(c) if preds else None)
+                     predictor_transactions=hist.as_of(c) if preds else None,
+                     feature_builder=builders)
         fit.features = None  # the frame with prospects: not needed past fit_at (peak memory)
         notes += [f"{name} at {c.date()}: no clear segments, so "
                   + (f"{model.k_} value tiers of monetary" if model.partition_ == "value_tiers"
@@ -345,6 +368,8 @@ def backtest(
             stab_rows += _stability_pair(fits[-1], fit, templates)
             _slim(fits[-1])
         fits.append(fit)
+    if builders is not None:
+        builders.unpersist()
     timings["fit"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rng = np.random.default_rng(random_state)

@@ -361,7 +361,8 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
            as_of: Any, *, segmenters: Mapping[str, Any],
            predictors: Mapping[str, Any] | None = None, frozen: CutoffFit | None = None,
            feature_spec: Any = None,
-           predictor_transactions: pd.DataFrame | None = None) -> CutoffFit:
+           predictor_transactions: pd.DataFrame | None = None,
+           feature_builder: Any = None) -> CutoffFit:
     """Build features, fit (or reuse) every segmenter and predictor, assign, as of one date.
 
     Parameters
@@ -386,6 +387,10 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
     predictor_transactions : pandas.DataFrame, optional
         The rows the predictors get (they take pandas); default ``transactions`` (converted
         when it is a polars frame). Rows after ``as_of`` are cut here as well.
+    feature_builder : callable, optional
+        ``feature_builder(feature_spec)`` gives the builder of refit mode (default
+        :class:`segml.features.FeatureBuilder`); ``backtest(engine="spark")`` passes
+        :class:`segml.spark.backtest.SparkBuilders`.
 
     Returns
     -------
@@ -414,7 +419,7 @@ def fit_at(transactions: pd.DataFrame | pl.DataFrame, customers: pd.DataFrame | 
     else:
         past = transactions.filter(pl.Series(keep)) if polars_rows else transactions[keep]
     if frozen is None:
-        builder = FeatureBuilder(feature_spec)
+        builder = (feature_builder or FeatureBuilder)(feature_spec)
         fs = builder.fit_transform(past, customers, as_of=as_of)
     else:
         builder = frozen.builder
