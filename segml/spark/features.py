@@ -20,14 +20,14 @@ RFM scores and the ABC class. The semantics are segml's, not Spark's defaults:
   exact ``percentile`` interpolates with another formula). The scores themselves are computed
   in Spark with those frozen edges (tie policy of :mod:`segml.features.scores`).
 
-Not computed here (yet): customer attributes, CLV, relationship, growth potential and forward
-value; see ``docs/SPARK.md``.
+With a customers table, the per-customer steps follow (:mod:`segml.spark.customers`): the
+customer attributes (age, age band, ordered / nominal labels, relationship), the historical CLV
+and the growth-potential score. See ``docs/SPARK.md`` for what is distributed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -37,7 +37,10 @@ from pyspark.sql import types as T  # noqa: N812
 
 from segml._asof import parse_as_of
 from segml.errors import ConfigError, EngineError, SchemaError
-from segml.features import ABCClassifier, FeatureSpec, FeatureState, RFMScorer
+from segml.features import FeatureSpec, FeatureState
+from segml.features.spec import FORWARD_TRANSFORMS
+from segml.spark.customers import customer_block
+from segml.spark.frames import SparkFeatureSet, to_pandas
 from segml.spark.payment import _day, _payment_columns, _payment_stats, _share
 from segml.spark.scores import _fit_value, _score
 
@@ -56,85 +59,6 @@ SPARK_COLUMNS = (
     *_QUARTERS, "season_peak_share", "n_channels", "return_rate", "gross_margin",
     "days_late_mean", "days_late_max", "late_share", "unpaid_share", "payment_risk", *_SCORES,
 )
-
-
-@dataclass
-class SparkFeatureSet:
-    """Result of :func:`spark_feature_frame`.
-
-    Attributes
-    ----------
-    frame : pyspark.sql.DataFrame
-        ``customer_id`` plus the feature columns, one row per customer (not sorted).
-    rfm_scorer : RFMScorer or None
-        The cut points used (learned on the buyers, or the frozen ones given).
-    abc : ABCClassifier or None
-        The ABC thresholds used.
-    category_levels, channel_levels : list of str or None
-        Levels of the share columns.
-    report : dict
-        ``rows_after_as_of``, ``rows_before_window``, ``money_scale``.
-    cached : list of pyspark.sql.DataFrame
-        The window rows and the unscored frame, cached while building (the cut points and the
-        caller both read them); call :meth:`unpersist` when done.
-    """
-
-    frame: DataFrame
-    rfm_scorer: RFMScorer | None
-    abc: ABCClassifier | None
-    category_levels: list[str] | None = None
-    channel_levels: list[str] | None = None
-    report: dict[str, Any] = field(default_factory=dict)
-    cached: list[DataFrame] = field(default_factory=list, repr=False)
-    """Intermediate frames kept in Spark's cache (rows and unscored features)."""
-
-    def unpersist(self) -> None:
-        """Release the cached intermediate frames (``frame`` is recomputed if used again)."""
-        for sdf in self.cached:
-            sdf.unpersist()
-        self.cached = []
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Collect the frame over Arrow, indexed by sorted string ``customer_id``."""
-        return to_pandas(self.frame)
-
-
-def to_pandas(frame: DataFrame) -> pd.DataFrame:
-    """Collect a Spark feature frame as segml's pandas layout.
-
-    Parameters
-    ----------
-    frame : pyspark.sql.DataFrame
-        With a ``customer_id`` column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``customer_id`` (``str``, sorted); booleans ``bool``, integers ``int64``,
-        doubles ``float64`` (null = NaN), text ``str``.
-    """
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    pdf = frame.toPandas()
-    out = {}
-    for name in frame.columns:
-        if name == "customer_id":
-            continue
-        kind = types[name]
-        col = pdf[name]
-        if isinstance(kind, T.BooleanType):
-            out[name] = col.astype(bool).to_numpy()
-        elif isinstance(kind, T.IntegralType):
-            out[name] = col.astype("int64").to_numpy()
-        elif isinstance(kind, T.StringType):
-            out[name] = col.astype("str").to_numpy()
-        else:
-            out[name] = pd.to_numeric(col, errors="raise").astype("float64").to_numpy()
-    index = pd.Index(pdf["customer_id"].astype("str"), dtype="str", name="customer_id")
-    result = pd.DataFrame(out, index=index)
-    for name in result.columns:
-        if isinstance(types[name], T.StringType):
-            result[name] = result[name].astype("str")
-    return result.sort_index()
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -226,6 +150,7 @@ def spark_feature_frame(
     late_grace_days: int = 0,
     risk_late_share: float = 0.5,
     risk_unpaid_share: float = 0.2,
+    min_peers: int = 5,
 ) -> SparkFeatureSet:
     """Build segml's transaction features, RFM scores and ABC classes on Spark.
 
@@ -241,7 +166,7 @@ def spark_feature_frame(
     spec : FeatureSpec, optional
         When given, every transaction-derived column it names must be one this function
         builds, else :class:`~segml.errors.EngineError` lists the missing ones (nothing is
-        dropped silently). Attribute columns are not checked (they are not built here).
+        dropped silently). Attribute columns are not checked (they come from ``customers_sdf``).
     as_of : date-like
         Required (ISO ``YYYY-MM-DD``); see ``docs/CONTRACTS.md``.
     lookback_days : int, optional
@@ -252,6 +177,9 @@ def spark_feature_frame(
     top_categories, top_channels, trend_window_days, late_grace_days, risk_late_share, \
 risk_unpaid_share
         As in :func:`segml.features.transactions.transaction_features`.
+    min_peers : int, default 5
+        Fewest buyers of a growth-potential profile cell for its own peer median (as
+        :func:`segml.features.build_features`).
 
     Returns
     -------
@@ -450,12 +378,16 @@ risk_unpaid_share
     # collected once for the cut points and once by the caller: computed once
     frame = joined.select(F.col("customer_id"), *out).cache()
 
-    _check_spec(spec, [*frame.columns, *_SCORES])  # before the cut points are collected
+    # before the cut points are collected
+    _check_spec(spec, [*frame.columns, *_SCORES, "clv", "growth_potential",
+                       *(["net_margin"] if gm is not None else [])])
     rfm, abc = (state.rfm_scorer, state.abc) if state is not None else _fit_value(frame)
     unscored = frame
     frame = _score(frame, rfm, abc)
-    return SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
-                           channel_levels=chans, report=report, cached=[rows, unscored])
+    out = SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
+                          channel_levels=chans, report=report, cached=[rows, unscored])
+    return customer_block(out, customers_sdf, as_of_ts, spec, state, min_peers=min_peers,
+                          margin=gm is not None)
 
 
 def _levels(rows: DataFrame, column: str, n: int, given: list[str] | None) -> list[str]:
@@ -502,7 +434,8 @@ def _check_spec(spec: FeatureSpec | None, built: list[str]) -> None:
         return
     wanted = list(spec.columns())
     tx_like = [c for c in wanted if c in SPARK_COLUMNS or c.startswith(
-        ("category_share_", "channel_share_")) or c in ("clv", "net_margin", "growth_potential")]
+        ("category_share_", "channel_share_")) or c in ("clv", "net_margin", "growth_potential")
+        or c in FORWARD_TRANSFORMS]
     missing = [c for c in tx_like if c not in built]
     if missing:
         raise EngineError(

@@ -19,7 +19,8 @@ AS_OF = "2024-01-31"
 
 
 def assert_same(got: pd.DataFrame, ref: pd.DataFrame) -> None:
-    """Ids, integer / bool / text columns exact; floats within 1e-9 relative."""
+    """Ids, integer / bool / text columns exact; floats within 1e-9 relative; missing values
+    (attribute text, nullable booleans) at the same places."""
     assert got.index.equals(ref.index)
     assert list(got.columns) == [c for c in ref.columns if c in got.columns]
     for col in got.columns:
@@ -30,7 +31,9 @@ def assert_same(got: pd.DataFrame, ref: pd.DataFrame) -> None:
                                        equal_nan=True, err_msg=col)
         else:
             assert a.dtype == b.dtype, (col, a.dtype, b.dtype)
-            assert (a.to_numpy() == b.to_numpy()).all(), col
+            na, nb = pd.isna(a).to_numpy(), pd.isna(b).to_numpy()
+            assert (na == nb).all(), col
+            assert (a.to_numpy()[~na] == b.to_numpy()[~nb]).all(), col
 
 
 def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -125,7 +128,7 @@ def portfolio(spark):
         warnings.simplefilter("ignore")
         ref = build_features(p.transactions, p.customers, as_of)
     tx = spark.createDataFrame(p.transactions)
-    cu = spark.createDataFrame(p.customers[["customer_id", "signup_date"]])
+    cu = spark.createDataFrame(p.customers)
     fs = spark_feature_frame(tx, cu, None, as_of)
     got = fs.to_pandas()
     fs.unpersist()
@@ -140,8 +143,16 @@ def test_portfolio_equals_segml(portfolio):
                            "n_channels", "r_score", "rfm_code", "abc_class"}
     assert expected_tx_columns <= set(got.columns)
     assert any(c.startswith("category_share_") for c in got.columns)
-    assert_same(got, ref.frame[[c for c in ref.frame.columns if c in got.columns]])
+    assert_same(got, ref.frame)  # every column: attributes, CLV, growth potential included
     assert len(got) == len(ref.frame)
+    assert fs.age_encoder.get_params() == ref.state.age_encoder.get_params()
+    assert fs.growth.by == ref.state.growth.by == ("age_band", "education")
+    assert fs.growth.cell_medians_.keys() == ref.state.growth.cell_medians_.keys()
+    np.testing.assert_allclose(list(fs.growth.cell_medians_.values()),
+                               list(ref.state.growth.cell_medians_.values()), rtol=1e-9)
+    assert fs.growth.n_fallback_ == ref.state.growth.n_fallback_
+    for key in ("missing", "unknown_levels", "implausible_birth_years", "missing_income"):
+        assert fs.report[key] == ref.report[key], key
     np.testing.assert_array_equal(fs.rfm_scorer.cut_points_, ref.state.rfm_scorer.cut_points_)
     assert fs.abc.threshold_a_ == ref.state.abc.threshold_a_
     assert fs.category_levels == ref.state.category_levels
@@ -162,7 +173,7 @@ def test_frozen_state_at_a_later_as_of_equals_segml(portfolio, spark):
     fs = spark_feature_frame(tx, cu, None, later, state=ref.state)
     got = fs.to_pandas()
     fs.unpersist()
-    assert_same(got, want[[c for c in want.columns if c in got.columns]])
+    assert_same(got, want)  # reindexed to the state's columns, frozen growth medians and bands
 
 
 def test_lookback_window_equals_segml(spark):
@@ -183,8 +194,8 @@ def test_lookback_window_equals_segml(spark):
 def test_spec_with_columns_not_built_on_spark_is_refused(spark):
     tx, _ = _tiny()
     spec = FeatureSpec.from_dict({"families": {"value": {"columns": {
-        "monetary": "log", "clv": "log"}}}})
-    with pytest.raises(EngineError, match=r"spec uses column\(s\) \['clv'\].*Fix: drop them"):
+        "monetary": "log", "clv": "log"}}}}).with_forward(columns=["p_alive"])
+    with pytest.raises(EngineError, match=r"spec uses column\(s\) \['p_alive'\].*Fix: drop"):
         spark_feature_frame(spark.createDataFrame(tx), None, spec, AS_OF)
 
 
