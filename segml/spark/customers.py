@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F  # noqa: N812 (pyspark convention)
 
 from segml.features import FeatureSpec, FeatureState
+from segml.features.spec import FORWARD_TRANSFORMS
 from segml.spark.attributes import attribute_report, attributes, number
 from segml.spark.frames import SparkFeatureSet
 from segml.spark.value import clv_columns, growth_potential
@@ -83,7 +84,8 @@ def customer_block(
     if state is not None and state.columns:
         have = set(frame.columns)
         fs.report["columns_absent_vs_state"] = [
-            c for c in state.columns if c not in have and c != "growth_potential"]
+            c for c in state.columns if c not in have and c != "growth_potential"
+            and c not in FORWARD_TRANSFORMS]
         frame = frame.select("customer_id", *(
             F.col(c) if c in have else F.lit(None).cast("double").alias(c)
             for c in state.columns))

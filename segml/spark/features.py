@@ -40,15 +40,15 @@ from segml.errors import ConfigError, EngineError, SchemaError
 from segml.features import FeatureSpec, FeatureState
 from segml.features.spec import FORWARD_TRANSFORMS
 from segml.spark.customers import customer_block
+from segml.spark.forward import MAX_FIT_ROWS, forward_columns
 from segml.spark.frames import SparkFeatureSet, to_pandas
+from segml.spark.money import _money, _scale_aggs, _scale_of, _unscale
 from segml.spark.payment import _day, _payment_columns, _payment_stats, _share
 from segml.spark.scores import _fit_value, _score
 
 __all__ = ["SparkFeatureSet", "spark_feature_frame", "to_pandas", "SPARK_COLUMNS"]
 
 _EPOCH = dt.date(1970, 1, 1)
-_SCALES = (1, 100, 10_000)
-_INT_LIMIT = 2.0**62
 _RFM = ("recency_days", "frequency", "monetary")
 _QUARTERS = ("spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_share")
 _SCORES = ("r_score", "f_score", "m_score", "rfm_code", "abc_class")
@@ -62,38 +62,6 @@ SPARK_COLUMNS = (
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _money(expr: Column, scale: int | None) -> Column:
-    return expr if scale is None else F.round(expr * F.lit(scale)).cast("long")
-
-
-def _unscale(expr: Column, scale: int | None) -> Column:
-    out = expr.cast("double")
-    return out if scale is None or scale == 1 else out / F.lit(float(scale))
-
-
-def _pick_scale(dev: dict[int, Any], biggest: Any, n: int) -> int | None:
-    """Pick the money scale: the smallest of 1/100/10000 making every value whole (or None)."""
-    if biggest is None or n == 0:
-        return 1
-    for s in _SCALES:
-        d = dev[s]
-        if d is not None and d <= 1e-6 and float(biggest) * s * max(n, 1) < _INT_LIMIT:
-            return s
-    return None
-
-
-def _scale_aggs(expr: Column, mask: Column, tag: str) -> list[Column]:
-    val = F.when(mask, expr)
-    aggs = [F.max(F.abs(F.round(val * F.lit(s)) - val * F.lit(s))).alias(f"{tag}_d{s}")
-            for s in _SCALES]
-    return aggs + [F.max(F.abs(val)).alias(f"{tag}_max"), F.count(val).alias(f"{tag}_n")]
-
-
-def _scale_of(stats: Any, tag: str) -> int | None:
-    return _pick_scale({s: stats[f"{tag}_d{s}"] for s in _SCALES}, stats[f"{tag}_max"],
-                       int(stats[f"{tag}_n"]))
-
-
 def _check_input(tx: DataFrame) -> dict[str, T.DataType]:
     types = {f.name: f.dataType for f in tx.schema.fields}
     missing = [c for c in ("customer_id", "timestamp", "amount") if c not in types]
@@ -151,6 +119,7 @@ def spark_feature_frame(
     risk_late_share: float = 0.5,
     risk_unpaid_share: float = 0.2,
     min_peers: int = 5,
+    forward_max_fit_rows: int = MAX_FIT_ROWS,
 ) -> SparkFeatureSet:
     """Build segml's transaction features, RFM scores and ABC classes on Spark.
 
@@ -180,6 +149,10 @@ risk_unpaid_share
     min_peers : int, default 5
         Fewest buyers of a growth-potential profile cell for its own peer median (as
         :func:`segml.features.build_features`).
+    forward_max_fit_rows : int, default 50_000_000
+        With a ``forward`` family in ``spec`` and no ``state``: most customers whose
+        ``(x, t_x, T, monetary)`` summary is pulled to the driver to fit BG/NBD and
+        Gamma-Gamma (32 bytes a customer); more is refused with an ``EngineError``.
 
     Returns
     -------
@@ -379,15 +352,18 @@ risk_unpaid_share
     frame = joined.select(F.col("customer_id"), *out).cache()
 
     # before the cut points are collected
-    _check_spec(spec, [*frame.columns, *_SCORES, "clv", "growth_potential",
+    _check_spec(spec, [*frame.columns, *_SCORES, "clv", "growth_potential", *FORWARD_TRANSFORMS,
                        *(["net_margin"] if gm is not None else [])])
     rfm, abc = (state.rfm_scorer, state.abc) if state is not None else _fit_value(frame)
     unscored = frame
     frame = _score(frame, rfm, abc)
     out = SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
                           channel_levels=chans, report=report, cached=[rows, unscored])
-    return customer_block(out, customers_sdf, as_of_ts, spec, state, min_peers=min_peers,
-                          margin=gm is not None)
+    out = customer_block(out, customers_sdf, as_of_ts, spec, state, min_peers=min_peers,
+                         margin=gm is not None)
+    out.frame, out.forward = forward_columns(out.frame, tx_sdf, ts, before_end, as_of_ts, spec,
+                                             state, min_peers, forward_max_fit_rows, out.report)
+    return out
 
 
 def _levels(rows: DataFrame, column: str, n: int, given: list[str] | None) -> list[str]:

@@ -75,7 +75,7 @@ def _key_part(value: Any, as_float: bool) -> str:
     return str(float(value)) if as_float else str(value)
 
 
-def _by_columns(frame: DataFrame, by: tuple[str, ...]) -> list[Column]:
+def by_columns(frame: DataFrame, by: tuple[str, ...]) -> list[Column]:
     """Select the profile columns (NaN as null); one the frame lacks is all missing."""
     types = {f.name: f.dataType for f in frame.schema.fields}
     out = []
@@ -88,6 +88,67 @@ def _by_columns(frame: DataFrame, by: tuple[str, ...]) -> list[Column]:
             col = F.when(~F.isnan(col), col)
         out.append(col.alias(f"_by{i}"))
     return out
+
+
+def peer_cells(
+    keyed: DataFrame, names: list[str], value: Column, member: Column, min_peers: int | None
+) -> tuple[list[tuple], dict[str, float], float, dict[str, int], Any]:
+    """Cells of the profile columns ``names`` with their row counts and medians of ``value``.
+
+    ``min_peers`` None: no medians (a frozen state's are used); only the cells and counts.
+    Returns the cells' value tuples, the medians of cells with at least ``min_peers`` members
+    (by segml's cell key), the members' global median (NaN without members), the rows of each
+    key, and the key function.
+    """
+    types = {f.name: f.dataType for f in keyed.schema.fields}
+    aggs = [F.count(F.lit(1)).alias("_rows")]
+    if min_peers is not None:
+        aggs += [F.count(F.when(member, 1)).alias("_n"),
+                 F.percentile(F.when(member, value), F.lit(0.5)).alias("_med")]
+    cells = keyed.groupBy(*names).agg(*aggs).collect()
+    tuples = [tuple(r[n] for n in names) for r in cells]
+    as_float = [isinstance(types[n], T.IntegralType) and any(t[i] is None for t in tuples)
+                for i, n in enumerate(names)]
+
+    def key(values: tuple) -> str:
+        if not names:
+            return "<all>"
+        return "\x1f".join(_key_part(v, f) for v, f in zip(values, as_float, strict=True))
+
+    rows: dict[str, int] = {}
+    for t, r in zip(tuples, cells, strict=True):
+        rows[key(t)] = rows.get(key(t), 0) + int(r["_rows"])
+    medians: dict[str, float] = {}
+    glob = float("nan")
+    if min_peers is not None:
+        medians = {key(t): float(r["_med"]) for t, r in zip(tuples, cells, strict=True)
+                   if r["_n"] >= min_peers}
+        g = keyed.where(member).agg(F.percentile(value, F.lit(0.5)).alias("_g")).collect()[0][0]
+        glob = float(g) if g is not None else float("nan")
+    return tuples, medians, glob, rows, key
+
+
+def with_peer(keyed: DataFrame, names: list[str], tuples: list[tuple], key: Any,
+              medians: dict[str, float], glob: float) -> tuple[DataFrame, Column]:
+    """Join each row's cell median (a broadcast lookup on the cell values).
+
+    Returns the frame and the peer column: the cell's median, else the global one (null when
+    that is NaN).
+    """
+    glob_lit = F.lit(None).cast("double") if math.isnan(glob) else F.lit(float(glob))
+    if not names:
+        return keyed, F.coalesce(F.lit(medians.get("<all>")).cast("double"), glob_lit)
+    types = {f.name: f.dataType for f in keyed.schema.fields}
+    schema = T.StructType([T.StructField(f"{n}_lk", types[n], True) for n in names]
+                          + [T.StructField("_peer", T.DoubleType(), True)])
+    lookup = keyed.sparkSession.createDataFrame(
+        [(*t, medians.get(key(t))) for t in tuples], schema)
+    cond = None
+    for n in names:
+        c = keyed[n].eqNullSafe(lookup[f"{n}_lk"])
+        cond = c if cond is None else cond & c
+    joined = keyed.join(F.broadcast(lookup), cond, "left")
+    return joined, F.coalesce(F.col("_peer"), glob_lit)
 
 
 def growth_potential(
@@ -116,62 +177,31 @@ def growth_potential(
     """
     by = tuple(frozen.by) if frozen is not None else growth_by(frame.columns)
     m = F.col("monetary").cast("double")
-    keyed = frame.select("*", *_by_columns(frame, by))
+    keyed = frame.select("*", *by_columns(frame, by))
     names = [f"_by{i}" for i in range(len(by))]
-    types = {f.name: f.dataType for f in keyed.schema.fields}
     if frozen is None:
-        if isinstance(min_peers, bool) or not isinstance(min_peers, int | np.integer) or (
-                min_peers < 1):
-            raise ConfigError(f"min_peers={min_peers!r} should be an integer >= 1. Fix: "
-                              "[features] min_peers = 5 (Python: min_peers=5).")
-        cells = keyed.groupBy(*names).agg(
-            F.count(F.lit(1)).alias("_rows"), F.count(F.when(m > 0, 1)).alias("_n"),
-            F.percentile(F.when(m > 0, m), F.lit(0.5)).alias("_med"),
-        ).collect()
-        glob = frame.where(m > 0).agg(F.percentile(m, F.lit(0.5)).alias("_g")).collect()[0]["_g"]
-        tuples = [tuple(r[n] for n in names) for r in cells]
-    else:
-        cells = []
-        tuples = ([tuple(r) for r in keyed.select(*names).distinct().collect()] if by
-                  else [()])
-    as_float = [isinstance(types[n], T.IntegralType) and any(t[i] is None for t in tuples)
-                for i, n in enumerate(names)]
-
-    def key(values: tuple) -> str:
-        if not by:
-            return "<all>"
-        return "\x1f".join(_key_part(v, f) for v, f in zip(values, as_float, strict=True))
-
-    if frozen is None:
+        check_min_peers(min_peers)
+        tuples, medians, glob, rows, key = peer_cells(keyed, names, m, m > 0, min_peers)
         gp = GrowthPotential(by=by, min_peers=min_peers)
-        medians = {key(t): float(r["_med"]) for t, r in zip(tuples, cells, strict=True)
-                   if r["_n"] >= min_peers}
         gp.cell_medians_ = medians
-        gp.global_median_ = float(glob) if glob is not None else float("nan")
+        gp.global_median_ = glob
         gp.feature_names_in_ = np.asarray(["monetary", *by], dtype=object)
         gp.n_features_in_ = len(gp.feature_names_in_)
-        gp.n_fallback_ = int(sum(r["_rows"] for t, r in zip(tuples, cells, strict=True)
-                                 if key(t) not in medians))
+        gp.n_fallback_ = int(sum(n for k, n in rows.items() if k not in medians))
     else:
         gp = frozen
-    glob_lit = F.lit(None).cast("double") if math.isnan(gp.global_median_) else F.lit(
-        float(gp.global_median_))
-    if by:
-        schema = T.StructType([T.StructField(n, types[n], True) for n in names]
-                              + [T.StructField("_peer", T.DoubleType(), True)])
-        rows = [(*t, gp.cell_medians_.get(key(t))) for t in tuples]
-        lookup = frame.sparkSession.createDataFrame(rows, schema)
-        lk = lookup.select(*(F.col(n).alias(f"{n}_lk") for n in names), "_peer")
-        cond = None
-        for n in names:
-            c = keyed[n].eqNullSafe(lk[f"{n}_lk"])
-            cond = c if cond is None else cond & c
-        keyed = keyed.join(F.broadcast(lk), cond, "left")
-        peer = F.coalesce(F.col("_peer"), glob_lit)
-    else:
-        peer = F.coalesce(F.lit(gp.cell_medians_.get("<all>")).cast("double"), glob_lit)
+        tuples, _, _, _, key = peer_cells(keyed, names, m, m > 0, None)
+    keyed, peer = with_peer(keyed, names, tuples, key, gp.cell_medians_, gp.global_median_)
     spend = F.coalesce(m, F.lit(0.0))
     score = F.when(peer > 0, (peer - spend) / peer).otherwise(F.lit(0.0))
     score = F.least(F.greatest(score, F.lit(0.0)), F.lit(1.0))
     out = keyed.select(*(F.col(c) for c in frame.columns), score.alias("growth_potential"))
     return out, gp
+
+
+def check_min_peers(min_peers: Any) -> None:
+    """Refuse a ``min_peers`` that is not an integer >= 1."""
+    if isinstance(min_peers, bool) or not isinstance(min_peers, int | np.integer) or (
+            min_peers < 1):
+        raise ConfigError(f"min_peers={min_peers!r} should be an integer >= 1. Fix: "
+                          "[features] min_peers = 5 (Python: min_peers=5).")
