@@ -1,9 +1,10 @@
-"""The default transaction features computed on Spark with the PySpark DataFrame API.
+"""segml's feature frame computed on Spark with the PySpark DataFrame API.
 
-:func:`spark_feature_frame` reproduces, column for column, the transaction part of
-:func:`segml.features.build_features` (``docs/CONTRACTS.md``) on a Spark DataFrame of canonical
-transactions: the RFM core, the behaviour family, the payment family (with ``due_date``), the
-RFM scores and the ABC class. The semantics are segml's, not Spark's defaults:
+:func:`spark_feature_frame` reproduces, column for column, :func:`segml.features.build_features`
+(``docs/CONTRACTS.md``) on Spark DataFrames of canonical transactions and customers: the RFM
+core, the behaviour family, the payment family (with ``due_date``), the RFM scores and the ABC
+class here; the attributes, CLV and growth potential in :mod:`segml.spark.customers`; the
+``forward`` family in :mod:`segml.spark.forward`. The semantics are segml's, not Spark's defaults:
 
 * **as_of boundary**: a row counts iff ``timestamp < normalize(as_of) + 1 day`` (the whole day
   ``as_of`` is in); the lookback window is ``cutoff - n days <= timestamp``.
@@ -121,7 +122,7 @@ def spark_feature_frame(
     min_peers: int = 5,
     forward_max_fit_rows: int = MAX_FIT_ROWS,
 ) -> SparkFeatureSet:
-    """Build segml's transaction features, RFM scores and ABC classes on Spark.
+    """Build segml's feature frame on Spark (the frame of ``build_features``).
 
     Parameters
     ----------
@@ -165,9 +166,11 @@ risk_unpaid_share
     ConfigError
         ``as_of`` missing / not ISO / before the first transaction.
     SchemaError
-        Required columns missing or dates not parsed.
+        Required columns missing or dates not parsed; customers with missing or duplicated
+        ids.
     EngineError
-        Session time zone not UTC; ``spec`` names transaction columns not built on Spark.
+        Session time zone not UTC; ``spec`` names transaction columns these data cannot give;
+        more than ``forward_max_fit_rows`` customers to fit the forward family on.
     """
     as_of_ts = parse_as_of(as_of)
     types = _check_input(tx_sdf)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segml.errors import SchemaError
+from segml.errors import EngineError, SchemaError
 from segml.features import FeatureSpec, build_features
 from segml.features import build as segml_build
 from segml.spark.attributes import COMPUTED
@@ -150,3 +150,13 @@ def test_duplicated_customer_ids_are_refused(spark):
 def test_mirrored_constants_match_segml():
     assert COMPUTED == segml_build._COMPUTED
     assert GROWTH_BY == segml_build._GROWTH_BY
+
+
+def test_forward_fit_above_max_rows_is_refused(spark):
+    tx, customers, _ = _tiny()
+    spec = FeatureSpec.from_dict({"families": {"value": {"columns": {
+        "monetary": "log"}}}}).with_forward()
+    with pytest.raises(EngineError, match=r"4 customers to fit BG/NBD on, more than "
+                                          r"max_fit_rows=3 .*Fix: raise max_fit_rows"):
+        spark_feature_frame(spark.createDataFrame(tx), spark.createDataFrame(customers), spec,
+                            AS_OF, forward_max_fit_rows=3)
