@@ -248,7 +248,8 @@ def attribute_report(attrs: SparkAttributes, customers: DataFrame, universe: Dat
     sel = [F.col("customer_id").cast("string").alias("customer_id")]
     sel += [is_missing(F.col(c), kinds[c]).alias(f"_m{i}") for i, c in enumerate(raw_cols)]
     sel += [u.alias(f"_u{i}") for i, u in enumerate(unknown.values())]
-    aggs = [F.sum(F.col(f"_m{i}").cast("long")).alias(f"_m{i}") for i in range(len(raw_cols))]
+    aggs = [F.count(F.lit(1)).alias("_rows")]  # never an empty aggregate (ids-only tables)
+    aggs += [F.sum(F.col(f"_m{i}").cast("long")).alias(f"_m{i}") for i in range(len(raw_cols))]
     aggs += [F.sum(F.col(f"_u{i}").cast("long")).alias(f"_u{i}") for i in range(len(unknown))]
     if source is not None:
         raw = number(F.col(source), kinds[source])

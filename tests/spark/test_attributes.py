@@ -160,3 +160,18 @@ def test_forward_fit_above_max_rows_is_refused(spark):
                                           r"max_fit_rows=3 .*Fix: raise max_fit_rows"):
         spark_feature_frame(spark.createDataFrame(tx), spark.createDataFrame(customers), spec,
                             AS_OF, forward_max_fit_rows=3)
+
+
+def test_ids_only_customers_table_equals_segml(spark):
+    tx, _, _ = _tiny()
+    customers = pd.DataFrame({"customer_id": pd.Series(["a", "q"], dtype="str")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = build_features(tx, customers, AS_OF)
+    fs = spark_feature_frame(spark.createDataFrame(tx), spark.createDataFrame(customers), None,
+                             AS_OF)
+    got = fs.to_pandas()
+    fs.unpersist()
+    assert got.index.tolist() == ["a", "b", "c", "q", "z"] and fs.attribute_columns == []
+    assert fs.report["missing"] == {} and fs.report["unknown_levels"] == {}
+    assert_same_na(got, ref.frame)
