@@ -10,8 +10,10 @@ session
     :func:`get_session` (classic ``master`` or Spark Connect ``remote``), the Java / pyspark
     checks and :func:`check_executors`.
 features
-    :func:`spark_feature_frame`: the default transaction features computed with the PySpark
-    DataFrame API, equal to :func:`segml.features.build_features` under segml's semantics.
+    :func:`spark_feature_frame`: segml's feature frame (transaction features, customer
+    attributes, CLV, growth potential and, when the spec has it, the forward family) computed
+    with the PySpark DataFrame API, equal to :func:`segml.features.build_features` under
+    segml's semantics.
 """
 
 from __future__ import annotations

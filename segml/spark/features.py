@@ -1,9 +1,10 @@
-"""The default transaction features computed on Spark with the PySpark DataFrame API.
+"""segml's feature frame computed on Spark with the PySpark DataFrame API.
 
-:func:`spark_feature_frame` reproduces, column for column, the transaction part of
-:func:`segml.features.build_features` (``docs/CONTRACTS.md``) on a Spark DataFrame of canonical
-transactions: the RFM core, the behaviour family, the payment family (with ``due_date``), the
-RFM scores and the ABC class. The semantics are segml's, not Spark's defaults:
+:func:`spark_feature_frame` reproduces, column for column, :func:`segml.features.build_features`
+(``docs/CONTRACTS.md``) on Spark DataFrames of canonical transactions and customers: the RFM
+core, the behaviour family, the payment family (with ``due_date``), the RFM scores and the ABC
+class here; the attributes, CLV and growth potential in :mod:`segml.spark.customers`; the
+``forward`` family in :mod:`segml.spark.forward`. The semantics are segml's, not Spark's defaults:
 
 * **as_of boundary**: a row counts iff ``timestamp < normalize(as_of) + 1 day`` (the whole day
   ``as_of`` is in); the lookback window is ``cutoff - n days <= timestamp``.
@@ -20,14 +21,14 @@ RFM scores and the ABC class. The semantics are segml's, not Spark's defaults:
   exact ``percentile`` interpolates with another formula). The scores themselves are computed
   in Spark with those frozen edges (tie policy of :mod:`segml.features.scores`).
 
-Not computed here (yet): customer attributes, CLV, relationship, growth potential and forward
-value; see ``docs/SPARK.md``.
+With a customers table, the per-customer steps follow (:mod:`segml.spark.customers`): the
+customer attributes (age, age band, ordered / nominal labels, relationship), the historical CLV
+and the growth-potential score. See ``docs/SPARK.md`` for what is distributed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -37,15 +38,18 @@ from pyspark.sql import types as T  # noqa: N812
 
 from segml._asof import parse_as_of
 from segml.errors import ConfigError, EngineError, SchemaError
-from segml.features import ABCClassifier, FeatureSpec, FeatureState, RFMScorer
+from segml.features import FeatureSpec, FeatureState
+from segml.features.spec import FORWARD_TRANSFORMS
+from segml.spark.customers import customer_block
+from segml.spark.forward import MAX_FIT_ROWS, forward_columns
+from segml.spark.frames import SparkFeatureSet, to_pandas
+from segml.spark.money import _money, _scale_aggs, _scale_of, _unscale
 from segml.spark.payment import _day, _payment_columns, _payment_stats, _share
 from segml.spark.scores import _fit_value, _score
 
 __all__ = ["SparkFeatureSet", "spark_feature_frame", "to_pandas", "SPARK_COLUMNS"]
 
 _EPOCH = dt.date(1970, 1, 1)
-_SCALES = (1, 100, 10_000)
-_INT_LIMIT = 2.0**62
 _RFM = ("recency_days", "frequency", "monetary")
 _QUARTERS = ("spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_share")
 _SCORES = ("r_score", "f_score", "m_score", "rfm_code", "abc_class")
@@ -58,118 +62,7 @@ SPARK_COLUMNS = (
 )
 
 
-@dataclass
-class SparkFeatureSet:
-    """Result of :func:`spark_feature_frame`.
-
-    Attributes
-    ----------
-    frame : pyspark.sql.DataFrame
-        ``customer_id`` plus the feature columns, one row per customer (not sorted).
-    rfm_scorer : RFMScorer or None
-        The cut points used (learned on the buyers, or the frozen ones given).
-    abc : ABCClassifier or None
-        The ABC thresholds used.
-    category_levels, channel_levels : list of str or None
-        Levels of the share columns.
-    report : dict
-        ``rows_after_as_of``, ``rows_before_window``, ``money_scale``.
-    cached : list of pyspark.sql.DataFrame
-        The window rows and the unscored frame, cached while building (the cut points and the
-        caller both read them); call :meth:`unpersist` when done.
-    """
-
-    frame: DataFrame
-    rfm_scorer: RFMScorer | None
-    abc: ABCClassifier | None
-    category_levels: list[str] | None = None
-    channel_levels: list[str] | None = None
-    report: dict[str, Any] = field(default_factory=dict)
-    cached: list[DataFrame] = field(default_factory=list, repr=False)
-    """Intermediate frames kept in Spark's cache (rows and unscored features)."""
-
-    def unpersist(self) -> None:
-        """Release the cached intermediate frames (``frame`` is recomputed if used again)."""
-        for sdf in self.cached:
-            sdf.unpersist()
-        self.cached = []
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Collect the frame over Arrow, indexed by sorted string ``customer_id``."""
-        return to_pandas(self.frame)
-
-
-def to_pandas(frame: DataFrame) -> pd.DataFrame:
-    """Collect a Spark feature frame as segml's pandas layout.
-
-    Parameters
-    ----------
-    frame : pyspark.sql.DataFrame
-        With a ``customer_id`` column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``customer_id`` (``str``, sorted); booleans ``bool``, integers ``int64``,
-        doubles ``float64`` (null = NaN), text ``str``.
-    """
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    pdf = frame.toPandas()
-    out = {}
-    for name in frame.columns:
-        if name == "customer_id":
-            continue
-        kind = types[name]
-        col = pdf[name]
-        if isinstance(kind, T.BooleanType):
-            out[name] = col.astype(bool).to_numpy()
-        elif isinstance(kind, T.IntegralType):
-            out[name] = col.astype("int64").to_numpy()
-        elif isinstance(kind, T.StringType):
-            out[name] = col.astype("str").to_numpy()
-        else:
-            out[name] = pd.to_numeric(col, errors="raise").astype("float64").to_numpy()
-    index = pd.Index(pdf["customer_id"].astype("str"), dtype="str", name="customer_id")
-    result = pd.DataFrame(out, index=index)
-    for name in result.columns:
-        if isinstance(types[name], T.StringType):
-            result[name] = result[name].astype("str")
-    return result.sort_index()
-
-
 # ------------------------------------------------------------------------------------ helpers
-def _money(expr: Column, scale: int | None) -> Column:
-    return expr if scale is None else F.round(expr * F.lit(scale)).cast("long")
-
-
-def _unscale(expr: Column, scale: int | None) -> Column:
-    out = expr.cast("double")
-    return out if scale is None or scale == 1 else out / F.lit(float(scale))
-
-
-def _pick_scale(dev: dict[int, Any], biggest: Any, n: int) -> int | None:
-    """Pick the money scale: the smallest of 1/100/10000 making every value whole (or None)."""
-    if biggest is None or n == 0:
-        return 1
-    for s in _SCALES:
-        d = dev[s]
-        if d is not None and d <= 1e-6 and float(biggest) * s * max(n, 1) < _INT_LIMIT:
-            return s
-    return None
-
-
-def _scale_aggs(expr: Column, mask: Column, tag: str) -> list[Column]:
-    val = F.when(mask, expr)
-    aggs = [F.max(F.abs(F.round(val * F.lit(s)) - val * F.lit(s))).alias(f"{tag}_d{s}")
-            for s in _SCALES]
-    return aggs + [F.max(F.abs(val)).alias(f"{tag}_max"), F.count(val).alias(f"{tag}_n")]
-
-
-def _scale_of(stats: Any, tag: str) -> int | None:
-    return _pick_scale({s: stats[f"{tag}_d{s}"] for s in _SCALES}, stats[f"{tag}_max"],
-                       int(stats[f"{tag}_n"]))
-
-
 def _check_input(tx: DataFrame) -> dict[str, T.DataType]:
     types = {f.name: f.dataType for f in tx.schema.fields}
     missing = [c for c in ("customer_id", "timestamp", "amount") if c not in types]
@@ -226,8 +119,10 @@ def spark_feature_frame(
     late_grace_days: int = 0,
     risk_late_share: float = 0.5,
     risk_unpaid_share: float = 0.2,
+    min_peers: int = 5,
+    forward_max_fit_rows: int = MAX_FIT_ROWS,
 ) -> SparkFeatureSet:
-    """Build segml's transaction features, RFM scores and ABC classes on Spark.
+    """Build segml's feature frame on Spark (the frame of ``build_features``).
 
     Parameters
     ----------
@@ -241,7 +136,7 @@ def spark_feature_frame(
     spec : FeatureSpec, optional
         When given, every transaction-derived column it names must be one this function
         builds, else :class:`~segml.errors.EngineError` lists the missing ones (nothing is
-        dropped silently). Attribute columns are not checked (they are not built here).
+        dropped silently). Attribute columns are not checked (they come from ``customers_sdf``).
     as_of : date-like
         Required (ISO ``YYYY-MM-DD``); see ``docs/CONTRACTS.md``.
     lookback_days : int, optional
@@ -252,6 +147,13 @@ def spark_feature_frame(
     top_categories, top_channels, trend_window_days, late_grace_days, risk_late_share, \
 risk_unpaid_share
         As in :func:`segml.features.transactions.transaction_features`.
+    min_peers : int, default 5
+        Fewest buyers of a growth-potential profile cell for its own peer median (as
+        :func:`segml.features.build_features`).
+    forward_max_fit_rows : int, default 50_000_000
+        With a ``forward`` family in ``spec`` and no ``state``: most customers whose
+        ``(x, t_x, T, monetary)`` summary is pulled to the driver to fit BG/NBD and
+        Gamma-Gamma (32 bytes a customer); more is refused with an ``EngineError``.
 
     Returns
     -------
@@ -264,9 +166,11 @@ risk_unpaid_share
     ConfigError
         ``as_of`` missing / not ISO / before the first transaction.
     SchemaError
-        Required columns missing or dates not parsed.
+        Required columns missing or dates not parsed; customers with missing or duplicated
+        ids.
     EngineError
-        Session time zone not UTC; ``spec`` names transaction columns not built on Spark.
+        Session time zone not UTC; ``spec`` names transaction columns these data cannot give;
+        more than ``forward_max_fit_rows`` customers to fit the forward family on.
     """
     as_of_ts = parse_as_of(as_of)
     types = _check_input(tx_sdf)
@@ -450,12 +354,19 @@ risk_unpaid_share
     # collected once for the cut points and once by the caller: computed once
     frame = joined.select(F.col("customer_id"), *out).cache()
 
-    _check_spec(spec, [*frame.columns, *_SCORES])  # before the cut points are collected
+    # before the cut points are collected
+    _check_spec(spec, [*frame.columns, *_SCORES, "clv", "growth_potential", *FORWARD_TRANSFORMS,
+                       *(["net_margin"] if gm is not None else [])])
     rfm, abc = (state.rfm_scorer, state.abc) if state is not None else _fit_value(frame)
     unscored = frame
     frame = _score(frame, rfm, abc)
-    return SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
-                           channel_levels=chans, report=report, cached=[rows, unscored])
+    out = SparkFeatureSet(frame=frame, rfm_scorer=rfm, abc=abc, category_levels=cats,
+                          channel_levels=chans, report=report, cached=[rows, unscored])
+    out = customer_block(out, customers_sdf, as_of_ts, spec, state, min_peers=min_peers,
+                         margin=gm is not None)
+    out.frame, out.forward = forward_columns(out.frame, tx_sdf, ts, before_end, as_of_ts, spec,
+                                             state, min_peers, forward_max_fit_rows, out.report)
+    return out
 
 
 def _levels(rows: DataFrame, column: str, n: int, given: list[str] | None) -> list[str]:
@@ -502,7 +413,8 @@ def _check_spec(spec: FeatureSpec | None, built: list[str]) -> None:
         return
     wanted = list(spec.columns())
     tx_like = [c for c in wanted if c in SPARK_COLUMNS or c.startswith(
-        ("category_share_", "channel_share_")) or c in ("clv", "net_margin", "growth_potential")]
+        ("category_share_", "channel_share_")) or c in ("clv", "net_margin", "growth_potential")
+        or c in FORWARD_TRANSFORMS]
     missing = [c for c in tx_like if c not in built]
     if missing:
         raise EngineError(

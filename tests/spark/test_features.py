@@ -14,23 +14,33 @@ from segml.datasets import make_portfolio
 from segml.errors import ConfigError, EngineError, SchemaError
 from segml.features import FeatureSpec, build_features
 from segml.spark.features import spark_feature_frame, to_pandas
+from segml.value import FORWARD_COLUMNS
 
 AS_OF = "2024-01-31"
 
 
+#: BG/NBD + Gamma-Gamma outputs: the models are fitted by an optimiser on summaries whose
+#: money differs in the last bit (integer cents in Spark, Kahan float sums in pandas)
+FORWARD_RTOL = 1e-6
+
+
 def assert_same(got: pd.DataFrame, ref: pd.DataFrame) -> None:
-    """Ids, integer / bool / text columns exact; floats within 1e-9 relative."""
+    """Ids, integer / bool / text columns exact; floats within 1e-9 relative (forward columns
+    1e-6); missing values (attribute text, nullable booleans) at the same places."""
     assert got.index.equals(ref.index)
     assert list(got.columns) == [c for c in ref.columns if c in got.columns]
     for col in got.columns:
         a, b = got[col], ref[col]
         if b.dtype.kind == "f":
             assert a.dtype == np.float64, col
-            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-9, atol=0,
+            rtol = FORWARD_RTOL if col in FORWARD_COLUMNS else 1e-9
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=rtol, atol=0,
                                        equal_nan=True, err_msg=col)
         else:
             assert a.dtype == b.dtype, (col, a.dtype, b.dtype)
-            assert (a.to_numpy() == b.to_numpy()).all(), col
+            na, nb = pd.isna(a).to_numpy(), pd.isna(b).to_numpy()
+            assert (na == nb).all(), col
+            assert (a.to_numpy()[~na] == b.to_numpy()[~nb]).all(), col
 
 
 def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,9 +73,11 @@ def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
     tx["timestamp"] = pd.to_datetime(tx["timestamp"])
     for c in ("customer_id", "order_id", "status", "category"):
         tx[c] = tx[c].astype("str") if c == "customer_id" else tx[c].astype("object")
+    # datetime64[ns], as segml.schema.validate_customers gives (to_pandas returns ns)
     customers = pd.DataFrame({"customer_id": ["a", "b", "e", "f"],
                               "signup_date": pd.to_datetime(["2023-01-01", None, None,
-                                                             "2023-06-01"])})
+                                                             "2023-06-01"]).astype(
+                                                                 "datetime64[ns]")})
     return tx, customers
 
 
@@ -121,12 +133,15 @@ def test_tiny_equals_segml(tiny):
 def portfolio(spark):
     p = make_portfolio(500, random_state=3)
     as_of = "2024-06-30"
+    # every family: the forward one (BG/NBD + Gamma-Gamma) is on only when the spec has it
+    spec = FeatureSpec.from_dict({"families": {"value": {"columns": {
+        "monetary": "log"}}}}).with_forward()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = build_features(p.transactions, p.customers, as_of)
+        ref = build_features(p.transactions, p.customers, as_of, spec)
     tx = spark.createDataFrame(p.transactions)
-    cu = spark.createDataFrame(p.customers[["customer_id", "signup_date"]])
-    fs = spark_feature_frame(tx, cu, None, as_of)
+    cu = spark.createDataFrame(p.customers)
+    fs = spark_feature_frame(tx, cu, spec, as_of)
     got = fs.to_pandas()
     fs.unpersist()
     return p, ref, fs, got, tx, cu
@@ -140,8 +155,30 @@ def test_portfolio_equals_segml(portfolio):
                            "n_channels", "r_score", "rfm_code", "abc_class"}
     assert expected_tx_columns <= set(got.columns)
     assert any(c.startswith("category_share_") for c in got.columns)
-    assert_same(got, ref.frame[[c for c in ref.frame.columns if c in got.columns]])
+    assert_same(got, ref.frame)  # every column: attributes, CLV, growth potential included
     assert len(got) == len(ref.frame)
+    assert fs.age_encoder.get_params() == ref.state.age_encoder.get_params()
+    assert fs.growth.by == ref.state.growth.by == ("age_band", "education")
+    # exact: the same money, and Spark's median 0.5 a + 0.5 b is pandas' (a + b) / 2
+    assert fs.growth.cell_medians_ == ref.state.growth.cell_medians_
+    assert fs.growth.global_median_ == ref.state.growth.global_median_
+    assert fs.growth.n_fallback_ == ref.state.growth.n_fallback_
+    for key in ("missing", "unknown_levels", "implausible_birth_years", "missing_income"):
+        assert fs.report[key] == ref.report[key], key
+    # forward: parameters fitted on the driver from the Spark summary, peers from Spark medians
+    want, have = ref.state.forward, fs.forward
+    assert set(FORWARD_COLUMNS) <= set(got.columns)
+    np.testing.assert_allclose(have.purchases.as_array(), want.purchases.as_array(),
+                               rtol=FORWARD_RTOL)
+    np.testing.assert_allclose(have.spend.as_array(), want.spend.as_array(), rtol=FORWARD_RTOL)
+    assert have.peer_spend.keys() == want.peer_spend.keys()
+    np.testing.assert_allclose([have.peer_spend[k] for k in want.peer_spend],
+                               list(want.peer_spend.values()), rtol=FORWARD_RTOL)
+    for key in ("n_customers", "n_repeat_buyers", "zero_spend_repeaters", "n_return_rows",
+                "n_cancelled_rows", "n_missing_amount_rows"):
+        assert have.fit_report[key] == want.fit_report[key], key
+    for key in ("n_modelled", "not_modelled", "peer_fallback", "peer_by", "as_of_fit"):
+        assert fs.report["forward"][key] == ref.report["forward"][key], key
     np.testing.assert_array_equal(fs.rfm_scorer.cut_points_, ref.state.rfm_scorer.cut_points_)
     assert fs.abc.threshold_a_ == ref.state.abc.threshold_a_
     assert fs.category_levels == ref.state.category_levels
@@ -157,12 +194,12 @@ def test_frozen_state_at_a_later_as_of_equals_segml(portfolio, spark):
     later = "2024-09-30"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        want = FeatureBuilder.from_state(ref.state).transform(p.transactions, p.customers,
-                                                              as_of=later).frame
-    fs = spark_feature_frame(tx, cu, None, later, state=ref.state)
+        want = FeatureBuilder.from_state(ref.state, ref.spec).transform(
+            p.transactions, p.customers, as_of=later).frame
+    fs = spark_feature_frame(tx, cu, ref.spec, later, state=ref.state)
     got = fs.to_pandas()
     fs.unpersist()
-    assert_same(got, want[[c for c in want.columns if c in got.columns]])
+    assert_same(got, want)  # reindexed to the state's columns, frozen growth medians and bands
 
 
 def test_lookback_window_equals_segml(spark):
@@ -181,10 +218,10 @@ def test_lookback_window_equals_segml(spark):
 
 
 def test_spec_with_columns_not_built_on_spark_is_refused(spark):
-    tx, _ = _tiny()
+    tx, _ = _tiny()  # no due_date: no payment family
     spec = FeatureSpec.from_dict({"families": {"value": {"columns": {
-        "monetary": "log", "clv": "log"}}}})
-    with pytest.raises(EngineError, match=r"spec uses column\(s\) \['clv'\].*Fix: drop them"):
+        "monetary": "log", "clv": "log", "late_share": "standard"}}}})
+    with pytest.raises(EngineError, match=r"spec uses column\(s\) \['late_share'\].*Fix: drop"):
         spark_feature_frame(spark.createDataFrame(tx), None, spec, AS_OF)
 
 
