@@ -193,8 +193,13 @@ def _clustered_sdf(cfg: dict[str, Any], sdf: SparkDataFrame) -> SparkDataFrame:
 
 
 def _select(cfg: dict[str, Any], sdf: SparkDataFrame, fs: Any, n: int, sample_size: int,
-            progress: Progress) -> Any:
-    """Sweep k with :func:`select_k_spark` per algorithm; a :class:`SelectKResult`."""
+            progress: Progress) -> tuple[Any, tuple[Any, int]]:
+    """Sweep k with :func:`select_k_spark` per algorithm.
+
+    Returns the :class:`~segml.cluster.select_k.SelectKResult` and the recommended fit's
+    segmenter with its sample size (it *is* ``fit_spark(strategy="sample")`` of that k: same
+    sample, parameters and seed).
+    """
     from segml.cluster.select_k import SEGMENTS, SelectKResult
     from segml.spark.validate import select_k_spark
 
@@ -206,13 +211,14 @@ def _select(cfg: dict[str, Any], sdf: SparkDataFrame, fs: Any, n: int, sample_si
             f"be below that. Fix: pass a smaller --k (config: [segmentation] k_min/k_max, at "
             f"most {n - 1:,}), or use more data (check --as-of)."
         )
-    tables = []
+    tables, fits = [], {}
     for algo in seg["algorithms"]:
         for cov in (seg["covariance_types"] if algo == "gmm" else ["full"]):
             res = select_k_spark(sdf, k_range=range(lo, hi + 1), method=algo, spec=fs.spec,
                                  sample_size=sample_size, min_segment_share=0.0,
                                  covariance_type=cov, random_state=seg["random_state"])
             tables.append(res.table)
+            fits.update({(algo, cov, k): (f, len(res.sample)) for k, f in res.fits.items()})
     table = pd.concat(tables, ignore_index=True)
     floor = seg["min_segment_share"]
     table["too_small"] = table["min_segment_share"] < floor
@@ -233,10 +239,11 @@ def _select(cfg: dict[str, Any], sdf: SparkDataFrame, fs: Any, n: int, sample_si
                    "covariance_type": cov, "k": int(best["k"]), "rule": "spark_silhouette",
                    "params": {"n_clusters": int(best["k"])}}
     progress(f"chose k={int(best['k'])} ({best['algorithm']}) on Spark")
-    return SelectKResult(table=table, recommended=recommended, rationale=why,
-                         settings={"engine": "spark", "k_range": [lo, hi],
-                                   "sample_size": sample_size,
-                                   "random_state": seg["random_state"]})
+    sel = SelectKResult(table=table, recommended=recommended, rationale=why,
+                        settings={"engine": "spark", "k_range": [lo, hi],
+                                  "sample_size": sample_size,
+                                  "random_state": seg["random_state"]})
+    return sel, fits[(str(best["algorithm"]), cov or "full", int(best["k"]))]
 
 
 def _labelled(sdf: SparkDataFrame, segmenter: Any, index: pd.Index) -> tuple[pd.Series, Any]:
@@ -306,18 +313,18 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
         sample_size = eng["sample_size"] or 100_000
         progress(f"choosing k in {max(2, seg_cfg['k_min'])}..{seg_cfg['k_max']} "
                  f"({', '.join(seg_cfg['algorithms'])}) on {len(frame):,} customers (Spark)")
-        selection = _select(cfg, sdf, fs, len(frame), sample_size, progress)
+        selection, (segmenter, n_fit) = _select(cfg, sdf, fs, len(frame), sample_size,
+                                                progress)
         tick("select_k")
         rec = selection.recommended
-        progress(f"fitting {rec['algorithm']} with k={rec['k']} on Spark "
-                 f"(strategy {eng['strategy']})")
-        fit = fit_spark(sdf, k=rec["k"], method=rec["algorithm"], strategy=eng["strategy"],
-                        spec=fs.spec, covariance_type=rec["covariance_type"] or "full",
-                        sample_size=sample_size, random_state=seg_cfg["random_state"])
-        segmenter = fit.segmenter
+        if eng["strategy"] == "distributed":  # "sample": the selection's fit is the fit
+            progress(f"fitting {rec['algorithm']} with k={rec['k']} on every row (MLlib)")
+            fit = fit_spark(sdf, k=rec["k"], method=rec["algorithm"], strategy="distributed",
+                            spec=fs.spec, covariance_type=rec["covariance_type"] or "full",
+                            sample_size=sample_size, random_state=seg_cfg["random_state"])
+            segmenter, n_fit = fit.segmenter, fit.n_fit_rows
         labels, sil = _labelled(sdf, segmenter, frame.index)
-        selection.settings.update(strategy=eng["strategy"], n_fit_rows=int(fit.n_fit_rows),
-                                  fit_seconds=fit.seconds,
+        selection.settings.update(strategy=eng["strategy"], n_fit_rows=int(n_fit),
                                   silhouette_sqeuclidean_full_spark=float(sil.overall))
         text = "yyyy-MM-dd HH:mm:ss.SSSSSS"  # as text: collect() would apply the OS time zone
         span = inp.transactions.agg(F.date_format(F.min("timestamp"), text).alias("a"),

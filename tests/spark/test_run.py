@@ -10,9 +10,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segml.cli import main
-from segml.config import DEFAULTS, validate_config
+from segml.config import validate_config
 from segml.datasets import make_portfolio
-from segml.errors import ConfigError, EngineError, InputFileError, SchemaError
+from segml.errors import EngineError, InputFileError, SchemaError
 from segml.features import FeatureSpec
 from segml.persistence import load_model
 from segml.spark.read import read_run_input, spark_date_pattern
@@ -138,13 +138,6 @@ def test_spec_families_not_built_on_spark_are_refused(tmp_path):
     with pytest.raises(EngineError, match=r"families the Spark engine does not build "
                                           r"\(.*age.*\).*Fix: drop those"):
         spark_run_spec(_cfg(features={"spec": str(tmp_path / "s.toml")}))
-
-
-def test_strategy_key_is_checked():
-    with pytest.raises(ConfigError, match=r"engine.strategy='mllib' should be 'sample' or "
-                                          r"'distributed'.*Fix"):
-        validate_config({"engine": {"strategy": "mllib"}})
-    assert DEFAULTS["engine"]["strategy"] == "sample"
 
 
 def test_date_pattern_translation():
