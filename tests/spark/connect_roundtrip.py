@@ -47,10 +47,12 @@ def main(url: str, out: str) -> None:
     finally:
         session.stop()
     folder = Path(out)
-    feats[COLUMNS[1:]].to_parquet(folder / "features.parquet")
-    fit.sample.assign(label=fit.segmenter.predict(fit.sample)).to_parquet(
-        folder / "sample.parquet")
-    scores[["segment_id"]].to_parquet(folder / "scores.parquet")
+    sample = fit.sample.assign(label=fit.segmenter.predict(fit.sample))
+    for name, frame in (("features", feats[COLUMNS[1:]]), ("sample", sample),
+                        ("scores", scores[["segment_id"]])):
+        frame = frame.copy()
+        frame.attrs = {}  # Connect's toPandas attaches PlanMetrics, which Parquet cannot store
+        frame.to_parquet(folder / f"{name}.parquet")
 
 
 if __name__ == "__main__":
