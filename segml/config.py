@@ -100,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
         "remote": None,  # Spark Connect URL "sc://host:15002" (instead of master)
         "partitions": None,  # spark.sql.shuffle.partitions; None: Spark's default
         "sample_size": None,  # rows pulled to the driver for strategy="sample" fits
+        "strategy": "sample",  # segml run on Spark: "sample" (driver fit) | "distributed" (MLlib)
     },
 }
 
@@ -416,6 +417,10 @@ def _check_engine(engine: dict[str, Any]) -> None:
         if engine[key] is not None and not isinstance(engine[key], str):
             raise ConfigError(f"config: engine.{key} must be a string, got {engine[key]!r}. "
                               f"Fix: quote it, e.g. {key} = \"{engine[key]}\".")
+    if engine["strategy"] not in ("sample", "distributed"):
+        raise ConfigError(f"config: engine.strategy={engine['strategy']!r} should be 'sample' or "
+                          "'distributed'. Fix: [engine] strategy = \"sample\" (Python: "
+                          "fit_spark(strategy=\"sample\")).")
     if engine["master"] is not None and engine["remote"] is not None:
         raise ConfigError("config: engine.master and engine.remote are both set; a session is "
                           "either classic (master) or Spark Connect (remote). Fix: remove one "

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model file format ([output] model_format; default joblib)")
     p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
                    "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
+    p.add_argument("--engine", choices=["pandas", "spark"],
+                   help="compute engine ([engine] engine; default pandas). spark: features, "
+                   "k, fit and all-row silhouette on Apache Spark ([engine] master / remote / "
+                   "strategy), same run folder and model (docs/SPARK.md)")
     _export_args(p, "run")
     _key_args(p, "sign the model with")
     _progress_args(p)

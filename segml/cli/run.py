@@ -100,6 +100,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg["output"]["model_format"] = args.model_format
     if args.playbook is not None:
         cfg["profiles"]["playbook"] = str(args.playbook)
+    if args.engine is not None:  # issue 16: --engine spark runs segml.spark.run.run_spark
+        cfg["engine"]["engine"] = args.engine
     if cfg["profiles"]["playbook"] is not None:
         from segml.playbook import load_playbook
 

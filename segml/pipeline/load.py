@@ -153,12 +153,12 @@ def load_data(cfg: dict[str, Any], *, progress: Progress = quiet,
     from segml import io
 
     if cfg.get("engine", {}).get("engine") == "spark":
-        # not silently ignored: the pipeline itself has no Spark path yet (issue 16)
+        # not silently ignored: only run_pipeline (segml run / fit / report) has a Spark path
         raise ConfigError(
-            "config: engine.engine='spark' is not supported by segml run / the pipeline yet; "
-            "on Spark, segml.spark builds the transaction features (spark_feature_frame), fits "
-            "(fit_spark) and scores (score_spark) from Python. Fix: set [engine] engine = "
-            "\"pandas\" for segml run, or use the segml.spark functions (docs/SPARK.md)."
+            "config: engine.engine='spark' is supported by segml run, fit and report "
+            "(run_pipeline) only; this step reads the data with pandas. Fix: set [engine] "
+            "engine = \"pandas\" for this command, or use segml run --engine spark or the "
+            "segml.spark functions (docs/SPARK.md)."
         )
     data = cfg["data"]
     if data["loader"]:

@@ -24,7 +24,7 @@ from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
 from segml.pipeline.result import Progress, RunResult, quiet
 
 __all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
-           "run_select_k", "save_run_model", "stage_checked"]
+           "run_select_k", "save_run_model", "stage_checked", "apply_feature_options"]
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -49,6 +49,15 @@ def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
         spec = FeatureSpec.from_dict(data.feature_spec)  # the source's own (e.g. Mall)
     fs = FeatureBuilder(spec, lookback_days=fcfg["lookback_days"]).fit_transform(
         data.transactions, data.customers, as_of=run_as_of(cfg, data), aggregates=data.aggregates)
+    return apply_feature_options(cfg, fs)
+
+
+def apply_feature_options(cfg: dict[str, Any], fs: Any) -> Any:
+    """Apply ``[features]`` weights, ``min_level_customers`` and ``allow_identifiers`` to ``fs``.
+
+    Shared by the pandas and the Spark engine (:mod:`segml.spark.run`); returns ``fs``.
+    """
+    fcfg = cfg["features"]
     if fcfg["weights"]:
         fs.spec = fs.spec.with_weights(**fcfg["weights"])
     if fcfg.get("min_level_customers") is not None:
@@ -560,6 +569,11 @@ def run_pipeline(cfg: dict[str, Any], *, progress: Progress = quiet,
     -------
     RunResult
     """
+    if cfg.get("engine", {}).get("engine") == "spark":  # issue 16: same outputs, on Spark
+        from segml.spark.run import run_spark
+
+        return run_spark(cfg, progress=progress, save_overwrite=save_overwrite,
+                         data_overwrite=data_overwrite, publish_model=publish_model, key=key)
     t = time.perf_counter()
     check_run_config(cfg)
     data = load_data(cfg, progress=progress, overwrite=data_overwrite)

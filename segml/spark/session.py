@@ -395,6 +395,13 @@ def _connect(remote: str, app_name: str, settings: dict[str, Any]) -> Any:
             session.conf.set(key, value)
         _ = session.version  # one round trip: fail here, with the URL, when unreachable
     except Exception as exc:
+        if "SESSION_ALREADY_EXIST" in str(exc):
+            raise EngineError(
+                f"cannot open a Spark Connect session to {remote!r}: a classic Spark session "
+                "already runs in this Python process, and PySpark allows only one kind. Fix: "
+                "stop it first (spark.stop()), or use it instead ([engine] master, Python "
+                "get_session(master=...)), or run the Connect client in its own process."
+            ) from exc
         raise EngineError(
             f"could not reach the Spark Connect server {remote!r}: {_short(exc, 200)}. "
             "Fix: start it (sbin/start-connect-server.sh) or correct [engine] remote / "

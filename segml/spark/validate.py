@@ -421,6 +421,7 @@ def select_k_spark(
     sample_size: int = 100_000,
     n_init: int | None = None,
     min_segment_share: float = 0.05,
+    covariance_type: str = "full",
     random_state: int = 0,
 ) -> SparkSelectK:
     """Sweep k on a driver sample and judge each fit on every row in Spark (module docstring).
@@ -445,6 +446,8 @@ def select_k_spark(
         Initialisations per fit (segml's default when None).
     min_segment_share : float, default 0.05
         A fit whose smallest segment (on all rows) is below this share is not recommended.
+    covariance_type : str, default "full"
+        Mixture covariance (``method="gmm"``; the fits are driver fits, so any of segml's).
     random_state : int, default 0
         Seed of the sample and the fits.
 
@@ -468,7 +471,7 @@ def select_k_spark(
         )
     first = fit_spark(features_sdf, k=ks[0], method=method, strategy="sample", spec=spec,
                       columns=columns, id_column=id_column, sample_size=sample_size,
-                      n_init=n_init, random_state=random_state)
+                      n_init=n_init, covariance_type=covariance_type, random_state=random_state)
     sample = first.sample
     fits = {ks[0]: first.segmenter}
     params = first.segmenter.get_params(deep=False)
@@ -486,7 +489,9 @@ def select_k_spark(
         sizes = np.array([r["count"] for r in counts], dtype=np.float64)
         share = float(sizes.min() / sizes.sum()) if len(sizes) == k else 0.0
         rows.append({
-            "k": k, "algorithm": method, "silhouette_sqeuclidean_full": sil.overall,
+            "k": k, "algorithm": method,
+            "covariance_type": covariance_type if method == "gmm" else None,
+            "silhouette_sqeuclidean_full": sil.overall,
             "min_segment_share": share, "too_small": share < min_segment_share,
             "inertia_sample": float(getattr(seg.estimator_, "inertia_", np.nan)),
             "n_sample": len(sample),
@@ -504,5 +509,6 @@ def select_k_spark(
     n_init_ = AUTO_N_INIT[method] if n_init is None else n_init
     recommended = {"k": int(best["k"]), "algorithm": method,
                    "criterion": FULL_KIND,
-                   "params": {"k": int(best["k"]), "method": method, "n_init": n_init_}}
+                   "params": {"k": int(best["k"]), "method": method, "n_init": n_init_,
+                              "covariance_type": covariance_type}}
     return SparkSelectK(table=table, recommended=recommended, fits=fits, sample=sample)

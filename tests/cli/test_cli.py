@@ -37,16 +37,28 @@ def test_unknown_config_key_suggests_and_exits_2(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_spark_engine_is_refused_by_segml_run_not_ignored(tmp_path, capsys):
+def test_spark_engine_is_refused_by_pandas_only_commands_not_ignored(tmp_path, capsys):
+    # segml run / fit / report run on Spark (tests/spark/test_run.py); the commands that read
+    # data with pandas refuse the engine instead of ignoring it
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[engine]\nengine = "spark"\n')
+    assert main(["validate-data", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert ("segml: error: config: engine.engine='spark' is supported by segml run, fit and "
+            "report (run_pipeline) only") in err
+    assert 'Fix: set [engine] engine = "pandas" for this command' in err
+
+
+def test_segml_run_engine_spark_refuses_pandas_only_options_before_any_work(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     out = tmp_path / "o"
-    cfg.write_text(f'[engine]\nengine = "spark"\n[output]\nreports_dir = "{out}/r"\n'
+    cfg.write_text(f'[data]\ndedupe = true\n[output]\nreports_dir = "{out}/r"\n'
                    f'models_dir = "{out}/m"\n')
-    assert main(["run", "--config", str(cfg)]) == 2
-    err = capsys.readouterr().err
-    assert ("segml: error: config: engine.engine='spark' is not supported by segml run / the "
-            "pipeline yet") in err
-    assert 'Fix: set [engine] engine = "pandas" for segml run' in err.replace("\n", " ")
+    assert main(["run", "--config", str(cfg), "--engine", "spark"]) == 2
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert ("segml: error: config: [data] dedupe=True is only implemented by the pandas "
+            "reader") in err
+    assert "Fix: remove it from [data]" in err
     assert not out.exists()
 
 

@@ -228,7 +228,7 @@ def test_engine_config_section_defaults_and_errors():
 
     cfg = validate_config({})
     assert cfg["engine"] == {"engine": "pandas", "master": None, "remote": None,
-                             "partitions": None, "sample_size": None}
+                             "partitions": None, "sample_size": None, "strategy": "sample"}
     ok = validate_config({"engine": {"engine": "spark", "remote": "sc://h:15002",
                                      "partitions": 8, "sample_size": 1000}})
     assert ok["engine"]["partitions"] == 8
@@ -238,6 +238,7 @@ def test_engine_config_section_defaults_and_errors():
         ({"remote": "http://h:15002"}, r"engine.remote=.*Spark Connect URL.*Fix:"),
         ({"partitions": 0}, r"engine.partitions=0 should be a positive.*Fix: \[engine\]"),
         ({"sample_size": -5}, r"engine.sample_size=-5 should be a positive"),
+        ({"strategy": "mllib"}, r"engine.strategy='mllib' should be 'sample' or 'distrib.*Fix"),
         ({"master": 4}, r"engine.master must be a string"),
         ({"maser": "local"}, r"unknown key 'engine.maser'.*Did you mean 'master'"),
     ]

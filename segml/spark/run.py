@@ -1,0 +1,392 @@
+"""``segml run --engine spark``: the run on Spark, writing the same run folder and model.
+
+:func:`run_spark` is what :func:`segml.pipeline.run_pipeline` calls when ``[engine] engine =
+"spark"`` (CLI ``--engine spark``). The steps and where they run:
+
+======================  =====================================================================
+step                    where
+======================  =====================================================================
+read + check input      Spark readers (:mod:`segml.spark.read`); demo and named loaders:
+                        segml's pandas loader, then ``createDataFrame``
+features                :func:`~segml.spark.features.spark_feature_frame` (Spark)
+clustered customers     buyers only and no degenerate group: a Spark filter; the driver copy
+                        (below) must agree on the count
+choose k                :func:`~segml.spark.validate.select_k_spark` per configured algorithm
+                        (driver-sample fits, each judged on **all** rows in Spark)
+fit                     :func:`~segml.spark.fit.fit_spark` with ``[engine] strategy``
+labels + silhouette     every clustered row labelled in Spark, squared-Euclidean silhouette
+                        on all rows in Spark
+run folder, model       the pandas pipeline's own functions on the per-customer table
+                        collected to the driver once (O(customers x features)): validation
+                        object, profiles, rule segments, report, ``segments.csv``,
+                        :func:`segml.pipeline.save_run_model` (reload check) and
+                        :func:`segml.pipeline.write_run`
+======================  =====================================================================
+
+The selection differs from the default engine's: Spark ranks k >= 2 by the all-row
+squared-Euclidean silhouette among fits whose segments all reach ``min_segment_share``
+(no gap statistic, no stability filter, no k = 1 "no clear segments" verdict); the run's
+rationale says so. pyspark is imported only inside the functions.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from segml.errors import ConfigError, EngineError
+from segml.pipeline.result import Progress, RunResult, quiet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+__all__ = ["check_spark_run", "run_spark", "spark_run_spec"]
+
+_SHARE_PREFIXES = ("category_share_", "channel_share_")
+
+
+def check_spark_run(cfg: dict[str, Any]) -> None:
+    """Refuse, before any work, what ``segml run`` cannot do on Spark.
+
+    Raises
+    ------
+    EngineError
+        ``[data]`` options of the pandas reader only, a source without transactions,
+        ``strategy = "distributed"`` with a non-full mixture, or a k range below 2.
+    """
+    from segml.spark.read import check_spark_data_options
+
+    check_spark_data_options(cfg)
+    seg, eng = cfg["segmentation"], cfg["engine"]
+    if seg["k_max"] < 2:
+        raise EngineError(
+            f"config: segmentation.k_max={seg['k_max']}: the Spark selection compares k >= 2 "
+            "(it has no k = 1 verdict). Fix: pass --k K (K >= 2) or set [segmentation] k_max "
+            ">= 2, or use the default engine for the \"no clear segments\" test."
+        )
+    covs = [c for c in seg["covariance_types"] if c != "full"]
+    if eng["strategy"] == "distributed" and "gmm" in seg["algorithms"] and covs:
+        raise EngineError(
+            f"config: [engine] strategy = \"distributed\" fits mixtures with MLlib, which has "
+            f"full covariances only; segmentation.covariance_types has {covs}. Fix: set "
+            "[segmentation] covariance_types = [\"full\"], or algorithms = [\"kmeans\"] "
+            "(segml fit --algorithm kmeans), or [engine] strategy = \"sample\"."
+        )
+
+
+def spark_run_spec(cfg: dict[str, Any]) -> Any:
+    """Return the ``[features] spec`` (or None), refusing families the Spark engine lacks.
+
+    Raises
+    ------
+    EngineError
+        Naming each family and its columns that Spark does not build, and the fix.
+    """
+    from segml.features import FeatureSpec
+
+    path = cfg["features"]["spec"]
+    if not path:
+        return None
+    spec = FeatureSpec.from_toml(Path(path).read_text())
+    from segml.spark.features import SPARK_COLUMNS
+
+    missing: dict[str, list[str]] = {}
+    for fam, fspec in spec.families.items():
+        for col in fspec.columns:
+            if col not in SPARK_COLUMNS and not str(col).startswith(_SHARE_PREFIXES):
+                missing.setdefault(fam, []).append(str(col))
+    if missing:
+        shown = "; ".join(f"{fam}: {', '.join(cols[:4])}" for fam, cols in missing.items())
+        raise EngineError(
+            f"config: the feature spec {path!r} uses families the Spark engine does not build "
+            f"({shown}). Fix: drop those families/columns from the spec ([features] spec; "
+            "Python FeatureSpec), or use the default engine ([engine] engine = \"pandas\", "
+            "no --engine spark)."
+        )
+    return spec
+
+
+def run_spark(cfg: dict[str, Any], *, progress: Progress = quiet, save_overwrite: bool = True,
+              data_overwrite: bool = False, publish_model: bool = True,
+              key: bytes | None = None) -> RunResult:
+    """Run the pipeline on Spark (module docstring).
+
+    Same arguments and result as :func:`segml.pipeline.run_pipeline`.
+
+    Returns
+    -------
+    RunResult
+        As the pandas path's: the model is saved (or staged), reloaded and checked.
+
+    Raises
+    ------
+    EngineError
+        What Spark cannot do here (:func:`check_spark_run`, :func:`spark_run_spec`), pyspark
+        or Java missing, an unreachable cluster.
+    SchemaError, ConfigError, InputFileError
+        As the pandas path, for the input and the configuration.
+    """
+    from segml.pipeline import check_run_config, save_run_model
+    from segml.spark.read import read_run_input
+    from segml.spark.session import import_pyspark, session_from_config
+
+    t = time.perf_counter()
+    check_run_config(cfg)
+    check_spark_run(cfg)
+    import_pyspark(remote=cfg["engine"]["remote"] is not None)
+    spec = spark_run_spec(cfg)
+    where = cfg["engine"]["remote"] or cfg["engine"]["master"] or "local[*]"
+    progress(f"starting Spark ({where})")
+    spark = session_from_config(cfg)
+    inp = read_run_input(spark, cfg, progress=progress, overwrite=data_overwrite)
+    timings = {"load": round(time.perf_counter() - t, 3)}
+    run = _analyse(cfg, inp, spec, progress=progress, timings=timings)
+    return save_run_model(run, progress=progress, overwrite=save_overwrite,
+                          publish=publish_model, key=key)
+
+
+# ------------------------------------------------------------------------------------ steps
+def _feature_set(cfg: dict[str, Any], sfs: Any, spec: Any, as_of: pd.Timestamp,
+                 customers: SparkDataFrame | None, progress: Progress) -> Any:
+    """Build the driver's :class:`~segml.features.FeatureSet` of a Spark feature build."""
+    from segml.features import FeatureSet, FeatureSpec, FeatureState
+    from segml.pipeline.run import apply_feature_options
+    from segml.schema.columns import CUSTOMER_COLUMNS
+
+    frame = sfs.to_pandas()
+    state = FeatureState(as_of=as_of, lookback_days=cfg["features"]["lookback_days"],
+                         category_levels=sfs.category_levels, channel_levels=sfs.channel_levels,
+                         rfm_scorer=sfs.rfm_scorer, abc=sfs.abc, columns=list(frame.columns))
+    report = dict(sfs.report)
+    report["n_customers"] = int(len(frame))
+    if "is_prospect" in frame.columns:
+        report["n_prospects"] = int(frame["is_prospect"].astype(bool).sum())
+    unused = [c for c in (customers.columns if customers is not None else [])
+              if c in CUSTOMER_COLUMNS and c not in ("customer_id", "signup_date")
+              and c not in frame.columns]
+    if unused:  # said, not dropped silently: no attribute family on this engine yet
+        report["customer_columns_not_built_on_spark"] = unused
+        progress(f"note: customers column(s) {', '.join(unused[:6])} give no feature on the "
+                 "Spark engine (docs/SPARK.md)")
+    fs = FeatureSet(frame=frame, spec=spec or FeatureSpec.default(frame.columns), as_of=as_of,
+                    state=state, report=report)
+    return apply_feature_options(cfg, fs)
+
+
+def _clustered_sdf(cfg: dict[str, Any], sdf: SparkDataFrame) -> SparkDataFrame:
+    """Keep the customers that are clustered, as :func:`segml.pipeline.model_matrix` does."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    cols = set(sdf.columns)
+    prospect = (F.coalesce(F.col("is_prospect").cast("boolean"), F.lit(False))
+                if "is_prospect" in cols else F.lit(False))
+    keep = ~prospect if cfg["features"]["buyers_only"] else F.lit(True)
+    if {"frequency", "monetary"} <= cols:  # segml.rules.degenerate_groups, in Spark
+        buyer = (F.coalesce(F.col("frequency").cast("double"), F.lit(0.0)) > 0) & ~prospect
+        degenerate = buyer & F.coalesce(F.col("monetary").cast("double") <= 0, F.lit(False))
+        keep = keep & ~degenerate
+    return sdf.where(keep)
+
+
+def _select(cfg: dict[str, Any], sdf: SparkDataFrame, fs: Any, n: int, sample_size: int,
+            progress: Progress) -> tuple[Any, tuple[Any, int]]:
+    """Sweep k with :func:`select_k_spark` per algorithm.
+
+    Returns the :class:`~segml.cluster.select_k.SelectKResult` and the recommended fit's
+    segmenter with its sample size (it *is* ``fit_spark(strategy="sample")`` of that k: same
+    sample, parameters and seed).
+    """
+    from segml.cluster.select_k import SEGMENTS, SelectKResult
+    from segml.spark.validate import select_k_spark
+
+    seg = cfg["segmentation"]
+    lo, hi = max(2, seg["k_min"]), seg["k_max"]
+    if hi >= n:
+        raise ConfigError(
+            f"segmentation.k_max={hi} needs more customers: only {n:,} to cluster, and k must "
+            f"be below that. Fix: pass a smaller --k (config: [segmentation] k_min/k_max, at "
+            f"most {n - 1:,}), or use more data (check --as-of)."
+        )
+    tables, fits = [], {}
+    for algo in seg["algorithms"]:
+        for cov in (seg["covariance_types"] if algo == "gmm" else ["full"]):
+            res = select_k_spark(sdf, k_range=range(lo, hi + 1), method=algo, spec=fs.spec,
+                                 sample_size=sample_size, min_segment_share=0.0,
+                                 covariance_type=cov, random_state=seg["random_state"])
+            tables.append(res.table)
+            fits.update({(algo, cov, k): (f, len(res.sample)) for k, f in res.fits.items()})
+    table = pd.concat(tables, ignore_index=True)
+    floor = seg["min_segment_share"]
+    table["too_small"] = table["min_segment_share"] < floor
+    ok = table[~table["too_small"]]
+    pool = ok if not ok.empty else table
+    best = pool.sort_values(["silhouette_sqeuclidean_full", "k"],
+                            ascending=[False, True]).iloc[0]
+    cov = best["covariance_type"] if best["algorithm"] == "gmm" else None
+    why = (f"Spark engine: k = {lo}..{hi} ranked by the squared-Euclidean silhouette of "
+           f"every clustered customer ({n:,}), fits on a driver sample of at most "
+           f"{sample_size:,}; k={int(best['k'])} ({best['algorithm']}) has the highest "
+           f"({best['silhouette_sqeuclidean_full']:.3f})")
+    why += (" among fits whose segments all reach min_segment_share" if not ok.empty else
+            f"; no fit has every segment at min_segment_share={floor} or more")
+    why += (". Not the default engine's rule (gap statistic, stability filters"
+            + (", k = 1 \"no clear segments\" test" if seg["k_min"] < 2 else "") + ").")
+    recommended = {"verdict": SEGMENTS, "algorithm": str(best["algorithm"]),
+                   "covariance_type": cov, "k": int(best["k"]), "rule": "spark_silhouette",
+                   "params": {"n_clusters": int(best["k"])}}
+    progress(f"chose k={int(best['k'])} ({best['algorithm']}) on Spark")
+    sel = SelectKResult(table=table, recommended=recommended, rationale=why,
+                        settings={"engine": "spark", "k_range": [lo, hi],
+                                  "sample_size": sample_size,
+                                  "random_state": seg["random_state"]})
+    return sel, fits[(str(best["algorithm"]), cov or "full", int(best["k"]))]
+
+
+def _labelled(sdf: SparkDataFrame, segmenter: Any, index: pd.Index) -> tuple[pd.Series, Any]:
+    """Label every clustered row in Spark; return labels and the all-row sq-Euclidean silhouette."""
+    from segml.spark.validate import LABEL_COL, labelled_matrix_sdf, sqeuclidean_silhouette_spark
+
+    lab = labelled_matrix_sdf(sdf, segmenter, keep=["customer_id"]).persist()
+    try:
+        sil = sqeuclidean_silhouette_spark(lab)
+        got = lab.select("customer_id", LABEL_COL).toPandas()
+    finally:
+        lab.unpersist()
+    labels = pd.Series(got[LABEL_COL].to_numpy(dtype=np.int64),
+                       index=pd.Index(got["customer_id"].astype(str), name="customer_id"),
+                       name="segment")
+    if len(labels) != len(index) or not labels.index.isin(index).all():
+        raise RuntimeError(f"Spark labelled {len(labels):,} customers, the driver table has "
+                           f"{len(index):,} clustered ones; nothing was written")
+    return labels.reindex(index), sil
+
+
+def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
+             timings: dict[str, float]) -> RunResult:
+    """Analyse on Spark: the counterpart of :func:`segml.pipeline.analyse` (module docstring)."""
+    from pyspark.sql import functions as F  # noqa: N812
+    from sklearn.metrics import adjusted_rand_score
+
+    from segml.cluster import profile_segments, validate_segments
+    from segml.cluster.drivers import between_ss_shares
+    from segml.features import pareto
+    from segml.pipeline import LoadedData, model_matrix
+    from segml.pipeline.load import run_as_of, run_id_for
+    from segml.playbook import load_playbook
+    from segml.projection import project_2d
+    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
+    from segml.spark.features import spark_feature_frame
+    from segml.spark.fit import fit_spark
+
+    t = time.perf_counter()
+
+    def tick(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = round(now - t, 3)
+        t = now
+
+    seg_cfg, eng = cfg["segmentation"], cfg["engine"]
+    playbook = load_playbook(cfg.get("profiles", {}).get("playbook"))
+    data = LoadedData(name=inp.name, transactions=None, customers=None, quality=inp.quality,
+                      truth=inp.truth, default_as_of=inp.default_as_of)
+    as_of = run_as_of(cfg, data)
+    progress(f"building features as of {as_of.date()} on Spark")
+    sfs = spark_feature_frame(inp.transactions, inp.customers, spec, as_of,
+                              lookback_days=cfg["features"]["lookback_days"])
+    sdf = None
+    try:
+        fs = _feature_set(cfg, sfs, spec, as_of, inp.customers, progress)
+        _, frame = model_matrix(cfg, fs)  # the driver's clustered customers (and fs.report)
+        sdf = _clustered_sdf(cfg, sfs.frame).persist()
+        n_sdf = sdf.count()
+        if n_sdf != len(frame):
+            raise RuntimeError(f"Spark keeps {n_sdf:,} customers to cluster, the driver "
+                               f"{len(frame):,}; nothing was written")
+        rules_skipped = {name: miss for name in cfg["rules"]["sets"]
+                         if (miss := builtin_missing_columns(name, fs.frame.columns))}
+        tick("features")
+        sample_size = eng["sample_size"] or 100_000
+        progress(f"choosing k in {max(2, seg_cfg['k_min'])}..{seg_cfg['k_max']} "
+                 f"({', '.join(seg_cfg['algorithms'])}) on {len(frame):,} customers (Spark)")
+        selection, (segmenter, n_fit) = _select(cfg, sdf, fs, len(frame), sample_size,
+                                                progress)
+        tick("select_k")
+        rec = selection.recommended
+        if eng["strategy"] == "distributed":  # "sample": the selection's fit is the fit
+            progress(f"fitting {rec['algorithm']} with k={rec['k']} on every row (MLlib)")
+            fit = fit_spark(sdf, k=rec["k"], method=rec["algorithm"], strategy="distributed",
+                            spec=fs.spec, covariance_type=rec["covariance_type"] or "full",
+                            sample_size=sample_size, random_state=seg_cfg["random_state"])
+            segmenter, n_fit = fit.segmenter, fit.n_fit_rows
+        labels, sil = _labelled(sdf, segmenter, frame.index)
+        selection.settings.update(strategy=eng["strategy"], n_fit_rows=int(n_fit),
+                                  silhouette_sqeuclidean_full_spark=float(sil.overall))
+        text = "yyyy-MM-dd HH:mm:ss.SSSSSS"  # as text: collect() would apply the OS time zone
+        span = inp.transactions.agg(F.date_format(F.min("timestamp"), text).alias("a"),
+                                    F.date_format(F.max("timestamp"), text).alias("b")
+                                    ).collect()[0]
+    finally:
+        sfs.unpersist()
+        if sdf is not None:
+            sdf.unpersist()
+    X = segmenter.preprocessor_.transform(frame)
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(np.asarray(X), index=frame.index,
+                         columns=[str(c) for c in segmenter.preprocessor_.get_feature_names_out()])
+    drivers = between_ss_shares(X, labels.to_numpy())
+    shares = labels.value_counts(normalize=True)
+    smallest = float(shares.min())
+    fs.report["size_floor"] = {"min_segment_share": seg_cfg["min_segment_share"],
+                               "smallest_share": round(smallest, 4),
+                               "met": bool(smallest >= seg_cfg["min_segment_share"])}
+    tick("fit")
+
+    progress("validating segments (all-row silhouette on Spark; sizes, separation, stability)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
+                                       n_resamples=seg_cfg["n_stability"],
+                                       random_state=seg_cfg["random_state"])
+    validation.overall["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
+    tick("validate")
+
+    progress("profiling and naming segments")
+    profiles = profile_segments(frame, labels, playbook=playbook)
+    names = {int(k): str(v) for k, v in profiles.names.items()}
+    named = labels.map(names).rename("segment_name")
+    tick("profile")
+
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison")
+    rule_labels: dict[str, pd.Series] = {}
+    comparisons: dict[str, Any] = {}
+    for set_name in run_sets:  # as segml.pipeline.analyse, on the collected features
+        rs = builtin_segmenter(set_name).fit(fs.frame)
+        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
+                                          name=set_name)
+        comparisons[set_name] = compare_segmentations(
+            named, rule_labels[set_name].loc[frame.index], frame, names=("clusters", set_name))
+    tick("rules")
+
+    first, last = pd.Timestamp(span["a"]), pd.Timestamp(span["b"])
+    window = (first, min(last, as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
+    truth = None
+    if inp.truth is not None:
+        truth = inp.truth
+        selection.settings["ari_vs_planted_truth"] = float(
+            adjusted_rand_score(truth.loc[frame.index], labels))
+    return RunResult(
+        run_id=run_id_for(cfg, data, as_of), config=cfg, data_name=inp.name,
+        quality={**inp.quality, "features": fs.report}, features=fs, model_matrix=X,
+        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
+        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
+        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
+        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+                              random_state=seg_cfg["random_state"]),
+        truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
+        training_window=window, drivers=drivers,
+    )
