@@ -275,6 +275,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
              f"({', '.join(seg_cfg['algorithms'])}) on {len(X):,} customers")
     # the sweep's own bar only when the caller's progress says bars are wanted (CLI on a TTY)
     selection = run_select_k(cfg, X, fs, progress=bool(getattr(progress, "bars", False)))
+    if selection.settings.get("screen_note"):  # large data: what k selection skipped
+        progress("note: k selection " + selection.settings["screen_note"])
     tick("select_k")
 
     rec = selection.recommended
