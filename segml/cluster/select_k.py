@@ -385,7 +385,8 @@ def select_k(
         within 0.3%).
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision given to the k-means family; ``"auto"`` uses float32 from 100,000 rows (about
-        half the k-means time, same partitions) and float64 below. Gaussian mixtures always fit
+        half the k-means time, same partitions) and float64 below; the gap curve's and
+        prediction strength's k-means fits use the same precision. Gaussian mixtures always fit
         in float64 (see :class:`Segmenter`); the table's ``dtype`` column says what each row
         used.
     sample_silhouette_size : int, default=2000
@@ -488,7 +489,8 @@ def select_k(
         t0 = time.perf_counter()
         gap_res = gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
                             n_init=n_init if isinstance(n_init, int) else 10,
-                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)))
+                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)),
+                            dtype=kmeans_dtype)
         gap_s = time.perf_counter() - t0
     kwargs = dict(
         n_init=n_init, max_iter=max_iter,

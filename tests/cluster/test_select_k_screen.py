@@ -111,3 +111,19 @@ def test_missing_jaccard_after_failed_ps_is_not_a_reason():
     assert rec["k"] == 2 and rec["reproducible"] == [1, 2]
     assert "k=3: prediction strength 0.40 < 0.80." in text
     assert "Jaccard 0.00" not in text
+
+
+def test_gap_and_prediction_strength_in_float32_match_float64():
+    from segml.cluster.gap import gap_table
+
+    X, _ = make_blobs(800, centers=[[0, 0], [8, 0], [0, 8], [8, 8]], cluster_std=1.0,
+                      random_state=3)
+    kw = dict(n_references=4, sample_size=None, n_init=3, n_splits=2, random_state=0)
+    a = gap_table(X, 6, **kw)
+    b = gap_table(X, 6, dtype="float32", **kw)
+    # same seeds, same draws: float32 k-means moves log W by rounding only
+    np.testing.assert_allclose(b["gap"], a["gap"], atol=1e-3)
+    np.testing.assert_allclose(b["prediction_strength"], a["prediction_strength"], atol=1e-6)
+    assert int(a["gap"].idxmax()) == int(b["gap"].idxmax()) == 4
+    with pytest.raises(ConfigError, match="dtype='float16'"):
+        gap_table(X, 3, dtype="float16", **kw)
