@@ -9,11 +9,13 @@ import segml.cluster.select_k  # noqa: F401  (the module, patched below)
 
 
 def test_screen_note_reaches_progress_and_report_settings(monkeypatch):
-    # screening starts at 50,000 rows; lowered here so a 400-customer demo takes that path
+    # screening starts at 50,000 rows, float32 k-means at 100,000: lowered here so a
+    # 400-customer demo takes those paths
     monkeypatch.setattr(sys.modules["segml.cluster.select_k"], "SCREEN_ROWS", 100)
+    monkeypatch.setattr(sys.modules["segml.cluster.select_k"], "AUTO_FLOAT32_ROWS", 100)
     tx, customers = segml.demo_data(400, random_state=1)
     messages: list[str] = []
-    seg = segml.segment(tx, customers, as_of="2024-12-31", k_range=(1, 4),
+    seg = segml.segment(tx, customers, as_of="2024-12-31", k_range=(3, 4),
                         algorithms=["kmeans", "gmm"], n_stability=2, random_state=0,
                         progress=messages.append)
     settings = seg.run.selection.settings
@@ -22,3 +24,9 @@ def test_screen_note_reaches_progress_and_report_settings(monkeypatch):
     assert len(notes) == 1, messages
     assert notes[0] == "note: k selection " + settings["screen_note"]
     assert settings["screen_note"] in settings["sampling_note"]  # the report prints this one
+    # the final fit is fitted as the sweep that chose k was (sample, k-means precision)
+    rec = seg.run.selection.recommended
+    params = seg.run.segmenter.get_params()
+    assert params["dtype"] == settings["dtype"][rec["algorithm"]]
+    assert params["dtype"] == ("float32" if rec["algorithm"] != "gmm" else "float64")
+    assert params["fit_sample_size"] == settings["fit_sample_size"]

@@ -296,6 +296,11 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
                       random_state=seg_cfg["random_state"])
         if rec["algorithm"] == "gmm":
             params["covariance_type"] = rec["covariance_type"]
+        # fit as the sweep that chose k did: its fit sample and k-means precision (issue 19:
+        # at 1M rows a full-data refit cost more than the sweep's fit at that k)
+        params.setdefault("fit_sample_size", selection.settings.get("fit_sample_size"))
+        params.setdefault("dtype", (selection.settings.get("dtype") or {}).get(
+            rec["algorithm"], "float64"))
         params.pop("preprocessor", None)
         if "monetary" in frame.columns:
             params.setdefault("order_by", "monetary")
