@@ -30,3 +30,15 @@ def test_screen_note_reaches_progress_and_report_settings(monkeypatch):
     assert params["dtype"] == settings["dtype"][rec["algorithm"]]
     assert params["dtype"] == ("float32" if rec["algorithm"] != "gmm" else "float64")
     assert params["fit_sample_size"] == settings["fit_sample_size"]
+    # the final fit reuses the model matrix's preprocessor (an unfitted copy): same labels as
+    # a fresh make_preprocessor, as before the reuse
+    import numpy as np
+
+    from segml.cluster import Segmenter
+    from segml.features import make_preprocessor
+
+    fs = seg.run.features
+    frame = fs.frame.loc[seg.run.labels.index]
+    fresh = Segmenter(**{**params, "preprocessor": make_preprocessor(fs.spec, frame)}).fit(frame)
+    np.testing.assert_array_equal(fresh.labels_, seg.run.segmenter.labels_)
+    assert not hasattr(params["preprocessor"], "transformers_")  # the saved param is unfitted
