@@ -39,6 +39,7 @@ def test_screen_note_reaches_progress_and_report_settings(monkeypatch):
 
     fs = seg.run.features
     frame = fs.frame.loc[seg.run.labels.index]
-    fresh = Segmenter(**{**params, "preprocessor": make_preprocessor(fs.spec, frame)}).fit(frame)
+    own = seg.run.segmenter.get_params(deep=False)
+    fresh = Segmenter(**{**own, "preprocessor": make_preprocessor(fs.spec, frame)}).fit(frame)
     np.testing.assert_array_equal(fresh.labels_, seg.run.segmenter.labels_)
     assert not hasattr(params["preprocessor"], "transformers_")  # the saved param is unfitted
