@@ -368,7 +368,9 @@ def recommend_by_gap(
         ok = rows[~rows["too_small"].astype(bool)] if "too_small" in rows else rows
         if ok.empty and not rows.empty:
             fails.append(f"a segment under {min_share:.0%} of customers")
-        if use_jac and not ok.empty:
+        # not computed where prediction strength already failed (select_k's screening)
+        skip_jac = bool(fails) and ok["stability_jaccard_min"].isna().all() if use_jac else True
+        if use_jac and not ok.empty and not skip_jac:
             jac = ok["stability_jaccard_min"].fillna(0.0)
             if not (jac >= min_jaccard).any():
                 fails.append(f"worst segment's bootstrap Jaccard "

@@ -44,6 +44,11 @@ STABLE_JACCARD = 0.75
 
 AUTO_FIT_SAMPLE = 50_000
 AUTO_FLOAT32_ROWS = 100_000
+#: from this many rows ``screen="auto"`` evaluates the gap rule's expensive parts (bootstrap
+#: stability, mixture rows) only at the k whose prediction strength passes (tracker issue 19)
+SCREEN_ROWS = 50_000
+#: with screening on, mixture rows are fitted on a uniform sample of at most this many rows
+SCREEN_GMM_SAMPLE = 50_000
 #: below this many matrix cells a fit runs single-threaded: threads do not pay off on small data,
 #: and OpenMP spin-waiting makes them far slower on a busy machine
 SINGLE_THREAD_CELLS = 4_000_000
@@ -240,6 +245,32 @@ def _evaluate_one(
     return row
 
 
+def _screen_note(screened: bool, swept: list[int], candidates: set[int], algos: list[str],
+                 stability: bool, ps_threshold: float, fss: int | None, gmm_fss: int | None,
+                 n: int) -> str:
+    """Say what screening skipped (``""`` when it was off or skipped nothing)."""
+    if not screened:
+        return ""
+    kept = [k for k in swept if k in candidates and k >= 2]
+    skipped = [k for k in swept if k not in candidates]
+    what = [w for w, on in (("bootstrap stability", stability), ("the gmm rows", "gmm" in algos))
+            if on]
+    parts = []
+    if what and skipped:
+        parts.append(
+            f"screened for speed on {n:,} rows: {' and '.join(what)} computed only at "
+            f"k={', '.join(map(str, kept)) or 'none'} (prediction strength >= "
+            f"{ps_threshold:.2f}); k={', '.join(map(str, skipped))} fail prediction strength, "
+            "so they can be neither reproducible nor recommended and were not refitted"
+        )
+    if "gmm" in algos and gmm_fss != fss and gmm_fss is not None:
+        parts.append(f"gmm rows fitted on a uniform sample of {gmm_fss:,} of {n:,} rows "
+                     f"(k-means rows on {fss or n:,}), every row then assigned")
+    if not parts:
+        return ""
+    return "; ".join(parts) + ". select_k(screen=False) computes every row"
+
+
 def select_k(
     X: Any,
     *,
@@ -263,6 +294,7 @@ def select_k(
     gap_sample_size: int | None = GAP_SAMPLE_SIZE,
     ps_threshold: float = PS_THRESHOLD,
     n_splits: int = 5,
+    screen: bool | str = "auto",
     n_jobs: int | None = None,
     progress: bool = True,
     random_state: Any = None,
@@ -353,7 +385,8 @@ def select_k(
         within 0.3%).
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision given to the k-means family; ``"auto"`` uses float32 from 100,000 rows (about
-        half the k-means time, same partitions) and float64 below. Gaussian mixtures always fit
+        half the k-means time, same partitions) and float64 below; the gap curve's and
+        prediction strength's k-means fits use the same precision. Gaussian mixtures always fit
         in float64 (see :class:`Segmenter`); the table's ``dtype`` column says what each row
         used.
     sample_silhouette_size : int, default=2000
@@ -369,6 +402,18 @@ def select_k(
         Prediction strength a k needs (Tibshirani & Walther suggest 0.8-0.9).
     n_splits : int, default=5
         Random halvings averaged by prediction strength.
+    screen : bool or "auto", default="auto"
+        ``rule="gap"`` only. When on, the gap curve and prediction strength are computed
+        first, and the bootstrap stability refits and the mixture (``"gmm"``) rows are computed
+        only at the k whose prediction strength reaches ``ps_threshold`` (and k = 1): a k that
+        fails it can be neither reproducible nor recommended, so the recommendation and its
+        ``supported`` / ``reproducible`` lists are those of the full sweep. Mixture rows are
+        also fitted on a uniform sample of at most 50,000 rows. What is lost: stability
+        columns, mixture rows and their votes at the screened-out k (the comparison votes of
+        the separation criteria are over the rows computed). ``"auto"`` screens from 50,000
+        rows, where the full sweep takes too long (tracker issue 19: 98.8% of the time at 100k
+        customers was mixture fits and refits); the rationale and
+        ``settings["screen_note"]`` say what was skipped.
     n_jobs : int or None, default=None
         Configurations evaluated in parallel (joblib); results do not depend on it.
     progress : bool, default=True
@@ -398,6 +443,8 @@ def select_k(
         raise ConfigError(f"min_segment_share={min_segment_share} should be in [0, 1).")
     if dtype not in ("auto", "float64", "float32"):
         raise ConfigError(f"dtype={dtype!r} should be 'auto', 'float64' or 'float32'.")
+    if not (isinstance(screen, bool) or screen == "auto"):
+        raise ConfigError(f"screen={screen!r} should be True, False or 'auto'.")
     if preprocessor is not None:
         Z = clone(preprocessor).fit_transform(X)
         Z = Z.toarray() if hasattr(Z, "toarray") else Z
@@ -434,19 +481,44 @@ def select_k(
     ]
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(configs))
+    screened = rule == "gap" and (screen is True or (screen == "auto" and n >= SCREEN_ROWS))
+    gap_res = None
+    gap_s = 0.0
+    if rule == "gap":
+        # drawn after the sweep's seeds, as before screening existed: same curve either way
+        t0 = time.perf_counter()
+        gap_res = gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
+                            n_init=n_init if isinstance(n_init, int) else 10,
+                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)),
+                            dtype=kmeans_dtype)
+        gap_s = time.perf_counter() - t0
     kwargs = dict(
-        n_init=n_init, max_iter=max_iter, fit_sample_size=fss,
+        n_init=n_init, max_iter=max_iter,
         sample_silhouette_size=sample_silhouette_size, n_bootstrap=n_bootstrap,
-        stability=stability, n_stability=n_stability,
-        stability_sample_size=stability_sample_size,
+        n_stability=n_stability, stability_sample_size=stability_sample_size,
         stability_method="bootstrap" if rule == "gap" else "subsample",
     )
-    bar = _progress(len(configs), progress)
+    candidates = set(swept)
+    gmm_fss = fss
+    if screened:
+        assert gap_res is not None
+        candidates = {1} | {int(k) for k in gap_res.index
+                            if gap_res.at[k, "prediction_strength"] >= ps_threshold}
+        if n > SCREEN_GMM_SAMPLE and (fss is None or fss > SCREEN_GMM_SAMPLE):
+            gmm_fss = SCREEN_GMM_SAMPLE
+    jobs = [
+        (a, c, k, int(s_))
+        for (a, c, k), s_ in zip(configs, seeds, strict=True)
+        if a != "gmm" or k in candidates
+    ]
+    bar = _progress(len(jobs), progress)
     rows = []
     try:
         for row in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_evaluate)(Z, a, c, k, int(s), dtype=used_dtype[a], **kwargs)
-            for (a, c, k), s in zip(configs, seeds, strict=True)
+            delayed(_evaluate)(Z, a, c, k, s_, dtype=used_dtype[a],
+                               fit_sample_size=gmm_fss if a == "gmm" else fss,
+                               stability=stability and k in candidates, **kwargs)
+            for a, c, k, s_ in jobs
         ):
             rows.append(row)
             if bar is not None:
@@ -478,14 +550,8 @@ def select_k(
         table, min_segment_share, rule="votes" if rule == "gap" else rule,
         min_jaccard=min_jaccard, n_refits=n_stability if stability else 0, exclude=exclude,
     ) if (table["k"] >= 2).any() else ({}, "", {})
-    gap_res = None
-    gap_s = 0.0
     if rule == "gap":
-        t0 = time.perf_counter()
-        gap_res = gap_table(Z, ks[-1], n_references=n_references, sample_size=gap_sample_size,
-                            n_init=n_init if isinstance(n_init, int) else 10,
-                            n_splits=n_splits, random_state=int(rng.randint(2**31 - 1)))
-        gap_s = time.perf_counter() - t0
+        assert gap_res is not None
         table = table.merge(gap_res, left_on="k", right_index=True, how="left")
         recommended, rationale = recommend_by_gap(
             table, gap_res, min_segment_share, min_jaccard=min_jaccard,
@@ -501,6 +567,10 @@ def select_k(
         recommended, rationale = criteria_rec, criteria_text
         recommended["verdict"] = SEGMENTS
         recommended["k_interval"] = [int(recommended["k"])] * 2
+    screen_note = _screen_note(screened, swept, candidates, algos, stability, ps_threshold,
+                               fss, gmm_fss, n)
+    if screen_note:
+        rationale += " " + screen_note[0].upper() + screen_note[1:] + "."
     if bic_note:
         rationale += " " + bic_note[0].upper() + bic_note[1:] + "."
     rec_row = table[table["k"] == recommended["k"]]
@@ -546,7 +616,10 @@ def select_k(
             f"{SAMPLE_KIND} and stability is computed on all {n} rows"
             if fss
             else f"models fitted and evaluated on all {n} rows"
-        ),
+        ) + (f"; {screen_note}" if screen_note else ""),
+        "screen": screened,
+        "screen_note": screen_note,
+        "gmm_fit_sample_size": gmm_fss if "gmm" in algos else None,
     }
     return SelectKResult(
         table=table, recommended=recommended, rationale=rationale, picks=picks, settings=settings
