@@ -160,7 +160,9 @@ def _feature_set(cfg: dict[str, Any], sfs: Any, spec: Any, as_of: pd.Timestamp,
     frame = sfs.to_pandas()
     state = FeatureState(as_of=as_of, lookback_days=cfg["features"]["lookback_days"],
                          category_levels=sfs.category_levels, channel_levels=sfs.channel_levels,
-                         rfm_scorer=sfs.rfm_scorer, abc=sfs.abc, columns=list(frame.columns))
+                         rfm_scorer=sfs.rfm_scorer, abc=sfs.abc, growth=sfs.growth,
+                         age_encoder=sfs.age_encoder, forward=sfs.forward,
+                         columns=list(frame.columns))
     report = dict(sfs.report)
     report["n_customers"] = int(len(frame))
     if "is_prospect" in frame.columns:
