@@ -223,7 +223,11 @@ class RuleGroupSegmenter(ClusterMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Segment id per row: its group's (the nearest indicator; 0 for an absent group)."""
-        return np.asarray(self.estimator_.predict(self._inner_matrix(X)), dtype=np.intp)
+        return self._predict_matrix(self._inner_matrix(X))
+
+    def _predict_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """Segment ids of rows already encoded (``_inner_matrix``): one transform."""
+        return np.asarray(self.estimator_.predict(Z), dtype=np.intp)
 
     def fit_predict(self, X: pd.DataFrame, y: Any = None, **kwargs: Any) -> np.ndarray:
         """Fit and return the training rows' segment ids."""

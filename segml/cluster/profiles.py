@@ -324,6 +324,11 @@ def profile_segments(
         table = pd.concat([table, pd.DataFrame(cols, index=idx)], axis=1)
         lift = _numeric_lift(num, lab, idx, means, medians)[lift_cols]
     cat_rows = []
+    # segment x level counts from one factorize + bincount per column (issue 19: a Series
+    # comparison per segment and level was O(n * segments * levels)); shares are the same
+    # integer ratios as the boolean means they replace
+    seg_codes = np.searchsorted(segments, lab)
+    seg_sizes = np.bincount(seg_codes, minlength=len(segments))
     for c in cat_cols:
         col = frame[c]
         if pd.api.types.is_bool_dtype(col):
@@ -332,11 +337,18 @@ def profile_segments(
         else:
             values = col.astype("string")
             levels = sorted(values.dropna().unique().tolist(), key=str)
-        base_share = {lv: float((values == lv).fillna(False).mean()) for lv in levels}
-        for s in segments:
-            in_s = values[lab == s]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        pos = {u: i for i, u in enumerate(uniques.tolist())}
+        m = max(len(pos), 1)
+        ok = codes >= 0
+        counts = np.bincount(seg_codes[ok] * m + codes[ok],
+                             minlength=len(segments) * m).reshape(len(segments), m)
+        level_n = {lv: (counts[:, pos[lv]] if lv in pos else np.zeros(len(segments), int))
+                   for lv in levels}
+        base_share = {lv: float(level_n[lv].sum() / n) for lv in levels}
+        for si, s in enumerate(segments):
             for lv in levels:
-                ss = float((in_s == lv).fillna(False).mean())
+                ss = float(level_n[lv][si] / seg_sizes[si])
                 bs = base_share[lv]
                 lf = ss / bs if bs > 0 else np.nan
                 if bs > 0 and lf >= min_lift and ss >= min_category_share:

@@ -204,9 +204,11 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             Z = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             return np.asarray(Z, dtype=np.float64)
         validate_data(self, X, reset=reset, skip_check_array=True)
-        if reset:
-            self.preprocessor_ = clone(self.preprocessor).fit(X)
-        Z = self.preprocessor_.transform(X)
+        if reset:  # a ColumnTransformer's fit transforms X anyway: one pass, not two
+            self.preprocessor_ = clone(self.preprocessor)
+            Z = self.preprocessor_.fit_transform(X)
+        else:
+            Z = self.preprocessor_.transform(X)
         if reset:
             names = getattr(self.preprocessor_, "get_feature_names_out", None)
             self.model_feature_names_ = (
@@ -395,7 +397,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Ordered labels.
         """
-        Z = self._inner_matrix(X)
+        return self._predict_matrix(self._inner_matrix(X))
+
+    def _predict_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """Ordered labels of rows already in model space (``_inner_matrix``): one transform."""
         raw = self.estimator_.predict(Z.astype(_DTYPES[self.dtype], copy=False))
         return self.label_order_[np.asarray(raw)]
 

@@ -100,7 +100,9 @@ def validate_segments(
     """
     check_fitted(segmenter)
     Z = segmenter._inner_matrix(X)
-    labels = segmenter.predict(X)
+    # labels from the same model matrix: one preprocessor pass over X, not two (issue 19)
+    predict_matrix = getattr(segmenter, "_predict_matrix", None)
+    labels = predict_matrix(Z) if predict_matrix is not None else segmenter.predict(X)
     k = int(segmenter.n_clusters_)
     present = np.unique(labels)
     if present.shape[0] < 2:

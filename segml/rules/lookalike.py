@@ -194,10 +194,13 @@ class LookalikeScorer(TransformerMixin, BaseEstimator):
             s = X[c]
             k = self.kinds_[c]
             if k == "str":
-                vals = s.astype(object).to_numpy(dtype=object, na_value=None)
-                miss = s.isna().to_numpy()
+                # one hash pass (factorize) instead of an object comparison per level
+                codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+                where = {u: i for i, u in enumerate(uniques.tolist())}
+                miss = codes < 0
                 for level in self.categories_[c]:
-                    col = (vals == level).astype(float)
+                    i = where.get(level)
+                    col = (codes == i).astype(float) if i is not None else np.zeros(len(s))
                     col[miss] = np.nan
                     blocks.append(col)
                     names.append(f"{c}={level}")
@@ -237,8 +240,13 @@ class LookalikeScorer(TransformerMixin, BaseEstimator):
         enc, _ = self._encode(X)
         used = self.scale_ > 0
         z = (enc[:, used] - self.center_[used]) / self.scale_[used]
-        with np.errstate(invalid="ignore"), _quiet():
-            d = np.sqrt(np.nanmean(z**2, axis=1))
+        # nanmean of z**2 per row without nanmean's copies: NaN cells count as absent
+        np.square(z, out=z)
+        ok = ~np.isnan(z)
+        n_ok = ok.sum(axis=1)
+        total = np.where(ok, z, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.sqrt(np.where(n_ok > 0, total / n_ok, np.nan))
         return pd.Series(1.0 / (1.0 + d), index=X.index, name="lookalike_score")
 
     def __sklearn_tags__(self):  # noqa: D105

@@ -170,3 +170,47 @@ def test_errors(frame, kwargs, match):
 def test_frame_type_error():
     with pytest.raises(ConfigError, match=r"frame should be a pandas DataFrame; got ndarray"):
         profile_segments(np.zeros((2, 2)), [0, 1])
+
+
+def _reference_top(frame, lab, cat_cols, min_lift=1.2, min_category_share=0.1):
+    """top_categories as computed before issue 19: a boolean mean per segment and level."""
+    rows = []
+    for c in cat_cols:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col):
+            values, levels = col.astype("boolean"), [True]
+        else:
+            values = col.astype("string")
+            levels = sorted(values.dropna().unique().tolist(), key=str)
+        base = {lv: float((values == lv).fillna(False).mean()) for lv in levels}
+        for s in np.unique(lab):
+            in_s = values[lab == s]
+            for lv in levels:
+                ss = float((in_s == lv).fillna(False).mean())
+                bs = base[lv]
+                lf = ss / bs if bs > 0 else np.nan
+                if bs > 0 and lf >= min_lift and ss >= min_category_share:
+                    rows.append({"segment": s, "column": c, "category": str(lv),
+                                 "segment_share": ss, "base_share": bs, "lift": lf})
+    top = pd.DataFrame(rows, columns=["segment", "column", "category", "segment_share",
+                                      "base_share", "lift"])
+    return top.sort_values(["segment", "lift", "column", "category"],
+                           ascending=[True, False, True, True], kind="stable"
+                           ).reset_index(drop=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["N", "S", "E", None]),
+                          st.booleans()), min_size=4, max_size=40))
+def test_top_categories_equal_the_per_level_means(rows):
+    # issue 19: counts from one factorize + bincount; shares equal the former boolean means
+    frame = pd.DataFrame({
+        "monetary": np.arange(len(rows), dtype=float),
+        "region": pd.array([r[1] for r in rows], dtype="string"),
+        "is_gift": [r[2] for r in rows],
+    }, index=pd.Index([f"c{i}" for i in range(len(rows))], name="customer_id"))
+    lab = np.array([r[0] for r in rows])
+    got = profile_segments(frame, lab, categorical=["region", "is_gift"]).top_categories
+    want = _reference_top(frame, lab, ["region", "is_gift"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_exact=True,
+                                  check_dtype=False)

@@ -55,3 +55,38 @@ def test_single_segment_present_errors(fitted):
 def test_unfitted_errors():
     with pytest.raises(Exception, match="not fitted"):
         validate_segments(Segmenter(), np.zeros((5, 2)))
+
+
+@pytest.fixture(scope="module")
+def portfolio_fit():
+    from segml.datasets import make_portfolio
+    from segml.features import build_features, make_preprocessor
+
+    p = make_portfolio(600, n_segments=4, random_state=1)
+    fs = build_features(p.transactions, p.customers, p.as_of)
+    frame = fs.frame[~fs.frame["is_prospect"].astype(bool)]
+    pre = make_preprocessor(fs.spec, frame)
+    seg = Segmenter(preprocessor=pre, n_clusters=4, order_by="size", random_state=0).fit(frame)
+    return seg, pre, frame
+
+
+def test_fit_matrix_is_fit_then_transform(portfolio_fit):
+    # issue 19: Segmenter.fit takes the preprocessor's fit_transform (one pass); the model is
+    # the one fitted on clone(pre).fit(X).transform(X): same labels, centres within 1e-12
+    from sklearn.base import clone
+
+    seg, pre, frame = portfolio_fit
+    Z = np.asarray(clone(pre).fit(frame).transform(frame), dtype=np.float64)
+    np.testing.assert_array_equal(np.asarray(seg._inner_matrix(frame)), Z)
+    plain = Segmenter(n_clusters=4, order_by="size", random_state=0).fit(Z)
+    np.testing.assert_array_equal(seg.labels_, plain.labels_)
+    np.testing.assert_allclose(seg.cluster_centers_, plain.cluster_centers_, atol=1e-12)
+
+
+def test_validation_labels_come_from_one_transform(portfolio_fit):
+    # issue 19: labels from the model matrix already built equal predict(X) (two transforms)
+    seg, _, frame = portfolio_fit
+    v = validate_segments(seg, frame, stability=False)
+    sil = sqeuclidean_silhouette(seg._inner_matrix(frame), seg.predict(frame))
+    np.testing.assert_array_equal(v.silhouette_values, sil.values)
+    assert v.per_segment["n"].tolist() == np.bincount(seg.predict(frame), minlength=4).tolist()

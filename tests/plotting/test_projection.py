@@ -195,3 +195,21 @@ def test_segment_shares_names_no_revenue_and_errors():
         segment_shares([])
     with pytest.raises(SchemaError, match="revenue has 1 values but labels has 2"):
         segment_shares([0, 1], [1.0])
+
+
+def test_tall_matrix_projection_equals_the_full_svd_one():
+    # issue 19: n > 10 d fits the PCA on the d x d covariance (svd_solver="covariance_eigh");
+    # components, ratios and coordinates equal the full SVD's within 1e-9
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 5)) @ np.diag([5.0, 3.0, 1.0, 0.5, 0.1])
+    labels = np.repeat([0, 1, 2], 200)
+    p = project_2d(X, labels, sample_size=50)
+    ref = PCA(n_components=2, svd_solver="full").fit(X)
+    np.testing.assert_allclose(p.components, ref.components_, atol=1e-9)
+    np.testing.assert_allclose(p.explained_variance_ratio, ref.explained_variance_ratio_,
+                               atol=1e-9)
+    shown = p.coords.index.to_numpy()
+    np.testing.assert_allclose(p.coords[["pc1", "pc2"]].to_numpy(),
+                               ref.transform(X[shown]), atol=1e-9)

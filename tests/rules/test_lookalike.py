@@ -173,3 +173,58 @@ def test_pickle_roundtrip():
     scorer = LookalikeScorer(features=["age", "gender"]).fit(tiny())
     back = pickle.loads(pickle.dumps(scorer))
     pd.testing.assert_frame_equal(back.transform(tiny()), scorer.transform(tiny()))
+
+
+def _reference_scores(scorer: LookalikeScorer, X: pd.DataFrame) -> np.ndarray:
+    """The scores as computed before issue 19: an object comparison per level, nanmean."""
+    blocks = []
+    for c in scorer.features_:
+        s = X[c]
+        if scorer.kinds_[c] == "str":
+            vals = s.astype(object).to_numpy(dtype=object, na_value=None)
+            miss = s.isna().to_numpy()
+            for level in scorer.categories_[c]:
+                col = (vals == level).astype(float)
+                col[miss] = np.nan
+                blocks.append(col)
+        else:
+            blocks.append(s.astype("float64").to_numpy(dtype="float64", na_value=np.nan))
+    enc = np.column_stack(blocks)
+    used = scorer.scale_ > 0
+    z = (enc[:, used] - scorer.center_[used]) / scorer.scale_[used]
+    with np.errstate(invalid="ignore"), _nowarn():
+        return 1.0 / (1.0 + np.sqrt(np.nanmean(z**2, axis=1)))
+
+
+class _nowarn:
+    def __enter__(self) -> None:
+        import warnings
+
+        self._c = warnings.catch_warnings()
+        self._c.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._c.__exit__(*exc)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "none"]),
+                          st.one_of(st.none(), st.floats(0, 100)),
+                          st.sampled_from(["F", "M", "X", None])), min_size=3, max_size=30))
+def test_vectorised_scores_equal_the_per_level_nanmean_scores(rows):
+    # issue 19: _encode factorizes once and score_samples sums without nanmean; the scores
+    # must equal the former per-level comparison + nanmean ones (same sums: bit for bit)
+    frame = pd.DataFrame(
+        {"abc_class": pd.array([r[0] for r in rows], dtype="str"),
+         "age": [np.nan if r[1] is None else r[1] for r in rows],
+         "gender": pd.array([r[2] for r in rows], dtype="str")},
+        index=pd.Index([f"c{i}" for i in range(len(rows))], name="customer_id"),
+    )
+    if not (frame["abc_class"] == "A").any():
+        frame.loc["c0", "abc_class"] = "A"
+    scorer = LookalikeScorer(features=["age", "gender"]).fit(frame)
+    other = frame.assign(gender=pd.array(["M", None, "Q"] * len(frame), dtype="str")[:len(frame)])
+    for X in (frame, other):
+        got = scorer.score_samples(X).to_numpy()
+        np.testing.assert_array_equal(got, _reference_scores(scorer, X))
