@@ -255,7 +255,8 @@ class SegmentModel:
             Transaction window used.
         segment_names, segment_roles : mapping or sequence, optional
             Ordered segment id -> name/role. Names default to the segmenter's
-            ``segment_names_`` or ``segment_<id>``.
+            ``segment_names_``, then (ids beyond them) its ``group_names_`` (a rule-group
+            segmenter's empty groups), else ``segment_<id>``.
         profiles, metrics : object, optional
             Profile summary / validation metrics (objects with ``to_dict`` or dicts).
         n_bins : int, default 10
@@ -320,7 +321,10 @@ class SegmentModel:
             or _id_map(getattr(profiles, "names", None), k)
             or _id_map(getattr(segmenter, "segment_names_", None), k)
         )
-        names = {j: names.get(j, f"segment_{j}") for j in range(k)}
+        # a rule-group model also scores into the rule set's empty groups (ids after the
+        # segments): they keep their group names
+        groups = _id_map(getattr(segmenter, "group_names_", None), k)
+        names = {j: names.get(j, groups.get(j, f"segment_{j}")) for j in range(k)}
         roles = _id_map(segment_roles, k) or _id_map(getattr(profiles, "roles", None), k)
         win = None
         if training_window is not None:

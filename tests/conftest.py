@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -25,3 +26,51 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared datasets not found at {SHARED_DATA} (CI has ../shared beside it)")
     return SHARED_DATA
+
+
+# ``make test`` runs ``-n 2 --dist loadfile``; the scheduler below refines the file scopes.
+SPARK_SCOPE = "tests/spark/"
+NOTEBOOK_RUNS = "tests/notebooks/test_notebooks.py::test_notebook_executes"
+
+
+def _first(nodeid: str) -> int:
+    """Sort key of a test: Spark first, then the notebook runs, then the rest."""
+    return 0 if nodeid.startswith(SPARK_SCOPE) else 1 if nodeid.startswith(NOTEBOOK_RUNS) else 2
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``--dist loadfile``: one unit for all of ``tests/spark/``, one per notebook run.
+
+    Every xdist worker that runs a Spark test starts its own JVM (up to a minute on the busy
+    2-core box), so every file of ``tests/spark/`` (new ones included) is one work unit: one
+    worker, one JVM, one session fixture. A notebook run (25 s) shares nothing with the
+    others, so each is its own unit and they spread over both workers. Every other file
+    stays one unit (its module fixtures are built once). ``xdist_group`` marks with
+    ``--dist loadgroup`` cannot do this here: pytest-xdist 3.8 tags the group onto
+    ``item._nodeid``, which pytest 9.2 no longer reads, so the marks are silently ignored.
+    """
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SuiteScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(SPARK_SCOPE):
+                return SPARK_SCOPE
+            if nodeid.startswith(NOTEBOOK_RUNS):
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return SuiteScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, move the Spark tests first and the notebook runs next.
+
+    With ``--no-loadscope-reorder`` the work units are handed out in this order, so the
+    longest ones (the Spark unit, about 4 minutes; the 25 s notebook runs) start first and
+    the short files fill in around them.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda it: _first(it.nodeid))

@@ -43,6 +43,8 @@ EXPECTED = ["champions", "new", "loyal", "promising", "need_attention", "about_t
 # present groups in the rule set's order (potential_loyalists, cannot_lose, lost: none)
 GROUPS = ["champions", "loyal", "new", "promising", "need_attention", "about_to_sleep",
           "at_risk", "hibernating"]
+# the rule set's other groups, no training customer: ids 8-12 after the segments
+EMPTY = ["potential_loyalists", "cannot_lose", "lost", "prospects", "other"]
 
 
 @pytest.fixture()
@@ -57,7 +59,8 @@ def test_exact_groups_on_a_hand_computed_frame(fitted):
     got = [fitted.segment_names_[i] for i in fitted.labels_]
     assert got == EXPECTED
     np.testing.assert_array_equal(fitted.predict(TRAIN), fitted.labels_)
-    np.testing.assert_array_equal(fitted.cluster_centers_, np.eye(8))
+    np.testing.assert_array_equal(fitted.cluster_centers_, np.eye(13)[:8])
+    assert fitted.group_names_ == GROUPS + EMPTY
 
 
 def test_new_customer_is_scored_with_the_training_edges(fitted):
@@ -83,7 +86,9 @@ def test_the_frames_own_scores_are_read_without_a_scorer():
 def test_save_load_score_gives_the_training_groups_and_no_ids(tmp_path, fitted):
     model = SegmentModel.from_training(fitted, TRAIN, name="rfm-fallback")
     assert model.kind == "rules"
-    assert model.segment_names == dict(enumerate(GROUPS))
+    assert model.segment_names == dict(enumerate(GROUPS + EMPTY))
+    assert model.n_segments == 13
+    assert [s["train_share"] for s in model.to_manifest()["segments"][8:]] == [0.0] * 5
     path = save_model(model, root=tmp_path)
     loaded = load_model(path)
     assert loaded.kind == "rules" and loaded.manifest["kind"] == "rules"
@@ -134,14 +139,25 @@ def test_unknown_kind_is_refused_with_the_fix(fitted):
         SegmentModel.from_training(fitted, TRAIN, kind="tiers")
 
 
-def test_a_customer_of_a_group_absent_in_training_fits_no_segment(tmp_path, fitted):
-    model = SegmentModel.from_training(fitted, TRAIN, name="rfm-absent")
-    # r = 5 (recency 1), f = 3 (5.0), m = 3 (5.5): fm = 3 -> potential_loyalists, not trained
-    new = pd.DataFrame({"customer_id": ["p"], "recency_days": [1.0], "frequency": [5],
-                        "monetary": [5.5]}).set_index("customer_id")
-    got = score_features(model, new).frame
-    assert bool(got["fits_no_segment"].iloc[0])
-    assert got["distance"].iloc[0] == pytest.approx(1.0, abs=1e-12)
+def test_a_customer_of_a_group_absent_in_training_gets_that_group(tmp_path, fitted):
+    """No training customer is a potential loyalist; a new one is scored as one, not as 0."""
+    # r = 5 (recency 1), f = 3 (5.0), m = 3 (5.5): fm = 3 -> potential_loyalists (id 8)
+    assert list(fitted.predict(pd.DataFrame(
+        {"recency_days": [1.0], "frequency": [5], "monetary": [5.5]}))) == [8]
+    model = load_model(save_model(SegmentModel.from_training(fitted, TRAIN, name="rfm-absent"),
+                                  root=tmp_path))
+    new = pd.DataFrame({"customer_id": ["p", "a"], "recency_days": [1.0, 1.0],
+                        "frequency": [5, 10], "monetary": [5.5, 10.0]}).set_index("customer_id")
+    got = score_features(model, new).frame.set_index("customer_id")
+    assert got["segment_name"].tolist() == ["potential_loyalists", "champions"]
+    assert got["segment_id"].tolist() == [8, 0]
+    assert not got["fits_no_segment"].any()
+    np.testing.assert_allclose(got["distance"].to_numpy(dtype=float), 0.0, atol=1e-12)
+    from segml.scoring import score_one
+
+    rec = score_one(model, {"recency_days": 1.0, "frequency": 5, "monetary": 5.5})
+    assert (rec["segment_id"], rec["segment_name"]) == (8, "potential_loyalists")
+    assert not rec["fits_no_segment"]
 
 
 def test_one_group_is_refused_with_the_fix():
@@ -203,7 +219,13 @@ def test_no_clear_segments_gives_the_rfm_groups_labelled_as_such(groups):
     rules = groups.run.rule_labels["rfm_groups"].loc[groups.labels.index].astype(str)
     assert (named.to_numpy() == rules.to_numpy()).all()
     assert groups.model.kind == "rules"
-    assert groups.model.segment_names == dict(groups.run.profiles.names.items())
+    # the model names the run's segments as the run does, then the empty groups of the set
+    k = groups.run.segmenter.n_clusters_
+    assert groups.model.segment_names == {
+        **dict(groups.run.profiles.names.items()),
+        **dict(enumerate(groups.run.segmenter.group_names_[k:], start=k))}
+    assert sorted(groups.model.segment_names.values()) == sorted(
+        builtin_segmenter("rfm_groups").fit(groups.run.features.frame).segments_)
 
 
 def test_a_small_rule_group_is_reported_as_kept_not_as_a_k_choice(groups):

@@ -17,8 +17,13 @@ them through the code every segmentation uses:
   later get the groups of the training edges whatever frame they come in (their own
   ``r_score`` columns are not read); without it the model reads the frame's score columns;
 * segment ids follow the rule set's order (``champions`` first) over the groups present;
-  a scored customer whose group had no training customer fits none of the centres
-  (distance 1, ``fits_no_segment``).
+  the model also knows every other group of the rule set: each has an indicator column and
+  a centre after the segments' (ids ``n_clusters_`` and up, in the rule set's order, named
+  in :attr:`RuleGroupSegmenter.group_names_`), so a customer scored into a group no
+  training customer fell in gets that group's id and name at distance 0, not the nearest
+  segment's. The run's segments (``labels_``, ``segment_names_``, ``cluster_centers_``,
+  ``n_clusters_``) are the present groups only; a saved model lists the empty groups with
+  training share 0.
 
 A clone refits the quintile edges on the rows it is given (an unfitted clone of the scorer),
 so the bootstrap stability of a run measures how much the groups move when the edges are
@@ -151,16 +156,20 @@ class RuleGroupSegmenter(ClusterMixin, BaseEstimator):
         set's order).
     n_clusters_ : int
         Their number.
+    group_names_ : list of str
+        Every group of the rule set by id: :attr:`segment_names_`, then the groups no
+        training row fell in (rule set's order); :meth:`predict` gives their ids.
     labels_ : ndarray
         Segment id per training row.
     preprocessor_ : RuleGroupIndicators
-        Frame -> group indicators (the model matrix).
+        Frame -> group indicators (the model matrix), one column per :attr:`group_names_`.
     estimator_ : sklearn.cluster.KMeans
-        Fitted on the identity with itself as the start: its centres are the indicators.
-    cluster_centers_ : ndarray of shape (n_clusters_, n_clusters_)
-        The identity.
+        Fitted on the identity with itself as the start: its centres are the indicators of
+        all :attr:`group_names_` (what scoring and a saved model use).
+    cluster_centers_ : ndarray of shape (n_clusters_, len(group_names_))
+        The segments' indicators (the first rows of the identity).
     label_order_ : ndarray
-        Identity (centres are already in segment-id order).
+        Identity over :attr:`group_names_` (centres are already in id order).
     rules_name_ : str
         The rule set.
     """
@@ -197,16 +206,18 @@ class RuleGroupSegmenter(ClusterMixin, BaseEstimator):
                 f"{len(groups)} group ({', '.join(groups) or 'none'}); a partition needs 2. "
                 "Fix: [segmentation] no_segments = \"value_tiers\" (segment(no_segments="
                 "\"value_tiers\")), or force a k with --k / segment(k=K).")
-        enc.groups = groups
+        empty = [g for g in enc.rule_segmenter.segments_ if g not in groups]
+        enc.groups = [*groups, *empty]
         enc.fit(X)
         k = len(groups)
-        eye = np.eye(k)
-        self.estimator_ = KMeans(n_clusters=k, init=eye, n_init=1, max_iter=1).fit(eye)
+        eye = np.eye(len(enc.groups))
+        self.estimator_ = KMeans(n_clusters=len(eye), init=eye, n_init=1, max_iter=1).fit(eye)
         self.preprocessor_ = enc
-        self.cluster_centers_ = eye
-        self.label_order_ = np.arange(k, dtype=np.intp)
+        self.cluster_centers_ = eye[:k]
+        self.label_order_ = np.arange(len(eye), dtype=np.intp)
         self.n_clusters_ = k
         self.segment_names_ = list(groups)
+        self.group_names_ = list(enc.groups)
         self.rules_name_ = str(self.rules)
         self.order_by_ = "rules"
         self.feature_names_in_ = enc.feature_names_in_
@@ -222,11 +233,11 @@ class RuleGroupSegmenter(ClusterMixin, BaseEstimator):
         return self.preprocessor_.transform(X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Segment id per row: its group's (the nearest indicator; 0 for an absent group)."""
+        """Group id per row (its indicator's; ``n_clusters_`` and up for an empty group)."""
         return self._predict_matrix(self._inner_matrix(X))
 
     def _predict_matrix(self, Z: np.ndarray) -> np.ndarray:
-        """Segment ids of rows already encoded (``_inner_matrix``): one transform."""
+        """Group ids of rows already encoded (``_inner_matrix``): one transform."""
         return np.asarray(self.estimator_.predict(Z), dtype=np.intp)
 
     def fit_predict(self, X: pd.DataFrame, y: Any = None, **kwargs: Any) -> np.ndarray:
@@ -234,7 +245,7 @@ class RuleGroupSegmenter(ClusterMixin, BaseEstimator):
         return self.fit(X).labels_
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
-        """Distance of each row to each group's indicator (0 to its own)."""
+        """Distance of each row to each segment's indicator (0 to its own, 1 to the others)."""
         return euclidean_distances(self._inner_matrix(X), self.cluster_centers_)
 
     def __sklearn_tags__(self) -> Any:  # noqa: D105

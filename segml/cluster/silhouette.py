@@ -42,14 +42,13 @@ SAMPLE_KIND = "silhouette_euclidean_sample"
 
 @dataclass(frozen=True)
 class SilhouetteResult:
-    """Exact squared-Euclidean silhouette on all rows.
+    """Exact silhouette on all rows: aggregates, and the per-row values when computed here.
 
     Attributes
     ----------
     kind : str
-        Always ``"silhouette_sqeuclidean_full"``.
-    values : numpy.ndarray
-        Per-sample silhouette, shape ``(n_samples,)`` (per-row: not serialised by ``to_dict``).
+        ``"silhouette_sqeuclidean_full"`` (:func:`sqeuclidean_silhouette`; Spark's
+        ``segml.spark.validate`` also gives ``"silhouette_euclidean_full"``).
     per_cluster : pandas.Series
         Mean silhouette of each cluster, indexed by label.
     overall : float
@@ -58,14 +57,17 @@ class SilhouetteResult:
         Share of samples with a negative silhouette.
     n_samples : int
         Rows scored.
+    values : numpy.ndarray or None
+        Per-sample silhouette, shape ``(n_samples,)`` (per-row: not serialised by
+        ``to_dict``); None when computed in Spark (``SparkSilhouette``: aggregates only).
     """
 
     kind: str
-    values: np.ndarray = field(repr=False)
     per_cluster: pd.Series
     overall: float
     negative_share: float
     n_samples: int
+    values: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the aggregates (never the per-row values) as plain Python types."""

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from segml.cluster import SilhouetteResult
 from segml.errors import ConfigError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,39 +54,9 @@ Z_COL = "segml_z"
 LABEL_COL = "segment"
 
 
-@dataclass(frozen=True)
-class SparkSilhouette:
-    """A silhouette computed on every row in Spark (aggregates only, no per-row values).
-
-    Attributes
-    ----------
-    kind : str
-        ``"silhouette_sqeuclidean_full"`` or ``"silhouette_euclidean_full"``.
-    per_cluster : pandas.Series
-        Mean silhouette of each cluster, indexed by label.
-    overall : float
-        Mean over all rows.
-    negative_share : float
-        Share of rows with a negative silhouette.
-    n_samples : int
-        Rows scored.
-    """
-
-    kind: str
-    per_cluster: pd.Series
-    overall: float
-    negative_share: float
-    n_samples: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the aggregates as plain Python types (as ``SilhouetteResult.to_dict``)."""
-        return {
-            "kind": self.kind,
-            "overall": float(self.overall),
-            "negative_share": float(self.negative_share),
-            "n_samples": int(self.n_samples),
-            "per_cluster": {int(k): float(v) for k, v in self.per_cluster.items()},
-        }
+#: A silhouette computed on every row in Spark: segml's ``SilhouetteResult`` (same fields and
+#: ``to_dict``) with ``values=None``, as the per-row values stay in Spark.
+SparkSilhouette = SilhouetteResult
 
 
 # ----------------------------------------------------------------------------- inputs

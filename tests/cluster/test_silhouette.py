@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +142,19 @@ def test_unstratified_sample_with_one_label_errors():
     X = np.arange(1000.0).reshape(-1, 1)
     with pytest.raises(ConfigError, match=r"holds a single label; use stratify=True"):
         sampled_silhouette(X, labels, sample_size=3, stratify=False, random_state=0)
+
+
+def test_spark_silhouette_is_the_result_without_per_row_values():
+    """Spark's all-row silhouette is a SilhouetteResult with values=None; same to_dict."""
+    from segml.cluster import SilhouetteResult
+    from segml.spark.validate import SparkSilhouette
+
+    per = pd.Series([0.5, -0.25], index=pd.Index([0, 1]), name="silhouette_euclidean_full")
+    r = SparkSilhouette(kind="silhouette_euclidean_full", per_cluster=per, overall=0.125,
+                        negative_share=0.5, n_samples=4)
+    assert isinstance(r, SilhouetteResult) and r.values is None
+    d = r.to_dict()
+    assert d == {"kind": "silhouette_euclidean_full", "overall": 0.125, "negative_share": 0.5,
+                 "n_samples": 4, "per_cluster": {0: 0.5, 1: -0.25}}
+    assert [type(k) for k in d["per_cluster"]] == [int, int]
+    assert "values" not in d and "values" not in repr(r)
