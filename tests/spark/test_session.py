@@ -42,14 +42,10 @@ def test_pyspark_missing_names_the_extra(monkeypatch):
 
 
 def test_connect_client_dependency_missing(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "grpc":
-            raise ImportError("No module named 'grpc'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    # None in sys.modules makes any import of grpc fail, whether or not an earlier test of
+    # this worker (the Connect round trip) already imported it; patching builtins.__import__
+    # did not, because importlib.import_module returns a cached module without calling it.
+    monkeypatch.setitem(sys.modules, "grpc", None)
     with pytest.raises(EngineError, match=r"Spark Connect.*grpc.*pip install 'segml\[spark\]'"):
         ss.import_pyspark(remote=True)
 
