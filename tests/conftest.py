@@ -40,14 +40,15 @@ def _first(nodeid: str) -> int:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``--dist loadfile``: one unit for all of ``tests/spark/``, one per notebook run.
+    """Under ``--dist loadfile``: one work unit per file, and one per notebook run.
 
-    Every xdist worker that runs a Spark test starts its own JVM (up to a minute on the busy
-    2-core box), so every file of ``tests/spark/`` (new ones included) is one work unit: one
-    worker, one JVM, one session fixture. A notebook run (25 s) shares nothing with the
-    others, so each is its own unit and they spread over both workers. Every other file
-    stays one unit (its module fixtures are built once). ``xdist_group`` marks with
-    ``--dist loadgroup`` cannot do this here: pytest-xdist 3.8 tags the group onto
+    A notebook run (25 s) shares nothing with the others, so each is its own unit and they
+    spread over both workers. Every other file stays one unit (its module fixtures are built
+    once). The Spark files are not grouped on one worker: with the Connect, run and backtest
+    tests added, the grouped suite took 11.6 min on the quiet 2-core box, while ``tests/spark``
+    alone takes 5.4 min over two workers (one JVM start each, session-scoped fixture): one
+    worker with all of it was the suite's long pole. ``xdist_group`` marks with
+    ``--dist loadgroup`` cannot be used here: pytest-xdist 3.8 tags the group onto
     ``item._nodeid``, which pytest 9.2 no longer reads, so the marks are silently ignored.
     """
     if config.getoption("dist") != "loadfile":
@@ -56,8 +57,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class SuiteScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            if nodeid.startswith(SPARK_SCOPE):
-                return SPARK_SCOPE
             if nodeid.startswith(NOTEBOOK_RUNS):
                 return nodeid
             return super()._split_scope(nodeid)
@@ -69,7 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On an xdist worker, move the Spark tests first and the notebook runs next.
 
     With ``--no-loadscope-reorder`` the work units are handed out in this order, so the
-    longest ones (the Spark unit, about 4 minutes; the 25 s notebook runs) start first and
+    longest ones (the Spark files, up to 2 minutes each; the 25 s notebook runs) start first and
     the short files fill in around them.
     """
     if os.environ.get("PYTEST_XDIST_WORKER"):
