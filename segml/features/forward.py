@@ -17,7 +17,35 @@ from segml.features.build import FeatureState, _growth_by
 from segml.features.relationship import _cell_keys
 from segml.features.spec import FeatureSpec
 
-__all__ = ["forward_block"]
+__all__ = ["forward_block", "frozen_forward"]
+
+
+def frozen_forward(state: FeatureState) -> Any:
+    """Return the fitted state's forward parameters, refusing a state fitted without them.
+
+    Shared by the pandas/polars builder and the Spark engine, so both refuse the same way.
+
+    Parameters
+    ----------
+    state : FeatureState
+        A fitted feature state whose spec has the ``forward`` family.
+
+    Returns
+    -------
+    segml.value.ForwardState
+
+    Raises
+    ------
+    ConfigError
+        When ``state.forward`` is None (the state was fitted without the family).
+    """
+    if state.forward is None:
+        raise ConfigError(
+            "the feature spec has the forward family but the fitted feature state has no "
+            "forward parameters (it was fitted without the family). Fix: refit the "
+            "FeatureBuilder (or the model) with this spec, or drop [families.forward]."
+        )
+    return state.forward
 
 
 def forward_block(
@@ -80,13 +108,7 @@ def forward_block(
         forward = fit_forward(transactions, as_of, options=options, profile=profile,
                               min_peers=min_peers, need_spend=need_spend)
     else:
-        forward = state.forward
-        if forward is None:
-            raise ConfigError(
-                "the feature spec has the forward family but the fitted feature state has no "
-                "forward parameters (it was fitted without the family). Fix: refit the "
-                "FeatureBuilder (or the model) with this spec, or drop [families.forward]."
-            )
+        forward = frozen_forward(state)
     cols, rep = forward_features(forward, transactions, as_of, index=frame.index,
                                  profile=profile, columns=columns)
     for c in columns:

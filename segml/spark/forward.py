@@ -30,6 +30,7 @@ from pyspark.sql import types as T  # noqa: N812
 
 from segml.errors import ConfigError, DataQualityWarning, EngineError
 from segml.features import FeatureSpec, FeatureState
+from segml.features.forward import frozen_forward
 from segml.spark.value import by_columns, growth_by, peer_cells, with_peer
 from segml.value import (
     BGNBD,
@@ -222,13 +223,7 @@ def forward_columns(
     if state is None:
         forward = _fit(summary, as_of, options, min_peers, need_spend, counts, max_fit_rows)
     else:
-        forward = state.forward
-        if forward is None:
-            raise ConfigError(
-                "the feature spec has the forward family but the fitted feature state has no "
-                "forward parameters (it was fitted without the family). Fix: refit the "
-                "FeatureBuilder (or the model) with this spec, or drop [families.forward]."
-            )
+        forward = frozen_forward(state)
         if [c for c in columns if c in SPEND_COLUMNS] and forward.spend is None:
             raise ConfigError(
                 f"forward columns {[c for c in columns if c in SPEND_COLUMNS]} need the spend "
