@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["N_STEPS", "Progress", "RunResult", "quiet"]
+__all__ = ["N_STEPS", "Progress", "RunResult", "StageClock", "quiet"]
 
 
 #: Number of progress steps :func:`run_pipeline` reports.
@@ -112,3 +113,28 @@ Progress = Callable[[str], None]
 
 def quiet(message: str) -> None:
     """Progress callback that says nothing."""
+
+
+class StageClock:
+    """Record the wall seconds of consecutive run stages into a ``timings`` dict.
+
+    Each call stores the time since the previous call (or since construction) under the
+    stage's name, rounded to milliseconds: ``tick = StageClock(timings); ...; tick("features")``.
+    Both engines (:func:`segml.pipeline.analyse` and the Spark run) time their stages with it,
+    so ``timings_s`` in ``run.json`` means the same thing whichever engine ran.
+
+    Parameters
+    ----------
+    timings : dict of str to float
+        Filled in place.
+    """
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self._t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        """Store the seconds since the last stage under ``name`` and restart the clock."""
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._t, 3)
+        self._t = now

@@ -21,7 +21,7 @@ import pandas as pd
 from segml.errors import ConfigError
 from segml.pipeline.checks import check_run_config
 from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
-from segml.pipeline.result import Progress, RunResult, quiet
+from segml.pipeline.result import Progress, RunResult, StageClock, quiet
 
 __all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
            "run_select_k", "save_run_model", "stage_checked", "apply_feature_options"]
@@ -271,13 +271,7 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
 
     timings = {} if timings is None else timings
-    t = time.perf_counter()
-
-    def tick(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        timings[name] = round(now - t, 3)
-        t = now
+    tick = StageClock(timings)
 
     playbook = load_playbook(cfg.get("profiles", {}).get("playbook"))  # bad file: before work
     as_of = run_as_of(cfg, data)
