@@ -134,18 +134,31 @@ def test_stability_transforms_once_and_never_refits_the_preprocessor():
 
 
 def test_stability_refits_keep_the_clusterer_params_and_order_column():
-    from segml.cluster.validation import _matrix_clusterer
+    from segml.cluster.validation import _stability_inputs
 
     seg = Segmenter(preprocessor=_counting_scaler()(), algorithm="gmm", n_clusters=4,
                     covariance_type="diag", n_init=2, fit_sample_size=500,
                     order_by="monetary", random_state=3)
-    est = _matrix_clusterer(seg)
+    X, Z = object(), np.zeros((2, 2))
+    est, rows = _stability_inputs(seg, X, Z)
+    assert rows is Z
     params = est.get_params(deep=False)
     assert params.pop("preprocessor") is None and params.pop("order_by") == "size"
     expected = seg.get_params(deep=False)
     del expected["preprocessor"], expected["order_by"]
     assert params == expected
     assert seg.order_by == "monetary" and seg.preprocessor is not None  # not mutated
+
+
+def test_a_segmenter_without_a_preprocessor_param_is_refitted_whole_on_the_frame():
+    from segml.cluster.fallback import RuleGroupSegmenter
+    from segml.cluster.validation import _stability_inputs
+
+    rules = RuleGroupSegmenter("rfm_groups")
+    X, Z = object(), np.zeros((2, 2))
+    est, rows = _stability_inputs(rules, X, Z)
+    assert rows is X and isinstance(est, RuleGroupSegmenter) and est is not rules
+    assert est.get_params() == rules.get_params()
 
 
 def _old_way(seg, frame, labels, n_resamples):
