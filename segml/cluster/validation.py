@@ -126,14 +126,14 @@ def validate_segments(
     So the rows are transformed once with the segmenter's fitted preprocessor and every refit
     fits only the clusterer: a clone with the same algorithm and parameters (``n_clusters``,
     ``n_init``, ``fit_sample_size``, ``dtype``, ...), no preprocessor, and its
-    ``random_state`` set per refit as :func:`~segml.cluster.bootstrap_stability` does (a
-    segmenter without a ``preprocessor`` parameter, such as the rule-group partition, is still
-    refitted whole on ``X``). The
-    refits' labels are compared with the reference up to relabelling (ARI, best-match
-    Jaccard), so their order (by size here) does not matter. Refitting the preprocessor
-    (imputer medians, scaler) inside every refit as well was 13.4 of the 17.5 CPU seconds of
-    validation at 100k customers (tracker issue 19), and mixed the preprocessor's own
-    sampling variability into the clustering's.
+    ``random_state`` set per refit as :func:`~segml.cluster.bootstrap_stability` does. A
+    segmenter without a ``preprocessor`` parameter (the rule-group partition) is still
+    refitted whole on ``X``. The refits' labels are compared with the reference up to
+    relabelling (ARI, best-match Jaccard), so their order (by size here) does not matter.
+    Refitting the preprocessor (imputers, scalers) inside every refit as well took about half
+    of validation's CPU time at 100k customers (3.8 against 1.9 CPU s, ``bench/RESULTS.md``,
+    tracker issue 19), and mixed the preprocessor's own sampling variability into the
+    clustering's.
     """
     check_fitted(segmenter)
     Z = segmenter._inner_matrix(X)
