@@ -131,7 +131,8 @@ def validate_segments(
     refitted whole on ``X``. The refits' labels are compared with the reference up to
     relabelling (ARI, best-match Jaccard), so their order (by size here) does not matter.
     Refitting the preprocessor (imputers, scalers) inside every refit as well took about half
-    of validation's CPU time at 100k customers (3.8 against 1.9 CPU s, ``bench/RESULTS.md``,
+    of validation's CPU time at 100k customers (3.7-4.0 against 1.9-2.1 CPU s, see
+    ``bench/RESULTS.md``,
     tracker issue 19), and mixed the preprocessor's own sampling variability into the
     clustering's.
     """
