@@ -132,9 +132,8 @@ def validate_segments(
     relabelling (ARI, best-match Jaccard), so their order (by size here) does not matter.
     Refitting the preprocessor (imputers, scalers) inside every refit as well took about half
     of validation's CPU time at 100k customers (3.7-4.0 against 1.9-2.1 CPU s, see
-    ``bench/RESULTS.md``,
-    tracker issue 19), and mixed the preprocessor's own sampling variability into the
-    clustering's.
+    ``bench/RESULTS.md``, tracker issue 19), and mixed the preprocessor's own sampling
+    variability into the clustering's.
     """
     check_fitted(segmenter)
     Z = segmenter._inner_matrix(X)
