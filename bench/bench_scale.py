@@ -16,7 +16,10 @@ Steps:
    transactions, single-customer scoring, a 4-cutoff backtest, the run folder + report),
    ``pandas`` (group-by RFM + AOV + tenure, StandardScaler, scikit-learn KMeans with a
    50k-sample silhouette, joblib) and ``polars`` (read + validate and features). duckdb is not
-   installed here and is not compared.
+   installed here and is not compared. segml's k selection runs with the product's defaults,
+   read from ``segml.config.DEFAULTS["segmentation"]`` (algorithms kmeans + gmm, k 1..10 at
+   the time of writing); ``--algorithms``, ``--k-min`` and ``--k-max`` override them. The
+   plain way's silhouette sweep starts at k = 2 (a silhouette needs two clusters).
 3. Per stage: wall time and peak resident memory of the process during the stage, and the
    ratio segml / plain (time and memory). Written to ``bench/results/scale_<size>.json`` and
    as a markdown table to ``bench/results/scale_<size>.md`` (copy it into
@@ -41,6 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))  # the segml of this checkout, as the child processes get it
 
 SIZES = {"smoke": 2_000, "quick": 100_000, "full": 1_000_000}
 STAGES = ["read_validate", "features", "select_k", "fit", "validate", "profile", "rules",
@@ -165,7 +169,8 @@ def markdown(result: dict) -> str:
         f"overrides {m['overrides'] or 'none'}, other settings the config defaults; the segml "
         "backtest runs `segml.backtest.backtest` (segmenter clusters, n_boot 50, horizon 3M) in "
         "its own process after its own read; plain: pandas / polars + scikit-learn KMeans "
-        "(default n_init), silhouette on a 50k sample, joblib.",
+        f"(default n_init) at k {max(2, m['k_range'][0])}..{m['k_range'][1]}, best "
+        "silhouette on a 50k sample, joblib.",
         "Peak = peak resident memory of the process during the stage (GiB, includes what "
         "earlier stages still hold). Ratio = segml / plain (pandas; polars where run).",
         "",
@@ -192,8 +197,11 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Run the harness; return the result dict (also written as JSON + markdown)."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The harness's options; k selection defaults to segml's config (``[segmentation]``)."""
+    from segml.config import DEFAULTS
+
+    seg = DEFAULTS["segmentation"]
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="smoke",
@@ -207,16 +215,25 @@ def main(argv: list[str] | None = None) -> dict:
                          "with --timeout)")
     ap.add_argument("--stages", default="analyse,backtest",
                     help="optional stages: analyse (features .. rules), backtest (plain way)")
-    ap.add_argument("--algorithms", default="kmeans",
-                    help="segml k-selection algorithms (config default: kmeans,gmm)")
-    ap.add_argument("--k-min", type=int, default=3)
-    ap.add_argument("--k-max", type=int, default=10)
+    ap.add_argument("--algorithms", default=",".join(seg["algorithms"]),
+                    help="segml k-selection algorithms (default: segml's config, "
+                         "%(default)s)")
+    ap.add_argument("--k-min", type=int, default=seg["k_min"],
+                    help="smallest k searched (default: segml's config, %(default)s; the "
+                         "plain way's silhouette sweep starts at 2 whatever this is)")
+    ap.add_argument("--k-max", type=int, default=seg["k_max"],
+                    help="largest k searched (default: segml's config, %(default)s)")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per worker")
     ap.add_argument("--backtest-timeout", type=float, default=900,
                     help="seconds for the segml-backtest worker (default 900)")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=JSON",
                     help="segml config override, e.g. segmentation.stability=false")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the harness; return the result dict (also written as JSON + markdown)."""
+    args = parse_args(argv)
 
     from scale_data import generate
 

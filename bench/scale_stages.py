@@ -354,6 +354,15 @@ def plain_worker(data_dir: Path, out_dir: Path, stages: list[str], k_range: rang
     meter.run("report", report, "fit", labels)
 
 
+def plain_k_range(k_min: int, k_max: int) -> range:
+    """Return the plain way's k sweep, ``max(2, k_min)..k_max``.
+
+    A silhouette needs two clusters; segml's k = 1 is its "no clear segments" answer, which
+    the plain way does not have.
+    """
+    return range(max(2, k_min), k_max + 1)
+
+
 def main(argv: list[str]) -> None:
     """Child entry: ``worker data_dir out_json stages algorithms k_min k_max overrides``."""
     worker, data_dir, out_json, stages, algorithms, k_min, k_max, overrides = argv
@@ -369,5 +378,5 @@ def main(argv: list[str]) -> None:
             segml_backtest_worker(Path(data_dir), meter)
         else:
             plain_worker(Path(data_dir), Path(tmp), stages.split(","),
-                         range(int(k_min), int(k_max) + 1), worker, meter)
+                         plain_k_range(int(k_min), int(k_max)), worker, meter)
     meter.flush()

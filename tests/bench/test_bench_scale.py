@@ -32,7 +32,7 @@ def result(harness, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scale")
     res = harness.main([
         "--size", "400", "--chunk", "200", "--data-dir", str(tmp / "data"),
-        "--out-dir", str(tmp / "out"), "--k-min", "3", "--k-max", "4",
+        "--out-dir", str(tmp / "out"), "--algorithms", "kmeans", "--k-min", "3", "--k-max", "4",
         "--set", "segmentation.stability=false", "--stages", "analyse",
         "--backtest-timeout", "0.5",
     ])
@@ -78,3 +78,27 @@ def test_a_stage_that_cannot_run_says_why(result):
     assert res["stages"]["backtest"]["pandas"]["status"] == "not run: left out (--stages)"
     md = (tmp / "out" / "scale_n400.md").read_text()
     assert "| read + validate |" in md and "not run: timed out" in md
+
+
+def test_k_selection_defaults_are_the_product_config(harness):
+    from segml.config import DEFAULTS
+
+    seg = DEFAULTS["segmentation"]
+    args = harness.parse_args([])
+    assert args.algorithms.split(",") == list(seg["algorithms"])
+    assert (args.k_min, args.k_max) == (seg["k_min"], seg["k_max"])
+    args = harness.parse_args(["--algorithms", "kmeans", "--k-min", "3", "--k-max", "5"])
+    assert (args.algorithms, args.k_min, args.k_max) == ("kmeans", 3, 5)
+
+
+def test_plain_sweep_starts_at_two(harness):
+    import scale_stages
+
+    assert list(scale_stages.plain_k_range(1, 4)) == [2, 3, 4]
+    assert list(scale_stages.plain_k_range(3, 4)) == [3, 4]
+
+
+def test_meta_records_the_k_selection_run(result):
+    res, _ = result
+    assert res["meta"]["algorithms"] == ["kmeans"]
+    assert res["meta"]["k_range"] == [3, 4]
