@@ -82,7 +82,9 @@ def test_spark_run_writes_the_same_folder_and_labels(both_runs):
     metrics = json.loads((spk / "metrics.json").read_text())
     sel = metrics["selection"]
     assert sel["settings"]["engine"] == "spark" and sel["settings"]["strategy"] == "sample"
-    assert sel["recommended"]["k"] == 3 and "Spark engine" in sel["rationale"]
+    assert sel["recommended"]["k"] == 3 and sel["settings"]["k_selection"] == "driver"
+    assert sel["settings"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
+        metrics["validation"]["overall"]["silhouette_sqeuclidean_full"], abs=1e-9)
     overall = metrics["validation"]["overall"]
     assert overall["silhouette_sqeuclidean_full_spark"] == pytest.approx(
         overall["silhouette_sqeuclidean_full"], abs=1e-9)
@@ -107,6 +109,83 @@ def test_spark_model_loads_and_segml_score_uses_it(both_runs, tmp_path):
         == pytest.approx(1.0)
 
 
+# ------------------------------------------------------- k selection: the default engine's rule
+def _planted(tmp, n_per: int = 40, seed: int = 0) -> pd.Series:
+    """Three tight behaviour profiles (orders, order value, recency, tenure); returns truth."""
+    rng = np.random.default_rng(seed)
+    end, rows, cust = pd.Timestamp("2024-06-30"), [], []
+    # (orders, order value, days since the last and the first order)
+    for g, (n_tx, amount, last, first) in enumerate([(2, 20.0, 300, 700), (24, 60.0, 5, 700),
+                                                      (6, 600.0, 60, 400)]):
+        for i in range(n_per):
+            cid = f"g{g}_{i:03d}"
+            for d in np.linspace(first, last, n_tx) + rng.uniform(-1, 1, n_tx):
+                rows.append((cid, end - pd.Timedelta(days=float(d)),
+                             amount * float(rng.lognormal(0, 0.05))))
+            cust.append((cid, end - pd.Timedelta(days=first + 10), g))
+    pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"]).to_parquet(
+        tmp / "tx.parquet", index=False)
+    cu = pd.DataFrame(cust, columns=["customer_id", "signup_date", "truth"])
+    cu[["customer_id", "signup_date"]].to_parquet(tmp / "cu.parquet", index=False)
+    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp / "spec.toml")
+    return cu.set_index("customer_id")["truth"]
+
+
+def _run_both(tmp, extra: str = "") -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
+    """k chosen (no --k) by the default engine and on Spark; metrics and segments of each."""
+    cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"},
+                  extra)
+    assert main(["run", "--config", cfg, "--run-id", "pandas", "--quiet"]) == 0
+    assert main(["run", "--config", cfg, "--run-id", "spark", "--engine", "spark",
+                 "--quiet"]) == 0
+    out = []
+    for run in ("pandas", "spark"):
+        folder = tmp / "reports" / run
+        out.append(json.loads((folder / "metrics.json").read_text()))
+    for run in ("pandas", "spark"):
+        out.append(pd.read_csv(tmp / "reports" / run / "segments.csv",
+                               dtype={"customer_id": str}).set_index("customer_id"))
+    return tuple(out)
+
+
+def test_spark_run_chooses_k_with_the_default_engines_rule(spark, tmp_path):
+    truth = _planted(tmp_path)
+    pan, spk, a, b = _run_both(tmp_path)
+    rec_p, rec_s = pan["selection"]["recommended"], spk["selection"]["recommended"]
+    assert rec_s["verdict"] == rec_p["verdict"] == "segments"
+    assert (rec_s["k"], rec_s["algorithm"]) == (rec_p["k"], rec_p["algorithm"])
+    assert rec_s["k"] >= 2 and rec_s["rule"] == "gap"
+    assert spk["selection"]["settings"]["k_selection"] == "driver"
+    assert list(a.index) == list(b.index)
+    # the same selection and the same driver fit: the same segment ids
+    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
+    assert adjusted_rand_score(truth.loc[b.index], b["segment_id"]) >= 0.8
+    assert spk["validation"]["overall"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
+        pan["validation"]["overall"]["silhouette_sqeuclidean_full"], abs=1e-9)
+
+
+def test_spark_run_says_no_clear_segments_and_writes_the_fallback(spark, tmp_path):
+    pf = make_portfolio(200, n_segments=1, random_state=2)  # one planted profile: null case
+    pf.transactions.to_parquet(tmp_path / "tx.parquet", index=False)
+    pf.customers[["customer_id", "signup_date"]].to_parquet(tmp_path / "cu.parquet",
+                                                            index=False)
+    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp_path / "spec.toml")
+    # strategy "distributed": nothing to refit with MLlib, the fallback is the run's partition
+    pan, spk, a, b = _run_both(tmp_path, 'strategy = "distributed"')
+    for m in (pan, spk):
+        assert m["selection"]["recommended"]["verdict"] == "no clear segments"
+        assert m["selection"]["recommended"]["k"] == 1
+    sp, ss = pan["selection"]["settings"], spk["selection"]["settings"]
+    assert ss["partition"] == sp["partition"] == "rfm_groups"
+    assert ss["verdict_note"] == sp["verdict_note"]
+    assert "nothing to fit with MLlib" in ss["distributed_note"]
+    assert "silhouette_sqeuclidean_full_spark" not in spk["validation"]["overall"]
+    assert list(a.index) == list(b.index)
+    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
+    assert list(a["segment_name"]) == list(b["segment_name"])
+    assert load_model(tmp_path / "models" / "spark").kind == "rules"
+
+
 # ------------------------------------------------------------------------- refusals
 def _cfg(**over):
     cfg = validate_config({"engine": {"engine": "spark"}})
@@ -125,9 +204,8 @@ def test_pandas_only_data_options_are_refused():
         check_spark_run(_cfg(data={"transactions": "x.xlsx"}))
 
 
-def test_k_range_and_distributed_mixture_are_refused():
-    with pytest.raises(EngineError, match=r"k_max=1: the Spark selection compares k >= 2.*--k"):
-        check_spark_run(_cfg(segmentation={"k_min": 1, "k_max": 1}))
+def test_distributed_mixture_is_refused():
+    check_spark_run(_cfg(segmentation={"k_min": 1}))  # k = 1 is searched on Spark too
     with pytest.raises(EngineError, match=r"full covariances only.*\['diag'\].*Fix"):
         check_spark_run(_cfg(engine={"engine": "spark", "strategy": "distributed"}))
 
