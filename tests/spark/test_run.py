@@ -45,71 +45,6 @@ partitions = 2
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sparkrun")
-    pf = make_portfolio(400, n_segments=3, random_state=1)
-    pf.transactions.to_parquet(tmp / "tx.parquet", index=False)
-    pf.customers[["customer_id", "signup_date"]].to_parquet(tmp / "cu.parquet", index=False)
-    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp / "spec.toml")
-    return tmp, pf
-
-
-@pytest.fixture(scope="module")
-def both_runs(spark, files):
-    """One pandas run and one Spark run (strategy "sample", every row) of the same files, k=3."""
-    tmp, _ = files
-    cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"})
-    assert main(["run", "--config", cfg, "--k", "3", "--run-id", "pandas", "--quiet"]) == 0
-    assert main(["run", "--config", cfg, "--k", "3", "--run-id", "spark", "--engine", "spark",
-                 "--quiet"]) == 0
-    return tmp, cfg
-
-
-def test_spark_run_writes_the_same_folder_and_labels(both_runs):
-    tmp, _ = both_runs
-    pan, spk = tmp / "reports" / "pandas", tmp / "reports" / "spark"
-    listing = sorted(p.relative_to(spk).as_posix() for p in spk.rglob("*"))
-    assert listing == sorted(p.relative_to(pan).as_posix() for p in pan.rglob("*"))
-    assert {"report.html", "segments.csv", "segments.parquet", "profiles.csv", "metrics.json",
-            "config.toml"} <= set(listing)
-    a = pd.read_csv(pan / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
-    b = pd.read_csv(spk / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
-    assert list(a.index) == list(b.index)
-    # strategy "sample" with every row pulled is the normal fit of the same frame: exact labels
-    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
-    assert (b["segment_id"] >= 0).sum() > 300
-    metrics = json.loads((spk / "metrics.json").read_text())
-    sel = metrics["selection"]
-    assert sel["settings"]["engine"] == "spark" and sel["settings"]["strategy"] == "sample"
-    assert sel["recommended"]["k"] == 3 and sel["settings"]["k_selection"] == "driver"
-    assert sel["settings"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
-        metrics["validation"]["overall"]["silhouette_sqeuclidean_full"], abs=1e-9)
-    overall = metrics["validation"]["overall"]
-    assert overall["silhouette_sqeuclidean_full_spark"] == pytest.approx(
-        overall["silhouette_sqeuclidean_full"], abs=1e-9)
-    assert 'engine = "pandas"' not in (spk / "config.toml").read_text()
-
-
-def test_spark_model_loads_and_segml_score_uses_it(both_runs, tmp_path):
-    tmp, cfg = both_runs
-    model = load_model(tmp / "models" / "spark")
-    assert model.n_segments == 3
-    out = tmp_path / "scores.csv"
-    assert main(["score", str(tmp / "models" / "spark"), "--config", cfg, "--out",
-                 str(out)]) == 0
-    scored = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
-    run = pd.read_csv(tmp / "reports" / "spark" / "segments.csv",
-                      dtype={"customer_id": str}).set_index("customer_id")
-    both = run.index.intersection(scored.index)
-    assert len(both) == len(run)
-    np.testing.assert_array_equal(scored.loc[both, "segment_id"].to_numpy(),
-                                  run.loc[both, "segment_id"].to_numpy())
-    assert adjusted_rand_score(scored.loc[both, "segment_id"], run.loc[both, "segment_id"]) \
-        == pytest.approx(1.0)
-
-
-# ------------------------------------------------------- k selection: the default engine's rule
 def _planted(tmp, n_per: int = 40, seed: int = 0) -> pd.Series:
     """Three tight behaviour profiles (orders, order value, recency, tenure); returns truth."""
     rng = np.random.default_rng(seed)
@@ -131,6 +66,75 @@ def _planted(tmp, n_per: int = 40, seed: int = 0) -> pd.Series:
     return cu.set_index("customer_id")["truth"]
 
 
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sparkrun")
+    return tmp, _planted(tmp)
+
+
+@pytest.fixture(scope="module")
+def both_runs(spark, files):
+    """One pandas run and one Spark run (strategy "sample") of the same files, k chosen."""
+    tmp, _ = files
+    cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"})
+    assert main(["run", "--config", cfg, "--run-id", "pandas", "--quiet"]) == 0
+    assert main(["run", "--config", cfg, "--run-id", "spark", "--engine", "spark",
+                 "--quiet"]) == 0
+    return tmp, cfg
+
+
+def test_spark_run_writes_the_same_folder_and_labels(both_runs, files):
+    tmp, _ = both_runs
+    truth = files[1]
+    pan, spk = tmp / "reports" / "pandas", tmp / "reports" / "spark"
+    listing = sorted(p.relative_to(spk).as_posix() for p in spk.rglob("*"))
+    assert listing == sorted(p.relative_to(pan).as_posix() for p in pan.rglob("*"))
+    assert {"report.html", "segments.csv", "segments.parquet", "profiles.csv", "metrics.json",
+            "config.toml"} <= set(listing)
+    a = pd.read_csv(pan / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
+    b = pd.read_csv(spk / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
+    assert list(a.index) == list(b.index)
+    # the same selection and the default engine's fit of the same frame: exact labels
+    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
+    assert (b["segment_id"] >= 0).sum() == len(truth)
+    assert adjusted_rand_score(truth.loc[b.index], b["segment_id"]) >= 0.8
+    metrics = json.loads((spk / "metrics.json").read_text())
+    sel = metrics["selection"]
+    # k chosen by the default engine's rule on the driver: same verdict, k and algorithm
+    rec_p = json.loads((pan / "metrics.json").read_text())["selection"]["recommended"]
+    rec_s = sel["recommended"]
+    assert rec_s["verdict"] == rec_p["verdict"] == "segments" and rec_s["rule"] == "gap"
+    assert (rec_s["k"], rec_s["algorithm"]) == (rec_p["k"], rec_p["algorithm"])
+    assert rec_s["k"] >= 2
+    assert sel["settings"]["engine"] == "spark" and sel["settings"]["strategy"] == "sample"
+    assert sel["settings"]["k_selection"] == "driver"
+    overall = metrics["validation"]["overall"]
+    assert overall["silhouette_sqeuclidean_full_spark"] == pytest.approx(
+        overall["silhouette_sqeuclidean_full"], abs=1e-9)
+    assert sel["settings"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
+        overall["silhouette_sqeuclidean_full"], abs=1e-9)
+    assert 'engine = "pandas"' not in (spk / "config.toml").read_text()
+
+
+def test_spark_model_loads_and_segml_score_uses_it(both_runs, tmp_path):
+    tmp, cfg = both_runs
+    model = load_model(tmp / "models" / "spark")
+    chosen = json.loads((tmp / "reports" / "spark" / "metrics.json").read_text())
+    assert model.n_segments == chosen["selection"]["recommended"]["k"]
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(tmp / "models" / "spark"), "--config", cfg, "--out",
+                 str(out)]) == 0
+    scored = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    run = pd.read_csv(tmp / "reports" / "spark" / "segments.csv",
+                      dtype={"customer_id": str}).set_index("customer_id")
+    both = run.index.intersection(scored.index)
+    assert len(both) == len(run)
+    np.testing.assert_array_equal(scored.loc[both, "segment_id"].to_numpy(),
+                                  run.loc[both, "segment_id"].to_numpy())
+    assert adjusted_rand_score(scored.loc[both, "segment_id"], run.loc[both, "segment_id"]) \
+        == pytest.approx(1.0)
+
+
 def _run_both(tmp, extra: str = "") -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     """k chosen (no --k) by the default engine and on Spark; metrics and segments of each."""
     cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"},
@@ -146,22 +150,6 @@ def _run_both(tmp, extra: str = "") -> tuple[dict, dict, pd.DataFrame, pd.DataFr
         out.append(pd.read_csv(tmp / "reports" / run / "segments.csv",
                                dtype={"customer_id": str}).set_index("customer_id"))
     return tuple(out)
-
-
-def test_spark_run_chooses_k_with_the_default_engines_rule(spark, tmp_path):
-    truth = _planted(tmp_path)
-    pan, spk, a, b = _run_both(tmp_path)
-    rec_p, rec_s = pan["selection"]["recommended"], spk["selection"]["recommended"]
-    assert rec_s["verdict"] == rec_p["verdict"] == "segments"
-    assert (rec_s["k"], rec_s["algorithm"]) == (rec_p["k"], rec_p["algorithm"])
-    assert rec_s["k"] >= 2 and rec_s["rule"] == "gap"
-    assert spk["selection"]["settings"]["k_selection"] == "driver"
-    assert list(a.index) == list(b.index)
-    # the same selection and the same driver fit: the same segment ids
-    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
-    assert adjusted_rand_score(truth.loc[b.index], b["segment_id"]) >= 0.8
-    assert spk["validation"]["overall"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
-        pan["validation"]["overall"]["silhouette_sqeuclidean_full"], abs=1e-9)
 
 
 def test_spark_run_says_no_clear_segments_and_writes_the_fallback(spark, tmp_path):
