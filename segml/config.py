@@ -99,7 +99,10 @@ DEFAULTS: dict[str, Any] = {
         "master": None,  # classic Spark master, e.g. "local[*]", "spark://host:7077"
         "remote": None,  # Spark Connect URL "sc://host:15002" (instead of master)
         "partitions": None,  # spark.sql.shuffle.partitions; None: Spark's default
-        "sample_size": None,  # rows pulled to the driver for strategy="sample" fits
+        # segml run on Spark: the driver sample of strategy="distributed" (its preprocessor
+        # and model aggregates); "sample" fits as the default engine ([segmentation]
+        # fit_sample_size) on the collected features
+        "sample_size": None,
         "strategy": "sample",  # segml run on Spark: "sample" (driver fit) | "distributed" (MLlib)
     },
 }

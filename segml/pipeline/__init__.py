@@ -15,7 +15,9 @@ module              what
                     :func:`score_data`
 ``checks``          :func:`check_run_config`, :func:`check_outputs` (before any work)
 ``run``             :func:`analyse`, :func:`save_run_model`, :func:`stage_checked`,
-                    :func:`run_pipeline`
+                    :func:`run_pipeline`; the steps the Spark engine shares:
+                    :func:`run_select_k`, :func:`resolve_verdict`,
+                    :func:`fit_recommended`, :func:`check_size_floor`
 ``write``           :func:`write_run`, :func:`segments_table`, :func:`config_to_toml`
 ``summary``         :func:`print_run_summary`, :func:`summary_table`
 ==================  ==============================================================
@@ -29,7 +31,11 @@ from segml.pipeline.result import N_STEPS, RunResult
 from segml.pipeline.run import (
     analyse,
     build_run_features,
+    check_size_floor,
+    fallback_possible,
+    fit_recommended,
     model_matrix,
+    resolve_verdict,
     run_model,
     run_pipeline,
     run_select_k,
@@ -47,6 +53,10 @@ __all__ = [
     "build_run_features",
     "model_matrix",
     "run_select_k",
+    "resolve_verdict",
+    "fit_recommended",
+    "fallback_possible",
+    "check_size_floor",
     "run_pipeline",
     "analyse",
     "run_model",

@@ -24,7 +24,8 @@ from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
 from segml.pipeline.result import Progress, RunResult, StageClock, quiet
 
 __all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
-           "run_select_k", "save_run_model", "stage_checked", "apply_feature_options"]
+           "run_select_k", "save_run_model", "stage_checked", "apply_feature_options",
+           "check_size_floor", "fallback_possible", "fit_recommended", "resolve_verdict"]
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -217,8 +218,23 @@ def fallback_rules(frame: pd.DataFrame, fs: Any, selection: Any,
     return segmenter
 
 
-def _fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
-    """Whether the data allow the configured no-clear-segments fallback."""
+def fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
+    """Whether the data allow the configured no-clear-segments fallback.
+
+    Parameters
+    ----------
+    how : str
+        ``[segmentation] no_segments``: ``"rfm_groups"``, ``"value_tiers"`` or ``"stop"``.
+    fs : segml.features.FeatureSet
+        The run's features (its state holds the fitted RFM scorer).
+    frame : pandas.DataFrame
+        The clustered customers' raw feature rows.
+
+    Returns
+    -------
+    bool
+        False for ``"stop"`` and when the columns the fallback needs are missing.
+    """
     from segml.cluster.tiers import tier_column
 
     if how == "value_tiers":
@@ -229,6 +245,99 @@ def _fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
         return (getattr(getattr(fs, "state", None), "rfm_scorer", None) is not None
                 and not builtin_missing_columns("rfm_groups", frame.columns))
     return False
+
+
+def resolve_verdict(cfg: dict[str, Any], selection: Any, fs: Any, frame: pd.DataFrame,
+                    progress: Progress = quiet) -> Any | None:
+    """Act on the selection's verdict before any clustering is fitted.
+
+    Shared by the pandas and the Spark engine (:mod:`segml.spark.run`). On "no clear
+    segments" with k = 1 searched and a fallback the data allow (:func:`fallback_possible`),
+    fit the configured value partition (:func:`fallback_rules` or :func:`fallback_tiers`,
+    labelled as such in ``selection.settings``); otherwise :func:`no_clear_segments` stops
+    the run or notes that the k about to be fitted is forced.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    selection : segml.cluster.select_k.SelectKResult
+        Output of :func:`run_select_k`.
+    fs : segml.features.FeatureSet
+        The run's features.
+    frame : pandas.DataFrame
+        The clustered customers' raw feature rows (:func:`model_matrix`).
+    progress : callable, optional
+        Receives one message per step.
+
+    Returns
+    -------
+    object or None
+        The fitted fallback partition (its ``labels_`` are the run's segments), or None
+        when the recommended k is to be fitted as clusters.
+
+    Raises
+    ------
+    NoClearSegmentsError
+        k = 1 was searched, the verdict is "no clear segments" and no fallback applies.
+    """
+    from segml.cluster.select_k import NO_SEGMENTS
+
+    seg_cfg = cfg["segmentation"]
+    if (selection.verdict == NO_SEGMENTS and selection.recommended["k"] < 2
+            and fallback_possible(seg_cfg["no_segments"], fs, frame)):
+        return (fallback_rules(frame, fs, selection, progress)
+                if seg_cfg["no_segments"] == "rfm_groups"
+                else fallback_tiers(frame, seg_cfg, selection, progress))
+    if selection.verdict == NO_SEGMENTS:
+        no_clear_segments(selection, len(frame), seg_cfg, progress)
+    return None
+
+
+def fit_recommended(cfg: dict[str, Any], selection: Any, frame: pd.DataFrame,
+                    preprocessor: Any, progress: Progress = quiet) -> Any:
+    """Fit the selection's recommended clustering on ``frame`` as the sweep that chose it.
+
+    Same fit sample and k-means precision as the sweep (issue 19: at 1M rows a full-data
+    refit cost more than the sweep's fit at that k), an unfitted copy of the model
+    matrix's ``preprocessor`` (the same as a new one, without the identifier scan again).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    selection : segml.cluster.select_k.SelectKResult
+        Output of :func:`run_select_k` whose recommendation has k >= 2.
+    frame : pandas.DataFrame
+        The clustered customers' raw feature rows.
+    preprocessor : transformer
+        The fitted preprocessor of :func:`model_matrix` (``return_preprocessor=True``).
+    progress : callable, optional
+        Receives one message per step.
+
+    Returns
+    -------
+    segml.cluster.Segmenter
+        Fitted on ``frame``.
+    """
+    from sklearn.base import clone
+
+    from segml.cluster import Segmenter
+
+    seg_cfg, rec = cfg["segmentation"], selection.recommended
+    progress(f"fitting {rec['algorithm']} with k={rec['k']}")
+    params = dict(rec.get("params") or {})
+    params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
+                  random_state=seg_cfg["random_state"])
+    if rec["algorithm"] == "gmm":
+        params["covariance_type"] = rec["covariance_type"]
+    params.setdefault("fit_sample_size", selection.settings.get("fit_sample_size"))
+    params.setdefault("dtype", (selection.settings.get("dtype") or {}).get(
+        rec["algorithm"], "float64"))
+    params.pop("preprocessor", None)
+    if "monetary" in frame.columns:
+        params.setdefault("order_by", "monetary")
+    return Segmenter(preprocessor=clone(preprocessor), **params).fit(frame)
 
 
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
@@ -259,12 +368,10 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     ConfigError
         Too few customers for the configured k range, or a missing ``features.as_of``.
     """
-    from sklearn.base import clone
     from sklearn.metrics import adjusted_rand_score
 
-    from segml.cluster import Segmenter, profile_segments, validate_segments
+    from segml.cluster import profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
-    from segml.cluster.select_k import NO_SEGMENTS
     from segml.features import pareto
     from segml.playbook import load_playbook
     from segml.projection import project_2d
@@ -292,38 +399,15 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         progress("note: k selection " + selection.settings["screen_note"])
     tick("select_k")
 
-    rec = selection.recommended
     # "tiers": a value partition (value tiers or the RFM groups), not clusters
-    tiers = (selection.verdict == NO_SEGMENTS and rec["k"] < 2
-             and _fallback_possible(seg_cfg["no_segments"], fs, frame))
-    if tiers:
-        segmenter = (fallback_rules(frame, fs, selection, progress)
-                     if seg_cfg["no_segments"] == "rfm_groups"
-                     else fallback_tiers(frame, seg_cfg, selection, progress))
-    else:
-        if selection.verdict == NO_SEGMENTS:
-            no_clear_segments(selection, len(X), seg_cfg, progress)
-        progress(f"fitting {rec['algorithm']} with k={rec['k']}")
-        params = dict(rec.get("params") or {})
-        params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
-                      random_state=seg_cfg["random_state"])
-        if rec["algorithm"] == "gmm":
-            params["covariance_type"] = rec["covariance_type"]
-        # fit as the sweep that chose k did: its fit sample and k-means precision (issue 19:
-        # at 1M rows a full-data refit cost more than the sweep's fit at that k)
-        params.setdefault("fit_sample_size", selection.settings.get("fit_sample_size"))
-        params.setdefault("dtype", (selection.settings.get("dtype") or {}).get(
-            rec["algorithm"], "float64"))
-        params.pop("preprocessor", None)
-        if "monetary" in frame.columns:
-            params.setdefault("order_by", "monetary")
-        # an unfitted copy of the matrix's preprocessor: the same as a new one, without
-        # make_preprocessor's identifier scan again
-        segmenter = Segmenter(preprocessor=clone(preprocessor), **params).fit(frame)
+    partition = resolve_verdict(cfg, selection, fs, frame, progress)
+    tiers = partition is not None
+    segmenter = (partition if tiers
+                 else fit_recommended(cfg, selection, frame, preprocessor, progress))
     labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
     drivers = between_ss_shares(X, segmenter.labels_)
-    _check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress,
-                      partition=selection.settings.get("partition"))
+    check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress,
+                     partition=selection.settings.get("partition"))
     tick("fit")
 
     progress("validating segments (silhouettes, stability)")
@@ -383,8 +467,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     )
 
 
-def _check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress,
-                      partition: str | None = None) -> None:
+def check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress = quiet,
+                     partition: str | None = None) -> None:
     """Record whether every clustered segment reaches ``min_segment_share``; say so if not.
 
     The floor applies to the clustered customers (degenerate groups and prospects are not

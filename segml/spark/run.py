@@ -11,11 +11,21 @@ read + check input      Spark readers (:mod:`segml.spark.read`); demo and named 
 features                :func:`~segml.spark.features.spark_feature_frame` (Spark)
 clustered customers     buyers only and no degenerate group: a Spark filter; the driver copy
                         (below) must agree on the count
-choose k                :func:`~segml.spark.validate.select_k_spark` per configured algorithm
-                        (driver-sample fits, each judged on **all** rows in Spark)
-fit                     :func:`~segml.spark.fit.fit_spark` with ``[engine] strategy``
-labels + silhouette     every clustered row labelled in Spark, squared-Euclidean silhouette
-                        on all rows in Spark
+choose k                the default engine's rule on the driver's model matrix:
+                        :func:`segml.pipeline.run_select_k` (k = 1 searched, gap statistic,
+                        stability filter, parsimony; it screens itself from 50k rows), then
+                        :func:`segml.pipeline.resolve_verdict` ("no clear segments": the
+                        configured ``[segmentation] no_segments`` partition, or the stop)
+fit                     ``"sample"``: :func:`segml.pipeline.fit_recommended` on the driver
+                        (the default engine's fit); ``"distributed"``:
+                        :func:`~segml.spark.fit.fit_spark` refits the chosen k with MLlib on
+                        every row. "No clear segments": the fallback partition, made on the
+                        driver, is the run's segments (nothing to fit with MLlib; the
+                        progress and ``selection.settings["distributed_note"]`` say so)
+labels + silhouette     clusters: every clustered row labelled in Spark, squared-Euclidean
+                        silhouette on all rows in Spark (``selection.settings`` and
+                        ``validation.overall["silhouette_sqeuclidean_full_spark"]``); a
+                        fallback partition: its driver labels, no Spark silhouette
 run folder, model       the pandas pipeline's own functions on the per-customer table
                         collected to the driver once (O(customers x features)): validation
                         object, profiles, rule segments, report, ``segments.csv``,
@@ -23,10 +33,16 @@ run folder, model       the pandas pipeline's own functions on the per-customer 
                         :func:`segml.pipeline.write_run`
 ======================  =====================================================================
 
-The selection differs from the default engine's: Spark ranks k >= 2 by the all-row
-squared-Euclidean silhouette among fits whose segments all reach ``min_segment_share``
-(no gap statistic, no stability filter, no k = 1 "no clear segments" verdict); the run's
-rationale says so. pyspark is imported only inside the functions.
+The selection is the default engine's, on the same driver matrix, so both engines choose
+the same k, algorithm and verdict for the same feature frame and configuration (the size
+floor is handled by :func:`segml.pipeline.check_size_floor` on both). The all-row Spark
+silhouette is computed for the clustering the run keeps only, not for every swept k: the
+selection table's ``silhouette_sqeuclidean_full`` already is the same quantity on every
+clustered customer (exact, on the driver, for each row the sweep computes; segml's and
+Spark's agree to 1e-9, tests/spark/test_validate.py), and the sweep does not keep its fits,
+so a Spark column would cost a refit plus two Spark passes per swept (algorithm, k) for no
+new number. :func:`segml.spark.validate.select_k_spark` stays available for a sweep judged
+in Spark. pyspark is imported only inside the functions.
 """
 
 from __future__ import annotations
@@ -38,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from segml.errors import ConfigError, EngineError
+from segml.errors import EngineError
 from segml.pipeline.result import Progress, RunResult, quiet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,19 +71,13 @@ def check_spark_run(cfg: dict[str, Any]) -> None:
     Raises
     ------
     EngineError
-        ``[data]`` options of the pandas reader only, a source without transactions,
-        ``strategy = "distributed"`` with a non-full mixture, or a k range below 2.
+        ``[data]`` options of the pandas reader only, a source without transactions, or
+        ``strategy = "distributed"`` with a non-full mixture.
     """
     from segml.spark.read import check_spark_data_options
 
     check_spark_data_options(cfg)
     seg, eng = cfg["segmentation"], cfg["engine"]
-    if seg["k_max"] < 2:
-        raise EngineError(
-            f"config: segmentation.k_max={seg['k_max']}: the Spark selection compares k >= 2 "
-            "(it has no k = 1 verdict). Fix: pass --k K (K >= 2) or set [segmentation] k_max "
-            ">= 2, or use the default engine for the \"no clear segments\" test."
-        )
     covs = [c for c in seg["covariance_types"] if c != "full"]
     if eng["strategy"] == "distributed" and "gmm" in seg["algorithms"] and covs:
         raise EngineError(
@@ -194,60 +204,6 @@ def _clustered_sdf(cfg: dict[str, Any], sdf: SparkDataFrame) -> SparkDataFrame:
     return sdf.where(keep)
 
 
-def _select(cfg: dict[str, Any], sdf: SparkDataFrame, fs: Any, n: int, sample_size: int,
-            progress: Progress) -> tuple[Any, tuple[Any, int]]:
-    """Sweep k with :func:`select_k_spark` per algorithm.
-
-    Returns the :class:`~segml.cluster.select_k.SelectKResult` and the recommended fit's
-    segmenter with its sample size (it *is* ``fit_spark(strategy="sample")`` of that k: same
-    sample, parameters and seed).
-    """
-    from segml.cluster.select_k import SEGMENTS, SelectKResult
-    from segml.spark.validate import select_k_spark
-
-    seg = cfg["segmentation"]
-    lo, hi = max(2, seg["k_min"]), seg["k_max"]
-    if hi >= n:
-        raise ConfigError(
-            f"segmentation.k_max={hi} needs more customers: only {n:,} to cluster, and k must "
-            f"be below that. Fix: pass a smaller --k (config: [segmentation] k_min/k_max, at "
-            f"most {n - 1:,}), or use more data (check --as-of)."
-        )
-    tables, fits = [], {}
-    for algo in seg["algorithms"]:
-        for cov in (seg["covariance_types"] if algo == "gmm" else ["full"]):
-            res = select_k_spark(sdf, k_range=range(lo, hi + 1), method=algo, spec=fs.spec,
-                                 sample_size=sample_size, min_segment_share=0.0,
-                                 covariance_type=cov, random_state=seg["random_state"])
-            tables.append(res.table)
-            fits.update({(algo, cov, k): (f, len(res.sample)) for k, f in res.fits.items()})
-    table = pd.concat(tables, ignore_index=True)
-    floor = seg["min_segment_share"]
-    table["too_small"] = table["min_segment_share"] < floor
-    ok = table[~table["too_small"]]
-    pool = ok if not ok.empty else table
-    best = pool.sort_values(["silhouette_sqeuclidean_full", "k"],
-                            ascending=[False, True]).iloc[0]
-    cov = best["covariance_type"] if best["algorithm"] == "gmm" else None
-    why = (f"Spark engine: k = {lo}..{hi} ranked by the squared-Euclidean silhouette of "
-           f"every clustered customer ({n:,}), fits on a driver sample of at most "
-           f"{sample_size:,}; k={int(best['k'])} ({best['algorithm']}) has the highest "
-           f"({best['silhouette_sqeuclidean_full']:.3f})")
-    why += (" among fits whose segments all reach min_segment_share" if not ok.empty else
-            f"; no fit has every segment at min_segment_share={floor} or more")
-    why += (". Not the default engine's rule (gap statistic, stability filters"
-            + (", k = 1 \"no clear segments\" test" if seg["k_min"] < 2 else "") + ").")
-    recommended = {"verdict": SEGMENTS, "algorithm": str(best["algorithm"]),
-                   "covariance_type": cov, "k": int(best["k"]), "rule": "spark_silhouette",
-                   "params": {"n_clusters": int(best["k"])}}
-    progress(f"chose k={int(best['k'])} ({best['algorithm']}) on Spark")
-    sel = SelectKResult(table=table, recommended=recommended, rationale=why,
-                        settings={"engine": "spark", "k_range": [lo, hi],
-                                  "sample_size": sample_size,
-                                  "random_state": seg["random_state"]})
-    return sel, fits[(str(best["algorithm"]), cov or "full", int(best["k"]))]
-
-
 def _labelled(sdf: SparkDataFrame, segmenter: Any, index: pd.Index) -> tuple[pd.Series, Any]:
     """Label every clustered row in Spark; return labels and the all-row sq-Euclidean silhouette."""
     from segml.spark.validate import LABEL_COL, labelled_matrix_sdf, sqeuclidean_silhouette_spark
@@ -276,7 +232,14 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     from segml.cluster import profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
     from segml.features import pareto
-    from segml.pipeline import LoadedData, model_matrix
+    from segml.pipeline import (
+        LoadedData,
+        check_size_floor,
+        fit_recommended,
+        model_matrix,
+        resolve_verdict,
+        run_select_k,
+    )
     from segml.pipeline.load import run_as_of, run_id_for
     from segml.playbook import load_playbook
     from segml.projection import project_2d
@@ -303,7 +266,8 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     sdf = None
     try:
         fs = _feature_set(cfg, sfs, spec, as_of, inp.customers, progress)
-        _, frame = model_matrix(cfg, fs)  # the driver's clustered customers (and fs.report)
+        # the driver's clustered customers (and fs.report), as the default engine's
+        X, frame, preprocessor = model_matrix(cfg, fs, return_preprocessor=True)
         sdf = _clustered_sdf(cfg, sfs.frame).persist()
         n_sdf = sdf.count()
         if n_sdf != len(frame):
@@ -312,22 +276,42 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
         rules_skipped = {name: miss for name in cfg["rules"]["sets"]
                          if (miss := builtin_missing_columns(name, fs.frame.columns))}
         tick("features")
-        sample_size = eng["sample_size"] or 100_000
-        progress(f"choosing k in {max(2, seg_cfg['k_min'])}..{seg_cfg['k_max']} "
-                 f"({', '.join(seg_cfg['algorithms'])}) on {len(frame):,} customers (Spark)")
-        selection, (segmenter, n_fit) = _select(cfg, sdf, fs, len(frame), sample_size,
-                                                progress)
+        progress(f"choosing k in {seg_cfg['k_min']}..{seg_cfg['k_max']} "
+                 f"({', '.join(seg_cfg['algorithms'])}) on {len(frame):,} customers "
+                 "(driver, the default engine's rule)")
+        selection = run_select_k(cfg, X, fs, progress=bool(getattr(progress, "bars", False)))
+        if selection.settings.get("screen_note"):  # large data: what k selection skipped
+            progress("note: k selection " + selection.settings["screen_note"])
+        selection.settings.update(engine="spark", k_selection="driver")
         tick("select_k")
-        rec = selection.recommended
-        if eng["strategy"] == "distributed":  # "sample": the selection's fit is the fit
-            progress(f"fitting {rec['algorithm']} with k={rec['k']} on every row (MLlib)")
-            fit = fit_spark(sdf, k=rec["k"], method=rec["algorithm"], strategy="distributed",
-                            spec=fs.spec, covariance_type=rec["covariance_type"] or "full",
-                            sample_size=sample_size, random_state=seg_cfg["random_state"])
-            segmenter, n_fit = fit.segmenter, fit.n_fit_rows
-        labels, sil = _labelled(sdf, segmenter, frame.index)
-        selection.settings.update(strategy=eng["strategy"], n_fit_rows=int(n_fit),
-                                  silhouette_sqeuclidean_full_spark=float(sil.overall))
+        partition = resolve_verdict(cfg, selection, fs, frame, progress)
+        rec, sil = selection.recommended, None
+        if partition is not None:  # "no clear segments": a value partition, not clusters
+            segmenter, n_fit = partition, len(frame)
+            labels = pd.Series(segmenter.labels_, index=frame.index, name="segment")
+            if eng["strategy"] == "distributed":
+                note = (f"no clear segments: nothing to fit with MLlib ([engine] strategy = "
+                        f"\"distributed\"); the run uses the "
+                        f"{selection.settings['partition']} partition made on the driver")
+                selection.settings["distributed_note"] = note
+                progress(note)
+        else:
+            if eng["strategy"] == "distributed":  # "sample": the driver's fit is the fit
+                progress(f"fitting {rec['algorithm']} with k={rec['k']} on every row (MLlib)")
+                fit = fit_spark(sdf, k=rec["k"], method=rec["algorithm"],
+                                strategy="distributed", spec=fs.spec,
+                                covariance_type=rec["covariance_type"] or "full",
+                                sample_size=eng["sample_size"] or 100_000,
+                                random_state=seg_cfg["random_state"])
+                segmenter, n_fit = fit.segmenter, fit.n_fit_rows
+            else:
+                segmenter = fit_recommended(cfg, selection, frame, preprocessor, progress)
+                fss = selection.settings.get("fit_sample_size")
+                n_fit = min(len(frame), int(fss)) if fss else len(frame)
+            labels, sil = _labelled(sdf, segmenter, frame.index)
+        selection.settings.update(strategy=eng["strategy"], n_fit_rows=int(n_fit))
+        if sil is not None:
+            selection.settings["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
         text = "yyyy-MM-dd HH:mm:ss.SSSSSS"  # as text: collect() would apply the OS time zone
         span = inp.transactions.agg(F.date_format(F.min("timestamp"), text).alias("a"),
                                     F.date_format(F.max("timestamp"), text).alias("b")
@@ -336,28 +320,32 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
         sfs.unpersist()
         if sdf is not None:
             sdf.unpersist()
-    X = segmenter.preprocessor_.transform(frame)
-    if not isinstance(X, pd.DataFrame):
-        X = pd.DataFrame(np.asarray(X), index=frame.index,
-                         columns=[str(c) for c in segmenter.preprocessor_.get_feature_names_out()])
+    if partition is None:  # the fitted segmenter's matrix (MLlib's fit has its own scaling)
+        X = segmenter.preprocessor_.transform(frame)
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(np.asarray(X), index=frame.index, columns=[
+                str(c) for c in segmenter.preprocessor_.get_feature_names_out()])
     drivers = between_ss_shares(X, labels.to_numpy())
-    shares = labels.value_counts(normalize=True)
-    smallest = float(shares.min())
-    fs.report["size_floor"] = {"min_segment_share": seg_cfg["min_segment_share"],
-                               "smallest_share": round(smallest, 4),
-                               "met": bool(smallest >= seg_cfg["min_segment_share"])}
+    check_size_floor(fs, labels, seg_cfg["min_segment_share"], progress,
+                     partition=selection.settings.get("partition"))
     tick("fit")
 
-    progress("validating segments (all-row silhouette on Spark; sizes, separation, stability)")
+    progress("validating segments (sizes, separation, stability"
+             + ("; all-row silhouette on Spark)" if sil is not None else ")"))
+    # rule groups sit on their 0/1 indicators (radius 0): separation ratios are inf
     with np.errstate(divide="ignore", invalid="ignore"):
         validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
                                        n_resamples=seg_cfg["n_stability"],
                                        random_state=seg_cfg["random_state"])
-    validation.overall["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
+    if sil is not None:
+        validation.overall["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
     tick("validate")
 
     progress("profiling and naming segments")
     profiles = profile_segments(frame, labels, playbook=playbook)
+    if hasattr(segmenter, "rules_name_"):  # rule groups keep the rule set's names
+        profiles.names = pd.Series(segmenter.segment_names_, index=profiles.names.index,
+                                   name=profiles.names.name)
     names = {int(k): str(v) for k, v in profiles.names.items()}
     named = labels.map(names).rename("segment_name")
     tick("profile")
@@ -387,7 +375,8 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
         selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
         labels=labels, rule_labels=rule_labels, comparisons=comparisons,
         pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
-        projection=project_2d(X, labels.to_numpy(), segmenter.cluster_centers_,
+        projection=project_2d(X, labels.to_numpy(),
+                              None if partition is not None else segmenter.cluster_centers_,
                               random_state=seg_cfg["random_state"]),
         truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
         training_window=window, drivers=drivers,

@@ -45,29 +45,47 @@ partitions = 2
     return str(path)
 
 
+def _planted(tmp, n_per: int = 40, seed: int = 0) -> pd.Series:
+    """Three tight behaviour profiles (orders, order value, recency, tenure); returns truth."""
+    rng = np.random.default_rng(seed)
+    end, rows, cust = pd.Timestamp("2024-06-30"), [], []
+    # (orders, order value, days since the last and the first order)
+    for g, (n_tx, amount, last, first) in enumerate([(2, 20.0, 300, 700), (24, 60.0, 5, 700),
+                                                      (6, 600.0, 60, 400)]):
+        for i in range(n_per):
+            cid = f"g{g}_{i:03d}"
+            for d in np.linspace(first, last, n_tx) + rng.uniform(-1, 1, n_tx):
+                rows.append((cid, end - pd.Timedelta(days=float(d)),
+                             amount * float(rng.lognormal(0, 0.05))))
+            cust.append((cid, end - pd.Timedelta(days=first + 10), g))
+    pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"]).to_parquet(
+        tmp / "tx.parquet", index=False)
+    cu = pd.DataFrame(cust, columns=["customer_id", "signup_date", "truth"])
+    cu[["customer_id", "signup_date"]].to_parquet(tmp / "cu.parquet", index=False)
+    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp / "spec.toml")
+    return cu.set_index("customer_id")["truth"]
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sparkrun")
-    pf = make_portfolio(400, n_segments=3, random_state=1)
-    pf.transactions.to_parquet(tmp / "tx.parquet", index=False)
-    pf.customers[["customer_id", "signup_date"]].to_parquet(tmp / "cu.parquet", index=False)
-    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp / "spec.toml")
-    return tmp, pf
+    return tmp, _planted(tmp)
 
 
 @pytest.fixture(scope="module")
 def both_runs(spark, files):
-    """One pandas run and one Spark run (strategy "sample", every row) of the same files, k=3."""
+    """One pandas run and one Spark run (strategy "sample") of the same files, k chosen."""
     tmp, _ = files
     cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"})
-    assert main(["run", "--config", cfg, "--k", "3", "--run-id", "pandas", "--quiet"]) == 0
-    assert main(["run", "--config", cfg, "--k", "3", "--run-id", "spark", "--engine", "spark",
+    assert main(["run", "--config", cfg, "--run-id", "pandas", "--quiet"]) == 0
+    assert main(["run", "--config", cfg, "--run-id", "spark", "--engine", "spark",
                  "--quiet"]) == 0
     return tmp, cfg
 
 
-def test_spark_run_writes_the_same_folder_and_labels(both_runs):
+def test_spark_run_writes_the_same_folder_and_labels(both_runs, files):
     tmp, _ = both_runs
+    truth = files[1]
     pan, spk = tmp / "reports" / "pandas", tmp / "reports" / "spark"
     listing = sorted(p.relative_to(spk).as_posix() for p in spk.rglob("*"))
     assert listing == sorted(p.relative_to(pan).as_posix() for p in pan.rglob("*"))
@@ -76,15 +94,24 @@ def test_spark_run_writes_the_same_folder_and_labels(both_runs):
     a = pd.read_csv(pan / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
     b = pd.read_csv(spk / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
     assert list(a.index) == list(b.index)
-    # strategy "sample" with every row pulled is the normal fit of the same frame: exact labels
+    # the same selection and the default engine's fit of the same frame: exact labels
     np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
-    assert (b["segment_id"] >= 0).sum() > 300
+    assert (b["segment_id"] >= 0).sum() == len(truth)
+    assert adjusted_rand_score(truth.loc[b.index], b["segment_id"]) >= 0.8
     metrics = json.loads((spk / "metrics.json").read_text())
     sel = metrics["selection"]
+    # k chosen by the default engine's rule on the driver: same verdict, k and algorithm
+    rec_p = json.loads((pan / "metrics.json").read_text())["selection"]["recommended"]
+    rec_s = sel["recommended"]
+    assert rec_s["verdict"] == rec_p["verdict"] == "segments" and rec_s["rule"] == "gap"
+    assert (rec_s["k"], rec_s["algorithm"]) == (rec_p["k"], rec_p["algorithm"])
+    assert rec_s["k"] >= 2
     assert sel["settings"]["engine"] == "spark" and sel["settings"]["strategy"] == "sample"
-    assert sel["recommended"]["k"] == 3 and "Spark engine" in sel["rationale"]
+    assert sel["settings"]["k_selection"] == "driver"
     overall = metrics["validation"]["overall"]
     assert overall["silhouette_sqeuclidean_full_spark"] == pytest.approx(
+        overall["silhouette_sqeuclidean_full"], abs=1e-9)
+    assert sel["settings"]["silhouette_sqeuclidean_full_spark"] == pytest.approx(
         overall["silhouette_sqeuclidean_full"], abs=1e-9)
     assert 'engine = "pandas"' not in (spk / "config.toml").read_text()
 
@@ -92,7 +119,8 @@ def test_spark_run_writes_the_same_folder_and_labels(both_runs):
 def test_spark_model_loads_and_segml_score_uses_it(both_runs, tmp_path):
     tmp, cfg = both_runs
     model = load_model(tmp / "models" / "spark")
-    assert model.n_segments == 3
+    chosen = json.loads((tmp / "reports" / "spark" / "metrics.json").read_text())
+    assert model.n_segments == chosen["selection"]["recommended"]["k"]
     out = tmp_path / "scores.csv"
     assert main(["score", str(tmp / "models" / "spark"), "--config", cfg, "--out",
                  str(out)]) == 0
@@ -105,6 +133,45 @@ def test_spark_model_loads_and_segml_score_uses_it(both_runs, tmp_path):
                                   run.loc[both, "segment_id"].to_numpy())
     assert adjusted_rand_score(scored.loc[both, "segment_id"], run.loc[both, "segment_id"]) \
         == pytest.approx(1.0)
+
+
+def _run_both(tmp, extra: str = "") -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
+    """k chosen (no --k) by the default engine and on Spark; metrics and segments of each."""
+    cfg = _config(tmp, {"transactions": tmp / "tx.parquet", "customers": tmp / "cu.parquet"},
+                  extra)
+    assert main(["run", "--config", cfg, "--run-id", "pandas", "--quiet"]) == 0
+    assert main(["run", "--config", cfg, "--run-id", "spark", "--engine", "spark",
+                 "--quiet"]) == 0
+    out = []
+    for run in ("pandas", "spark"):
+        folder = tmp / "reports" / run
+        out.append(json.loads((folder / "metrics.json").read_text()))
+    for run in ("pandas", "spark"):
+        out.append(pd.read_csv(tmp / "reports" / run / "segments.csv",
+                               dtype={"customer_id": str}).set_index("customer_id"))
+    return tuple(out)
+
+
+def test_spark_run_says_no_clear_segments_and_writes_the_fallback(spark, tmp_path):
+    pf = make_portfolio(200, n_segments=1, random_state=2)  # one planted profile: null case
+    pf.transactions.to_parquet(tmp_path / "tx.parquet", index=False)
+    pf.customers[["customer_id", "signup_date"]].to_parquet(tmp_path / "cu.parquet",
+                                                            index=False)
+    FeatureSpec.default(SPEC_COLUMNS).to_toml(tmp_path / "spec.toml")
+    # strategy "distributed": nothing to refit with MLlib, the fallback is the run's partition
+    pan, spk, a, b = _run_both(tmp_path, 'strategy = "distributed"')
+    for m in (pan, spk):
+        assert m["selection"]["recommended"]["verdict"] == "no clear segments"
+        assert m["selection"]["recommended"]["k"] == 1
+    sp, ss = pan["selection"]["settings"], spk["selection"]["settings"]
+    assert ss["partition"] == sp["partition"] == "rfm_groups"
+    assert ss["verdict_note"] == sp["verdict_note"]
+    assert "nothing to fit with MLlib" in ss["distributed_note"]
+    assert "silhouette_sqeuclidean_full_spark" not in spk["validation"]["overall"]
+    assert list(a.index) == list(b.index)
+    np.testing.assert_array_equal(a["segment_id"].to_numpy(), b["segment_id"].to_numpy())
+    assert list(a["segment_name"]) == list(b["segment_name"])
+    assert load_model(tmp_path / "models" / "spark").kind == "rules"
 
 
 # ------------------------------------------------------------------------- refusals
@@ -125,9 +192,8 @@ def test_pandas_only_data_options_are_refused():
         check_spark_run(_cfg(data={"transactions": "x.xlsx"}))
 
 
-def test_k_range_and_distributed_mixture_are_refused():
-    with pytest.raises(EngineError, match=r"k_max=1: the Spark selection compares k >= 2.*--k"):
-        check_spark_run(_cfg(segmentation={"k_min": 1, "k_max": 1}))
+def test_distributed_mixture_is_refused():
+    check_spark_run(_cfg(segmentation={"k_min": 1}))  # k = 1 is searched on Spark too
     with pytest.raises(EngineError, match=r"full covariances only.*\['diag'\].*Fix"):
         check_spark_run(_cfg(engine={"engine": "spark", "strategy": "distributed"}))
 
