@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from segml.errors import EngineError
-from segml.pipeline.result import Progress, RunResult, quiet
+from segml.pipeline.result import Progress, RunResult, StageClock, quiet
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -247,14 +247,7 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     from segml.spark.features import spark_feature_frame
     from segml.spark.fit import fit_spark
 
-    t = time.perf_counter()
-
-    def tick(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        timings[name] = round(now - t, 3)
-        t = now
-
+    tick = StageClock(timings)
     seg_cfg, eng = cfg["segmentation"], cfg["engine"]
     playbook = load_playbook(cfg.get("profiles", {}).get("playbook"))
     data = LoadedData(name=inp.name, transactions=None, customers=None, quality=inp.quality,
