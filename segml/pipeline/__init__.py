@@ -17,7 +17,8 @@ module              what
 ``run``             :func:`analyse`, :func:`save_run_model`, :func:`stage_checked`,
                     :func:`run_pipeline`; the steps the Spark engine shares:
                     :func:`run_select_k`, :func:`resolve_verdict`,
-                    :func:`fit_recommended`, :func:`check_size_floor`
+                    :func:`fit_recommended`, :func:`check_size_floor`,
+                    :func:`describe_segments`
 ``write``           :func:`write_run`, :func:`segments_table`, :func:`config_to_toml`
 ``summary``         :func:`print_run_summary`, :func:`summary_table`
 ==================  ==============================================================
@@ -32,6 +33,7 @@ from segml.pipeline.run import (
     analyse,
     build_run_features,
     check_size_floor,
+    describe_segments,
     fallback_possible,
     fit_recommended,
     model_matrix,
@@ -57,6 +59,7 @@ __all__ = [
     "fit_recommended",
     "fallback_possible",
     "check_size_floor",
+    "describe_segments",
     "run_pipeline",
     "analyse",
     "run_model",

@@ -25,7 +25,8 @@ from segml.pipeline.result import Progress, RunResult, StageClock, quiet
 
 __all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
            "run_select_k", "save_run_model", "stage_checked", "apply_feature_options",
-           "check_size_floor", "fallback_possible", "fit_recommended", "resolve_verdict"]
+           "check_size_floor", "describe_segments", "fallback_possible", "fit_recommended",
+           "resolve_verdict"]
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -370,12 +371,11 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     """
     from sklearn.metrics import adjusted_rand_score
 
-    from segml.cluster import profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
     from segml.features import pareto
     from segml.playbook import load_playbook
     from segml.projection import project_2d
-    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
+    from segml.rules import builtin_missing_columns
 
     timings = {} if timings is None else timings
     tick = StageClock(timings)
@@ -410,39 +410,9 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
                      partition=selection.settings.get("partition"))
     tick("fit")
 
-    progress("validating segments (silhouettes, stability)")
-    # rule groups sit on their 0/1 indicators (radius 0): separation ratios are inf, say
-    # nothing of the divide by zero (the summary labels this space for what it is)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
-                                       n_resamples=seg_cfg["n_stability"],
-                                       random_state=seg_cfg["random_state"])
-    tick("validate")
-
-    progress("profiling and naming segments")
-    profiles = profile_segments(frame, labels, playbook=playbook)
-    if hasattr(segmenter, "rules_name_"):  # rule groups keep the rule set's names
-        profiles.names = pd.Series(segmenter.segment_names_, index=profiles.names.index,
-                                   name=profiles.names.name)
-    names = {int(k): str(v) for k, v in profiles.names.items()}
-    named = labels.map(names).rename("segment_name")
-    tick("profile")
-
-    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
-    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
-             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
-                if rules_skipped else ""))
-    rule_labels: dict[str, pd.Series] = {}
-    comparisons: dict[str, Any] = {}
-    for set_name in run_sets:
-        rs = builtin_segmenter(set_name).fit(fs.frame)
-        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
-                                          name=set_name)
-        comparisons[set_name] = compare_segmentations(
-            named, rule_labels[set_name].loc[frame.index], frame,
-            names=("clusters", set_name),
-        )
-    tick("rules")
+    validation, profiles, rule_labels, comparisons = describe_segments(
+        cfg, fs, frame, segmenter, labels, playbook=playbook, rules_skipped=rules_skipped,
+        progress=progress, tick=tick)
 
     window = None
     if data.transactions is not None and len(data.transactions):
@@ -465,6 +435,85 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
         training_window=window, drivers=drivers,
     )
+
+
+def describe_segments(cfg: dict[str, Any], fs: Any, frame: pd.DataFrame, segmenter: Any,
+                      labels: pd.Series, *, playbook: Any, rules_skipped: dict[str, Any],
+                      progress: Progress = quiet, tick: Any = None,
+                      silhouette_note: str = "silhouettes") -> tuple[Any, Any, dict, dict]:
+    """Validate, profile and name the fitted segments, and compare them with the rule sets.
+
+    The steps after the fit that both engines run on the driver's per-customer table
+    (:func:`analyse` and :mod:`segml.spark.run`).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    fs : segml.features.FeatureSet
+        The run's features (the rule sets are fitted on ``fs.frame``).
+    frame : pandas.DataFrame
+        The clustered customers' raw feature rows.
+    segmenter : estimator
+        The fitted clustering or value partition.
+    labels : pandas.Series
+        Its segment of every row of ``frame``.
+    playbook : segml.playbook.Playbook or None
+        Names and actions for the profiles.
+    rules_skipped : dict
+        Rule sets skipped for missing features (named in the progress line).
+    progress : callable, optional
+        Receives one message per step.
+    tick : callable, optional
+        :class:`~segml.pipeline.result.StageClock` marking ``validate``, ``profile``, ``rules``.
+    silhouette_note : str
+        What the validation line says it computes.
+
+    Returns
+    -------
+    (ValidationResult, SegmentProfiles, dict, dict)
+        Validation, profiles (rule groups keep their rule set's names), rule labels per set
+        and their comparisons with the segments.
+    """
+    from segml.cluster import profile_segments, validate_segments
+    from segml.rules import builtin_segmenter, compare_segmentations
+
+    seg_cfg = cfg["segmentation"]
+    mark = tick or (lambda name: None)
+    progress(f"validating segments ({silhouette_note}, stability)")
+    # rule groups sit on their 0/1 indicators (radius 0): separation ratios are inf, say
+    # nothing of the divide by zero (the summary labels this space for what it is)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
+                                       n_resamples=seg_cfg["n_stability"],
+                                       random_state=seg_cfg["random_state"])
+    mark("validate")
+
+    progress("profiling and naming segments")
+    profiles = profile_segments(frame, labels, playbook=playbook)
+    if hasattr(segmenter, "rules_name_"):  # rule groups keep the rule set's names
+        profiles.names = pd.Series(segmenter.segment_names_, index=profiles.names.index,
+                                   name=profiles.names.name)
+    names = {int(k): str(v) for k, v in profiles.names.items()}
+    named = labels.map(names).rename("segment_name")
+    mark("profile")
+
+    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
+    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison"
+             + (f"; skipped {', '.join(rules_skipped)}: features missing (see the notes)"
+                if rules_skipped else ""))
+    rule_labels: dict[str, pd.Series] = {}
+    comparisons: dict[str, Any] = {}
+    for set_name in run_sets:
+        rs = builtin_segmenter(set_name).fit(fs.frame)
+        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
+                                          name=set_name)
+        comparisons[set_name] = compare_segmentations(
+            named, rule_labels[set_name].loc[frame.index], frame,
+            names=("clusters", set_name),
+        )
+    mark("rules")
+    return validation, profiles, rule_labels, comparisons
 
 
 def check_size_floor(fs: Any, labels: pd.Series, floor: float, progress: Progress = quiet,

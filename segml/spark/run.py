@@ -229,12 +229,12 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     from pyspark.sql import functions as F  # noqa: N812
     from sklearn.metrics import adjusted_rand_score
 
-    from segml.cluster import profile_segments, validate_segments
     from segml.cluster.drivers import between_ss_shares
     from segml.features import pareto
     from segml.pipeline import (
         LoadedData,
         check_size_floor,
+        describe_segments,
         fit_recommended,
         model_matrix,
         resolve_verdict,
@@ -243,7 +243,7 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     from segml.pipeline.load import run_as_of, run_id_for
     from segml.playbook import load_playbook
     from segml.projection import project_2d
-    from segml.rules import builtin_missing_columns, builtin_segmenter, compare_segmentations
+    from segml.rules import builtin_missing_columns
     from segml.spark.features import spark_feature_frame
     from segml.spark.fit import fit_spark
 
@@ -323,37 +323,13 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
                      partition=selection.settings.get("partition"))
     tick("fit")
 
-    progress("validating segments (sizes, separation, stability"
-             + ("; all-row silhouette on Spark)" if sil is not None else ")"))
-    # rule groups sit on their 0/1 indicators (radius 0): separation ratios are inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        validation = validate_segments(segmenter, frame, stability=seg_cfg["stability"],
-                                       n_resamples=seg_cfg["n_stability"],
-                                       random_state=seg_cfg["random_state"])
+    validation, profiles, rule_labels, comparisons = describe_segments(
+        cfg, fs, frame, segmenter, labels, playbook=playbook, rules_skipped=rules_skipped,
+        progress=progress, tick=tick,
+        silhouette_note="sizes, separation" + ("; all-row silhouette on Spark" if sil is not None
+                                               else ""))
     if sil is not None:
         validation.overall["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
-    tick("validate")
-
-    progress("profiling and naming segments")
-    profiles = profile_segments(frame, labels, playbook=playbook)
-    if hasattr(segmenter, "rules_name_"):  # rule groups keep the rule set's names
-        profiles.names = pd.Series(segmenter.segment_names_, index=profiles.names.index,
-                                   name=profiles.names.name)
-    names = {int(k): str(v) for k, v in profiles.names.items()}
-    named = labels.map(names).rename("segment_name")
-    tick("profile")
-
-    run_sets = [n for n in cfg["rules"]["sets"] if n not in rules_skipped]
-    progress(f"rule segments ({', '.join(run_sets) or 'none'}) and comparison")
-    rule_labels: dict[str, pd.Series] = {}
-    comparisons: dict[str, Any] = {}
-    for set_name in run_sets:  # as segml.pipeline.analyse, on the collected features
-        rs = builtin_segmenter(set_name).fit(fs.frame)
-        rule_labels[set_name] = pd.Series(rs.predict(fs.frame), index=fs.frame.index,
-                                          name=set_name)
-        comparisons[set_name] = compare_segmentations(
-            named, rule_labels[set_name].loc[frame.index], frame, names=("clusters", set_name))
-    tick("rules")
 
     first, last = pd.Timestamp(span["a"]), pd.Timestamp(span["b"])
     window = (first, min(last, as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
