@@ -84,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--playbook", type=Path, help="TOML of roles and suggested actions per "
                    "segment ([profiles] playbook; default: segml's playbooks/default.toml)")
     p.add_argument("--engine", choices=["pandas", "spark"],
-                   help="compute engine ([engine] engine; default pandas). spark: features, "
-                   "k, fit and all-row silhouette on Apache Spark ([engine] master / remote / "
-                   "strategy), same run folder and model (docs/SPARK.md)")
+                   help="compute engine ([engine] engine; default pandas). spark: read, "
+                   "features, labels and all-row silhouette on Apache Spark, k chosen on the "
+                   "driver with the default rule, fit per [engine] strategy ([engine] master / "
+                   "remote / strategy); same run folder and model (docs/SPARK.md)")
     _export_args(p, "run")
     _key_args(p, "sign the model with")
     _progress_args(p)
