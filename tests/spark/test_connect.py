@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from .conftest import JVM_OPTIONS
 from .connect_roundtrip import COLUMNS, pipeline
 
 
@@ -45,6 +46,7 @@ def connect_url(tmp_path_factory):
                                           os.environ.get("PYTHONPATH", "")])}
     cmd = [str(submit), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
            "--master", "local[1]", "--conf", "spark.driver.memory=1g",
+           "--conf", f"spark.driver.extraJavaOptions={JVM_OPTIONS}",
            "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2",
            "--conf", "spark.sql.session.timeZone=UTC",
            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",

@@ -270,11 +270,23 @@ _AFTER = st.lists(
 )
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(after=_AFTER)
-def test_rows_after_as_of_change_nothing(spark, after):
+@pytest.fixture(scope="module")
+def before_cutoff(spark):
+    """The tiny rows up to the end of the as_of day and their Spark features (built once: the
+    same for every example below, only the rows after as_of vary)."""
     tx, customers = _tiny()
     base = tx[tx["timestamp"] < pd.Timestamp("2024-02-01")]
+    cu = spark.createDataFrame(customers)
+    one = spark_feature_frame(spark.createDataFrame(base), cu, None, AS_OF)
+    a = one.to_pandas()
+    one.unpersist()
+    return base, cu, a
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(after=_AFTER)
+def test_rows_after_as_of_change_nothing(spark, before_cutoff, after):
+    base, cu, a = before_cutoff
     extra = pd.DataFrame({
         "customer_id": pd.Series([c for c, _, _ in after], dtype="str"),
         "timestamp": [pd.Timestamp("2024-02-01") + pd.Timedelta(seconds=s) for _, s, _ in after],
@@ -283,13 +295,10 @@ def test_rows_after_as_of_change_nothing(spark, after):
         "status": ["completed"] * len(after),
         "category": ["books"] * len(after),
     })
-    cu = spark.createDataFrame(customers)
-    one = spark_feature_frame(spark.createDataFrame(base), cu, None, AS_OF)
     two = spark_feature_frame(spark.createDataFrame(pd.concat([base, extra],
                                                               ignore_index=True)),
                               cu, None, AS_OF)
-    a, b = one.to_pandas(), two.to_pandas()
-    one.unpersist()
+    b = two.to_pandas()
     two.unpersist()
     # a customer seen only after as_of ("z", "e") is not in either frame
     pd.testing.assert_frame_equal(a, b)
