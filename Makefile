@@ -19,8 +19,8 @@ run: $(STAMP)
 	$(BIN)/segml run --force
 
 # Two pytest-xdist workers, one test file per worker at a time (module fixtures built once);
-# tests/conftest.py makes all of tests/spark/ one unit (one JVM) and each notebook run its own,
-# and hands the Spark unit and the notebooks out first (--no-loadscope-reorder keeps that).
+# tests/conftest.py makes each notebook run its own unit, spreads tests/spark/ over both workers
+# (one JVM each), and hands the Spark files and the notebooks out first (--no-loadscope-reorder keeps that).
 test: $(STAMP)
 	$(BIN)/ruff check segml tests bench
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
