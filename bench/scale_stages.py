@@ -75,7 +75,7 @@ class Meter:
         name, t0, rss0 = self._open
         self._open = None
         self.stages[name] = {
-            "status": status, "seconds": round(time.perf_counter() - t0, 3),
+            "status": status, "seconds": round(time.perf_counter() - t0, 6),
             "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
             "rss_start_mb": round(rss0 / 1024, 1),
         }
@@ -174,6 +174,12 @@ def segml_worker(data_dir: Path, out_dir: Path, stages: list[str], algorithms: l
                        algorithm=run.selection.recommended["algorithm"])
             meter.note("features", n_clustered=len(run.model_matrix),
                        n_features=run.model_matrix.shape[1])
+    if run is not None and run.selection.settings.get("partition") and "fit" not in meter.stages:
+        # "no clear segments": the value partition is fitted before the verdict's message,
+        # so its (small) time is inside select_k; no clustering is fitted
+        meter.stages["fit"] = {"status": "not run: no clear segments, the "
+                               f"{run.selection.settings['partition']} partition is used "
+                               "(fitted within k selection)"}
     for name in ("features", "select_k", "fit", "validate", "profile", "rules"):
         if name not in meter.stages:
             meter.stages[name] = {"status": "not run: needs read_validate" if data is None
