@@ -283,6 +283,8 @@ def get_session(
     import_pyspark()
     check_java()
     settings.setdefault("spark.sql.execution.arrow.pyspark.enabled", "true")
+    # segml prints its own progress; Spark's stage bars would interleave with it on stderr
+    settings.setdefault("spark.ui.showConsoleProgress", "false")
     if _is_local(master.strip()):
         # mapInPandas workers must run this interpreter (pandas, segml), not the system python3.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -254,3 +254,18 @@ def test_session_from_config_passes_the_section(monkeypatch):
     assert seen == {"master": "local[2]", "remote": None, "partitions": 4}
     with pytest.raises(EngineError, match=r"engine is 'pandas'.*Fix: set \[engine\] engine"):
         ss.session_from_config(validate_config({}))
+
+
+def test_classic_session_settings(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(ss, "_classic", lambda master, app, settings: seen.update(
+        master=master, settings=settings) or "session")
+    assert ss.get_session(master="local[2]", partitions=3,
+                          config={"spark.ui.showConsoleProgress": "true"}) == "session"
+    assert seen["master"] == "local[2]"
+    assert seen["settings"]["spark.sql.session.timeZone"] == "UTC"
+    assert seen["settings"]["spark.sql.shuffle.partitions"] == "3"
+    assert seen["settings"]["spark.ui.showConsoleProgress"] == "true"  # the caller's wins
+    seen.clear()
+    ss.get_session(master="local[1]")
+    assert seen["settings"]["spark.ui.showConsoleProgress"] == "false"  # no stage bars
