@@ -15,6 +15,7 @@ from segml.errors import ConfigError, DataQualityWarning, NotFittedError, Schema
 from segml.io import load_cdnow
 from segml.value import (
     BGNBDParams,
+    ConvergenceWarning,
     GammaGamma,
     GammaGammaParams,
     frequency_monetary_independence,
@@ -91,8 +92,14 @@ def test_independence_flagged_when_spend_tracks_frequency():
     s = pd.DataFrame({"x": x, "monetary": 10.0 * x + 1.0})
     c = frequency_monetary_independence(s)
     assert c.flagged and c.pearson == pytest.approx(1.0)
-    with pytest.warns(DataQualityWarning, match="correlated.*Try:"):
-        GammaGamma().fit(s)
+    # spend exactly linear in frequency leaves Gamma-Gamma barely identified: whether the
+    # optimiser stops at a parameter bound (ConvergenceWarning) depends on the CPU's floating
+    # point path (it did under OPENBLAS_NUM_THREADS=1 in a fresh clone); this test is about
+    # the independence warning, so the convergence one is allowed, not required
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(DataQualityWarning, match="correlated.*Try:"):
+            GammaGamma().fit(s)
 
 
 def test_errors():
