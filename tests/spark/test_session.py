@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import socket
 import subprocess
 import sys
@@ -269,3 +270,18 @@ def test_classic_session_settings(monkeypatch):
     seen.clear()
     ss.get_session(master="local[1]")
     assert seen["settings"]["spark.ui.showConsoleProgress"] == "false"  # no stage bars
+
+
+@pytest.mark.parametrize(("master", "partitions"), [
+    ("local", "2"), ("local[3]", "6"), ("local[2, 3]", "4"),
+    ("local[*]", str(2 * (os.cpu_count() or 1))), ("spark://host:7077", None),
+    ("local-cluster[2,1,1024]", None),
+])
+def test_local_masters_get_few_shuffle_partitions(monkeypatch, master, partitions):
+    seen = {}
+    monkeypatch.setattr(ss, "_classic", lambda m, app, settings: seen.update(settings))
+    ss.get_session(master=master)
+    assert seen.get("spark.sql.shuffle.partitions") == partitions
+    seen.clear()
+    ss.get_session(master=master, partitions=50)  # the configured number always wins
+    assert seen["spark.sql.shuffle.partitions"] == "50"
