@@ -7,7 +7,8 @@ Spark:
   column read as text, then parsed) or Parquet, with Spark's own readers, so nothing passes
   through pandas. segml's table contract is applied in Spark: the ``mapping`` /
   ``customer_mapping`` renames, the required columns, missing ids, timestamps and amounts that
-  do not parse, duplicate customer ids, status synonyms. Problems raise
+  do not parse, duplicate customer ids, status synonyms, and (CSV) bytes that are not valid
+  in the configured encoding (Spark would show them as U+FFFD without a word). Problems raise
   :class:`~segml.errors.SchemaError` with the column, the count, a few offending values and the
   fix, as :func:`segml.schema.validate_transactions` with ``errors="raise"`` does.
 * **the demo portfolio and the named loaders** (``cdnow``, ``ta_feng``...): loaded and
@@ -23,6 +24,7 @@ table. ``[data]`` options that only the pandas reader implements are refused by
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -45,7 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import Column, SparkSession
     from pyspark.sql import DataFrame as SparkDataFrame
 
-__all__ = ["SparkInput", "check_spark_data_options", "read_run_input", "spark_date_pattern"]
+__all__ = ["SparkInput", "check_spark_data_options", "read_run_input", "spark_charset",
+           "spark_date_pattern"]
 
 #: ``[data]`` options only the pandas reader implements, with the value that is a no-op.
 _PANDAS_ONLY = {
@@ -59,6 +62,11 @@ _NO_TRANSACTIONS = ("marketing_campaign", "mall_customers")
 _STRPTIME = {"%Y": "yyyy", "%y": "yy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm",
              "%S": "ss", "%f": "SSSSSS", "%b": "MMM", "%B": "MMMM", "%j": "DDD"}
 _N_SHOW = 5
+_REPLACEMENT = "\ufffd"
+#: Python codec name -> the charset Spark's CSV reader takes
+_SPARK_CHARSETS = {"utf-8": "utf-8", "latin-1": "iso-8859-1", "iso8859-1": "iso-8859-1",
+                   "ascii": "us-ascii", "utf-16": "utf-16", "utf-16-be": "utf-16be",
+                   "utf-16-le": "utf-16le", "utf-32": "utf-32"}
 
 
 @dataclass
@@ -117,6 +125,7 @@ def check_spark_data_options(cfg: dict[str, Any]) -> None:
     for key in ("timestamp_format", "customer_date_format"):
         if data.get(key) is not None:
             spark_date_pattern(data[key], key)
+    spark_charset(data.get("encoding"))
     for key in ("transactions", "customers"):
         path = data.get(key)
         if path and Path(str(path)).suffix.lower() not in (".csv", ".txt", ".tsv", ".parquet"):
@@ -125,6 +134,37 @@ def check_spark_data_options(cfg: dict[str, Any]) -> None:
                 "files only. Fix: convert it to Parquet or CSV (--transactions / --customers), "
                 "or use the default engine ([engine] engine = \"pandas\")."
             )
+
+
+def spark_charset(encoding: str | None) -> str:
+    """Translate segml's ``[data] encoding`` (a Python codec name) into Spark's CSV charset.
+
+    Spark 4's CSV reader takes only ISO-8859-1, US-ASCII, UTF-8, UTF-16(BE/LE) and UTF-32.
+
+    Raises
+    ------
+    EngineError
+        An encoding Python does not know, or one Spark's CSV reader does not take (cp1252...).
+
+    Examples
+    --------
+    >>> spark_charset("latin-1"), spark_charset(None)
+    ('iso-8859-1', 'utf-8')
+    """
+    if encoding is None:
+        return "utf-8"
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        name = None
+    if name not in _SPARK_CHARSETS:
+        raise EngineError(
+            f"config: data.encoding={encoding!r} is not an encoding Spark's CSV reader takes "
+            f"(it takes {', '.join(sorted(set(_SPARK_CHARSETS.values())))}). Fix: convert the "
+            f"file to UTF-8 (e.g. iconv -f {encoding} -t utf-8), or use the default engine "
+            "([engine] engine = \"pandas\"), which reads it."
+        )
+    return _SPARK_CHARSETS[name]
 
 
 def spark_date_pattern(fmt: str | None, key: str = "timestamp_format") -> str | None:
@@ -267,7 +307,7 @@ def _read(spark: SparkSession, path: str, cfg: dict[str, Any]) -> SparkDataFrame
         return _read_parquet(spark, path)
     data = cfg["data"]
     sep = data["sep"] or ("\t" if p.suffix.lower() == ".tsv" else ",")
-    return spark.read.csv(path, header=True, sep=sep, encoding=data["encoding"] or "UTF-8",
+    return spark.read.csv(path, header=True, sep=sep, encoding=spark_charset(data["encoding"]),
                           inferSchema=False, mode="FAILFAST")
 
 
@@ -361,6 +401,33 @@ def _parse_number(sdf: SparkDataFrame, name: str) -> Column:
         F.trim(col.cast("string")).try_cast("double"))
 
 
+def _undecodable(path: str, cols: list[str]) -> dict[str, Column]:
+    """Per column of a text file: rows whose value holds U+FFFD (bytes Spark could not decode).
+
+    Spark's CSV reader replaces bytes that are not valid in the given encoding with U+FFFD and
+    says nothing; segml refuses them, as its pandas reader does. Parquet stores text as UTF-8
+    already, so nothing is checked there.
+    """
+    from pyspark.sql import functions as F  # noqa: N812
+
+    if Path(path).suffix.lower() == ".parquet":
+        return {}
+    return {c: F.coalesce(F.col(c).cast("string").contains(_REPLACEMENT), F.lit(False))
+            for c in cols}
+
+
+def _encoding_error(table: str, column: str, bad: int, n: int, shown: str,
+                    cfg: dict[str, Any]) -> SchemaError:
+    enc = spark_charset(cfg["data"]["encoding"])
+    return SchemaError(
+        f"{table}.{column}: {bad:,} of {n:,} values hold bytes that are not valid {enc} "
+        f"(Spark shows them as U+FFFD, e.g. {shown}). Fix: give the file's encoding if Spark "
+        "reads it: --encoding iso-8859-1 (config [data] encoding = \"iso-8859-1\"); else "
+        "(cp1252, written by Excel on Windows, and others) convert the file to UTF-8 "
+        "(iconv -f cp1252 -t utf-8) or use the default engine ([engine] engine = \"pandas\")."
+    )
+
+
 def _examples(sdf: SparkDataFrame, bad: Column, column: str) -> str:
     rows = sdf.where(bad).select(column).limit(_N_SHOW).collect()
     return ", ".join(_short(r[0], 30) for r in rows)
@@ -401,6 +468,8 @@ def _transactions(spark: SparkSession, cfg: dict[str, Any]
     for canon, kind in TRANSACTION_COLUMNS.items():
         if canon in resolved and kind in ("datetime", "float", "status"):
             checks[(canon, "unparsed")] = ~_blank(F.col(canon)) & parsed[canon].isNull()
+    for canon, cond in _undecodable(data["transactions"], list(resolved)).items():
+        checks[(canon, "undecodable")] = cond
     counts = src.agg(F.count(F.lit(1)).alias("_n"), *[
         F.sum(F.when(cond, 1).otherwise(0)).alias(f"{c}__{why}")
         for (c, why), cond in checks.items()]).collect()[0]
@@ -408,10 +477,13 @@ def _transactions(spark: SparkSession, cfg: dict[str, Any]
     if n == 0:
         raise SchemaError(f"transactions file {data['transactions']!r} has no rows. Fix: pass "
                           "a file with transactions (--transactions).")
-    for (canon, why), cond in checks.items():
+    for (canon, why), cond in sorted(checks.items(), key=lambda kv: kv[0][1] != "undecodable"):
         bad = int(counts[f"{canon}__{why}"] or 0)
         if not bad:
             continue
+        if why == "undecodable":  # before the others: a wrong encoding breaks parsing too
+            raise _encoding_error("transactions", canon, bad, n,
+                                  _examples(src, cond, canon), cfg)
         fix = {("timestamp", "unparsed"): "give the layout: [data] timestamp_format = "
                "\"%d/%m/%Y\" (--date-format); ISO dates parse without it",
                ("status", "unparsed"): f"use one of {', '.join(sorted(STATUS_SYNONYMS))}"}.get(
@@ -454,8 +526,15 @@ def _customers(spark: SparkSession, cfg: dict[str, Any]
         aggs.append(F.sum(F.when(bad_signup, 1).otherwise(0)).alias("bad_signup"))
     cols += [F.col(c) for c in resolved if c not in ("customer_id", "signup_date")]
     cust = src.select(*cols)
+    undecodable = _undecodable(data["customers"], list(resolved))
+    aggs += [F.sum(F.when(cond, 1).otherwise(0)).alias(f"{c}__undecodable")
+             for c, cond in undecodable.items()]
     row = src.agg(*aggs).collect()[0]
     n, miss, ids = int(row["n"]), int(row["miss"] or 0), int(row["ids"])
+    for c, cond in undecodable.items():
+        if row[f"{c}__undecodable"]:
+            raise _encoding_error("customers", c, int(row[f"{c}__undecodable"]), n,
+                                  _examples(src, cond, c), cfg)
     if miss:
         raise SchemaError(f"customers.customer_id: {miss:,} of {n:,} ids are missing. Fix: fill "
                           "or remove those rows, or map another id column (--customer-map "

@@ -15,7 +15,7 @@ from segml.datasets import make_portfolio
 from segml.errors import EngineError, InputFileError, SchemaError
 from segml.features import FeatureSpec
 from segml.persistence import load_model
-from segml.spark.read import read_run_input, spark_date_pattern
+from segml.spark.read import read_run_input, spark_charset, spark_date_pattern
 from segml.spark.run import check_spark_run, spark_run_spec
 
 #: columns both engines build, so both runs cluster the same features
@@ -251,4 +251,35 @@ def test_spark_reader_errors(spark, tmp_path):
         read_run_input(spark, cfg)
     cfg["data"]["customers"] = str(tmp_path / "nope.csv")
     with pytest.raises(InputFileError, match=r"'.*nope.csv' does not exist. Fix"):
+        read_run_input(spark, cfg)
+
+
+def test_spark_reader_refuses_bytes_the_encoding_cannot_decode(spark, tmp_path):
+    tx = tmp_path / "tx.csv"
+    tx.write_bytes(b"customer_id,timestamp,amount\nM\xfcller,2024-01-02,10.5\n"
+                   b"abc,2024-01-03,3\nabd,2024-01-04,4\n")
+    cfg = _cfg(data={"transactions": str(tx)})
+    with pytest.raises(SchemaError, match=r"transactions.customer_id: 1 of 3 values hold bytes "
+                                          r"that are not valid utf-8 \(.*'M\ufffdller'\)\. Fix: "
+                                          r"give the file's encoding.*--encoding iso-8859-1"):
+        read_run_input(spark, cfg)
+    cfg["data"]["encoding"] = "latin-1"  # the fix works: the id is read as written
+    got = read_run_input(spark, cfg).transactions.orderBy("customer_id").collect()
+    assert [r["customer_id"] for r in got] == ["Müller", "abc", "abd"]
+    cfg["data"]["encoding"] = "cp1252"  # Python reads it, Spark's CSV reader does not
+    with pytest.raises(EngineError, match=r"data.encoding='cp1252' is not an encoding Spark's "
+                                          r"CSV reader takes.*Fix: convert the file to UTF-8 "
+                                          r"\(e.g. iconv -f cp1252 -t utf-8\)"):
+        read_run_input(spark, cfg)
+    assert spark_charset("ISO-8859-1") == "iso-8859-1" and spark_charset("utf8") == "utf-8"
+    with pytest.raises(EngineError, match=r"data.encoding='klingon'"):
+        spark_charset("klingon")
+    cu = tmp_path / "cu.csv"
+    cu.write_bytes(b"customer_id,region\nabc,Nord\nabd,S\xfcd\n")
+    cfg["data"]["encoding"] = None
+    cfg["data"]["transactions"] = str(tmp_path / "ok.csv")
+    (tmp_path / "ok.csv").write_text("customer_id,timestamp,amount\nabc,2024-01-03,3\n")
+    cfg["data"]["customers"] = str(cu)
+    with pytest.raises(SchemaError, match=r"customers.region: 1 of 2 values hold bytes that "
+                                          r"are not valid utf-8.*--encoding iso-8859-1"):
         read_run_input(spark, cfg)
