@@ -115,64 +115,46 @@ class ClusterModel(BaseEstimator):
         return seg
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> ClusterModel:
-        """Choose k (unless fixed) and fit the segmenter on the raw feature frame ``X``."""
+        """Choose k (unless fixed) and fit the segmenter on the raw feature frame ``X``.
+
+        The step after the sweep is ``segml run``'s (:mod:`segml.cluster.choose`): the
+        value partition on "no clear segments", else the recommended fit with the sweep's
+        fit sample and precision.
+        """
         from segml.cluster import Segmenter
-        from segml.cluster.fallback import RuleGroupSegmenter
+        from segml.cluster.choose import fallback_possible, fit_fallback, fit_recommended, sweep
         from segml.cluster.select_k import NO_SEGMENTS
-        from segml.cluster.tiers import tier_column, value_tiers
         from segml.features import FeatureSpec, make_preprocessor
 
         seg = self._config()
         spec = self.spec if self.spec is not None else FeatureSpec.default(X.columns)
-        params: dict[str, Any] = {"algorithm": "kmeans", "n_clusters": self.k}
-        if self.k is None:
-            Z = make_preprocessor(spec, X).fit_transform(X)
-            k_max = min(seg["k_max"], len(X) - 1)
-            if k_max < seg["k_min"]:
-                raise ConfigError(
-                    f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
-                    " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
-                )
-            from segml.rules import builtin_missing_columns
-
-            tiers_ok = ((seg["no_segments"] == "value_tiers" and bool(tier_column(X.columns)))
-                        or (seg["no_segments"] == "rfm_groups"
-                            and not builtin_missing_columns("rfm_groups", X.columns)))
-            k_min = seg["k_min"] if tiers_ok else max(seg["k_min"], 2)
-            sel = self._sweep(Z, range(k_min, k_max + 1), seg)
-            if sel.verdict == NO_SEGMENTS and sel.recommended["k"] < 2:
-                # what segml run does: value tiers or the RFM groups, labelled (partition_)
-                if seg["no_segments"] == "rfm_groups":
-                    self.segmenter_ = RuleGroupSegmenter("rfm_groups").fit(X)
-                else:
-                    self.segmenter_ = value_tiers(X, seg["value_tiers"],
-                                                  random_state=self.random_state)
-                self.k_ = int(self.segmenter_.n_clusters_)
-                self.partition_ = seg["no_segments"]
-                return self
-            params = dict(sel.recommended.get("params") or {})
-            params.pop("preprocessor", None)
-        params["n_init"] = self.n_init
-        if "monetary" in X.columns:
-            params["order_by"] = "monetary"
-        self.segmenter_ = Segmenter(preprocessor=make_preprocessor(spec, X), **params,
-                                    random_state=self.random_state).fit(X)
+        preprocessor = make_preprocessor(spec, X)
+        if self.k is not None:
+            params: dict[str, Any] = {"order_by": "monetary"} if "monetary" in X.columns else {}
+            self.segmenter_ = Segmenter(preprocessor=preprocessor, algorithm="kmeans",
+                                        n_clusters=self.k, n_init=self.n_init,
+                                        random_state=self.random_state, **params).fit(X)
+            self.k_, self.partition_ = int(self.segmenter_.n_clusters_), "clusters"
+            return self
+        k_max = min(seg["k_max"], len(X) - 1)
+        if k_max < seg["k_min"]:
+            raise ConfigError(
+                f"ClusterModel: only {len(X)} customers, fewer than k_min={seg['k_min']} + 1."
+                " Fix: pass ClusterModel(k=2) or a cutoff with more customers."
+            )
+        # a backtest needs segments at every cutoff: without a usable fallback, k >= 2
+        k_min = (seg["k_min"] if fallback_possible(seg["no_segments"], X.columns)
+                 else max(seg["k_min"], 2))
+        sel = sweep(preprocessor.fit_transform(X), seg, k_range=range(k_min, k_max + 1))
+        if sel.verdict == NO_SEGMENTS and sel.recommended["k"] < 2:
+            # the frame's own RFM scores (the backtest's rfm_groups segmenter reads them too)
+            self.segmenter_ = fit_fallback(X, seg, sel)
+            self.partition_ = seg["no_segments"]
+        else:
+            self.segmenter_ = fit_recommended(seg, sel, X, preprocessor, n_init=self.n_init)
+            self.partition_ = "clusters"
         self.k_ = int(self.segmenter_.n_clusters_)
-        self.partition_ = "clusters"
         return self
-
-    def _sweep(self, Z: Any, k_range: range, seg: dict[str, Any]) -> Any:
-        from segml.cluster import select_k
-
-        return select_k(
-            Z, k_range=k_range, algorithms=seg["algorithms"],
-            covariance_types=seg["covariance_types"], stability=seg["stability"],
-            n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
-            rule=seg["rule"], min_jaccard=seg["min_jaccard"],
-            n_references=seg["n_references"], ps_threshold=seg["ps_threshold"],
-            fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=False,
-            random_state=self.random_state,
-        )
 
     def fit_predict(self, X: pd.DataFrame, y: Any = None) -> pd.Series:
         """Fit on ``X`` and return its segments, as :meth:`predict` would give them.

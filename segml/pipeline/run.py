@@ -121,8 +121,8 @@ def model_matrix(cfg: dict[str, Any], fs: Any, *, return_preprocessor: bool = Fa
 
 def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
                  progress: bool = True) -> Any:
-    """Sweep k over the configured algorithms (see :func:`segml.cluster.select_k`)."""
-    from segml.cluster import select_k
+    """Sweep k over the configured algorithms (see :func:`segml.cluster.choose.sweep`)."""
+    from segml.cluster.choose import sweep
 
     seg = cfg["segmentation"]
     if seg["k_max"] >= len(X):
@@ -133,15 +133,7 @@ def run_select_k(cfg: dict[str, Any], X: pd.DataFrame, fs: Any = None, *,
             f"[segmentation] k_min/k_max, at most {len(X) - 1:,}), or use more data "
             "(check --as-of)."
         )
-    return select_k(
-        X, k_range=range(seg["k_min"], seg["k_max"] + 1), algorithms=seg["algorithms"],
-        covariance_types=seg["covariance_types"], stability=seg["stability"],
-        n_stability=seg["n_stability"], min_segment_share=seg["min_segment_share"],
-        rule=seg["rule"], min_jaccard=seg["min_jaccard"],
-        n_references=seg["n_references"], ps_threshold=seg["ps_threshold"],
-        fit_sample_size=seg["fit_sample_size"], n_jobs=seg["n_jobs"], progress=progress,
-        random_state=seg["random_state"],
-    )
+    return sweep(X, seg, progress=progress)
 
 
 def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
@@ -180,45 +172,6 @@ def no_clear_segments(selection: Any, n_customers: int, seg: dict[str, Any],
     progress(note)
 
 
-def fallback_tiers(frame: pd.DataFrame, seg: dict[str, Any], selection: Any,
-                   progress: Progress = quiet) -> Any:
-    """Fit the value tiers a run falls back to on "no clear segments", labelled as such.
-
-    :func:`segml.cluster.tiers.value_tiers` with ``[segmentation] value_tiers`` tiers;
-    ``selection.settings["partition"] = "value_tiers"`` and a ``verdict_note`` that the
-    summary, report and model card show say it is a value partition, not clusters.
-    """
-    from segml.cluster.tiers import tier_column, tiers_note, value_tiers
-
-    segmenter = value_tiers(frame, seg["value_tiers"], random_state=seg["random_state"])
-    note = tiers_note(segmenter, str(tier_column(frame.columns)))
-    selection.settings["partition"] = "value_tiers"
-    selection.settings["verdict_note"] = note
-    progress(note)
-    return segmenter
-
-
-def fallback_rules(frame: pd.DataFrame, fs: Any, selection: Any,
-                   progress: Progress = quiet) -> Any:
-    """Make the RFM groups the run's segments on "no clear segments", labelled as such.
-
-    :class:`segml.cluster.fallback.RuleGroupSegmenter` on the clustered customers, scoring
-    ``recency_days``/``frequency``/``monetary`` with the feature state's fitted RFM scorer
-    (the training quintile edges, frozen in the saved model);
-    ``selection.settings["partition"] = "rfm_groups"`` and a ``verdict_note`` that says they
-    are rule groups, not clusters.
-    """
-    from segml.cluster.fallback import RuleGroupSegmenter, rules_note
-
-    scorer = getattr(getattr(fs, "state", None), "rfm_scorer", None)
-    segmenter = RuleGroupSegmenter("rfm_groups", rfm_scorer=scorer).fit(frame)
-    note = rules_note(segmenter)
-    selection.settings["partition"] = "rfm_groups"
-    selection.settings["verdict_note"] = note
-    progress(note)
-    return segmenter
-
-
 def fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
     """Whether the data allow the configured no-clear-segments fallback.
 
@@ -236,16 +189,14 @@ def fallback_possible(how: str, fs: Any, frame: pd.DataFrame) -> bool:
     bool
         False for ``"stop"`` and when the columns the fallback needs are missing.
     """
-    from segml.cluster.tiers import tier_column
+    from segml.cluster.choose import fallback_possible as possible
 
-    if how == "value_tiers":
-        return tier_column(frame.columns) is not None
-    if how == "rfm_groups":
-        from segml.rules import builtin_missing_columns
+    return possible(how, frame.columns, rfm_scorer=_rfm_scorer(fs), need_scorer=True)
 
-        return (getattr(getattr(fs, "state", None), "rfm_scorer", None) is not None
-                and not builtin_missing_columns("rfm_groups", frame.columns))
-    return False
+
+def _rfm_scorer(fs: Any) -> Any:
+    """Return the fitted RFM scorer of a feature set's state (None when it has none)."""
+    return getattr(getattr(fs, "state", None), "rfm_scorer", None)
 
 
 def resolve_verdict(cfg: dict[str, Any], selection: Any, fs: Any, frame: pd.DataFrame,
@@ -254,9 +205,10 @@ def resolve_verdict(cfg: dict[str, Any], selection: Any, fs: Any, frame: pd.Data
 
     Shared by the pandas and the Spark engine (:mod:`segml.spark.run`). On "no clear
     segments" with k = 1 searched and a fallback the data allow (:func:`fallback_possible`),
-    fit the configured value partition (:func:`fallback_rules` or :func:`fallback_tiers`,
-    labelled as such in ``selection.settings``); otherwise :func:`no_clear_segments` stops
-    the run or notes that the k about to be fitted is forced.
+    fit the configured value partition (:func:`segml.cluster.choose.fit_fallback`, with the
+    feature state's fitted RFM scorer; labelled as such in ``selection.settings``);
+    otherwise :func:`no_clear_segments` stops the run or notes that the k about to be
+    fitted is forced.
 
     Parameters
     ----------
@@ -287,9 +239,10 @@ def resolve_verdict(cfg: dict[str, Any], selection: Any, fs: Any, frame: pd.Data
     seg_cfg = cfg["segmentation"]
     if (selection.verdict == NO_SEGMENTS and selection.recommended["k"] < 2
             and fallback_possible(seg_cfg["no_segments"], fs, frame)):
-        return (fallback_rules(frame, fs, selection, progress)
-                if seg_cfg["no_segments"] == "rfm_groups"
-                else fallback_tiers(frame, seg_cfg, selection, progress))
+        from segml.cluster.choose import fit_fallback
+
+        return fit_fallback(frame, seg_cfg, selection, rfm_scorer=_rfm_scorer(fs),
+                            progress=progress)
     if selection.verdict == NO_SEGMENTS:
         no_clear_segments(selection, len(frame), seg_cfg, progress)
     return None
@@ -299,9 +252,10 @@ def fit_recommended(cfg: dict[str, Any], selection: Any, frame: pd.DataFrame,
                     preprocessor: Any, progress: Progress = quiet) -> Any:
     """Fit the selection's recommended clustering on ``frame`` as the sweep that chose it.
 
-    Same fit sample and k-means precision as the sweep (issue 19: at 1M rows a full-data
-    refit cost more than the sweep's fit at that k), an unfitted copy of the model
-    matrix's ``preprocessor`` (the same as a new one, without the identifier scan again).
+    :func:`segml.cluster.choose.fit_recommended` with the ``[segmentation]`` table: same fit
+    sample and k-means precision as the sweep (issue 19: at 1M rows a full-data refit cost
+    more than the sweep's fit at that k), an unfitted copy of the model matrix's
+    ``preprocessor``.
 
     Parameters
     ----------
@@ -321,24 +275,9 @@ def fit_recommended(cfg: dict[str, Any], selection: Any, frame: pd.DataFrame,
     segml.cluster.Segmenter
         Fitted on ``frame``.
     """
-    from sklearn.base import clone
+    from segml.cluster.choose import fit_recommended as fit
 
-    from segml.cluster import Segmenter
-
-    seg_cfg, rec = cfg["segmentation"], selection.recommended
-    progress(f"fitting {rec['algorithm']} with k={rec['k']}")
-    params = dict(rec.get("params") or {})
-    params.update(algorithm=rec["algorithm"], n_clusters=rec["k"],
-                  random_state=seg_cfg["random_state"])
-    if rec["algorithm"] == "gmm":
-        params["covariance_type"] = rec["covariance_type"]
-    params.setdefault("fit_sample_size", selection.settings.get("fit_sample_size"))
-    params.setdefault("dtype", (selection.settings.get("dtype") or {}).get(
-        rec["algorithm"], "float64"))
-    params.pop("preprocessor", None)
-    if "monetary" in frame.columns:
-        params.setdefault("order_by", "monetary")
-    return Segmenter(preprocessor=clone(preprocessor), **params).fit(frame)
+    return fit(cfg["segmentation"], selection, frame, preprocessor, progress=progress)
 
 
 def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet,
