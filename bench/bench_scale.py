@@ -167,10 +167,11 @@ def markdown(result: dict) -> str:
         f"Command: `{m['command']}`. Generation (chunked, cached): {m['generation']}.",
         f"segml: algorithms {', '.join(m['algorithms'])}, k {m['k_range'][0]}..{m['k_range'][1]}, "
         f"overrides {m['overrides'] or 'none'}, other settings the config defaults; the segml "
-        "backtest runs `segml.backtest.backtest` (segmenter clusters, n_boot 50, horizon 3M) in "
-        "its own process after its own read; plain: pandas / polars + scikit-learn KMeans "
+        "backtest runs `segml.backtest.backtest` (segmenter clusters: the default k selection "
+        "at every cutoff; n_boot 50, horizon 3M) in its own process after its own read; "
+        "plain: pandas / polars + scikit-learn KMeans "
         f"(default n_init) at k {max(2, m['k_range'][0])}..{m['k_range'][1]}, best "
-        "silhouette on a 50k sample, joblib.",
+        "silhouette on a 50k sample, joblib; its backtest runs that sweep at every cutoff.",
         "Peak = peak resident memory of the process during the stage (GiB, includes what "
         "earlier stages still hold). Ratio = segml / plain (pandas; polars where run).",
         "",

@@ -288,7 +288,7 @@ def plain_worker(data_dir: Path, out_dir: Path, stages: list[str], k_range: rang
         return  # the rest is the same scikit-learn code as the pandas worker
     X = None if feats is None else StandardScaler().fit_transform(_matrix(feats))
 
-    def sweep() -> int:
+    def sweep(X: np.ndarray) -> int:
         best, best_s = k_range[0], -2.0
         for k in k_range:
             lab = KMeans(k, random_state=0).fit_predict(X)
@@ -297,7 +297,7 @@ def plain_worker(data_dir: Path, out_dir: Path, stages: list[str], k_range: rang
                 best, best_s = k, s
         return best
 
-    k = meter.run("select_k", sweep, "features", X)
+    k = meter.run("select_k", lambda: sweep(X), "features", X)
     pipe = meter.run("fit", lambda: make_pipeline(
         StandardScaler(), KMeans(k, random_state=0)).fit(_matrix(feats)), "select_k", k)
     labels = None if pipe is None else pipe[-1].labels_
@@ -316,11 +316,14 @@ def plain_worker(data_dir: Path, out_dir: Path, stages: list[str], k_range: rang
     meter.run("rules", rules, "fit", labels)
 
     def backtest() -> list[float]:
+        # like segml's backtest (ClusterModel: k chosen again at every cutoff), the plain
+        # sweep at every cutoff, then the fit at its k
         out = []
         for cut in CUTOFFS:
             t = pd.Timestamp(cut) + pd.Timedelta(days=1)
             f = _plain_features(tx, t, lib)
-            p = make_pipeline(StandardScaler(), KMeans(k, random_state=0)).fit(_matrix(f))
+            k_cut = sweep(StandardScaler().fit_transform(_matrix(f)))
+            p = make_pipeline(StandardScaler(), KMeans(k_cut, random_state=0)).fit(_matrix(f))
             nxt = tx[(tx["timestamp"] >= t) & (tx["timestamp"] < t + pd.DateOffset(months=3))]
             value = nxt.groupby("customer_id")["amount"].sum().reindex(f.index, fill_value=0)
             out.append(float(value.groupby(p[-1].labels_).mean().std()))
