@@ -142,8 +142,13 @@ def _to_string_rows(s: pd.Series) -> pd.Series:
 
 def _to_ordered(s: pd.Series, table: str, column: str) -> pd.Series:
     levels = ORDERED_LEVELS[column]
-    text = _to_string(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    distinct = _distinct(s)  # a few levels over many customers: the regex per distinct label
+    text = _to_string(s if distinct is None else distinct[1]).str.lower().str.replace(
+        r"[\s\-]+", "_", regex=True)
     bad = (text.notna() & ~text.isin(levels)).to_numpy(dtype=bool)
+    if distinct is not None:
+        bad = bad[distinct[0]]
+        text = _spread(text, distinct[0], s)
     if bad.any():
         raise _fail(
             table, column, f"has values outside the levels {list(levels)}", s, bad,

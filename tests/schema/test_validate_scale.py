@@ -8,9 +8,11 @@ these tests pin each to the plain pandas definition it replaces.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segml.errors import SchemaError
 from segml.schema import parse_ids, validate_transactions
 from segml.schema.ids import _canonical_id
 from segml.schema.values import _to_status, _to_string
@@ -69,3 +71,28 @@ def test_duplicates_and_order_match_plain_pandas(rows):
     assert tx["amount"].tolist() == ref["amount"].tolist()
     deduped, _ = validate_transactions(raw, dedupe=True, timestamp_format="ISO8601")
     assert len(deduped) == len(raw) - int(raw.duplicated().sum())
+
+
+LEVEL_ATOMS = ["PhD", " phd", "Master", "first contact", "First-Contact", "first - contact",
+               "basic", None, "", "2n Cycle", "very dissatisfied", "Very-Dissatisfied "]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(LEVEL_ATOMS), min_size=1, max_size=30),
+       st.sampled_from(["education", "journey_stage", "satisfaction"]))
+def test_ordinal_labels_are_cleaned_per_distinct_value(values, column):
+    # the row-by-row definition the per-distinct-label path replaces
+    from segml.schema.columns import ORDERED_LEVELS
+    from segml.schema.values import _to_ordered
+
+    s = pd.Series(values, dtype="str", index=range(10, 10 + len(values)))
+    clean = s.str.strip().mask(lambda x: x.eq("")).str.lower()
+    expected = clean.str.replace(r"[\s\-]+", "_", regex=True)
+    outside = expected.notna() & ~expected.isin(ORDERED_LEVELS[column])
+    if outside.any():
+        with pytest.raises(SchemaError, match=rf"customers\.{column}: has values outside"):
+            _to_ordered(s, "customers", column)
+        return
+    got = _to_ordered(s, "customers", column)
+    assert got.index.tolist() == s.index.tolist()
+    assert got.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()
