@@ -18,7 +18,7 @@ module              what
                     :func:`run_pipeline`; the steps the Spark engine shares:
                     :func:`run_select_k`, :func:`resolve_verdict`,
                     :func:`fit_recommended`, :func:`check_size_floor`,
-                    :func:`describe_segments`
+                    :func:`describe_segments`, :func:`assemble_run`
 ``write``           :func:`write_run`, :func:`segments_table`, :func:`config_to_toml`
 ``summary``         :func:`print_run_summary`, :func:`summary_table`
 ==================  ==============================================================
@@ -31,6 +31,7 @@ from segml.pipeline.load import LoadedData, load_data, score_data
 from segml.pipeline.result import N_STEPS, RunResult
 from segml.pipeline.run import (
     analyse,
+    assemble_run,
     build_run_features,
     check_size_floor,
     describe_segments,
@@ -62,6 +63,7 @@ __all__ = [
     "describe_segments",
     "run_pipeline",
     "analyse",
+    "assemble_run",
     "run_model",
     "stage_checked",
     "save_run_model",

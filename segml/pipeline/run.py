@@ -23,10 +23,10 @@ from segml.pipeline.checks import check_run_config
 from segml.pipeline.load import LoadedData, load_data, run_as_of, run_id_for
 from segml.pipeline.result import Progress, RunResult, StageClock, quiet
 
-__all__ = ["analyse", "build_run_features", "model_matrix", "run_model", "run_pipeline",
-           "run_select_k", "save_run_model", "stage_checked", "apply_feature_options",
-           "check_size_floor", "describe_segments", "fallback_possible", "fit_recommended",
-           "resolve_verdict"]
+__all__ = ["analyse", "assemble_run", "build_run_features", "model_matrix", "run_model",
+           "run_pipeline", "run_select_k", "save_run_model", "stage_checked",
+           "apply_feature_options", "check_size_floor", "describe_segments",
+           "fallback_possible", "fit_recommended", "resolve_verdict"]
 
 
 def build_run_features(cfg: dict[str, Any], data: LoadedData) -> Any:
@@ -308,12 +308,8 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     ConfigError
         Too few customers for the configured k range, or a missing ``features.as_of``.
     """
-    from sklearn.metrics import adjusted_rand_score
-
     from segml.cluster.drivers import between_ss_shares
-    from segml.features import pareto
     from segml.playbook import load_playbook
-    from segml.projection import project_2d
     from segml.rules import builtin_missing_columns
 
     timings = {} if timings is None else timings
@@ -357,20 +353,65 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
     if data.transactions is not None and len(data.transactions):
         ts = data.transactions["timestamp"]
         window = (ts.min(), min(ts.max(), as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
-    truth = None
-    if data.truth is not None:
-        truth = data.truth
-        ari = adjusted_rand_score(truth.loc[frame.index], labels)
-        selection.settings["ari_vs_planted_truth"] = float(ari)
+    return assemble_run(
+        cfg, data_name=data.name, quality=data.quality, truth=data.truth,
+        run_id=run_id_for(cfg, data, as_of), fs=fs, X=X, frame=frame, selection=selection,
+        segmenter=segmenter, labels=labels, partition=tiers, described=(
+            validation, profiles, rule_labels, comparisons), timings=timings,
+        rules_skipped=rules_skipped, as_of=as_of, window=window, drivers=drivers)
+
+
+def assemble_run(cfg: dict[str, Any], *, data_name: str, quality: dict[str, Any],
+                 truth: pd.Series | None, run_id: str, fs: Any, X: Any, frame: pd.DataFrame,
+                 selection: Any, segmenter: Any, labels: pd.Series, partition: bool,
+                 described: tuple[Any, Any, dict, dict], timings: dict[str, float],
+                 rules_skipped: dict[str, Any], as_of: pd.Timestamp, window: Any,
+                 drivers: Any) -> RunResult:
+    """Build the :class:`RunResult` of an analysis (both engines: :mod:`segml.spark.run`).
+
+    Adds what every run reports besides its segments: the ARI against a planted truth
+    (``selection.settings["ari_vs_planted_truth"]``), the Pareto curve of ``monetary`` and
+    the 2-D map (centres drawn for clusters, not for a value partition).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    described : tuple
+        ``(validation, profiles, rule_labels, comparisons)`` of :func:`describe_segments`.
+    partition : bool
+        True when the segments are a value partition ("no clear segments"), not clusters.
+    data_name, quality, truth, run_id, fs, X, selection, segmenter, labels
+        The :class:`RunResult` fields of the same name.
+    timings, rules_skipped, as_of, drivers
+        The :class:`RunResult` fields of the same name.
+    frame : pandas.DataFrame
+        The clustered customers' raw feature rows.
+    window : tuple of pandas.Timestamp or None
+        ``RunResult.training_window``.
+
+    Returns
+    -------
+    RunResult
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    from segml.features import pareto
+    from segml.projection import project_2d
+
+    if truth is not None:
+        selection.settings["ari_vs_planted_truth"] = float(
+            adjusted_rand_score(truth.loc[frame.index], labels))
+    validation, profiles, rule_labels, comparisons = described
     return RunResult(
-        run_id=run_id_for(cfg, data, as_of), config=cfg, data_name=data.name,
-        quality={**data.quality, "features": fs.report}, features=fs, model_matrix=X,
+        run_id=run_id, config=cfg, data_name=data_name,
+        quality={**quality, "features": fs.report}, features=fs, model_matrix=X,
         selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
         labels=labels, rule_labels=rule_labels, comparisons=comparisons,
         pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
         projection=project_2d(X, labels.to_numpy(),
-                              None if tiers else segmenter.cluster_centers_,
-                              random_state=seg_cfg["random_state"]),
+                              None if partition else segmenter.cluster_centers_,
+                              random_state=cfg["segmentation"]["random_state"]),
         truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
         training_window=window, drivers=drivers,
     )

@@ -227,12 +227,11 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
              timings: dict[str, float]) -> RunResult:
     """Analyse on Spark: the counterpart of :func:`segml.pipeline.analyse` (module docstring)."""
     from pyspark.sql import functions as F  # noqa: N812
-    from sklearn.metrics import adjusted_rand_score
 
     from segml.cluster.drivers import between_ss_shares
-    from segml.features import pareto
     from segml.pipeline import (
         LoadedData,
+        assemble_run,
         check_size_floor,
         describe_segments,
         fit_recommended,
@@ -242,7 +241,6 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     )
     from segml.pipeline.load import run_as_of, run_id_for
     from segml.playbook import load_playbook
-    from segml.projection import project_2d
     from segml.rules import builtin_missing_columns
     from segml.spark.features import spark_feature_frame
     from segml.spark.fit import fit_spark
@@ -333,20 +331,9 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
 
     first, last = pd.Timestamp(span["a"]), pd.Timestamp(span["b"])
     window = (first, min(last, as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
-    truth = None
-    if inp.truth is not None:
-        truth = inp.truth
-        selection.settings["ari_vs_planted_truth"] = float(
-            adjusted_rand_score(truth.loc[frame.index], labels))
-    return RunResult(
-        run_id=run_id_for(cfg, data, as_of), config=cfg, data_name=inp.name,
-        quality={**inp.quality, "features": fs.report}, features=fs, model_matrix=X,
-        selection=selection, segmenter=segmenter, validation=validation, profiles=profiles,
-        labels=labels, rule_labels=rule_labels, comparisons=comparisons,
-        pareto=pareto(frame["monetary"]) if "monetary" in frame.columns else None,
-        projection=project_2d(X, labels.to_numpy(),
-                              None if partition is not None else segmenter.cluster_centers_,
-                              random_state=seg_cfg["random_state"]),
-        truth=truth, timings=timings, rules_skipped=rules_skipped, as_of=as_of,
-        training_window=window, drivers=drivers,
-    )
+    return assemble_run(
+        cfg, data_name=inp.name, quality=inp.quality, truth=inp.truth,
+        run_id=run_id_for(cfg, data, as_of), fs=fs, X=X, frame=frame, selection=selection,
+        segmenter=segmenter, labels=labels, partition=partition is not None, described=(
+            validation, profiles, rule_labels, comparisons), timings=timings,
+        rules_skipped=rules_skipped, as_of=as_of, window=window, drivers=drivers)
