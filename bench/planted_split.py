@@ -91,13 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=float, default=1.0, help="make_portfolio(noise=)")
     ap.add_argument("--rule", action="store_true", help="also run the default k sweep")
     ap.add_argument("--algorithms", default="", help="override [segmentation] algorithms")
+    ap.add_argument("--k-max", type=int, default=None, help="override [segmentation] k_max")
     args = ap.parse_args(argv)
     if args.company_size_mix:
         import segml.datasets.customers as customers
 
         customers._COMPANY_SIZE_P = np.array([float(x) for x in args.company_size_mix.split(",")])
     zero = [c for c in args.zero.split(",") if c]
-    seg = {"algorithms": args.algorithms.split(",")} if args.algorithms else {}
+    seg: dict[str, Any] = {"algorithms": args.algorithms.split(",")} if args.algorithms else {}
+    if args.k_max is not None:
+        seg["k_max"] = args.k_max
     for planted in [int(x) for x in args.planted.split(",")]:
         for seed in [int(x) for x in args.seeds.split(",")]:
             t = time.process_time()
