@@ -129,11 +129,13 @@ FORWARD_TRANSFORMS: dict[str, str] = {
 #: demographics and is structurally missing for consumers (filled at the accounts' median and
 #: standardised over all buyers), so its whole variance falls inside the B2B minority. It had
 #: weight 0.5, tuned on the demo portfolio with the old largest-stable k rule; at 0.5 k-means
-#: still split ``make_portfolio``'s planted B2B accounts by ``company_size`` in every case measured
-#: (3k / 4k / 20k customers x 3 / 5 / 8 planted; ARI at the planted k 0.72-0.75 with 5 and 8
-#: planted), and without the column the planted k reached ARI 0.935-0.964 (bench/RESULTS.md,
-#: "Issue 15: generator segments as one behavioural group" and "Issue 15: firmographic
-#: attributes describe-only").
+#: still split ``make_portfolio``'s planted B2B accounts by ``company_size`` in every case
+#: measured (3k / 4k / 20k customers x 3 / 5 / 8 planted; ARI at the planted k 0.72-0.75 with 5
+#: and 8 planted). At weight 0 (3k customers, seeds 0-2) ARI at the planted k is 0.936-0.942 /
+#: 0.958-0.961 / 0.822-0.949 with 3 / 5 / 8 planted; the B2B accounts are one segment at the
+#: planted k in 8 of 9 cases (8 planted, seed 0: split by ``unpaid_share``), and the profiles
+#: still describe it as B2B (bench/RESULTS.md, "Issue 15: generator segments as one behavioural
+#: group" and "Issue 15: firmographic attributes describe-only").
 DEFAULT_WEIGHTS: dict[str, float] = {
     "demographic": 0.0, "firmographic": 0.0, "geographic": 0.0, "psychographic": 0.0,
 }
