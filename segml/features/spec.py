@@ -117,25 +117,33 @@ FORWARD_TRANSFORMS: dict[str, str] = {
     "forward_growth_potential": "log",
 }
 
-#: Default family weights that differ from 1. ``firmographic`` (industry, company size, the B2B
-#: flag) describes B2B accounts only and is constant for consumers, so its whole distance budget
-#: falls on the B2B minority: at weight 1 k-means splits the accounts by company size before it
-#: separates consumer segments. On the demo portfolio (4,000 customers, 5 planted segments, six
-#: seeds x two sweep seeds, ``select_k`` with the largest-stable rule) the planted k was
-#: recommended in 12 of 12 sweeps at weight 0.5 with min_jaccard 0.85, 11 of 12 at weight 0.5
-#: with 0.75, and 7 of 12 at weight 1 with 0.75.
+#: Default family weights that differ from 1. Demographic, firmographic, geographic and
+#: psychographic attributes have weight 0 by default: they *describe* segments (profiles, lifts)
+#: and enter the distance only when the user gives them a weight (``[features.weights]
+#: firmographic = 1`` or ``spec.with_weights(firmographic=1)``). Value, behaviour, payment,
+#: relationship and forward value drive the segments. Issue 15: on real retail invoices the
+#: default segments split domestic from foreign customers, one segment being exactly the
+#: foreign ones.
 #:
-#: Demographic, geographic and psychographic attributes have weight 0 by default: they
-#: *describe* segments (profiles, lifts) and enter the distance only when the user gives them a
-#: weight (issue 15: on real retail invoices the default segments split domestic from foreign
-#: customers, one segment being exactly the foreign ones). Value, behaviour, payment,
-#: relationship and forward value drive the segments.
+#: ``firmographic`` (industry, company size, the B2B flag) is the B2B counterpart of the
+#: demographics and is structurally missing for consumers (filled at the accounts' median and
+#: standardised over all buyers), so its whole variance falls inside the B2B minority. It had
+#: weight 0.5, tuned on the demo portfolio with the old largest-stable k rule; at 0.5 k-means
+#: still split ``make_portfolio``'s planted B2B accounts by ``company_size`` in every case
+#: measured (3k / 4k / 20k customers x 3 / 5 / 8 planted; ARI at the planted k 0.72-0.75 with 5
+#: and 8 planted). At weight 0 (3k customers, seeds 0-2) ARI at the planted k is 0.936-0.942 /
+#: 0.958-0.961 / 0.822-0.949 with 3 / 5 / 8 planted; the B2B accounts are one segment at the
+#: planted k in 8 of 9 cases (8 planted, seed 0: split by ``unpaid_share``), and the profiles
+#: still describe it as B2B (bench/RESULTS.md, "Issue 15: generator segments as one behavioural
+#: group" and "Issue 15: firmographic attributes describe-only").
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "firmographic": 0.5, "demographic": 0.0, "geographic": 0.0, "psychographic": 0.0,
+    "demographic": 0.0, "firmographic": 0.0, "geographic": 0.0, "psychographic": 0.0,
 }
 
 #: Families that only describe segments unless given a weight (see :data:`DEFAULT_WEIGHTS`).
-DESCRIBE_ONLY_FAMILIES: tuple[str, ...] = ("demographic", "geographic", "psychographic")
+DESCRIBE_ONLY_FAMILIES: tuple[str, ...] = (
+    "demographic", "firmographic", "geographic", "psychographic",
+)
 
 # Default family/transform per canonical feature-frame column; prefixes below.
 _DEFAULTS: dict[str, tuple[str, str]] = {
@@ -520,13 +528,12 @@ class FeatureSpec:
         winsorising, nominal attributes through rare-grouped one-hot,
         high-cardinality geography (province, city, postcode) through frequency
         encoding, ordered attributes through ordinal codes, flags pass through.
-        Every family gets weight 1 except ``firmographic`` (0.5) and the
-        demographic, geographic and psychographic attributes (0: describe only; see
-        :data:`DEFAULT_WEIGHTS`). Identifiers, dates, scores derived from
-        other columns (``r_score``, ``rfm_code``, ``abc_class``), raw inputs
-        replaced by derived columns (``birth_year``, ``age_band``,
-        ``journey_stage``, ``satisfaction``, campaign counts) and unknown
-        columns are left out.
+        Every family gets weight 1 except the demographic, firmographic, geographic
+        and psychographic attributes (0: describe only; see :data:`DEFAULT_WEIGHTS`).
+        Identifiers, dates, scores derived from other columns (``r_score``,
+        ``rfm_code``, ``abc_class``), raw inputs replaced by derived columns
+        (``birth_year``, ``age_band``, ``journey_stage``, ``satisfaction``, campaign
+        counts) and unknown columns are left out.
 
         Parameters
         ----------

@@ -395,11 +395,15 @@ def test_every_family_builds_encodes_and_weights():
     assert set(fs.spec.families) == {
         "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
         "geographic", "psychographic"}
-    # attributes are describe-only by default: weight 0, not in the matrix
-    for fam in ("demographic", "geographic", "psychographic"):
+    # attributes (firmographics too: B2B-only) are describe-only by default: weight 0, not in
+    # the matrix
+    for fam in ("demographic", "firmographic", "geographic", "psychographic"):
         assert fs.spec.families[fam].weight == 0.0
-    assert "city_freq" not in make_preprocessor(_structural(fs.spec), f).fit_transform(f)
-    spec = fs.spec.with_weights(demographic=1, geographic=1, psychographic=1)
+    X0 = make_preprocessor(_structural(fs.spec), f).fit_transform(f)
+    for name in ("city_freq", "company_size", "is_b2b"):
+        assert name not in X0.columns
+    # a weight given back puts them in; firmographic at 0.5 checks a budget other than 1
+    spec = fs.spec.with_weights(demographic=1, firmographic=0.5, geographic=1, psychographic=1)
     pre = make_preprocessor(_structural(spec), f)
     X = pre.fit_transform(f)
     assert np.isfinite(X.to_numpy()).all()
@@ -407,7 +411,7 @@ def test_every_family_builds_encodes_and_weights():
                  "survey_price", "latitude", "journey_stage_ord", "education", "gender_f"):
         assert name in X.columns
     # every family's variance budget (flags apart) equals its weight: 1, except firmographic
-    # (B2B-only) at 0.5, and payment, whose only non-flag columns (days late) are constant in
+    # (given 0.5 above), and payment, whose only non-flag columns (days late) are constant in
     # this frame (late_share, unpaid_share and payment_risk are 0/1 here: flags)
     for fam in spec.families:
         block = pre.named_transformers_[fam]

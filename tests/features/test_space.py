@@ -95,6 +95,37 @@ def test_weight_zero_family_is_describe_only():
         make_preprocessor(spec.with_weights(value=0), f[["monetary", "recency_days", "age"]])
 
 
+def test_firmographic_family_is_describe_only_until_weighted():
+    """B2B-only columns (issue 15) describe segments by default; a config weight puts them back."""
+    from types import SimpleNamespace
+
+    from segml.config import validate_config
+    from segml.pipeline.run import apply_feature_options
+
+    f = _frame().assign(
+        is_b2b=pd.array([True] * 10 + [False] * 90, dtype="boolean"),
+        company_size=pd.Categorical(["micro", "small", "medium", "large", "small"] * 2
+                                    + [None] * 90,
+                                    categories=["micro", "small", "medium", "large"],
+                                    ordered=True))
+    spec = FeatureSpec.default(f.columns)
+    assert spec.families["firmographic"].weight == 0.0
+    assert spec.families["firmographic"].columns == {"is_b2b": "passthrough",
+                                                     "company_size": "ordinal"}
+    X = make_preprocessor(spec, f).fit_transform(f)
+    assert set(X.columns) == {"monetary", "recency_days", "complaints",
+                              "missingindicator_recency_days"}
+    table = describe_space(spec, f).set_index("column")
+    assert table.loc["is_b2b", "role"] == "describe only"
+    assert table.loc["company_size", "role"] == "describe only"
+    # [features.weights] firmographic = 1 gives the family its weight back
+    cfg = validate_config({"features": {"weights": {"firmographic": 1}}})
+    fs = apply_feature_options(cfg, SimpleNamespace(spec=spec, report={}, frame=f))
+    assert fs.spec.families["firmographic"].weight == 1.0
+    X1 = make_preprocessor(fs.spec, f).fit_transform(f)
+    assert {"is_b2b", "company_size"} <= set(X1.columns)
+
+
 def test_redundant_value_columns_keep_monetary():
     rng = np.random.default_rng(1)
     m = rng.lognormal(3, 1, 200)

@@ -42,7 +42,7 @@ def test_default_spec_families_transforms_and_order():
         "demographic": {"weight": 0.0, "columns": {
             "age": "standard", "income": "log", "education": "ordinal",
             "marital_status": "onehot"}},
-        "firmographic": {"weight": 0.5, "columns": {
+        "firmographic": {"weight": 0.0, "columns": {
             "is_b2b": "passthrough", "company_size": "ordinal"}},
         "geographic": {"weight": 0.0, "columns": {
             "region": "onehot", "city": "frequency", "latitude": "standard"}},

@@ -41,14 +41,15 @@ def test_score_one_matches_score_features_default_spec(default_spec_model) -> No
 
 
 def test_score_one_bool_column_takes_numbers_and_refuses_text(default_spec_model) -> None:
-    """A bool column (is_b2b) reads 0/1 like the batch path; text is a SchemaError, not a
+    """A bool column (payment_risk) reads 0/1 like the batch path; text is a SchemaError, not a
     bare ValueError (the service turned that into a 500)."""
     model, frame = default_spec_model
     bools = [c for c, spec in model.contract.items() if spec.get("kind") == "bool"]
-    assert "is_b2b" in bools
+    # is_b2b (firmographic) is describe-only by default since issue 15, so not in the model
+    assert bools == ["payment_risk", "showed_interest"]
     rec = frame.iloc[3].to_dict()
-    as_num = rec | {"is_b2b": float(bool(rec["is_b2b"]))}
+    as_num = rec | {"payment_risk": float(bool(rec["payment_risk"]))}
     assert score_one(model, as_num)["segment_id"] == score_one(model, rec)["segment_id"]
-    with pytest.raises(SchemaError, match=r"feature 'is_b2b' should be true/false \(or 0/1\) "
-                                          r"but got 'yes'\. Fix: convert it"):
-        score_one(model, rec | {"is_b2b": "yes"})
+    with pytest.raises(SchemaError, match=r"feature 'payment_risk' should be true/false "
+                                          r"\(or 0/1\) but got 'yes'\. Fix: convert it"):
+        score_one(model, rec | {"payment_risk": "yes"})
