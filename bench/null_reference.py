@@ -47,8 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gap_copula  # noqa: E402
 import k_rules  # noqa: E402
 
+#: results folder; the k rules' sweeps (matrix, reproducibility table, ARI per k) are cached
+#: under its ``sweeps``
 OUT = Path("/tmp/null-reference")
-#: the k rules' sweeps (matrix, reproducibility table, ARI per k) are cached here
 SWEEPS = OUT / "sweeps"
 REFERENCES = ("hurdle", "perm")
 
@@ -160,11 +161,15 @@ def hurdle_copula_reference(X: Any, rng: np.random.RandomState, n_references: in
     """
     Z = _check_matrix(X)
     groups = _groups(Z, min_share, min_group_size)
-    draws = [gap_copula.copula_reference(Z[idx], rng, n_references) for idx in groups]
+    # a one-row group (only the pooled one can be) is its own permutation; the copula's
+    # correlation is undefined there
+    draws = [gap_copula.copula_reference(Z[idx], rng, n_references) if len(idx) > 1 else None
+             for idx in groups]
     for _ in range(int(n_references)):
-        R = np.empty_like(Z)
+        R = Z.copy()
         for idx, draw in zip(groups, draws, strict=True):
-            R[idx] = next(draw)
+            if draw is not None:
+                R[idx] = next(draw)
         yield R
 
 
@@ -301,6 +306,7 @@ def table(out: Path | None = None, references: tuple[str, ...] = REFERENCES) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    global OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["run", "table"])
     ap.add_argument("--cases", default="nulls", help="nulls | planted | mall")
@@ -309,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--references", default="hurdle,perm")
     ap.add_argument("--B", type=int, default=10)
+    ap.add_argument("--out", type=Path, default=OUT,
+                    help="results folder (sweeps cached under its 'sweeps')")
     args = ap.parse_args(argv)
-    k_rules.CACHE = SWEEPS
+    OUT = args.out
+    k_rules.CACHE = OUT / "sweeps"
     refs = args.references.split(",")
     if args.what == "table":
         print(table(references=tuple(refs)))
