@@ -37,6 +37,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ def point_mass_values(X: Any, *, min_share: float = 0.05) -> dict[int, float]:
     return out
 
 
-def pattern_groups(X: Any, *, min_share: float = 0.05, min_group_size: int = 30) -> np.ndarray:
+def pattern_groups(X: Any, *, min_share: float = 0.05, min_group_size: int = 30,
+                   depth: int = 1) -> np.ndarray:
     """Group label per row: its point-mass pattern, small patterns pooled.
 
     Parameters
@@ -105,6 +107,11 @@ def pattern_groups(X: Any, *, min_share: float = 0.05, min_group_size: int = 30)
         See :func:`point_mass_values`.
     min_group_size : int, default=30
         Patterns with fewer rows share one pooled group.
+    depth : int, default=1
+        Above 1, each group is split again by the point masses found within it (e.g. repeat
+        buyers at two purchases), ``depth - 1`` times; the rows of a group's small patterns
+        form a group of their own when they number ``min_group_size`` or more, else they join
+        the group's largest part, so the coarser pattern is always kept.
 
     Returns
     -------
@@ -122,6 +129,8 @@ def pattern_groups(X: Any, *, min_share: float = 0.05, min_group_size: int = 30)
     Z = _check_matrix(X)
     if int(min_group_size) != min_group_size or min_group_size < 1:
         raise ValueError(f"min_group_size={min_group_size!r} should be an integer >= 1.")
+    if int(depth) != depth or depth < 1:
+        raise ValueError(f"depth={depth!r} should be an integer >= 1.")
     modes = point_mass_values(Z, min_share=min_share)
     if not modes:
         return np.zeros(Z.shape[0], dtype=int)
@@ -131,17 +140,38 @@ def pattern_groups(X: Any, *, min_share: float = 0.05, min_group_size: int = 30)
     big = counts >= min_group_size
     relabel = np.full(len(uniq), -1)
     relabel[big] = np.arange(int(big.sum()))
-    return relabel[np.ravel(inverse)]
+    labels = relabel[np.ravel(inverse)]
+    for _ in range(int(depth) - 1):
+        labels = _refine(Z, labels, min_share, int(min_group_size))
+    return labels
 
 
-def _groups(X: np.ndarray, min_share: float, min_group_size: int) -> list[np.ndarray]:
-    labels = pattern_groups(X, min_share=min_share, min_group_size=min_group_size)
+def _refine(Z: np.ndarray, labels: np.ndarray, min_share: float,
+            min_group_size: int) -> np.ndarray:
+    out = np.full(len(labels), -1)
+    nxt = 0
+    for g in np.unique(labels[labels >= 0]):
+        idx = np.flatnonzero(labels == g)
+        sub = pattern_groups(Z[idx], min_share=min_share, min_group_size=min_group_size)
+        small = sub < 0
+        if 0 < small.sum() < min_group_size:
+            sub[small] = np.argmax(np.bincount(sub[~small])) if (~small).any() else 0
+        _, sub = np.unique(sub, return_inverse=True)
+        out[idx] = nxt + np.ravel(sub)
+        nxt += int(sub.max()) + 1
+    return out
+
+
+def _groups(X: np.ndarray, min_share: float, min_group_size: int,
+            depth: int) -> list[np.ndarray]:
+    labels = pattern_groups(X, min_share=min_share, min_group_size=min_group_size,
+                            depth=depth)
     return [np.flatnonzero(labels == g) for g in np.unique(labels)]
 
 
 def hurdle_copula_reference(X: Any, rng: np.random.RandomState, n_references: int = 1, *,
-                            min_share: float = 0.05, min_group_size: int = 30
-                            ) -> Iterator[np.ndarray]:
+                            min_share: float = 0.05, min_group_size: int = 30,
+                            depth: int = 1) -> Iterator[np.ndarray]:
     """Reference data sets: one Gaussian copula per point-mass pattern group.
 
     Parameters
@@ -149,7 +179,7 @@ def hurdle_copula_reference(X: Any, rng: np.random.RandomState, n_references: in
     X : array-like of shape (n_samples, n_features)
     rng : numpy.random.RandomState
     n_references : int, default=1
-    min_share, min_group_size
+    min_share, min_group_size, depth
         See :func:`pattern_groups`.
 
     Yields
@@ -160,7 +190,7 @@ def hurdle_copula_reference(X: Any, rng: np.random.RandomState, n_references: in
         group is a permutation of ``X``'s column j within it.
     """
     Z = _check_matrix(X)
-    groups = _groups(Z, min_share, min_group_size)
+    groups = _groups(Z, min_share, min_group_size, depth)
     # a one-row group (only the pooled one can be) is its own permutation; the copula's
     # correlation is undefined there
     draws = [gap_copula.copula_reference(Z[idx], rng, n_references) if len(idx) > 1 else None
@@ -174,8 +204,8 @@ def hurdle_copula_reference(X: Any, rng: np.random.RandomState, n_references: in
 
 
 def group_permutation_reference(X: Any, rng: np.random.RandomState, n_references: int = 1, *,
-                                min_share: float = 0.05, min_group_size: int = 30
-                                ) -> Iterator[np.ndarray]:
+                                min_share: float = 0.05, min_group_size: int = 30,
+                                depth: int = 1) -> Iterator[np.ndarray]:
     """Reference data sets: every column permuted independently within each pattern group.
 
     Parameters
@@ -183,7 +213,7 @@ def group_permutation_reference(X: Any, rng: np.random.RandomState, n_references
     X : array-like of shape (n_samples, n_features)
     rng : numpy.random.RandomState
     n_references : int, default=1
-    min_share, min_group_size
+    min_share, min_group_size, depth
         See :func:`pattern_groups`.
 
     Yields
@@ -193,7 +223,7 @@ def group_permutation_reference(X: Any, rng: np.random.RandomState, n_references
         column j in that group, drawn independently of the other columns.
     """
     Z = _check_matrix(X)
-    groups = _groups(Z, min_share, min_group_size)
+    groups = _groups(Z, min_share, min_group_size, depth)
     for _ in range(int(n_references)):
         R = Z.copy()
         for idx in groups:
@@ -230,6 +260,7 @@ def largest_supported_rule(gap: pd.DataFrame, reproducible: list[int], *,
 
 def _reference(name: str):
     return {"hurdle": hurdle_copula_reference, "perm": group_permutation_reference,
+            "hurdle2": partial(hurdle_copula_reference, depth=2),
             "copula": "copula"}[name]
 
 

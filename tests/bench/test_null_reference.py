@@ -65,6 +65,24 @@ def test_groups_under_30_rows_are_pooled(bench):
     assert (labels[45:] == 0).all() and (labels[:35] == 1).all()
 
 
+def test_depth_two_splits_a_group_by_its_own_point_mass(bench):
+    # frequency 0 in 60 rows (the mode); among the other 70, frequency 1 in 40 rows (a point
+    # mass found only within that group) and 30 distinct values; col 1 distinct
+    freq = np.r_[np.zeros(60), np.ones(40), 2.0 + np.arange(30)]
+    X = np.column_stack([freq, np.arange(130.0)])
+    assert np.bincount(bench.pattern_groups(X)).tolist() == [70, 60]
+    labels = bench.pattern_groups(X, depth=2)
+    # group 0 (frequency > 0) split into frequency > 1 (30 rows) and frequency 1 (40 rows)
+    assert np.bincount(labels).tolist() == [30, 40, 60]
+    assert (labels[:60] == 2).all() and (labels[60:100] == 1).all() and (labels[100:] == 0).all()
+    # a sub-pattern under 30 rows joins its group's largest part: no split
+    assert np.bincount(bench.pattern_groups(X[:120], depth=2)).tolist() == [60, 60]
+    (R,) = bench.hurdle_copula_reference(X, np.random.RandomState(0), depth=2)
+    np.testing.assert_array_equal(R[:100, 0], freq[:100])  # the two point masses stay
+    for idx in (slice(0, 60), slice(60, 100), slice(100, 130)):
+        np.testing.assert_array_equal(np.sort(R[idx], axis=0), np.sort(X[idx], axis=0))
+
+
 @pytest.mark.parametrize("name", ["hurdle_copula_reference", "group_permutation_reference"])
 def test_references_keep_patterns_proportions_and_group_marginals(bench, name):
     make = getattr(bench, name)
@@ -140,6 +158,8 @@ def test_bad_input_is_refused(bench):
         bench.pattern_groups(TEN, min_group_size=0)
     with pytest.raises(ValueError, match=r"min_group_size=2.5 should be an integer >= 1"):
         bench.pattern_groups(TEN, min_group_size=2.5)
+    with pytest.raises(ValueError, match="depth=0 should be an integer >= 1"):
+        bench.pattern_groups(TEN, depth=0)
     with pytest.raises(ValueError, match=r"2-D array with at least one row; got shape \(3,\)"):
         next(bench.hurdle_copula_reference([1.0, 2.0, 3.0], np.random.RandomState(0)))
     with pytest.raises(ValueError, match="NaN or infinite"):
