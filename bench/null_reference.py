@@ -27,7 +27,11 @@ Usage::
     python bench/null_reference.py run --cases nulls --seeds 0,1,2
     python bench/null_reference.py run --cases planted --planted 1,3,5,8 --seeds 0,1,2
     python bench/null_reference.py run --cases mall --seeds 0,1,2
-    python bench/null_reference.py table
+    python bench/null_reference.py run --cases nulls --seeds 3,4,5,6,7,8,9 \\
+        --references hurdle,hurdle2 --out /tmp/null-reference-more
+    python bench/null_reference.py table --references hurdle,perm,hurdle2
+
+(``hurdle2``: the hurdle copula with ``depth=2`` pattern groups, see :func:`pattern_groups`.)
 """
 
 from __future__ import annotations
@@ -342,6 +346,29 @@ def table(out: Path | None = None, references: tuple[str, ...] = REFERENCES) -> 
     return "\n".join(lines)
 
 
+def summary(out: Path | None = None, references: tuple[str, ...] = REFERENCES) -> str:
+    """Markdown: per reference and case, k per seed (largest / within 1 s) and how many right."""
+    rows = [json.loads(p.read_text()) for p in sorted((out or OUT).glob("case_*.json"))]
+    cases = sorted({(r["case"], r["planted"]) for r in rows},
+                   key=lambda c: (c[0] not in k_rules.NULL_CASES, c))
+    lines = ["| reference | case | k per seed (largest) | right | k per seed (within 1 s) "
+             "| right |", "|---|---|---|---:|---|---:|"]
+    for ref in references:
+        for case, planted in cases:
+            rs = sorted((r for r in rows if (r["case"], r["planted"]) == (case, planted)
+                         and ref in r["refs"]), key=lambda r: r["seed"])
+            if not rs:
+                continue
+            name = case if case != "planted" else f"planted {planted}"
+            ks = [r["refs"][ref]["k"] for r in rs]
+            k1 = [r["refs"][ref]["k_within_1s"] for r in rs]
+            t = rs[0]["truth_k"]
+            lines.append(f"| {ref} | {name} | {' '.join(map(str, ks))} | "
+                         f"{sum(k == t for k in ks)}/{len(ks)} | {' '.join(map(str, k1))} | "
+                         f"{sum(k == t for k in k1)}/{len(k1)} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     global OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -360,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     refs = args.references.split(",")
     if args.what == "table":
         print(table(references=tuple(refs)))
+        print()
+        print(summary(references=tuple(refs)))
         return 0
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     if args.cases == "nulls":
