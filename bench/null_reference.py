@@ -30,6 +30,7 @@ Usage::
     python bench/null_reference.py run --cases nulls --seeds 3,4,5,6,7,8,9 \\
         --references hurdle,hurdle2 --out /tmp/null-reference-more
     python bench/null_reference.py table --references hurdle,perm,hurdle2
+    python bench/null_reference.py diagnose --seeds 0,1,2,8
 
 (``hurdle2``: the hurdle copula with ``depth=2`` pattern groups, see :func:`pattern_groups`.)
 """
@@ -369,10 +370,54 @@ def summary(out: Path | None = None, references: tuple[str, ...] = REFERENCES) -
     return "\n".join(lines)
 
 
+def diagnose(seed: int) -> str:
+    """The BG/NBD null's diagnostics quoted in bench/RESULTS.md, for one seed (plain text).
+
+    Pattern groups (depth 1 and 2), k-means at k = 2, 3, 4 against the depth-1 groups, the
+    hurdle gap at k = 2, 3 against three reference seeds and B = 50 (k up to 4), every group
+    alone against its own Gaussian copula, and the repeat buyers against a hurdle of their own.
+    """
+    from scipy.stats import norm
+    from sklearn.cluster import KMeans
+
+    z = float(norm.ppf(1 - 0.05 / 9))  # the table's Bonferroni over k = 2..10
+    Z, _ = k_rules.case_matrix("bgnbd_population", 0, 1, seed)
+    lab = pattern_groups(Z)
+    lab2 = pattern_groups(Z, depth=2)
+    out = [f"seed {seed}: repeat buyers {int((lab == 0).sum())}, one-timers "
+           f"{int((lab == 1).sum())}; depth-2 groups {np.bincount(lab2).tolist()} "
+           "(repeaters at frequency >= 2, at 1, one-timers)"]
+    for k in (2, 3, 4):
+        km = KMeans(k, n_init=10, random_state=seed).fit_predict(Z)
+        tab = pd.crosstab(km, pd.Series(lab).map({0: "repeaters", 1: "one-timers"}))
+        out.append(f"  k-means k={k} clusters x group: {tab.to_dict(orient='index')}")
+    for B, rs in ((10, seed), (10, seed + 100), (10, seed + 200), (50, seed)):
+        g = gap_copula.copula_gap(Z, 4, n_references=B, reference=hurdle_copula_reference,
+                                  random_state=rs)
+        out.append(f"  hurdle B={B} random_state={rs}: Gap(2) {g.gap[2]:.4f} vs z·s "
+                   f"{z * g.gap_s[2]:.4f}, Gap(3) {g.gap[3]:.4f} vs {z * g.gap_s[3]:.4f}")
+    for name, groups, k_max in (("depth 1", lab, 4), ("depth 2", lab2, 5)):
+        for grp in np.unique(groups):
+            G = gap_copula.copula_gap(Z[groups == grp], k_max, n_references=10,
+                                      reference="copula", random_state=seed)
+            out.append(f"  {name} group {grp} ({int((groups == grp).sum())} rows) alone vs its "
+                       f"copula: Gap(2..{k_max}) {G.gap.loc[2:].round(4).tolist()}, "
+                       f"s {G.gap_s.loc[2:].round(4).tolist()}")
+    R = Z[lab == 0]
+    share = {j: round(float((R[:, j] == v).mean()), 3) for j, v in point_mass_values(R).items()}
+    out.append(f"  repeat buyers: point masses among them (column: share) {share}")
+    for ref in ("copula", hurdle_copula_reference):
+        G = gap_copula.copula_gap(R, 6, n_references=10, reference=ref, random_state=seed)
+        out.append(f"  repeat buyers vs {'their copula' if ref == 'copula' else 'their hurdle'}"
+                   f": Gap(2..6) {G.gap.loc[2:].round(4).tolist()}, "
+                   f"s {G.gap_s.loc[2:].round(4).tolist()}")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     global OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["run", "table"])
+    ap.add_argument("what", choices=["run", "table", "diagnose"])
     ap.add_argument("--cases", default="nulls", help="nulls | planted | mall")
     ap.add_argument("--planted", default="1,3,5,8")
     ap.add_argument("--size", type=int, default=3000)
@@ -391,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(references=tuple(refs)))
         return 0
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    if args.what == "diagnose":
+        c0 = time.process_time()
+        for seed in seeds:
+            print(diagnose(seed), flush=True)
+        print(f"{time.process_time() - c0:.1f} CPU s, load {Path('/proc/loadavg').read_text()}")
+        return 0
     if args.cases == "nulls":
         todo = [(c, 0, 1, s) for s in seeds for c in k_rules.NULL_CASES]
     elif args.cases == "planted":
