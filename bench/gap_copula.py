@@ -35,7 +35,7 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,14 +114,21 @@ def _log_w(X: np.ndarray, k: int, n_init: int, seed: int) -> float:
 
 
 def copula_gap(X: Any, k_max: int = 10, *, n_references: int = 10, n_init: int = 10,
-               sample_size: int = 20_000, reference: str = "copula",
-               random_state: int = 0) -> pd.DataFrame:
-    """Gap curve of ``X`` against the copula (or rank-normal Gaussian) null, k = 1..k_max."""
+               sample_size: int = 20_000, reference: str | Callable[..., Iterator[np.ndarray]]
+               = "copula", random_state: int = 0) -> pd.DataFrame:
+    """Gap curve of ``X`` against the copula (or rank-normal Gaussian) null, k = 1..k_max.
+
+    ``reference`` may also be a callable with :func:`copula_reference`'s signature
+    ``(X, rng, n_references)`` yielding reference arrays of ``X``'s shape (used by
+    ``bench/null_reference.py``).
+    """
     rng = np.random.RandomState(random_state)
     Z = np.asarray(X, dtype=np.float64)
     if Z.shape[0] > sample_size:
         Z = Z[np.sort(rng.choice(Z.shape[0], size=sample_size, replace=False))]
-    if reference == "rank_normal":
+    if callable(reference):
+        refs = reference(Z, rng, n_references)
+    elif reference == "rank_normal":
         Z = _rank_normal(Z)
         refs = rank_normal_reference(Z, rng, n_references)
     else:

@@ -148,6 +148,23 @@ def _matrix(case: str, size: int, planted: int, seed: int) -> tuple[np.ndarray, 
     return Z, truth
 
 
+def case_matrix(case: str, size: int, planted: int, seed: int) -> tuple[np.ndarray, Any]:
+    """The (cached) matrix a sweep clusters, and the planted truth's codes (None without one).
+
+    Parameters
+    ----------
+    case : str
+        ``"planted"``, ``"mall"`` or a name of :data:`NULL_CASES`.
+    size, planted, seed : int
+        As in :func:`sweep` (nulls: size 0, planted 1).
+
+    Returns
+    -------
+    tuple of numpy.ndarray and (numpy.ndarray or None)
+    """
+    return _matrix(case, size, planted, seed)
+
+
 def sweep(case: str, size: int, planted: int, seed: int) -> dict[str, Any]:
     """One cached k-means ``select_k`` sweep and the ARI at every k (see the module docstring)."""
     from sklearn.cluster import KMeans
