@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path("/tmp/wt-rule15-cache")
+#: where matrices and sweeps are cached (``--cache``); the code's features change the matrices,
+#: so use a new folder after a feature-space change (stop 27: the firmographic weight)
+CACHE = ROOT / "bench" / ".data" / "k_rules"
 NULL_CASES = ("gaussian_blob", "uniform_box", "lognormal_rfm", "bgnbd_population")
 #: the tests' fast sweep settings (tests/cluster/test_no_structure.py)
 FAST = dict(n_stability=5, n_references=5, n_splits=3, sample_silhouette_size=500,
@@ -216,7 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="3000")
     ap.add_argument("--planted", default="1,3,5,8")
     ap.add_argument("--seeds", default="6", help="a count (6 = 0..5) or a list ('0,3,')")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="cache folder (default bench/.data/k_rules; a new one after a feature "
+                         "change)")
     args = ap.parse_args(argv)
+    global CACHE
+    CACHE = args.cache or CACHE
     seeds = ([int(s) for s in args.seeds.split(",") if s.strip()] if "," in args.seeds
              else list(range(int(args.seeds))))
     if args.what == "sweep":
