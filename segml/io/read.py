@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from segml._memory import release_unused
 from segml.errors import SchemaError
 from segml.readers import clip, fix_option, number_text, read_table
 from segml.schema import (
@@ -64,7 +65,10 @@ def read_transactions(path: str | os.PathLike[str], mapping: Mapping[str, str] |
                      sheet=sheet, **_text_as_text(mapping, TRANSACTION_COLUMNS, read_kwargs))
     raw = drop_ignored(raw, ignore_columns, "transactions")
     _check_number_marks(raw, mapping, TRANSACTION_COLUMNS, "transactions", decimal, thousands)
-    return validate_transactions(raw, mapping, **validate_kwargs)
+    out = validate_transactions(raw, mapping, **validate_kwargs)
+    del raw  # the raw frame's pages go back to the OS, not to every later stage's peak
+    release_unused()
+    return out
 
 
 def read_customers(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = None,
