@@ -19,6 +19,9 @@ the mode is >= 0.9). Two guards on top of ``ps_largest``, thresholds fixed befor
   the union takes; prediction strength >= 0.8 on those rows only, the sweep's ``n_splits``,
   ``n_init=10``; k - m < 2 is "not reproducible": the partition is then the one-column rule and
   nothing more); ``ps_largest`` on the reproducible k that remain (1 when none).
+- ``g1b`` (``g1_choose(..., both_sides=True)``, added after the first runs showed g1 discounting
+  planted segments that sit off a point mass): as g1, but a split is also kept when the rows
+  **at** the point mass are reproducible at m (the union of m segments is itself structure).
 - ``g2`` (:func:`g2_choose`): at ``ps_largest``'s k, the columns whose point mass a segment
   captures (Jaccard >= 0.9); the sweep is run again (same settings) on the rows off every one of
   those point masses; structure is kept only when that sub-sweep's ``ps_largest`` is >= 2.
@@ -186,7 +189,7 @@ def partition_point_masses(X: Any, labels: Any, *, min_share: float = MODE_SHARE
 
 
 def g1_choose(guard: pd.DataFrame, *, capture: float = CAPTURE,
-              ps_threshold: float = PS_THRESHOLD) -> int:
+              ps_threshold: float = PS_THRESHOLD, both_sides: bool = False) -> int:
     """Guard g1: ``ps_largest`` after discounting the reproducible k that are point-mass splits.
 
     Parameters
@@ -195,10 +198,15 @@ def g1_choose(guard: pd.DataFrame, *, capture: float = CAPTURE,
         One row per k of the sweep (k = 1 included): ``k``, ``gap``, ``reproducible`` (bool),
         ``jaccard`` (the best point-mass Jaccard at k; NaN without a point mass or at k = 1),
         ``off_k`` (k - m) and ``off_ps`` (prediction strength of the rows off that point mass
-        at ``off_k``; NaN when not computed).
+        at ``off_k``; NaN when not computed); with ``both_sides`` also ``at_m`` (m) and
+        ``at_ps`` (prediction strength of the rows at the point mass at m).
     capture, ps_threshold : float
         A reproducible k >= 2 is discounted when ``jaccard >= capture`` and not
         (``off_k >= 2`` and ``off_ps >= ps_threshold``).
+    both_sides : bool, default=False
+        ``g1b`` (added after the first runs, see ``bench/RESULTS.md``): a split is also kept
+        when the rows **at** the point mass are reproducible at m (``at_m >= 2`` and ``at_ps
+        >= ps_threshold``), i.e. when the union of segments on the mass is itself structure.
 
     Returns
     -------
@@ -214,6 +222,8 @@ def g1_choose(guard: pd.DataFrame, *, capture: float = CAPTURE,
     2
     """
     need = {"k", "gap", "reproducible", "jaccard", "off_k", "off_ps"}
+    if both_sides:
+        need |= {"at_m", "at_ps"}
     if missing := sorted(need - set(guard.columns)):
         raise ValueError(f"guard table lacks columns {missing}; it needs {sorted(need)}.")
     tab = guard.set_index(guard["k"].astype(int))
@@ -226,6 +236,9 @@ def g1_choose(guard: pd.DataFrame, *, capture: float = CAPTURE,
         split = pd.notna(row["jaccard"]) and row["jaccard"] >= capture
         off_ok = (pd.notna(row["off_k"]) and row["off_k"] >= 2 and pd.notna(row["off_ps"])
                   and row["off_ps"] >= ps_threshold)
+        if both_sides:
+            off_ok = off_ok or bool(pd.notna(row["at_m"]) and row["at_m"] >= 2
+                                    and pd.notna(row["at_ps"]) and row["at_ps"] >= ps_threshold)
         if split and not off_ok:
             continue
         kept.append(k)
@@ -299,22 +312,30 @@ def run_case(case: str, size: int, planted: int, seed: int) -> dict[str, Any]:
         labels_at[k] = lab
         pm = partition_point_masses(Z, lab)
         entry: dict[str, Any] = {"masses": pm.head(3).to_dict(orient="records"),
-                                 "jaccard": float(pm["jaccard"].iloc[0]) if len(pm) else None}
+                                 "jaccard": float(pm["jaccard"].iloc[0]) if len(pm) else None,
+                                 "sizes": np.bincount(lab).tolist()}
+        if len(pm):
+            best = masks[int(pm["column"].iloc[0])]
+            entry["shares"] = [round(float(best[lab == c].mean()), 3) for c in range(k)]
         if len(pm) and pm["jaccard"].iloc[0] >= CAPTURE:
             best = pm.iloc[0]
-            off = ~masks[int(best["column"])]
-            off_k = k - int(best["m"])
-            entry.update(off_rows=int(off.sum()), off_k=off_k)
-            if off_k >= 2 and off.sum() >= 2 * off_k:
-                entry["off_ps"] = round(prediction_strength(
-                    Z[off], off_k, n_splits=n_splits, n_init=10, random_state=seed).mean, 4)
+            at = masks[int(best["column"])]
+            off_k, at_m = k - int(best["m"]), int(best["m"])
+            entry.update(off_rows=int((~at).sum()), off_k=off_k, at_m=at_m)
+            for key, rows, kk in (("off_ps", ~at, off_k), ("at_ps", at, at_m)):
+                if kk >= 2 and rows.sum() >= 2 * kk:
+                    entry[key] = round(prediction_strength(
+                        Z[rows], kk, n_splits=n_splits, n_init=10, random_state=seed).mean, 4)
         per_k[str(k)] = entry
     guard = tab[["k", "gap"]].copy()
     guard["reproducible"] = guard["k"].isin(rep)
     guard["jaccard"] = [per_k.get(str(k), {}).get("jaccard") for k in guard["k"]]
     guard["off_k"] = [per_k.get(str(k), {}).get("off_k") for k in guard["k"]]
-    guard["off_ps"] = [per_k.get(str(k), {}).get("off_ps") for k in guard["k"]]
-    g1 = g1_choose(guard.astype({"jaccard": float, "off_k": float, "off_ps": float}))
+    for col in ("off_ps", "at_m", "at_ps"):
+        guard[col] = [per_k.get(str(k), {}).get(col) for k in guard["k"]]
+    guard = guard.astype({c: float for c in ("jaccard", "off_k", "off_ps", "at_m", "at_ps")})
+    g1 = g1_choose(guard)
+    g1b = g1_choose(guard, both_sides=True)
     captured: list[int] = []
     sub: dict[str, Any] = {}
     if ps_k >= 2:
@@ -339,7 +360,7 @@ def run_case(case: str, size: int, planted: int, seed: int) -> dict[str, Any]:
     res = {"case": case, "size": size, "planted": planted, "seed": seed,
            "n": int(Z.shape[0]), "p": int(Z.shape[1]), "truth_k": truth_k,
            "point_mass_columns": len(masks), "reproducible": rep, "per_k": per_k,
-           "ps_largest": ps_k, "g1": g1, "g2": g2, "captured": captured, "sub": sub,
+           "ps_largest": ps_k, "g1": g1, "g1b": g1b, "g2": g2, "captured": captured, "sub": sub,
            "ari": ari, "cpu_s": round(time.process_time() - c0, 1),
            "load": Path("/proc/loadavg").read_text().split()[:3]}
     path.write_text(json.dumps(res))
@@ -359,9 +380,10 @@ def table(cache: Path | None = None) -> str:
     order = {c: i for i, c in enumerate((*k_rules.NULL_CASES, "planted", "mall"))}
     runs.sort(key=lambda r: (order[r["case"]], r["planted"], r["seed"]))
     lines = ["| case | seed | n x p | point-mass cols | reproducible k | per reproducible k >= 2: "
-             "best column (mode share) Jaccard, m; off rows, PS at k - m | ps_largest | g1 | "
-             "g2 (sub-sweep rows: k) | right? ps / g1 / g2 | ARI ps / g1 / g2 |",
-             "|---|---:|---|---:|---|---|---:|---:|---|---|---|"]
+             "best column (mode share) Jaccard, m; off rows, PS off at k - m, PS at the mass at m "
+             "| ps_largest | g1 | g1b | g2 (sub-sweep rows: k) | right? ps / g1 / g1b / g2 "
+             "| ARI ps / g1 / g1b / g2 |",
+             "|---|---:|---|---:|---|---|---:|---:|---:|---|---|---|"]
     for r in runs:
         cells = []
         for k, e in r["per_k"].items():
@@ -372,12 +394,15 @@ def table(cache: Path | None = None) -> str:
             cell = f"{k}: c{b['column']} ({b['mode_share']:.2f}) {b['jaccard']:.2f}, m {b['m']}"
             if "off_k" in e:
                 ps = f"{e['off_ps']:.2f}" if "off_ps" in e else "n/a"
-                cell += f"; {e['off_rows']:,}, PS({e['off_k']}) {ps}"
+                at = f"{e['at_ps']:.2f}" if "at_ps" in e else "n/a"
+                cell += f"; {e['off_rows']:,}, PS({e['off_k']}) {ps}, at PS({e['at_m']}) {at}"
+            elif r["case"] == "bgnbd_population":
+                cell += f"; sizes {e['sizes']}, shares {e['shares']}"
             cells.append(cell)
         sub = r["sub"]
         g2 = (f"{r['g2']} ({sub['rows']:,}: {sub['k']}"
               f"{' error' if 'error' in sub else ''})" if sub else str(r["g2"]))
-        ks = (r["ps_largest"], r["g1"], r["g2"])
+        ks = (r["ps_largest"], r["g1"], r["g1b"], r["g2"])
         right = " / ".join("yes" if k == r["truth_k"] else "**no**" for k in ks)
         if r["ari"] and r["truth_k"] > 1:
             ari = " / ".join(f"{r['ari'][str(k)]:.3f}" if k >= 2 else "0" for k in ks)
@@ -385,7 +410,8 @@ def table(cache: Path | None = None) -> str:
             ari = "n/a"
         lines.append(f"| {_case_name(r)} | {r['seed']} | {r['n']:,} x {r['p']} | "
                      f"{r['point_mass_columns']} | {','.join(map(str, r['reproducible']))} | "
-                     f"{'<br>'.join(cells) or '-'} | {r['ps_largest']} | {r['g1']} | {g2} | "
+                     f"{'<br>'.join(cells) or '-'} | {r['ps_largest']} | {r['g1']} | {r['g1b']} "
+                     f"| {g2} | "
                      f"{right} | {ari} |")
     return "\n".join(lines)
 
@@ -418,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--cases: {what!r} should be nulls, mall or planted")
     for case in todo:
         r = run_case(*case)
-        print(case, "repro", r["reproducible"], "ps", r["ps_largest"], "g1", r["g1"], "g2",
+        print(case, "repro", r["reproducible"], "ps", r["ps_largest"], "g1", r["g1"], "g1b",
+              r["g1b"], "g2",
               r["g2"], r["sub"], r["cpu_s"], "CPU s", r["load"], flush=True)
     return 0
 

@@ -122,6 +122,22 @@ def test_g1_discounts_point_mass_splits_without_structure_off_the_mass(bench):
     assert bench.g1_choose(_guard(gap=[0.3, 0.1, 0.2, 0.4])) == 1
 
 
+def test_g1b_also_keeps_a_split_whose_rows_at_the_mass_are_reproducible(bench):
+    # k = 4: union of m = 3 segments on the mass, one segment off it (off_k 1)
+    tab = _guard(jaccard=[np.nan, 0.5, 0.5, 0.95], off_k=[np.nan, np.nan, np.nan, 1],
+                 off_ps=[np.nan] * 4, at_m=[np.nan, np.nan, np.nan, 3],
+                 at_ps=[np.nan, np.nan, np.nan, 0.8])
+    assert bench.g1_choose(tab) == 3  # g1: nothing off the mass, discounted
+    assert bench.g1_choose(tab, both_sides=True) == 4  # g1b: 3 reproducible segments at it
+    tab["at_ps"] = [np.nan, np.nan, np.nan, 0.7]
+    assert bench.g1_choose(tab, both_sides=True) == 3
+    tab["at_m"] = [np.nan, np.nan, np.nan, 1]  # one segment on each side: a one-column rule
+    tab["at_ps"] = [np.nan, np.nan, np.nan, 1.0]
+    assert bench.g1_choose(tab, both_sides=True) == 3
+    with pytest.raises(ValueError, match=r"lacks columns \['at_m', 'at_ps'\]"):
+        bench.g1_choose(_guard(), both_sides=True)
+
+
 def test_g1_rejects_bad_tables(bench):
     with pytest.raises(ValueError, match=r"lacks columns \['off_ps'\]"):
         bench.g1_choose(_guard().drop(columns="off_ps"))
