@@ -34,6 +34,7 @@ Usage (the sweeps first, one process at a time; ``point_mass.py run`` runs any m
         --cache /tmp/pmass-cache
     python bench/point_mass.py run --cases nulls,mall,planted --seeds 0,1,2 --cache /tmp/pmass-cache
     python bench/point_mass.py table --cache /tmp/pmass-cache
+    python bench/point_mass.py diagnose --seeds 0,1,2 --cache /tmp/pmass-cache
 """
 
 from __future__ import annotations
@@ -416,9 +417,49 @@ def table(cache: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def diagnose(case: str = "bgnbd_population", seeds: tuple[int, ...] = (0, 1, 2)) -> str:
+    """Markdown: per seed and reproducible k >= 2, each k-means segment's rows and make-up.
+
+    Column 0's two most frequent values (on the BG/NBD null: one purchase, two purchases) and
+    each segment's mean per column, to see what a reproducible partition cuts when no segment
+    union captures the point mass; then, per seed, prediction strength (the sweep's
+    ``n_splits``, ``n_init=10``) at k = 2 and 3 of the rows at column 0's mode and of the rest:
+    whether g1b would keep a split of that point mass.
+    """
+    from sklearn.cluster import KMeans
+
+    from segml.cluster.prediction_strength import prediction_strength
+
+    ps_lines = ["| seed | rows at col 0's mode | PS at k = 2 / 3 (rows at the mode) | rows off "
+                "| PS at k = 2 / 3 (rows off) |", "|---:|---:|---|---:|---|"]
+    lines = ["| seed | k | segment | rows | at col 0's mode | at col 0's 2nd value | "
+             "mean per column |", "|---:|---:|---:|---:|---:|---:|---|"]
+    for seed in seeds:
+        sw = k_rules.sweep(case, 0, 1, seed)
+        Z, _ = k_rules.case_matrix(case, 0, 1, seed)
+        vals, counts = np.unique(Z[:, 0], return_counts=True)
+        first, second = vals[np.argsort(-counts, kind="stable")[:2]]
+        n_splits = int(sw["settings"].get("n_splits", 5))
+        cells = []
+        for rows in (Z[:, 0] == first, Z[:, 0] != first):
+            ps = [prediction_strength(Z[rows], k, n_splits=n_splits, n_init=10,
+                                      random_state=seed).mean for k in (2, 3)]
+            cells += [f"{int(rows.sum()):,}", " / ".join(f"{v:.2f}" for v in ps)]
+        ps_lines.append(f"| {seed} | {' | '.join(cells)} |")
+        for k in [k for k in k_rules.reproducible_ks(pd.DataFrame(sw["table"])) if k >= 2]:
+            lab = KMeans(k, n_init=10, random_state=seed).fit_predict(Z)
+            for c in range(k):
+                rows = Z[lab == c]
+                means = " ".join(f"{m:+.2f}" for m in rows.mean(axis=0))
+                lines.append(f"| {seed} | {k} | {c} | {len(rows):,} | "
+                             f"{(rows[:, 0] == first).mean():.2f} | "
+                             f"{(rows[:, 0] == second).mean():.2f} | {means} |")
+    return "\n".join(lines) + "\n\n" + "\n".join(ps_lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["run", "table"])
+    ap.add_argument("what", choices=["run", "table", "diagnose"])
     ap.add_argument("--cases", default="nulls,mall,planted", help="nulls, mall, planted")
     ap.add_argument("--planted", default="1,3,5,8")
     ap.add_argument("--size", type=int, default=3000)
@@ -431,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         print(table())
         return 0
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    if args.what == "diagnose":
+        print(diagnose(seeds=tuple(seeds)))
+        return 0
     todo = []
     for what in args.cases.split(","):
         if what == "nulls":
