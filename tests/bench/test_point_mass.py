@@ -5,6 +5,7 @@ Jaccard of a hand-made partition against it, and each guard's decision.
 """
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "point_mass.py"
 def bench():
     spec = importlib.util.spec_from_file_location("point_mass", BENCH)
     module = importlib.util.module_from_spec(spec)
+    # registered first: its dataclass looks its own module up in sys.modules
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
