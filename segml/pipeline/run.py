@@ -349,23 +349,23 @@ def analyse(cfg: dict[str, Any], data: LoadedData, *, progress: Progress = quiet
         cfg, fs, frame, segmenter, labels, playbook=playbook, rules_skipped=rules_skipped,
         progress=progress, tick=tick)
 
-    window = None
+    span = None
     if data.transactions is not None and len(data.transactions):
         ts = data.transactions["timestamp"]
-        window = (ts.min(), min(ts.max(), as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
+        span = (ts.min(), ts.max())
     return assemble_run(
         cfg, data_name=data.name, quality=data.quality, truth=data.truth,
         run_id=run_id_for(cfg, data, as_of), fs=fs, X=X, frame=frame, selection=selection,
         segmenter=segmenter, labels=labels, partition=tiers, described=(
             validation, profiles, rule_labels, comparisons), timings=timings,
-        rules_skipped=rules_skipped, as_of=as_of, window=window, drivers=drivers)
+        rules_skipped=rules_skipped, as_of=as_of, span=span, drivers=drivers)
 
 
 def assemble_run(cfg: dict[str, Any], *, data_name: str, quality: dict[str, Any],
                  truth: pd.Series | None, run_id: str, fs: Any, X: Any, frame: pd.DataFrame,
                  selection: Any, segmenter: Any, labels: pd.Series, partition: bool,
                  described: tuple[Any, Any, dict, dict], timings: dict[str, float],
-                 rules_skipped: dict[str, Any], as_of: pd.Timestamp, window: Any,
+                 rules_skipped: dict[str, Any], as_of: pd.Timestamp, span: Any,
                  drivers: Any) -> RunResult:
     """Build the :class:`RunResult` of an analysis (both engines: :mod:`segml.spark.run`).
 
@@ -387,8 +387,9 @@ def assemble_run(cfg: dict[str, Any], *, data_name: str, quality: dict[str, Any]
         The :class:`RunResult` fields of the same name.
     frame : pandas.DataFrame
         The clustered customers' raw feature rows.
-    window : tuple of pandas.Timestamp or None
-        ``RunResult.training_window``.
+    span : tuple of pandas.Timestamp or None
+        First and last transaction timestamp (None without transactions); the training
+        window is that span cut at the end of the ``as_of`` day.
 
     Returns
     -------
@@ -403,6 +404,8 @@ def assemble_run(cfg: dict[str, Any], *, data_name: str, quality: dict[str, Any]
         selection.settings["ari_vs_planted_truth"] = float(
             adjusted_rand_score(truth.loc[frame.index], labels))
     validation, profiles, rule_labels, comparisons = described
+    window = None if span is None else (
+        span[0], min(span[1], as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
     return RunResult(
         run_id=run_id, config=cfg, data_name=data_name,
         quality={**quality, "features": fs.report}, features=fs, model_matrix=X,

@@ -329,11 +329,10 @@ def _analyse(cfg: dict[str, Any], inp: Any, spec: Any, *, progress: Progress,
     if sil is not None:
         validation.overall["silhouette_sqeuclidean_full_spark"] = float(sil.overall)
 
-    first, last = pd.Timestamp(span["a"]), pd.Timestamp(span["b"])
-    window = (first, min(last, as_of.normalize() + pd.Timedelta(days=1, seconds=-1)))
     return assemble_run(
         cfg, data_name=inp.name, quality=inp.quality, truth=inp.truth,
         run_id=run_id_for(cfg, data, as_of), fs=fs, X=X, frame=frame, selection=selection,
         segmenter=segmenter, labels=labels, partition=partition is not None, described=(
             validation, profiles, rule_labels, comparisons), timings=timings,
-        rules_skipped=rules_skipped, as_of=as_of, window=window, drivers=drivers)
+        rules_skipped=rules_skipped, as_of=as_of,
+        span=(pd.Timestamp(span["a"]), pd.Timestamp(span["b"])), drivers=drivers)

@@ -81,3 +81,11 @@ def test_fit_fallback_labels_the_partition():
     assert notes == [sel.settings["verdict_note"]]
     with pytest.raises(ConfigError, match=r"no_segments='stop' has no value partition.*Fix"):
         fit_fallback(frame, {**seg, "no_segments": "stop"}, sel)
+
+
+def test_backtest_cluster_model_refuses_too_few_customers():
+    frame, _ = blobs(n_per=1)  # 3 customers: k_max = 2 < k_min = 3
+    with pytest.raises(ConfigError, match=r"only 3 customers, fewer than k_min=3 \+ 1.*"
+                                          r"Fix: pass ClusterModel\(k=2\)"):
+        ClusterModel(segmentation={**FAST, "k_min": 3},
+                     spec=FeatureSpec.default(COLUMNS)).fit(frame)
