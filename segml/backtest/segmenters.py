@@ -90,6 +90,10 @@ class ClusterModel(BaseEstimator):
         so the same groups as the backtest's ``rfm_groups`` segmenter); with
         ``no_segments = "stop"`` or data the fallback cannot use, k = 2.. is swept instead
         (a backtest needs segments at every cutoff).
+    selection_ : segml.cluster.SelectKResult or None
+        The sweep (None with a fixed ``k``). It is screened at every size
+        (``select_k(screen=True)``): same recommendation as the full sweep, without the
+        stability refits and mixture fits at k that fail prediction strength.
     """
 
     def __init__(self, k: int | None = None, *, segmentation: Mapping[str, Any] | None = None,
@@ -134,6 +138,7 @@ class ClusterModel(BaseEstimator):
             self.segmenter_ = Segmenter(preprocessor=preprocessor, algorithm="kmeans",
                                         n_clusters=self.k, n_init=self.n_init,
                                         random_state=self.random_state, **params).fit(X)
+            self.selection_ = None
             self.k_, self.partition_ = int(self.segmenter_.n_clusters_), "clusters"
             return self
         k_max = min(seg["k_max"], len(X) - 1)
@@ -145,7 +150,12 @@ class ClusterModel(BaseEstimator):
         # a backtest needs segments at every cutoff: without a usable fallback, k >= 2
         k_min = (seg["k_min"] if fallback_possible(seg["no_segments"], X.columns)
                  else max(seg["k_min"], 2))
-        sel = sweep(preprocessor.fit_transform(X), seg, k_range=range(k_min, k_max + 1))
+        # the backtest reads only the recommendation, which screening leaves unchanged; unscreened,
+        # cutoffs just under select_k's 50,000-row threshold refitted every k (issue 19: the
+        # 4-cutoff backtest at 100k customers did not finish in 900 s)
+        sel = sweep(preprocessor.fit_transform(X), seg, k_range=range(k_min, k_max + 1),
+                    screen=True)
+        self.selection_ = sel
         if sel.verdict == NO_SEGMENTS and sel.recommended["k"] < 2:
             # the frame's own RFM scores (the backtest's rfm_groups segmenter reads them too)
             self.segmenter_ = fit_fallback(X, seg, sel)

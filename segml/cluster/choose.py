@@ -31,7 +31,7 @@ def _quiet(message: str) -> None:
 
 
 def sweep(X: Any, seg: Mapping[str, Any], *, k_range: range | None = None,
-          progress: bool = False) -> Any:
+          screen: bool | str = "auto", progress: bool = False) -> Any:
     """Run :func:`~segml.cluster.select_k` with the ``[segmentation]`` settings ``seg``.
 
     Parameters
@@ -45,6 +45,11 @@ def sweep(X: Any, seg: Mapping[str, Any], *, k_range: range | None = None,
         ``random_state``.
     k_range : range, optional
         Overrides ``range(k_min, k_max + 1)``.
+    screen : bool or "auto", default "auto"
+        :func:`~segml.cluster.select_k`'s ``screen``. A caller that uses only the
+        recommendation (the backtest) passes ``True``: the recommendation is the full sweep's,
+        and the stability refits and mixture fits at k that fail prediction strength are
+        skipped at every size, not only from 50,000 rows.
     progress : bool, default False
         Progress bars of the sweep.
 
@@ -61,7 +66,8 @@ def sweep(X: Any, seg: Mapping[str, Any], *, k_range: range | None = None,
         min_segment_share=seg["min_segment_share"], rule=seg["rule"],
         min_jaccard=seg["min_jaccard"], n_references=seg["n_references"],
         ps_threshold=seg["ps_threshold"], fit_sample_size=seg["fit_sample_size"],
-        n_jobs=seg["n_jobs"], progress=progress, random_state=seg["random_state"],
+        n_jobs=seg["n_jobs"], screen=screen, progress=progress,
+        random_state=seg["random_state"],
     )
 
 

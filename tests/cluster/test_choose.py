@@ -56,6 +56,23 @@ def test_fit_recommended_equals_the_backtest_model():
     assert fit_recommended(cfg, sel, frame, pre, n_init=2).n_init == 2
 
 
+def test_backtest_sweep_screens_at_every_size_with_the_same_recommendation():
+    # below select_k's 50,000-row threshold an unscreened sweep refits every k; the backtest
+    # reads only the recommendation, so it screens (issue 19: 100k backtest past 900 s)
+    frame, _ = blobs(n_per=150, seed=2)
+    seg = {**DEFAULTS["segmentation"], **FAST, "algorithms": ["kmeans", "gmm"],
+           "covariance_types": ["diag"], "random_state": 0}
+    model = ClusterModel(segmentation=seg, spec=FeatureSpec.default(COLUMNS)).fit(frame)
+    full = sweep(make_preprocessor(FeatureSpec.default(COLUMNS), frame).fit_transform(frame),
+                 seg, k_range=range(1, 6), screen=False)
+    fast = model.selection_
+    assert fast.settings["screen"] is True and full.settings["screen"] is False
+    assert fast.recommended["k"] == full.recommended["k"] == 3
+    assert fast.recommended["algorithm"] == full.recommended["algorithm"]
+    # mixture rows only where prediction strength passes
+    assert (fast.table["algorithm"] == "gmm").sum() < (full.table["algorithm"] == "gmm").sum()
+
+
 @pytest.mark.parametrize(("how", "columns", "scorer", "need", "want"), [
     ("value_tiers", ["monetary", "frequency"], None, False, True),
     ("value_tiers", ["frequency"], None, False, False),
