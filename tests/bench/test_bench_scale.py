@@ -5,26 +5,16 @@ No time limit is asserted: the harness measures, the machine decides the numbers
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def harness():
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_scale", BENCH / "bench_scale.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        yield mod
-    finally:
-        sys.path.remove(str(BENCH))
+    return load_bench("bench_scale")
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,17 @@
 """The k rules of issue 15's comparison (bench/k_rules.py), on hand-made sweep tables."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "k_rules.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("k_rules", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("k_rules")
 
 
 def _tab(gap, ps, jac, s=0.05, too_small=None):

@@ -4,22 +4,17 @@ The references move the data's values between rows (within a group); they comput
 "column j is a permutation of the data's column j" is checked exactly on integer-valued data.
 """
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "null_reference.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("null_reference", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("null_reference")
 
 
 # 10 rows. col 0: 0 in 6 rows (a point mass at 5%); col 1: all distinct (none);

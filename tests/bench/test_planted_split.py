@@ -1,20 +1,15 @@
 """The split finder of issue 15's planted-truth diagnosis (bench/planted_split.py)."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "planted_split.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("planted_split", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("planted_split")
 
 
 def test_splits_names_the_split_segment_and_the_column_between_its_halves(bench):

@@ -1,22 +1,15 @@
 """The per-case planted table of issue 15 (bench/planted_table.py), on hand-made sweeps."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("planted_table", BENCH / "planted_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("planted_table")
 
 
 def _sweep(planted=3, seed=0, current_k=1):

@@ -4,25 +4,17 @@ Hand-made frames and tables with exact expected values: which columns have a poi
 Jaccard of a hand-made partition against it, and each guard's decision.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "point_mass.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("point_mass", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    # registered first: its dataclass looks its own module up in sys.modules
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("point_mass")
 
 
 # 10 rows. col 0: 0 in rows 0-5 (share 0.6); col 1: all distinct (share 0.1);

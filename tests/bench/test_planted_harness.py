@@ -1,21 +1,16 @@
 """Smoke test of bench/planted_k.py (the planted-truth harness of issue 15) at a tiny size."""
 
 import argparse
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parent.parent / "bench" / "planted_k.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def harness():
-    spec = importlib.util.spec_from_file_location("planted_k", HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("planted_k")
 
 
 def test_seeds_are_a_count_or_a_list(harness):

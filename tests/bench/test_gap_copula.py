@@ -1,7 +1,5 @@
 """The copula-null prototype of issue 15 (bench/gap_copula.py): its reference and its rule."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,15 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "gap_copula.py"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("gap_copula", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("gap_copula")
 
 
 def test_copula_reference_keeps_marginals_and_rank_correlation(bench):
