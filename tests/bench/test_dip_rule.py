@@ -1,23 +1,15 @@
 """The dip-test separation rule of issue 15 (bench/dip_rule.py), on tiny data."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from .bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("dip_rule", BENCH / "dip_rule.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("dip_rule")
 
 
 def test_nearest_pairs_are_each_centre_with_its_nearest_deduplicated(bench):
@@ -51,7 +43,6 @@ def _kmeans(X, k):
 
 
 def test_two_separated_blobs_are_separated(bench):
-    pytest.importorskip("diptest")
     rng = np.random.default_rng(1)
     X = np.vstack([rng.normal(0, 1, (600, 3)), rng.normal([6, 0, 0], 1, (600, 3))])
     labels, centres = _kmeans(X, 2)
@@ -64,7 +55,6 @@ def test_two_separated_blobs_are_separated(bench):
 
 
 def test_one_gaussian_cut_in_two_is_not_separated(bench):
-    pytest.importorskip("diptest")
     X = np.random.default_rng(2).normal(0, 1, (3000, 3))
     labels, centres = _kmeans(X, 2)
     sep = bench.separation(X, labels, centres, seed=0)
@@ -76,7 +66,6 @@ def test_a_count_point_mass_is_bimodal_raw_and_not_after_jitter(bench):
     # a geometric count (decreasing frequencies: unimodal) split by k-means at its mode;
     # the raw projection is two spikes (the dip test rejects), the jittered one is the count's
     # histogram density (decreasing: does not reject)
-    pytest.importorskip("diptest")
     rng = np.random.default_rng(3)
     count = rng.geometric(0.6, 3000).astype(float)
     X = np.column_stack([count, rng.normal(0, 0.01, 3000)])
@@ -88,7 +77,6 @@ def test_a_count_point_mass_is_bimodal_raw_and_not_after_jitter(bench):
 
 
 def test_dip_critical_matches_the_table_at_1000(bench):
-    pytest.importorskip("diptest")
     # diptest's table: the 0.95 quantile of the dip at n = 1,000 is ~0.0169
     assert bench.dip_critical(1000) == pytest.approx(0.0169, abs=2e-4)
 
