@@ -14,8 +14,9 @@ Unimodality", *Annals of Statistics* 13(1), 70-84, and Hartigan, P. M. (1985), "
 Computation of the Dip Statistic to Test for Unimodality", *Applied Statistics* 34(3), 320-325
 -- and checked against the GPL package ``diptest`` only as a test oracle (a dev dependency;
 segml never imports it). The numbers equal ``diptest.dipstat`` (its convention: a sample whose
-minorant and majorant coincide, such as equally spaced points or a constant, has dip 0, any
-other sample at least ``1 / (2 n)``).
+minorant and majorant coincide exactly in floating point, such as a constant or equally
+spaced integers, has dip 0; any other sample, ``np.linspace(0, 1, 37)`` included, at least
+``1 / (2 n)``).
 
 The p-value is read in a table of quantiles of the dip of Uniform(0, 1) samples, the least
 favourable unimodal null (the paper's Theorem 3), which ``bench/dip_table.py`` generates by Monte

@@ -71,6 +71,17 @@ def test_dip_equals_the_oracle_on_random_samples(kind, n):
         assert abs(dip_statistic(x) - _oracle(x)) <= DIP_TOL
 
 
+@pytest.mark.parametrize(
+    "x",
+    [np.arange(20) * 0.1, np.linspace(0, 1, 37), np.linspace(-3.3, 7.1, 1001),
+     np.arange(50) * 0.7 + 1e6, np.repeat(np.arange(5.0), 3),
+     np.r_[np.linspace(0, 1, 10), np.linspace(0, 1, 10)]],
+)
+def test_dip_equals_the_oracle_on_nearly_collinear_grids(x):
+    # equally spaced in decimal, not exactly collinear in binary: 1/(2n) in both, not 0
+    assert abs(dip_statistic(x) - _oracle(x)) <= DIP_TOL
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False,
                           allow_subnormal=False), min_size=1, max_size=60))
