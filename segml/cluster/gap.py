@@ -232,19 +232,45 @@ def gap_table(Z: np.ndarray, k_max: int, *, n_references: int, sample_size: int 
     Both on the same uniform sample of at most ``sample_size`` rows (all rows when ``None``),
     their k-means fits in ``dtype``.
 
+    The separation columns test the gap's own k-means fit of the sample at each k >= 2
+    (:func:`segml.cluster.separation.separation`: a dip test of every nearest-centre pair).
+
     Returns
     -------
     pandas.DataFrame
-        Indexed by k: ``gap``, ``gap_s``, ``prediction_strength``, ``prediction_strength_sd``.
+        Indexed by k: ``gap``, ``gap_s``, ``prediction_strength``, ``prediction_strength_sd``,
+        ``separation`` (``"separated"``, ``"merged"``, ``"undecided"``; ``""`` at k = 1),
+        and the least separated pair's ``dip_p`` and ``dip_rows`` (NaN at k = 1).
     """
+    from segml.cluster.separation import cell_jitter, separation
+
     rng = np.random.RandomState(random_state)
     if sample_size is not None and Z.shape[0] > sample_size:
         Z = Z[np.sort(rng.choice(Z.shape[0], size=int(sample_size), replace=False))]
-    gap = gap_statistic(Z, range(1, k_max + 1), n_references=n_references, sample_size=None,
-                        n_init=n_init, dtype=dtype, random_state=rng.randint(2**31 - 1)).table
+    res = gap_statistic(Z, range(1, k_max + 1), n_references=n_references, sample_size=None,
+                        n_init=n_init, dtype=dtype, random_state=rng.randint(2**31 - 1))
+    gap = res.table
     ps = [prediction_strength(Z, k, n_splits=n_splits, n_init=n_init, dtype=dtype,
                               random_state=rng.randint(2**31 - 1)) for k in gap.index]
     out = gap[["gap", "gap_s"]].copy()
     out["prediction_strength"] = [p.mean for p in ps]
     out["prediction_strength_sd"] = [p.std for p in ps]
+    # drawn last: the gap and prediction strength are those of the same seed without it
+    jittered = cell_jitter(Z, rng.randint(2**31 - 1))
+    status, dip_p, dip_rows = [], [], []
+    for k in gap.index:
+        labels = res.labels.get(int(k))
+        if int(k) < 2 or labels is None or np.unique(labels).size < 2:
+            status.append("")
+            dip_p.append(np.nan)
+            dip_rows.append(np.nan)
+            continue
+        sep = separation(Z, labels, jittered=jittered)
+        weakest = sep.weakest
+        status.append(sep.status)
+        dip_p.append(weakest.p if weakest is not None else np.nan)
+        dip_rows.append(weakest.n if weakest is not None else np.nan)
+    out["separation"] = status
+    out["dip_p"] = dip_p
+    out["dip_rows"] = dip_rows
     return out

@@ -80,10 +80,15 @@ def test_planted_blobs_get_their_k(centers, k):
     r = select_k(X, random_state=0, **FAST)
     assert r.verdict == SEGMENTS, r.rationale
     assert r.recommended["k"] == k
-    assert r.recommended["k_interval"][0] == k
+    # the largest reproducible k whose segments are all separated (coarser reproducible
+    # partitions of separated blobs are separated too)
+    assert max(r.recommended["separated"]) == k
+    assert r.recommended["k_interval"][1] == k
+    assert r.recommended["merged"] == []
     assert r.recommended["params"]["n_clusters"] == k
     assert r.recommended["silhouette_reading"] in ("strong", "reasonable")
-    assert r.rationale.startswith(f"Recommended k={k}: the smallest k that is both reproducible")
+    assert r.rationale.startswith(f"Recommended k={k}: the largest reproducible k whose "
+                                  "segments are all separated")
     json.dumps(r.to_dict())
 
 
