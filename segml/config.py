@@ -169,8 +169,9 @@ k_max = 10
 min_segment_share = 0.03            # segments smaller than this are flagged
 stability = true                    # refit on sub-samples: per-segment Jaccard stability
 n_stability = 10                    # refits per k
-rule = "gap"                        # gap statistic + reproducibility filters, can say "no
-                                    # clear segments" | "largest_stable" | "votes" (old rules)
+rule = "gap"                        # reproducible k, separated by a dip test (else the gap
+                                    # statistic); can say "no clear segments"
+                                    # | "largest_stable" | "votes" (old rules)
 min_jaccard = 0.75                  # every segment's mean bootstrap Jaccard at least this
 n_references = 10                   # gap statistic: uniform reference data sets
 ps_threshold = 0.8                  # prediction strength a k needs
