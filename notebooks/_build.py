@@ -326,8 +326,9 @@ NOTEBOOKS = {
              "      f\"{tx['timestamp'].min().date()} to {tx['timestamp'].max().date()}\")\n"
              "tx.head()"),
         md("## 2 · Segments as of a date\n"
-           "Features use only purchases on or before `AS_OF`. segml chooses k by the gap "
-           "statistic with reproducibility filters, and k = 1 is a possible answer: "
+           "Features use only purchases on or before `AS_OF`. Among the reproducible k, segml "
+           "takes the largest whose segments are separated from their neighbours (a dip test), "
+           "else the gap statistic decides, and k = 1 is a possible answer: "
            "**\"no clear segments\"**, i.e. the customers form one continuum rather than "
            "groups. Then segml does not invent clusters; it puts the buyers in the **RFM "
            "groups** (the `rfm_groups` rule set: champions, loyal, at risk, ...) and labels "
