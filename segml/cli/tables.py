@@ -19,6 +19,7 @@ _SWEEP_COLUMNS: tuple[tuple[str, str], ...] = (
     ("calinski_harabasz", "CH"),
     ("davies_bouldin", "DB"),
     ("prediction_strength", "pred.str"),
+    ("dip_p", "dip p"),  # the least separated neighbouring pair's dip test (issue 15)
     ("gap", "gap"),
     ("bic", "BIC"),
     ("silhouette_euclidean_sample", "sil.sample"),
