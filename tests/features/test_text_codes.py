@@ -63,6 +63,13 @@ def test_codes_give_the_same_features_as_text():
     coded = transaction_features(tx, AS_OF, customers=["d"])
     text = transaction_features(pl.from_pandas(tx), AS_OF, customers=["d"])  # polars String
     pd.testing.assert_frame_equal(coded, text, check_exact=False, rtol=1e-12)
+    # a polars log whose text is already Categorical / Enum gives the same frame
+    typed = pl.from_pandas(tx).with_columns(
+        pl.col("customer_id", "category", "channel").cast(pl.Categorical),
+        pl.col("status").cast(pl.Enum(["returned", "completed", "cancelled"])))
+    pd.testing.assert_frame_equal(
+        transaction_features(typed, AS_OF, customers=["d"]), text, check_exact=False,
+        rtol=1e-12)
     # a: orders o1 and o2 is a return; the lines without an id count one order per day
     #    (2024-02-01 twice = 1, 2024-03-01 = 1): o1 + 2 days = 3
     assert coded.loc["a", "frequency"] == 3

@@ -103,8 +103,11 @@ _CATEGORICAL = ("customer_id", "category", "channel", "status")
 
 
 def _is_text(dtype: pl.DataType) -> bool:
-    """Text the features compare and group as it is: String, Categorical or Enum."""
-    return dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
+    """Text the features compare, group and sort as it is: String or Categorical.
+
+    (An Enum sorts in its own level order, not as text, so it is cast to String as before.)
+    """
+    return dtype == pl.String or isinstance(dtype, pl.Categorical)
 
 
 def _is_code(dtype: pl.DataType) -> bool:
