@@ -40,11 +40,20 @@ def _day_end(ts: pd.Timestamp) -> pd.Timestamp:
     return cutoff(ts)
 
 
-def _encode(values: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes (-1 for missing) and the sorted distinct values of a text column, in polars."""
-    text = values.cast(pl.String)
-    codes = (text.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
-    return codes, text.drop_nulls().unique().sort().to_list()
+def _encode(values: pl.Series, *, listed: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1 for missing) and the sorted distinct values of a column, in polars.
+
+    Text, a Categorical (it ranks in text order, with no string made per row) and integer
+    codes are ranked as they are; anything else as text. With ``listed=False`` the values
+    are not listed (order ids: only their codes are used, and they are millions).
+    """
+    if not (values.dtype == pl.String or isinstance(values.dtype, pl.Categorical)
+            or values.dtype.is_integer()):
+        values = values.cast(pl.String)
+    codes = (values.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+    if not listed:
+        return codes, []
+    return codes, values.drop_nulls().unique().sort().cast(pl.String).to_list()
 
 
 def _as_date(value: Any, where: str) -> pd.Timestamp:
@@ -199,7 +208,7 @@ class History:
         self._amount = frame["amount"].to_numpy().astype("float64", copy=False)  # null: NaN
         # an order is (customer, order_id), or (customer, purchase day) without order ids
         if "order_id" in frame.columns:
-            part = _encode(frame["order_id"])[0]  # a missing order id is -1
+            part = _encode(frame["order_id"], listed=False)[0]  # a missing order id is -1
         else:
             days = (self._ts.astype("datetime64[D]") - np.datetime64(self.first.date(), "D"))
             part = days.astype("int64")

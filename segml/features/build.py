@@ -275,15 +275,19 @@ def _tx_dates_polars(transactions: pl.LazyFrame | pl.DataFrame, as_of: pd.Timest
         in_window = before_end & (ts >= start.to_pydatetime())
     n_cancelled = pl.lit(0, dtype=pl.UInt32)
     if "status" in schema:
-        cancelled = (pl.col("status").cast(pl.String) == "cancelled").fill_null(False)
+        status = pl.col("status")
+        if not (schema["status"] == pl.String or isinstance(schema["status"], pl.Categorical)):
+            status = status.cast(pl.String)
+        cancelled = (status == "cancelled").fill_null(False)
         n_cancelled = (cancelled & in_window).sum()
     stats = lf.select(
         pl.len().alias("n"), before_end.sum().alias("n_in"), n_before.alias("n_before"),
         n_cancelled.alias("n_cancelled"), ts.min().alias("start"), ts.max().alias("end"),
     ).collect()
     grouped = (
-        lf.group_by(pl.col("customer_id").cast(pl.String))
+        lf.group_by("customer_id")
         .agg(ts.min().alias("timestamp"))
+        .with_columns(pl.col("customer_id").cast(pl.String))  # per customer, not per line
         .sort("customer_id")
         .collect()
     )

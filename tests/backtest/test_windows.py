@@ -35,6 +35,20 @@ def test_orders_by_order_id():
     assert out["orders"].tolist() == [2]
 
 
+def test_window_with_coded_ids_met_out_of_text_order():
+    # the log reaches History dictionary-encoded (issue 19): "c" and "b" are met before "a",
+    # so their codes are not in text order; order ids repeat and some are missing
+    tx = TX.iloc[[6, 4, 5, 0, 1, 2, 3]].assign(
+        order_id=pd.array(["o9", "o5", None, "o1", "o2", "o2", None], dtype="str"))
+    h = History(tx)
+    got = h.window()
+    assert got.index.tolist() == ["a", "b", "c"]
+    # a: o1, o2 (two lines), and the 04-01 line without an id (its own order); b: o5 and the
+    # 03-01 line without an id; c: o9
+    assert got["orders"].tolist() == [3, 2, 1]
+    assert got["revenue"].tolist() == pytest.approx([42.0, 25.0, 8.0], abs=1e-12)
+
+
 def test_as_of_slice_is_inclusive_of_the_day():
     h = History(TX)
     got = h.as_of(pd.Timestamp("2024-01-31"))

@@ -97,7 +97,7 @@ def _gap_stats(rows: pl.LazyFrame) -> pl.LazyFrame:
         rows.filter(pl.col("_buy"))
         .select("customer_id", "_day")
         .unique()
-        .sort("customer_id", "_day")
+        .sort("customer_id", "_day")  # text order: the same rows whatever the input order
     )
     gaps = days.with_columns(
         pl.when(pl.col("customer_id") == pl.col("customer_id").shift(1))
@@ -275,6 +275,8 @@ def _compute(
         agg = agg.join(_payment_stats(inp, rows, win, late_grace_days), on="customer_id",
                        how="left")
 
+    # one row per customer from here: a Categorical id (see _pandas_to_polars) becomes text
+    agg = agg.with_columns(pl.col("customer_id").cast(pl.String))
     if ids is None:
         joined = agg
     else:

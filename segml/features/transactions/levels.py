@@ -83,6 +83,7 @@ def _learn_levels(rows: pl.LazyFrame, column: str, n: int) -> list[str]:
         rows.filter(pl.col("_buy") & pl.col(column).is_not_null() & (pl.col(column) != "other"))
         .group_by(column)
         .agg(pl.col("_m").sum().alias("_s"))
+        .with_columns(pl.col(column).cast(pl.String))  # ties by name, whatever the dtype
         .sort(["_s", column], descending=[True, False])
         .head(n)
         .collect()

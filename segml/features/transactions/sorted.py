@@ -69,7 +69,9 @@ class SortedTransactions:
     ----------
     frame : polars.DataFrame
         The kept columns, ``customer_id`` as text, timestamps tz-naive (UTC), rows sorted by
-        ``timestamp`` (stable; rows without a timestamp last).
+        ``timestamp`` (stable; rows without a timestamp last). Text from a pandas log is
+        dictionary-encoded: ``customer_id``, ``category``, ``channel`` and ``status`` are
+        polars ``Categorical``, ``order_id`` its integer codes (equal ids, equal codes).
     order : numpy.ndarray or None
         Row positions of the input in sorted order (``frame`` row ``i`` is input row
         ``order[i]``); None when the input was already in time order.
