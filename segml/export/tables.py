@@ -243,8 +243,8 @@ def segment_changes(previous: pd.DataFrame, current: pd.DataFrame, *,
     ...                     "segment_id": [0, 1], "segment_name": ["loyal", "lapsed"]})
     >>> new = pd.DataFrame({"customer_id": ["a", "b"], "as_of": "2024-12-31",
     ...                     "segment_id": [1, 1], "segment_name": ["lapsed", "lapsed"]})
-    >>> segment_changes(old, new).iloc[0].tolist()
-    ['a', 'moved', 0, 'loyal', 1, 'lapsed', '2024-09-30', '2024-12-31']
+    >>> segment_changes(old, new).iloc[0].astype(str).tolist()
+    ['a', 'moved', '0', 'loyal', '1', 'lapsed', '2024-09-30', '2024-12-31']
     """
     cols = ["customer_id", "as_of", "segment_id", "segment_name"]
     fix = "pass two customer tables of segml.export (customers_from_run / _from_scores)."

@@ -102,11 +102,9 @@ def rfm_summary(
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01",
     ...                                                 "2024-01-15", "2024-01-08"]),
     ...                    "amount": [5.0, 5.0, 20.0, 7.0]})
-    >>> rfm_summary(tx, "2024-01-29")
-                 x    t_x    T  monetary
-    customer_id
-    a            1    2.0  4.0      20.0
-    b            0    0.0  3.0       NaN
+    >>> rfm_summary(tx, "2024-01-29").to_dict("index")  # doctest: +NORMALIZE_WHITESPACE
+    {'a': {'x': 1, 't_x': 2.0, 'T': 4.0, 'monetary': 20.0},
+     'b': {'x': 0, 't_x': 0.0, 'T': 3.0, 'monetary': nan}}
     """
     unit = _unit_days(time_unit)
     if not isinstance(transactions, pd.DataFrame):

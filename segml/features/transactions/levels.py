@@ -63,6 +63,7 @@ def top_levels(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> tx = pd.DataFrame({"customer_id": ["a", "b", "b"],
     ...     "timestamp": pd.to_datetime(["2024-01-01"] * 3), "amount": [5.0, 2.0, 9.0],
     ...     "category": ["music", "books", "music"]})

@@ -267,6 +267,7 @@ def parse(text: str, *, rule: str | None = None) -> Node:
 
     Examples
     --------
+    >>> from segml.rules.expr.tree import unparse
     >>> unparse(parse("not r_score between 1 and 2 or abc_class == 'A'"))
     "((not (r_score between 1 and 2)) or (abc_class == 'A'))"
     """
