@@ -159,7 +159,8 @@ folder = "data/demo"
 # [features.weights]                # family weights in the k-means distance
 # value = 2.0                       # "value counts double"
 # demographic = 1.0                 # attributes: 0 (describe only) unless given a weight
-# firmographic = 1.0                # (demographic, firmographic, geographic, psychographic)
+# firmographic = 1.0                # (seasonality, demographic, firmographic, geographic,
+#                                   #  psychographic)
 
 [segmentation]
 algorithms = ["kmeans", "gmm"]      # kmeans | minibatch | bisecting | gmm

@@ -75,6 +75,7 @@ SPEC_VERSION = 1
 FAMILIES: tuple[str, ...] = (
     "value",
     "behaviour",
+    "seasonality",
     "payment",
     "relationship",
     "demographic",
@@ -136,13 +137,23 @@ FORWARD_TRANSFORMS: dict[str, str] = {
 #: planted k in 8 of 9 cases (8 planted, seed 0: split by ``unpaid_share``), and the profiles
 #: still describe it as B2B (bench/RESULTS.md, "Issue 15: generator segments as one behavioural
 #: group" and "Issue 15: firmographic attributes describe-only").
+#:
+#: ``seasonality`` (``spend_q1_share`` .. ``spend_q4_share``, ``season_peak_share``): a
+#: customer's spend by calendar quarter. For a one-time buyer it is an atom (one quarter = 1),
+#: and on CDNOW as of 1997-09-30 (every customer first bought in Q1 1997) that atom alone made
+#: the one-time / repeat split look like two separated segments (without these columns the pair
+#: projects unimodally, dip p = 1; bench/RESULTS.md, "Why CDNOW's 1997-09-30 split is
+#: separated"). Issue 15 named it: "CDNOW's repeat buyers are split by the calendar quarter of
+#: their spend". The shares describe segments; ``[features.weights] seasonality = 1`` puts them
+#: back in the distance.
 DEFAULT_WEIGHTS: dict[str, float] = {
+    "seasonality": 0.0,
     "demographic": 0.0, "firmographic": 0.0, "geographic": 0.0, "psychographic": 0.0,
 }
 
 #: Families that only describe segments unless given a weight (see :data:`DEFAULT_WEIGHTS`).
 DESCRIBE_ONLY_FAMILIES: tuple[str, ...] = (
-    "demographic", "firmographic", "geographic", "psychographic",
+    "seasonality", "demographic", "firmographic", "geographic", "psychographic",
 )
 
 # Default family/transform per canonical feature-frame column; prefixes below.
@@ -164,7 +175,7 @@ _DEFAULTS: dict[str, tuple[str, str]] = {
     "interpurchase_cv": ("behaviour", "winsor"),
     "active_month_share": ("behaviour", "standard"),
     "spend_trend": ("behaviour", "winsor"),
-    "season_peak_share": ("behaviour", "standard"),
+    "season_peak_share": ("seasonality", "standard"),
     "n_channels": ("behaviour", "standard"),
     "return_rate": ("behaviour", "winsor"),
     # payment
@@ -205,7 +216,7 @@ _DEFAULTS: dict[str, tuple[str, str]] = {
     "longitude": ("geographic", "standard"),
 }
 _PREFIX_DEFAULTS: tuple[tuple[str, str, str], ...] = (
-    ("spend_q", "behaviour", "standard"),
+    ("spend_q", "seasonality", "standard"),
     ("category_share_", "behaviour", "standard"),
     ("channel_share_", "behaviour", "standard"),
     ("interest_", "psychographic", "passthrough"),

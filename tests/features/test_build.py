@@ -174,8 +174,8 @@ def _structural(spec: FeatureSpec) -> FeatureSpec:
 
 def test_model_matrix_finite_named_and_frozen(fs):
     # attributes are describe-only by default (weight 0); weight them to see their encoders
-    pre = make_preprocessor(_structural(fs.spec.with_weights(demographic=1, geographic=1)),
-                            fs.frame)
+    pre = make_preprocessor(
+        _structural(fs.spec.with_weights(seasonality=1, demographic=1, geographic=1)), fs.frame)
     X = pre.fit_transform(fs.frame)
     assert isinstance(X, pd.DataFrame)
     assert X.index.tolist() == fs.frame.index.tolist()
@@ -187,10 +187,11 @@ def test_model_matrix_finite_named_and_frozen(fs):
         "recency_days", "frequency", "monetary", "avg_order_value", "clv", "growth_potential",
         "missingindicator_recency_days", "missingindicator_avg_order_value",
         "tenure_days", "interpurchase_mean_days", "active_month_share",
-        "interpurchase_cv", "spend_trend", "spend_q1_share", "spend_q2_share", "spend_q3_share",
-        "spend_q4_share", "season_peak_share", "return_rate",
+        "interpurchase_cv", "spend_trend", "return_rate",
         "missingindicator_tenure_days", "missingindicator_interpurchase_mean_days",
         "missingindicator_active_month_share",
+        "spend_q1_share", "spend_q2_share", "spend_q3_share", "spend_q4_share",
+        "season_peak_share",
         "response_rate", "satisfaction_ord",
         "missingindicator_response_rate", "missingindicator_satisfaction_ord",
         "income", "age", "missingindicator_income", "missingindicator_age",
@@ -212,7 +213,8 @@ def test_model_matrix_finite_named_and_frozen(fs):
 
 
 def test_family_weights_set_the_budget(fs):
-    spec = _structural(fs.spec.with_weights(value=2.0, demographic=1, geographic=1))
+    spec = _structural(fs.spec.with_weights(value=2.0, seasonality=1, demographic=1,
+                                            geographic=1))
     X = make_preprocessor(spec, fs.frame).fit_transform(fs.frame)
     budget = {}
     for fam in spec.families:
@@ -223,6 +225,8 @@ def test_family_weights_set_the_budget(fs):
     assert budget["value"] == pytest.approx(2.0)
     for fam in ("behaviour", "relationship", "demographic", "geographic"):
         assert budget[fam] == pytest.approx(1.0)
+    # every customer here spent in one quarter: the shares are 0/1, flags outside the budget
+    assert budget["seasonality"] == 0.0
 
 
 def test_customers_only_no_transactions():
@@ -393,17 +397,18 @@ def test_every_family_builds_encodes_and_weights():
     assert_allclose(f["journey_stage_ord"].iloc[:8], [0, 1, 2, 3, 4, -1, 4, np.nan])
     assert_allclose(f["satisfaction_ord"].iloc[:8], [0, 1, 2, 3, 4, np.nan, 2, 2])
     assert set(fs.spec.families) == {
-        "value", "behaviour", "payment", "relationship", "demographic", "firmographic",
-        "geographic", "psychographic"}
-    # attributes (firmographics too: B2B-only) are describe-only by default: weight 0, not in
-    # the matrix
-    for fam in ("demographic", "firmographic", "geographic", "psychographic"):
+        "value", "behaviour", "seasonality", "payment", "relationship", "demographic",
+        "firmographic", "geographic", "psychographic"}
+    # attributes (firmographics too: B2B-only) and the calendar-quarter spend shares are
+    # describe-only by default: weight 0, not in the matrix
+    for fam in ("seasonality", "demographic", "firmographic", "geographic", "psychographic"):
         assert fs.spec.families[fam].weight == 0.0
     X0 = make_preprocessor(_structural(fs.spec), f).fit_transform(f)
     for name in ("city_freq", "company_size", "is_b2b"):
         assert name not in X0.columns
     # a weight given back puts them in; firmographic at 0.5 checks a budget other than 1
-    spec = fs.spec.with_weights(demographic=1, firmographic=0.5, geographic=1, psychographic=1)
+    spec = fs.spec.with_weights(seasonality=1, demographic=1, firmographic=0.5, geographic=1,
+                                psychographic=1)
     pre = make_preprocessor(_structural(spec), f)
     X = pre.fit_transform(f)
     assert np.isfinite(X.to_numpy()).all()
@@ -412,12 +417,13 @@ def test_every_family_builds_encodes_and_weights():
         assert name in X.columns
     # every family's variance budget (flags apart) equals its weight: 1, except firmographic
     # (given 0.5 above), and payment, whose only non-flag columns (days late) are constant in
-    # this frame (late_share, unpaid_share and payment_risk are 0/1 here: flags)
+    # this frame (late_share, unpaid_share and payment_risk are 0/1 here: flags), and
+    # seasonality, whose quarter shares are 0/1 here (one quarter per customer: flags)
     for fam in spec.families:
         block = pre.named_transformers_[fam]
         n_flags = block["weight"].n_flags
         names = block.get_feature_names_out()[: -n_flags or None]
-        expected = {"firmographic": 0.5, "payment": 0.0}.get(fam, 1.0)
+        expected = {"firmographic": 0.5, "payment": 0.0, "seasonality": 0.0}.get(fam, 1.0)
         assert spec.families[fam].weight == (0.5 if fam == "firmographic" else 1.0)
         assert float(X[names].var(ddof=0).sum()) == pytest.approx(expected)
         # a flag's swing is at most one unit of the family's scale
@@ -563,8 +569,9 @@ def test_cdnow_build_matrix_and_frozen_rebuild(shared_data):
     assert fs.report["rows_after_as_of"] == 20_573
     assert fs.frame["abc_class"].value_counts().to_dict() == {"C": 11_785, "B": 7_071, "A": 4_714}
     X = make_preprocessor(fs.spec, fs.frame).fit_transform(fs.frame)
-    # clv and growth_potential are left out as redundant with monetary (Spearman 1.000, -0.936)
-    assert X.shape == (23_570, 22)
+    # clv and growth_potential are left out as redundant with monetary (Spearman 1.000, -0.936);
+    # the quarter shares (seasonality) describe only by default
+    assert X.shape == (23_570, 13)
     assert "clv" not in X and "growth_potential" not in X
     assert np.isfinite(X.to_numpy()).all()
     later = build_features(ds.transactions, ds.customers, "1998-06-30", state=fs.state)

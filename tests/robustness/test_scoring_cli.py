@@ -419,14 +419,15 @@ def test_score_customers_only_with_a_transactions_model(demo_run, tmp_path, caps
     """A model fitted on transactions cannot score a customers table alone: say what lacks."""
     argv = ["score", str(demo_run["model"]), "--customers", str(demo_run["root"] / "cust.csv"),
             "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")]
-    # 33 since issue 15: a value column redundant with monetary is not in the model
-    msg = cli_error(argv, capsys, match=r"scoring data lacks 33 column\(s\) the model reads: "
-                                        r"'recency_days', 'frequency', 'monetary', .* and 27 "
+    # 33 since issue 15 (a value column redundant with monetary is not in the model); 28 since
+    # stop 28: the 5 calendar-quarter shares are describe-only
+    msg = cli_error(argv, capsys, match=r"scoring data lacks 28 column\(s\) the model reads: "
+                                        r"'recency_days', 'frequency', 'monetary', .* and 22 "
                                         r"more\. ")
     assert "--impute-missing" in msg
     model = load_model(demo_run["model"])
     cust, _ = validate_customers(demo_run["cust"])
-    with pytest.raises(SchemaError, match=r"lacks 33 column\(s\) the model reads: "
+    with pytest.raises(SchemaError, match=r"lacks 28 column\(s\) the model reads: "
                                           r"'recency_days'"):
         score(model, None, cust, AS_OF)
 
