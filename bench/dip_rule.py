@@ -69,6 +69,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import k_rules  # noqa: E402
 
+from segml.cluster.separation import nearest_pairs  # noqa: E402  (the product's pairs)
+
 #: the rejection level of every pair's dip test
 ALPHA = 0.05
 #: points per subsample (variant p) and the size at which the dip threshold is read (stat)
@@ -139,23 +141,6 @@ def cell_jitter(X: np.ndarray, rng: np.random.Generator, *,
         u = rng.uniform(size=X.shape[0])
         X[:, j] = vals[inv] - left[inv] / 2 + u * (left[inv] + right[inv]) / 2
     return X
-
-
-def nearest_pairs(centres: np.ndarray) -> list[tuple[int, int]]:
-    """Each centre with its nearest other centre, as sorted, deduplicated index pairs.
-
-    Parameters
-    ----------
-    centres : numpy.ndarray
-        (k, p), k >= 2.
-
-    Returns
-    -------
-    list of tuple of int
-    """
-    d = ((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-    np.fill_diagonal(d, np.inf)
-    return sorted({tuple(sorted((i, int(np.argmin(d[i]))))) for i in range(len(centres))})
 
 
 def pair_dip(X: np.ndarray, labels: np.ndarray, centres: np.ndarray, a: int, b: int,

@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from segml._validation import check_at_least, check_choice
 from segml.cluster.prediction_strength import prediction_strength
+from segml.cluster.separation import cell_jitter, separation
 from segml.errors import ConfigError
 
 __all__ = ["GapResult", "gap_statistic", "gap_choice", "gap_table", "pca_uniform_reference",
@@ -242,8 +243,6 @@ def gap_table(Z: np.ndarray, k_max: int, *, n_references: int, sample_size: int 
         ``separation`` (``"separated"``, ``"merged"``, ``"undecided"``; ``""`` at k = 1),
         and the least separated pair's ``dip_p`` and ``dip_rows`` (NaN at k = 1).
     """
-    from segml.cluster.separation import cell_jitter, separation
-
     rng = np.random.RandomState(random_state)
     if sample_size is not None and Z.shape[0] > sample_size:
         Z = Z[np.sort(rng.choice(Z.shape[0], size=int(sample_size), replace=False))]

@@ -141,3 +141,12 @@ def test_rule_falls_back_to_the_gap_when_the_dip_test_is_undecided():
     rec, text = recommend_by_gap(_table(5), gap, 0.03, n_refits=10)
     assert rec["verdict"] == SEGMENTS and rec["k"] == 5 and rec["separated"] == []
     assert "no reproducible k has all its segments separated by the dip test" in text
+
+
+def test_segments_with_the_same_centre_are_not_separated():
+    # a partition whose two segments have equal means has no line between them: one mode
+    Z = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]] * 250)
+    labels = np.tile([0, 0, 1, 1], 250)
+    sep = separation(Z, labels)
+    assert sep.status == "merged"
+    assert sep.pairs[0].n == 1000 and sep.pairs[0].dip == 0.0 and sep.pairs[0].p == 1.0
