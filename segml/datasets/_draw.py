@@ -75,6 +75,28 @@ def _strings(values: Sequence[str], codes: np.ndarray) -> pd.Series:
     return _take_str(pa.array(list(values), type=pa.large_string()), np.asarray(codes))
 
 
+def _take_category(dictionary: Sequence[str] | pa.Array, codes: np.ndarray,
+                   levels: Sequence[str] | None = None) -> pd.Series:
+    """``dictionary[codes]`` as a pandas ``category`` of ``str`` (codes < 0 are missing).
+
+    The categories are the sorted distinct values (or ``levels``), the form
+    :func:`segml.schema.validate_transactions` gives label columns, so a generated log is a
+    fixed point of the validator. Only 1-2 byte codes are written per line.
+    """
+    values = pd.Index(dictionary.to_pylist() if isinstance(dictionary, pa.Array)
+                      else list(dictionary), dtype="str")
+    cats = pd.Index(levels if levels is not None else values.unique().sort_values(),
+                    dtype="str")
+    width = next(t for t in (np.int8, np.int16, np.int32) if len(cats) < np.iinfo(t).max)
+    remap = cats.get_indexer(values).astype(width)
+    codes = np.asarray(codes)
+    missing = codes < 0
+    out = remap[np.where(missing, 0, codes) if missing.any() else codes]
+    out[missing] = -1
+    dtype = pd.CategoricalDtype(cats, ordered=False)
+    return pd.Series(pd.Categorical.from_codes(out, dtype=dtype, validate=False), copy=False)
+
+
 def _format_ids(prefix: str, numbers_: np.ndarray, width: int) -> pa.Array:
     """``prefix`` + zero-padded ``numbers_`` as an arrow large_string array."""
     digits = pa.array(np.asarray(numbers_, dtype=np.int64)).cast(pa.large_string())

@@ -10,8 +10,16 @@ import pyarrow as pa
 from scipy.special import ndtr
 
 from segml._planted_segments import SegmentProfile
-from segml.datasets._draw import _DAY_NS, _choice_rows, _format_ids, _mix, _strings, _take_str
+from segml.datasets._draw import (
+    _DAY_NS,
+    _choice_rows,
+    _format_ids,
+    _mix,
+    _take_category,
+    _take_str,
+)
 from segml.datasets.reference import _CATALOGUE, _SEASON, CATEGORIES, CHANNELS
+from segml.schema.columns import STATUS_LEVELS
 
 
 def draw_transactions(
@@ -220,10 +228,11 @@ def draw_transactions(
     order_ids = _format_ids("ORD", o_rank.astype(np.int64) + 1, o_width)
     columns["order_id"] = _take_str(order_ids, lo_)
     del order_ids
-    columns["product"] = _take_str(pa.concat_arrays(product_names), prod_src)
-    columns["category"] = _strings(CATEGORIES, cat_src)
-    columns["channel"] = _strings(CHANNELS, o_chan[lo_])
-    columns["status"] = _strings(("completed", "returned"), is_ret.view(np.int8))
+    columns["product"] = _take_category(pa.concat_arrays(product_names), prod_src)
+    columns["category"] = _take_category(CATEGORIES, cat_src)
+    columns["channel"] = _take_category(CHANNELS, o_chan[lo_])
+    columns["status"] = _take_category(("completed", "returned"), is_ret.view(np.int8),
+                                       STATUS_LEVELS)
     del prod_src, cat_src, lo_
     columns["timestamp"] = ts.view("datetime64[ns]")
     columns["due_date"] = due_ns.view("datetime64[ns]")

@@ -6,6 +6,7 @@ import csv
 import lzma
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,9 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
     try:
         if kind == "parquet":
             _refuse_other_format(p, _head_bytes(p), "parquet")
-            kwargs.pop("dtype", None)  # parquet files carry their own types
+            # parquet files carry their own types; text asked for as "category" is read
+            # dictionary-encoded (pandas category, no string copied per line)
+            kwargs = _parquet_kwargs(p, kwargs)
             # one block per column and each Arrow column freed once converted: no 2-D block
             # copy, a lower peak at millions of rows (same frame)
             kwargs.setdefault("to_pandas_kwargs", {"split_blocks": True, "self_destruct": True})
@@ -109,6 +112,28 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None,
         raise _fail(p, f"has a header ({names_list(df.columns)}) but no data rows",
                     "export the rows too, or point to the right file")
     return df
+
+
+def _parquet_kwargs(p: Path, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` for ``pandas.read_parquet``: ``dtype`` becomes Arrow's ``read_dictionary``.
+
+    A Parquet file has its own types, so ``dtype`` is dropped; its text columns asked for as
+    ``"category"`` are read as Arrow dictionaries, which pandas turns into a ``category``.
+    """
+    dtype = kwargs.pop("dtype", None)
+    if not isinstance(dtype, Mapping) or "read_dictionary" in kwargs:
+        return kwargs
+    wanted = {str(c) for c, d in dtype.items() if str(d) == "category"}
+    if wanted:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(p)
+        text = [f.name for f in schema if f.name in wanted and (
+            pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+        if text:
+            kwargs["read_dictionary"] = text
+    return kwargs
 
 
 def _read_excel(p: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> pd.DataFrame:

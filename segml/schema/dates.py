@@ -151,7 +151,10 @@ def parse_dates(
         parsed = _parse_text(text, s, table, column, fmt, present, dayfirst, aware, opt)
         if aware:
             report.add("repaired", f"{column}: tz-aware converted to UTC", int(present.sum()))
-    parsed = pd.Series(parsed.to_numpy(), index=s.index, name=s.name)
+    if isinstance(parsed, pd.Series):  # a lazy copy: no second 36M-line column while reading
+        parsed = parsed.set_axis(s.index).rename(s.name)
+    else:
+        parsed = pd.Series(np.asarray(parsed), index=s.index, name=s.name)
     bad = present & parsed.isna().to_numpy(dtype=bool)
     if bad.any():
         raise _fail(table, column, "has values that cannot be parsed as dates", s, bad,

@@ -17,7 +17,7 @@ from segml.schema.columns import REQUIRED_TRANSACTION_COLUMNS, TRANSACTION_COLUM
 from segml.schema.dates import TIMESTAMP_FORMAT, _check_format, parse_dates
 from segml.schema.ids import _parse_id_codes, parse_ids
 from segml.schema.quality import DataQualityReport, Validated
-from segml.schema.values import _to_float, _to_status, _to_string
+from segml.schema.values import _to_float, _to_label, _to_status, _to_string
 
 #: Below this share of transaction customer ids found in the customers table, the two
 #: tables do not share an id (wrong column mapped, or ids written differently).
@@ -101,14 +101,21 @@ def _row_keys(codes: np.ndarray, ts: pd.Series, amount: pd.Series) -> pd.DataFra
     keys; rows whose key repeats (a collision included) are then compared column by column,
     so the key only narrows the search and never decides alone.
     """
-    t = ts.to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.uint64)
+    t = ts.to_numpy(dtype="datetime64[ns]").view(np.uint64)
     a = amount.to_numpy(dtype="float64", na_value=np.nan)
-    bits = np.where(np.isnan(a), np.float64(np.nan), a).view(np.uint64)
+    # in place: the key and one scratch column at a time (36M lines: 0.6 GiB, not 1.3)
     with np.errstate(over="ignore"):
-        h = codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        h ^= (t + np.uint64(0x632BE59BD9B4E019)) * np.uint64(0xBF58476D1CE4E5B9)
-        h ^= bits * np.uint64(0x94D049BB133111EB)
-    return pd.DataFrame({"key": h})
+        h = codes.astype(np.uint64)
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        tmp = t + np.uint64(0x632BE59BD9B4E019)
+        tmp *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= tmp
+        np.copyto(tmp, a.view(np.uint64))
+        tmp[np.isnan(a)] = np.array(np.nan).view(np.uint64)  # one bit pattern for NaN
+        tmp *= np.uint64(0x94D049BB133111EB)
+        h ^= tmp
+    del tmp
+    return pd.DataFrame({"key": h}, copy=False)
 
 
 def _sort_by_id_and_time(frame: pd.DataFrame, codes: np.ndarray,
@@ -288,6 +295,8 @@ def validate_transactions(
             out[canon] = d.values
         elif kind == "status":
             out[canon] = _to_status(s, table)
+        elif kind == "label":
+            out[canon] = _to_label(s)
         else:
             out[canon] = _to_string(s)
     frame = pd.DataFrame(index=src.index)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from segml.schema._common import _fail
-from segml.schema.columns import ORDERED_LEVELS, STATUS_SYNONYMS
+from segml.schema.columns import ORDERED_LEVELS, STATUS_LEVELS, STATUS_SYNONYMS
 from segml.schema.ids import NA_TOKENS
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "si", "sì"}
@@ -56,6 +56,8 @@ def _to_float(s: pd.Series, table: str, column: str) -> pd.Series:
             "correct or remove those rows (an id or a code mapped as a number, a unit "
             "mix-up, or a division by zero upstream)",
         )
+    if parsed.dtype == np.float64:  # shares the input's memory until either is written to
+        return parsed.rename(s.name)
     return pd.Series(vals, index=s.index, name=s.name)
 
 
@@ -80,8 +82,17 @@ def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
 
     Text columns of order lines repeat few values (product, category, channel, status): the
     text operations run on the distinct values and are spread back with the codes, instead
-    of running on every row.
+    of running on every row. A ``category`` of text (a Parquet dictionary) already is codes
+    and distinct values; missing is then its last distinct value.
     """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if not (isinstance(cats.dtype, pd.StringDtype) or (
+                cats.dtype == object and pd.api.types.infer_dtype(cats) == "string")):
+            return None
+        codes = s.cat.codes.to_numpy()
+        uniques = pd.Series([*cats, None], dtype="str")
+        return np.where(codes < 0, len(cats), codes), uniques
     if not isinstance(s.dtype, pd.StringDtype):
         return None
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
@@ -140,6 +151,41 @@ def _to_string_rows(s: pd.Series) -> pd.Series:
     return out.mask(out.eq("") | s.isna())
 
 
+def _code_dtype(n: int) -> np.dtype:
+    """Return the smallest signed integer holding the codes of ``n`` categories (and -1)."""
+    for dt in (np.int8, np.int16, np.int32):
+        if n < np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
+
+
+def _spread_category(values: pd.Series, codes: np.ndarray, like: pd.Series,
+                     levels: tuple[str, ...] | None = None) -> pd.Series:
+    """Build a ``category`` column from per-distinct-value ``values`` and the rows' ``codes``.
+
+    The categories are the distinct non-missing ``values`` in sorted order (or ``levels``),
+    so the column does not depend on the order of the rows. Only integer codes are written
+    per row: no string is copied.
+    """
+    cats = pd.Index(levels if levels is not None else values.dropna().unique(), dtype="str")
+    cats = cats if levels is not None else cats.sort_values()
+    value_codes = cats.get_indexer(values).astype(_code_dtype(len(cats)))
+    dtype = pd.CategoricalDtype(cats, ordered=False)
+    out = pd.Categorical.from_codes(value_codes[codes], dtype=dtype, validate=False)
+    return pd.Series(out, index=like.index, name=like.name)
+
+
+def _to_label(s: pd.Series) -> pd.Series:
+    """Text with few distinct values as a ``category`` of clean text (see :func:`_to_string`)."""
+    distinct = _distinct(s)
+    if distinct is None:  # numbers or Python objects: clean row by row, then encode
+        text = _to_string(s)
+        codes, uniques = pd.factorize(text, use_na_sentinel=False)
+        return _spread_category(pd.Series(uniques, dtype="str"), codes, s)
+    codes, uniques = distinct
+    return _spread_category(_to_string_rows(uniques), codes, s)
+
+
 def _to_ordered(s: pd.Series, table: str, column: str) -> pd.Series:
     levels = ORDERED_LEVELS[column]
     distinct = _distinct(s)  # a few levels over many customers: the regex per distinct label
@@ -159,17 +205,19 @@ def _to_ordered(s: pd.Series, table: str, column: str) -> pd.Series:
 
 
 def _to_status(s: pd.Series, table: str) -> pd.Series:
+    """Statuses as a ``category`` of :data:`STATUS_LEVELS`; missing means completed."""
     distinct = _distinct(s)
-    text = _to_string(s if distinct is None else distinct[1]).str.lower()
+    if distinct is None:
+        codes, uniques = pd.factorize(s, use_na_sentinel=False)
+        distinct = codes, pd.Series(uniques, dtype=object)
+    codes, uniques = distinct
+    text = _to_string_rows(uniques).str.lower()
     norm = text.map(STATUS_SYNONYMS)
-    bad = (text.notna() & norm.isna()).to_numpy(dtype=bool)
-    if distinct is not None:
-        bad = bad[distinct[0]]
-        norm = _spread(norm.astype("str"), distinct[0], s)
+    bad = (text.notna() & norm.isna()).to_numpy(dtype=bool)[codes]
     if bad.any():
         raise _fail(
             table, "status", "has unknown status values", s, bad,
             f"use one of completed / returned / cancelled (synonyms accepted: "
             f"{', '.join(sorted(STATUS_SYNONYMS))})",
         )
-    return norm.fillna("completed").astype("str")
+    return _spread_category(norm.fillna("completed").astype("str"), codes, s, STATUS_LEVELS)
