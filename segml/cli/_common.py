@@ -16,7 +16,8 @@ EXIT_USER_ERROR = 2
 class _Progress:
     """Step-by-step progress on stderr: ``[3/9] fitting model ...`` then ``done in 1.2 s``.
 
-    ``total`` None: steps are numbered without a total (``[3] ...``).
+    ``total`` None: steps are numbered without a total (``[3] ...``). A message starting
+    with ``note: `` is printed within the current step and takes no number.
 
     Shown when stderr is a terminal; silent with ``quiet`` (``--quiet``) and when stderr is
     not a terminal (a log, a pipe) unless ``force`` (``--progress``). ``bars`` tells the
@@ -30,6 +31,10 @@ class _Progress:
         self.bars = not self.quiet
 
     def __call__(self, message: str) -> None:
+        if message.startswith("note: "):  # said within a step: no number of its own
+            if not self.quiet:
+                print(f"      {message}", file=sys.stderr, flush=True)
+            return
         self.done()
         self.i += 1
         self._t = time.perf_counter()

@@ -47,6 +47,26 @@ def test_progress_shown_on_a_terminal_or_when_forced(monkeypatch, tty, quiet, fo
     assert "[1] cutoff 2024-03-31 ..." in err.getvalue()
 
 
+def test_notes_take_no_step_number(monkeypatch):
+    # a 1M-customer run printed "[11/10]": its three notes had each taken a step
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    p = _Progress(2, force=True)
+    p("choosing k")
+    p("note: k selection screened for speed")
+    p("fitting")
+    p.done()
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "[1/2] choosing k ..."
+    assert lines[1] == "      note: k selection screened for speed"
+    assert lines[2].strip().startswith("done in ") and lines[3] == "[2/2] fitting ..."
+    assert len(lines) == 5
+    p("note: quiet later")
+    q = _Progress(2, quiet=True)
+    q("note: not shown")
+    assert q.i == 0 and p.i == 2
+
+
 def _sweep(n_alg: int = 2) -> pd.DataFrame:
     rows = []
     for alg, cov in [("kmeans", None), ("gmm", "diag")][:n_alg]:

@@ -228,3 +228,20 @@ def test_vectorised_scores_equal_the_per_level_nanmean_scores(rows):
     for X in (frame, other):
         got = scorer.score_samples(X).to_numpy()
         np.testing.assert_array_equal(got, _reference_scores(scorer, X))
+
+
+def test_scores_do_not_depend_on_the_row_blocks(monkeypatch):
+    # score_samples works in blocks of rows (issue 19: memory); a row's score is its own
+    rng = np.random.default_rng(3)
+    n = 50
+    frame = pd.DataFrame({
+        "abc_class": pd.array(rng.choice(["A", "B", "none"], n), dtype="str"),
+        "age": np.where(rng.random(n) < 0.1, np.nan, rng.normal(40, 10, n)),
+        "gender": pd.array(rng.choice(["F", "M", None], n), dtype="str"),
+    })
+    scorer = LookalikeScorer(features=["age", "gender"]).fit(frame)
+    whole = scorer.score_samples(frame)
+    monkeypatch.setattr("segml.rules.lookalike._BLOCK_ROWS", 7)
+    blocked = scorer.score_samples(frame)
+    pd.testing.assert_series_equal(blocked, whole, rtol=1e-12, atol=0)
+    assert blocked.notna().sum() > n // 2
