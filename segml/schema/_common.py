@@ -93,16 +93,15 @@ def _check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
         raise SchemaError(f"{name}={value!r} is not valid. Fix: use one of {allowed}.")
 
 
-def _duplicate_rows(src: pd.DataFrame, keys: pd.DataFrame | None = None) -> np.ndarray:
+def _duplicate_rows(src: pd.DataFrame, candidates: np.ndarray | None = None) -> np.ndarray:
     """Rows that repeat an earlier row exactly (every input column equal).
 
-    ``keys`` (values derived row by row from ``src``, e.g. parsed id and timestamp) narrow
-    the search: rows equal everywhere are equal on the keys, so the full comparison only
-    runs on rows whose keys repeat.
+    ``candidates`` narrows the search to the rows that may repeat another (e.g. rows whose
+    key of id, timestamp and amount repeats: rows equal everywhere have equal keys); the
+    full comparison runs on those rows only.
     """
     out = np.zeros(len(src), dtype=bool)
-    cand = (keys.duplicated(keep=False).to_numpy(dtype=bool) if keys is not None
-            else np.ones(len(src), dtype=bool))
+    cand = np.ones(len(src), dtype=bool) if candidates is None else candidates
     if not cand.any():
         return out
     sub = src.loc[cand]

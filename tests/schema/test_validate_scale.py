@@ -96,3 +96,22 @@ def test_ordinal_labels_are_cleaned_per_distinct_value(values, column):
     got = _to_ordered(s, "customers", column)
     assert got.index.tolist() == s.index.tolist()
     assert got.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.sampled_from(
+    [1.0, -2.5, 0.0, float("nan")])), min_size=1, max_size=60))
+def test_repeated_keys_are_pandas_duplicated_keep_false(rows):
+    # the duplicate-row candidates come from a sort of the keys (neighbours), not a hash
+    import numpy as np
+
+    from segml.schema.transactions import _repeated_keys, _row_keys
+
+    codes = np.array([r[0] for r in rows], dtype=np.int64)
+    ts = pd.Series(pd.to_datetime([f"2024-01-0{r[1] + 1}" for r in rows]))
+    amount = pd.Series([r[2] for r in rows], dtype="float64")
+    want = pd.Series(_row_keys(codes, ts, amount)).duplicated(keep=False).to_numpy()
+    got = _repeated_keys(codes, ts, amount)
+    assert got.dtype == bool and got.tolist() == want.tolist()
+    plain = pd.DataFrame({"c": codes, "t": ts, "a": amount}).duplicated(keep=False).to_numpy()
+    assert (got | ~plain).all()  # every row equal to another is a candidate
