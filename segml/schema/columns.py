@@ -14,6 +14,9 @@ from segml.errors import SchemaError
 from segml.schema._common import _clip, _map_fix, _names
 
 #: Canonical transactions columns -> kind. The first three are required.
+#: Kinds: ``id`` (canonical text id), ``datetime``, ``float``, ``string`` (text), ``label``
+#: (text with few distinct values over many rows, kept as a pandas ``category`` of text:
+#: 1-4 bytes a line instead of about 14), ``status`` (a ``category`` of :data:`STATUS_LEVELS`).
 TRANSACTION_COLUMNS: dict[str, str] = {
     "customer_id": "id",
     "timestamp": "datetime",
@@ -30,9 +33,6 @@ TRANSACTION_COLUMNS: dict[str, str] = {
     "paid_date": "datetime",
 }
 REQUIRED_TRANSACTION_COLUMNS = ("customer_id", "timestamp", "amount")
-#: Kinds: ``id`` (canonical text id), ``datetime``, ``float``, ``string`` (text), ``label``
-#: (text with few distinct values over many rows, kept as a pandas ``category`` of text:
-#: 1-4 bytes a line instead of about 14), ``status`` (a ``category`` of :data:`STATUS_LEVELS`).
 
 #: Canonical customers columns -> kind. Only ``customer_id`` is required.
 #: Columns starting with ``interest_`` are boolean flags, ``survey_`` Likert answers.
