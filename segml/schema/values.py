@@ -179,6 +179,8 @@ def _to_label(s: pd.Series) -> pd.Series:
     """Text with few distinct values as a ``category`` of clean text (see :func:`_to_string`)."""
     distinct = _distinct(s)
     if distinct is None:  # numbers or Python objects: clean row by row, then encode
+        if isinstance(s.dtype, pd.CategoricalDtype):  # a category of numbers: as numbers
+            s = s.astype(s.cat.categories.dtype)
         text = _to_string(s)
         codes, uniques = pd.factorize(text, use_na_sentinel=False)
         return _spread_category(pd.Series(uniques, dtype="str"), codes, s)

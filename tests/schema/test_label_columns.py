@@ -43,8 +43,10 @@ def test_label_values_are_the_cleaned_text(values, kind):
     assert list(out.cat.categories) == sorted(set(want.dropna()))
 
 
-def test_numbers_become_their_text():
-    out = _to_label(pd.Series([12.0, 7.0, np.nan, 12.0]))
+@pytest.mark.parametrize("as_category", [False, True])
+def test_numbers_become_their_text(as_category):
+    s = pd.Series([12.0, 7.0, np.nan, 12.0])
+    out = _to_label(s.astype("category") if as_category else s)
     assert out.astype("str").tolist()[:2] == ["12", "7"] and out.isna().tolist()[2]
     assert list(out.cat.categories) == ["12", "7"]
 
