@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segml._planted_segments import SegmentProfile
+from segml.schema import text_category
 
 _DAY_NS = 86_400 * 10**9
 _STR = pd.StringDtype(na_value=np.nan)  # pandas' default ``str`` dtype
@@ -77,24 +78,13 @@ def _strings(values: Sequence[str], codes: np.ndarray) -> pd.Series:
 
 def _take_category(dictionary: Sequence[str] | pa.Array, codes: np.ndarray,
                    levels: Sequence[str] | None = None) -> pd.Series:
-    """``dictionary[codes]`` as a pandas ``category`` of ``str`` (codes < 0 are missing).
+    """``dictionary[codes]`` in the validator's label form (codes < 0 are missing).
 
-    The categories are the sorted distinct values (or ``levels``), the form
-    :func:`segml.schema.validate_transactions` gives label columns, so a generated log is a
-    fixed point of the validator. Only 1-2 byte codes are written per line.
+    See :func:`segml.schema.text_category`: a generated log is then a fixed point of
+    :func:`segml.schema.validate_transactions`.
     """
-    values = pd.Index(dictionary.to_pylist() if isinstance(dictionary, pa.Array)
-                      else list(dictionary), dtype="str")
-    cats = pd.Index(levels if levels is not None else values.unique().sort_values(),
-                    dtype="str")
-    width = next(t for t in (np.int8, np.int16, np.int32) if len(cats) < np.iinfo(t).max)
-    remap = cats.get_indexer(values).astype(width)
-    codes = np.asarray(codes)
-    missing = codes < 0
-    out = remap[np.where(missing, 0, codes) if missing.any() else codes]
-    out[missing] = -1
-    dtype = pd.CategoricalDtype(cats, ordered=False)
-    return pd.Series(pd.Categorical.from_codes(out, dtype=dtype, validate=False), copy=False)
+    values = dictionary.to_pylist() if isinstance(dictionary, pa.Array) else list(dictionary)
+    return text_category(values, codes, levels)
 
 
 def _format_ids(prefix: str, numbers_: np.ndarray, width: int) -> pa.Array:

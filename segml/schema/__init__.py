@@ -44,7 +44,7 @@ from segml.schema.dates import (
 from segml.schema.ids import MAX_FLOAT_ID, NA_TOKENS, parse_ids
 from segml.schema.quality import DataQualityReport, Validated
 from segml.schema.transactions import MIN_ID_OVERLAP, validate_transactions
-from segml.schema.values import MAX_ABS_NUMBER
+from segml.schema.values import MAX_ABS_NUMBER, text_category
 
 __all__ = [
     "TRANSACTION_COLUMNS",
@@ -53,6 +53,7 @@ __all__ = [
     "DataQualityReport",
     "Validated",
     "validate_transactions",
+    "text_category",
     "validate_customers",
     # also public, defined in the submodules
     "CUSTOMER_DATE_FORMAT",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -159,20 +162,52 @@ def _code_dtype(n: int) -> np.dtype:
     return np.dtype(np.int64)
 
 
-def _spread_category(values: pd.Series, codes: np.ndarray, like: pd.Series,
-                     levels: tuple[str, ...] | None = None) -> pd.Series:
-    """Build a ``category`` column from per-distinct-value ``values`` and the rows' ``codes``.
+def text_category(values: Any, codes: np.ndarray, levels: Sequence[str] | None = None,
+                  *, index: pd.Index | None = None, name: Any = None) -> pd.Series:
+    """Build the canonical ``category`` column of a label from distinct values and row codes.
 
+    Row ``i`` holds ``values[codes[i]]``; a code below 0 (or a missing value) is missing.
     The categories are the distinct non-missing ``values`` in sorted order (or ``levels``),
-    so the column does not depend on the order of the rows. Only integer codes are written
-    per row: no string is copied.
+    so the column does not depend on the order of the rows: the form
+    :func:`validate_transactions` gives ``product``, ``category``, ``channel`` and
+    ``status``. Only integer codes are written per row: no string is copied.
+
+    Parameters
+    ----------
+    values : sequence of str
+        Text per code (duplicates and missing values allowed).
+    codes : numpy.ndarray of int
+        One code per row.
+    levels : sequence of str, optional
+        Fixed categories (every non-missing value must be one of them).
+    index, name : optional
+        Of the returned Series.
+
+    Returns
+    -------
+    pandas.Series
+        A ``category`` of ``str``, unordered.
+
+    Examples
+    --------
+    >>> text_category(["web", "store", None], np.array([0, 1, 2, -1, 0])).tolist()
+    ['web', 'store', nan, nan, 'web']
     """
+    values = pd.Index(values, dtype="str")
     cats = pd.Index(levels if levels is not None else values.dropna().unique(), dtype="str")
     cats = cats if levels is not None else cats.sort_values()
-    value_codes = cats.get_indexer(values).astype(_code_dtype(len(cats)))
+    value_codes = np.append(cats.get_indexer(values), -1).astype(_code_dtype(len(cats)))
+    codes = np.asarray(codes)
+    rows = value_codes[np.where(codes < 0, len(values), codes) if (codes < 0).any() else codes]
     dtype = pd.CategoricalDtype(cats, ordered=False)
-    out = pd.Categorical.from_codes(value_codes[codes], dtype=dtype, validate=False)
-    return pd.Series(out, index=like.index, name=like.name)
+    out = pd.Categorical.from_codes(rows, dtype=dtype, validate=False)
+    return pd.Series(out, index=index, name=name, copy=False)
+
+
+def _spread_category(values: pd.Series, codes: np.ndarray, like: pd.Series,
+                     levels: tuple[str, ...] | None = None) -> pd.Series:
+    """:func:`text_category` with the index and name of ``like``."""
+    return text_category(values, codes, levels, index=like.index, name=like.name)
 
 
 def _to_label(s: pd.Series) -> pd.Series:

@@ -37,6 +37,8 @@ def test_profiles_a_segml_command(tmp_path, capsys):
     assert ".py:" in places  # at least one sample landed inside segml's own code
 
 
-def test_needs_a_command():
-    with pytest.raises(SystemExit):
+def test_needs_a_command(capsys):
+    with pytest.raises(SystemExit) as exc:
         mp.main(["--top", "3"])
+    assert exc.value.code == 2
+    assert "give the segml command after --" in capsys.readouterr().err

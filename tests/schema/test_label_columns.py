@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from segml.errors import SchemaError
 from segml.io import read_transactions
 from segml.readers import read_table
-from segml.schema import STATUS_LEVELS, validate_transactions
+from segml.schema import STATUS_LEVELS, text_category, validate_transactions
 from segml.schema.values import _to_label, _to_status, _to_string
 
 ATOMS = ["a", " a", "a ", "", None, "b", "B", "00123", "x y", "Ä", "\u00a0c"]
@@ -112,6 +112,10 @@ def test_parquet_labels_are_read_as_dictionaries(tmp_path):
     assert isinstance(raw["product"].dtype, pd.CategoricalDtype)
     assert raw["quantity"].dtype == "float64"  # not text: its own type is kept
     assert raw["customer_id"].dtype == "str"
+    # a read_dictionary of the caller's wins over the label columns
+    own = read_table(path, dtype={"product": "category"}, read_dictionary=["channel"])
+    assert own["product"].dtype == "str"
+    assert isinstance(own["channel"].dtype, pd.CategoricalDtype)
     tx, rep = read_transactions(path)
     assert isinstance(tx["product"].dtype, pd.CategoricalDtype)
     assert rep.n_output_rows == 4
@@ -125,3 +129,11 @@ def test_csv_label_codes_keep_their_zeros(tmp_path):
     tx, _ = read_transactions(path, timestamp_format="ISO8601")
     assert "00123" in tx["product"].cat.categories
     assert isinstance(tx["channel"].dtype, pd.CategoricalDtype)
+
+
+def test_text_category_codes_and_missing():
+    out = text_category(["b", "a", None, "b"], np.array([0, 1, 2, -1, 3]))
+    assert list(out.cat.categories) == ["a", "b"]
+    assert out.cat.codes.tolist() == [1, 0, -1, -1, 1]
+    fixed = text_category(["completed"], np.array([0, 0]), STATUS_LEVELS)
+    assert tuple(fixed.cat.categories) == STATUS_LEVELS and fixed.cat.codes.tolist() == [1, 1]
